@@ -1,0 +1,44 @@
+# Relais: `make run` starts the local stack with demo data; `make test` runs the whole suite.
+# Both set everything up first on a fresh machine (Python 3.11+, Java 17+, Node/npm).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+DYNAMODB_PORT ?= 8001
+export AWS_DEFAULT_REGION ?= eu-west-3
+
+.PHONY: install run stop test unit bench package clean .java
+
+install: $(VENV)/.installed node_modules/.installed .java
+
+.java:
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "Java is missing: installing openjdk-17-jre-headless with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+	@java -version 2>&1 | head -1
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+run: install
+	$(PY) -m devtools.stack run --port $(PORT) --ddb-port $(DYNAMODB_PORT)
+
+stop:
+	$(PY) -m devtools.stack stop
+
+test: install
+	$(PY) -m pytest
+
+unit: install
+	$(PY) -m pytest tests/unit
+
+clean:
+	rm -rf $(VENV) node_modules .stack .pytest_cache test-artifacts

@@ -1,0 +1,283 @@
+"""Relais: routes and event handlers only. Each parses, calls one service, shapes the reply."""
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib.api import http
+from chalicelib.api.http import JsonApi
+from chalicelib.bootstrap import deps
+from chalicelib.domain import commands, views
+from chalicelib.domain.models import Territory
+
+app = Chalice(app_name="relais")
+logger = Logger(service="relais")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+
+
+def signed_in(request):
+    from chalicelib.services import auth
+
+    principal, user = auth.principal_for(deps(), http.cookie(request.headers, http.SESSION_COOKIE))
+    logger.append_keys(user_id=user.id, role=user.role.value)
+    return principal, user
+
+
+def current_principal(request):
+    return signed_in(request)[0]
+
+
+api = JsonApi(app, current_principal)
+
+
+# --- authentication ---------------------------------------------------------------------
+
+@api.route("/api/auth/magic-link", "POST", summary="Recevoir un lien de connexion par e-mail",
+           body=commands.LoginRequest, status=202, auth=False)
+def request_login(body: commands.LoginRequest):
+    from chalicelib.services import auth
+
+    auth.request_login(deps(), body.email)
+    return {"message": "Si cette adresse est connue, un lien de connexion vient d'être envoyé."}
+
+
+@api.route("/api/auth/session", "POST", summary="Ouvrir une session avec le jeton du lien",
+           body=commands.SessionCreate, response=views.UserView, auth=False)
+def open_session(body: commands.SessionCreate):
+    from chalicelib.services import auth
+
+    d = deps()
+    user, token = auth.open_session(d, body.token)
+    return http.json_response(views.UserView.of(user).model_dump(mode="json"), 200, {
+        "Set-Cookie": http.session_cookie(token, d.settings.session_hours * 3600,
+                                          d.settings.secure_cookies)})
+
+
+@api.route("/api/auth/logout", "POST", summary="Fermer la session", status=204, auth=False)
+def logout():
+    from chalicelib.services import auth
+
+    d = deps()
+    auth.close_session(d, http.cookie(app.current_request.headers, http.SESSION_COOKIE))
+    return http.json_response(None, 204, {"Set-Cookie": http.session_cookie("", 0, d.settings.secure_cookies)})
+
+
+@api.route("/api/me", "GET", summary="Qui suis-je", response=views.UserView)
+def me(principal):
+    return views.UserView.of(deps().repo.get_user(principal.user_id))
+
+
+# --- cases ------------------------------------------------------------------------------
+
+@api.route("/api/cases", "POST", summary="Créer un dossier", body=commands.CaseCreate,
+           response=views.CaseView, status=201)
+def create_case(principal, body):
+    from chalicelib.services import cases
+
+    return cases.create_case(deps(), principal, body)
+
+
+@api.route("/api/cases", "GET", summary="Les dossiers de mon point de contact",
+           query=commands.CaseListQuery, response=views.PageView[views.CaseSummary])
+def list_cases(principal, query):
+    from chalicelib.services import cases
+
+    return cases.list_cases(deps(), principal, query.point_id, query.status, query.limit, query.cursor)
+
+
+@api.route("/api/cases/{ref}", "GET", summary="Un dossier et son fil", response=views.CaseView)
+def get_case(ref, principal):
+    from chalicelib.services import cases
+
+    return cases.get_case(deps(), principal, ref)
+
+
+@api.route("/api/cases/{ref}/escalations", "POST", summary="Saisir un ou plusieurs partenaires",
+           body=commands.EscalationCreate, response=views.CaseView, status=201)
+def escalate(ref, principal, body):
+    from chalicelib.services import cases
+
+    return cases.escalate(deps(), principal, ref, body)
+
+
+@api.route("/api/cases/{ref}/messages", "POST", summary="Écrire dans le fil ou répondre",
+           body=commands.MessageCreate, response=views.CaseView, status=201)
+def post_message(ref, principal, body):
+    from chalicelib.services import cases
+
+    return cases.post_message(deps(), principal, ref, body)
+
+
+@api.route("/api/cases/{ref}/close", "POST", summary="Clore un dossier",
+           body=commands.CaseClose, response=views.CaseView)
+def close_case(ref, principal, body):
+    from chalicelib.services import cases
+
+    return cases.close_case(deps(), principal, ref, body)
+
+
+@api.route("/api/cases/{ref}/reopen", "POST", summary="Rouvrir un dossier", response=views.CaseView)
+def reopen_case(ref, principal):
+    from chalicelib.services import cases
+
+    return cases.reopen_case(deps(), principal, ref)
+
+
+@api.route("/api/escalations", "GET", summary="La file de mon groupe de référents",
+           query=commands.QueueQuery, response=views.PageView[views.EscalationView])
+def referent_queue(principal, query):
+    from chalicelib.services import cases
+
+    return cases.referent_queue(deps(), principal, query.group_id, query.status, query.limit,
+                                query.cursor)
+
+
+# --- directory --------------------------------------------------------------------------
+
+@api.route("/api/territories", "GET", summary="Les territoires", response=list[Territory])
+def territories(principal):
+    from chalicelib.services import directory
+
+    return directory.list_territories(deps())
+
+
+@api.route("/api/territories/{code}/directory", "GET", summary="L'annuaire d'un territoire",
+           response=views.DirectoryView)
+def territory_directory(code, principal):
+    from chalicelib.services import directory
+
+    return directory.read_directory(deps(), principal, code)
+
+
+@api.route("/api/admin/directory/{kind}", "POST", summary="Importer l'annuaire (CSV)",
+           query=commands.ImportQuery, response=views.ImportReport, content_type="text/csv")
+def import_directory(kind, principal, query):
+    from chalicelib.services import directory
+
+    raw = app.current_request.raw_body or b""
+    return directory.import_csv(deps(), principal, kind, raw.decode("utf-8", errors="replace"),
+                                query.dry_run)
+
+
+@app.route("/api/openapi.json", methods=["GET"])
+def openapi():
+    from chalicelib.api import openapi as spec
+
+    return http.json_response(spec.build(api.operations))
+
+
+# --- pages ------------------------------------------------------------------------------
+
+@app.route("/", methods=["GET"])
+def home():
+    from chalicelib.domain.errors import NotAuthenticated
+    from chalicelib.web import pages
+
+    try:
+        _, user = signed_in(app.current_request)
+    except NotAuthenticated:
+        user = None
+    return pages.page("home.html", user=user)
+
+
+@app.route("/connexion", methods=["GET"])
+def login_page():
+    from chalicelib.web import pages
+
+    token = pages.new_csrf_token()
+    return pages.page("login.html", csrf=token, sent=False, error=None, email=None,
+                      cookies=[pages.csrf_cookie(token, deps().settings.secure_cookies)])
+
+
+@app.route("/connexion", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def login_submit():
+    from pydantic import ValidationError
+
+    from chalicelib.services import auth
+    from chalicelib.web import pages
+
+    d = deps()
+    fields = pages.form_fields(app.current_request.raw_body)
+    if not pages.csrf_ok(http.cookie(app.current_request.headers, pages.CSRF_COOKIE), fields.get("csrf")):
+        return pages.page("login.html", 400, csrf="", sent=False, email=None,
+                          error="La page a expiré. Rechargez-la puis recommencez.")
+    try:
+        request = commands.LoginRequest(email=fields.get("email", ""))
+    except ValidationError:
+        return pages.page("login.html", 400, csrf=fields.get("csrf"), sent=False,
+                          email=fields.get("email"), error="Cette adresse e-mail n'est pas valide.")
+    auth.request_login(d, request.email)
+    return pages.page("login.html", sent=True, minutes=d.settings.login_token_minutes)
+
+
+@app.route("/connexion/{token}", methods=["GET"])
+def login_landing(token):
+    """Shows a button: mail scanners that open links must not burn the single-use token."""
+    from chalicelib.web import pages
+
+    csrf = pages.new_csrf_token()
+    return pages.page("login_landing.html", token=token, csrf=csrf, error=None,
+                      cookies=[pages.csrf_cookie(csrf, deps().settings.secure_cookies)])
+
+
+@app.route("/connexion/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+def login_landing_submit():
+    from chalicelib.domain.errors import TokenInvalid
+    from chalicelib.services import auth
+    from chalicelib.web import pages
+
+    d = deps()
+    fields = pages.form_fields(app.current_request.raw_body)
+    if not pages.csrf_ok(http.cookie(app.current_request.headers, pages.CSRF_COOKIE), fields.get("csrf")):
+        return pages.page("login_landing.html", 400, token="", csrf="",
+                          error="La page a expiré. Rouvrez le lien reçu par e-mail.")
+    try:
+        commands.SessionCreate(token=fields.get("token", ""))
+        _, session_token = auth.open_session(d, fields.get("token", ""))
+    except (TokenInvalid, ValueError):
+        return pages.page("login_landing.html", 400, token="", csrf="", error=auth.LINK_EXPIRED)
+    return pages.redirect("/", cookies=[http.session_cookie(
+        session_token, d.settings.session_hours * 3600, d.settings.secure_cookies)])
+
+
+# --- development stage only: 404 everywhere else --------------------------------------------
+
+def _dev_only():
+    from chalicelib.domain.errors import NotFound
+
+    if not deps().settings.is_dev:
+        raise NotFound("Cette adresse n'existe pas.")
+
+
+@api.route("/_dev/outbox", "GET", summary="(dev) Les e-mails et SMS envoyés", auth=False)
+def dev_outbox():
+    _dev_only()
+    from chalicelib.dev.outbox import read_outbox
+
+    return read_outbox(deps().settings.region)
+
+
+@api.route("/_dev/inbound-email", "POST", summary="(dev) Recevoir un e-mail brut (RFC 5322)",
+           auth=False, content_type="message/rfc822")
+def dev_inbound_email():
+    _dev_only()
+    return http.json_response({"error": "not_implemented", "field": None,
+                               "message": "La réception des e-mails arrive avec le ticket e-mail."}, 501)
+
+
+@api.route("/_dev/inbound-sms", "POST", summary="(dev) Recevoir un SMS", body=commands.InboundSms,
+           auth=False)
+def dev_inbound_sms(body):
+    _dev_only()
+    return http.json_response({"error": "not_implemented", "field": None,
+                               "message": "La réception des SMS arrive avec le ticket SMS."}, 501)
+
+
+@api.route("/_dev/run/{job}", "POST", summary="(dev) Lancer une tâche planifiée à une date donnée",
+           query=commands.RunJobQuery, auth=False)
+def dev_run_job(job, query):
+    _dev_only()
+    from chalicelib import jobs
+
+    d = deps()
+    return jobs.run(job, d, query.now or d.now())

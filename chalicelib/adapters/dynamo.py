@@ -1,0 +1,341 @@
+"""The DynamoDB repository: the only module that speaks to the table.
+
+It never scans: every read is a GetItem, a BatchGetItem or a Query on a key or an index.
+ClientError codes are translated into domain errors here.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from ..domain.errors import InvalidInput, NotFound, RaceLost
+from ..domain.models import (Case, CaseStatus, ContactPoint, Escalation, EscalationStatus, Event,
+                             Message, Organisation, ReferentGroup, Territory, User)
+from . import keys
+
+M = TypeVar("M", bound=BaseModel)
+KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "type", "expires_at")
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class ReferenceTaken(RaceLost):
+    """The random case reference already exists: draw another."""
+
+
+def to_item(model: BaseModel, key: dict[str, str], **extra: Any) -> dict[str, Any]:
+    data = model.model_dump(mode="json", exclude_none=True)
+    data.update(key)
+    data["type"] = type(model).__name__
+    data.update(extra)
+    return {name: _serializer.serialize(value) for name, value in data.items()}
+
+
+def from_item(model: type[M], item: dict[str, Any]) -> M:
+    data = {name: _deserializer.deserialize(value) for name, value in item.items()
+            if name not in KEY_ATTRIBUTES}
+    return model.model_validate(data)
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    plain = {name: value["S"] for name, value in last_key.items()}
+    return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+    if not cursor:
+        return None
+    try:
+        plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+            raise ValueError
+    except ValueError as exc:
+        raise InvalidInput("Ce curseur de pagination n'est pas valide.", field="cursor") from exc
+    return {name: {"S": value} for name, value in plain.items()}
+
+
+@dataclass
+class Page:
+    items: list
+    cursor: str | None
+
+
+@dataclass
+class Write:
+    """One item of a transaction, with the condition that keeps it safe under concurrency."""
+
+    item: dict[str, Any]
+    condition: str = "attribute_not_exists(PK)"
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def as_transact_item(self, table: str) -> dict[str, Any]:
+        put: dict[str, Any] = {"TableName": table, "Item": self.item,
+                               "ConditionExpression": self.condition}
+        if self.values:
+            put["ExpressionAttributeValues"] = self.values
+        return {"Put": put}
+
+
+def new_item(model: BaseModel, key: dict[str, str]) -> Write:
+    return Write(to_item(model, key))
+
+
+def versioned(model: Case | Escalation, key: dict[str, str], previous_version: int | None) -> Write:
+    """Put a new version, only if the stored one is still the version it was computed from."""
+    item = to_item(model, key)
+    if previous_version is None:
+        return Write(item)
+    return Write(item, "version = :previous", {":previous": {"N": str(previous_version)}})
+
+
+def case_write(case: Case, previous_version: int | None) -> Write:
+    return versioned(case, keys.case(case.ref, case.point_id, case.status, case.created_at),
+                     previous_version)
+
+
+def escalation_write(escalation: Escalation, previous_version: int | None) -> Write:
+    key = keys.escalation(escalation.case_ref, escalation.group_id, escalation.status,
+                          escalation.due_at)
+    return versioned(escalation, key, previous_version)
+
+
+def message_write(message: Message) -> Write:
+    return new_item(message, keys.message(message.case_ref, message.created_at, message.id))
+
+
+def event_write(event: Event) -> Write:
+    return new_item(event, keys.event(event.at, event.id, event.case_ref))
+
+
+@dataclass
+class CaseBundle:
+    case: Case
+    escalations: dict[str, Escalation]
+    messages: list[Message]
+    events: list[Event]
+
+
+class Repository:
+    def __init__(self, client, table_name: str):
+        self._client = client
+        self.table = table_name
+
+    # --- generic ----------------------------------------------------------------------
+
+    def _get(self, key: dict[str, str], consistent: bool = False) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self.table, Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}},
+            ConsistentRead=consistent)
+        return response.get("Item")
+
+    def _query(self, *, partition: str, index: str | None = None, prefix: str | None = None,
+               limit: int | None = None, cursor: str | None = None, forward: bool = True,
+               consistent: bool = False) -> tuple[list[dict[str, Any]], dict | None]:
+        pk_name, sk_name = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
+        condition = "#pk = :pk"
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": {"S": partition}}
+        if prefix:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sk_name
+            values[":prefix"] = {"S": prefix}
+        request: dict[str, Any] = {
+            "TableName": self.table, "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+            "ScanIndexForward": forward}
+        if index:
+            request["IndexName"] = index
+        elif consistent:
+            request["ConsistentRead"] = True
+        if limit:
+            request["Limit"] = limit
+        start = decode_cursor(cursor)
+        if start:
+            request["ExclusiveStartKey"] = start
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self._client.query(**request)
+            items.extend(response.get("Items", []))
+            last = response.get("LastEvaluatedKey")
+            if not last or (limit and len(items) >= limit):
+                return items, last
+            request["ExclusiveStartKey"] = last
+            if limit:
+                request["Limit"] = limit - len(items)
+
+    def transact(self, writes: Iterable[Write]) -> None:
+        """Write items together or not at all; a failed condition is a Conflict."""
+        items = [write.as_transact_item(self.table) for write in writes]
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = [reason.get("Code") for reason in exc.response.get("CancellationReasons", [])]
+            if "ConditionalCheckFailed" in reasons or "TransactionConflict" in reasons:
+                raise RaceLost("Ce dossier vient d'être modifié par quelqu'un d'autre.") from exc
+            raise
+
+    def add_event(self, event: Event) -> None:
+        write = event_write(event)
+        self._client.put_item(TableName=self.table, Item=write.item,
+                              ConditionExpression=write.condition)
+
+    def put_many(self, items: list[dict[str, Any]]) -> None:
+        """Batch-write items (directory import), retrying what DynamoDB leaves unprocessed."""
+        for start in range(0, len(items), 25):
+            requests = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+            delay = 0.05
+            while requests:
+                response = self._client.batch_write_item(RequestItems={self.table: requests})
+                requests = response.get("UnprocessedItems", {}).get(self.table, [])
+                if requests:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+
+    def _get_many(self, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(key_list), 100):
+            pending = [{"PK": {"S": k["PK"]}, "SK": {"S": k["SK"]}} for k in key_list[start:start + 100]]
+            delay = 0.05
+            while pending:
+                response = self._client.batch_get_item(RequestItems={self.table: {"Keys": pending}})
+                found.extend(response.get("Responses", {}).get(self.table, []))
+                pending = response.get("UnprocessedKeys", {}).get(self.table, {}).get("Keys", [])
+                if pending:
+                    time.sleep(delay)
+                    delay = min(delay * 2, 2.0)
+        return found
+
+    # --- directory --------------------------------------------------------------------
+
+    def directory_items(self, territories: list[Territory], points: list[ContactPoint],
+                        organisations: list[Organisation], groups: list[ReferentGroup],
+                        users: list[User]) -> list[dict[str, Any]]:
+        return ([to_item(t, keys.territory(t.code)) for t in territories]
+                + [to_item(p, keys.point(p.id, p.territory_code)) for p in points]
+                + [to_item(o, keys.organisation(o.id, listed=True)) for o in organisations]
+                + [to_item(g, keys.group(g.id, g.territory_code)) for g in groups]
+                + [to_item(u, keys.user(u.id)) for u in users])
+
+    def get_point(self, point_id: str) -> ContactPoint | None:
+        item = self._get(keys.point(point_id))
+        return from_item(ContactPoint, item) if item else None
+
+    def get_group(self, group_id: str) -> ReferentGroup | None:
+        item = self._get(keys.group(group_id))
+        return from_item(ReferentGroup, item) if item else None
+
+    def get_groups(self, group_ids: Iterable[str]) -> dict[str, ReferentGroup]:
+        found = self._get_many([keys.group(group_id) for group_id in set(group_ids)])
+        groups = [from_item(ReferentGroup, item) for item in found]
+        return {g.id: g for g in groups}
+
+    def get_user(self, user_id: str) -> User | None:
+        item = self._get(keys.user(user_id))
+        return from_item(User, item) if item else None
+
+    def get_users(self, user_ids: Iterable[str]) -> dict[str, User]:
+        found = self._get_many([keys.user(user_id) for user_id in set(user_ids)])
+        return {u.id: u for u in (from_item(User, item) for item in found)}
+
+    def list_territories(self) -> list[Territory]:
+        items, _ = self._query(partition="TERRITORIES", index=keys.GSI1)
+        return [from_item(Territory, item) for item in items]
+
+    def list_organisations(self) -> list[Organisation]:
+        items, _ = self._query(partition="ORGS", index=keys.GSI1)
+        return [from_item(Organisation, item) for item in items]
+
+    def territory_directory(self, code: str) -> tuple[list[ContactPoint], list[ReferentGroup]]:
+        items, _ = self._query(partition=f"TERR#{code}", index=keys.GSI1)
+        points = [from_item(ContactPoint, i) for i in items if i["type"]["S"] == "ContactPoint"]
+        groups = [from_item(ReferentGroup, i) for i in items if i["type"]["S"] == "ReferentGroup"]
+        return points, groups
+
+    # --- authentication ---------------------------------------------------------------
+
+    def put_secret(self, key: dict[str, str], user_id: str, expires_at: datetime) -> None:
+        """Store a login token or session under the hash of its secret, with a TTL."""
+        self._client.put_item(TableName=self.table, Item={
+            "PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}, "user_id": {"S": user_id},
+            "expires_at": {"N": str(int(expires_at.timestamp()))}},
+            ConditionExpression="attribute_not_exists(PK)")
+
+    def take_secret(self, key: dict[str, str], now: datetime) -> str | None:
+        """Delete a single-use secret and return its user, if it existed and had not expired."""
+        try:
+            response = self._client.delete_item(
+                TableName=self.table, Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}},
+                ConditionExpression="attribute_exists(PK) AND expires_at > :now",
+                ExpressionAttributeValues={":now": {"N": str(int(now.timestamp()))}},
+                ReturnValues="ALL_OLD")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return response["Attributes"]["user_id"]["S"]
+
+    def read_secret(self, key: dict[str, str], now: datetime) -> str | None:
+        item = self._get(key)
+        if not item or int(item["expires_at"]["N"]) <= int(now.timestamp()):
+            return None
+        return item["user_id"]["S"]
+
+    def delete_secret(self, key: dict[str, str]) -> None:
+        self._client.delete_item(TableName=self.table,
+                                 Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}})
+
+    # --- cases ------------------------------------------------------------------------
+
+    def create_case(self, case: Case, event: Event) -> None:
+        try:
+            self.transact([case_write(case, None), event_write(event)])
+        except RaceLost as exc:
+            raise ReferenceTaken(str(exc)) from exc
+
+    def get_case(self, ref: str) -> Case:
+        item = self._get(keys.case(ref), consistent=True)
+        if not item:
+            raise NotFound("Ce dossier est introuvable.")
+        return from_item(Case, item)
+
+    def get_bundle(self, ref: str) -> CaseBundle:
+        """The case, its escalations, messages and events: one strongly consistent Query."""
+        items, _ = self._query(partition=keys.case_partition(ref), consistent=True)
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_type.setdefault(item["type"]["S"], []).append(item)
+        if "Case" not in by_type:
+            raise NotFound("Ce dossier est introuvable.")
+        escalations = [from_item(Escalation, i) for i in by_type.get("Escalation", [])]
+        return CaseBundle(
+            case=from_item(Case, by_type["Case"][0]),
+            escalations={e.group_id: e for e in escalations},
+            messages=[from_item(Message, i) for i in by_type.get("Message", [])],
+            events=[from_item(Event, i) for i in by_type.get("Event", [])])
+
+    def list_point_cases(self, point_id: str, status: CaseStatus | None, limit: int,
+                         cursor: str | None) -> Page:
+        items, last = self._query(partition=f"POINT#{point_id}", index=keys.GSI1,
+                                  prefix=keys.point_cases_prefix(status), limit=limit,
+                                  cursor=cursor, forward=False)
+        return Page([from_item(Case, i) for i in items[:limit]], encode_cursor(last))
+
+    def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
+                               cursor: str | None) -> Page:
+        items, last = self._query(partition=f"GROUP#{group_id}", index=keys.GSI2,
+                                  prefix=keys.group_escalations_prefix(status), limit=limit,
+                                  cursor=cursor)
+        return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
+
+    def iter_audit(self, day: str) -> Iterator[Event]:
+        items, _ = self._query(partition=f"AUDIT#{day}")
+        return (from_item(Event, i) for i in items)

@@ -1,0 +1,90 @@
+"""Every key of the single table, in one place. docs/data-model.md lists the access patterns."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..domain.models import CaseStatus, EscalationStatus
+
+GSI1 = "GSI1"
+GSI2 = "GSI2"
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="microseconds")
+
+
+# Directory: each entity by id, listed per territory (GSI1).
+def territory(code: str) -> dict[str, str]:
+    return {"PK": f"TERR#{code}", "SK": "TERRITORY", "GSI1PK": "TERRITORIES", "GSI1SK": code}
+
+
+def point(point_id: str, territory_code: str | None = None) -> dict[str, str]:
+    key = {"PK": f"POINT#{point_id}", "SK": "POINT"}
+    if territory_code:
+        key |= {"GSI1PK": f"TERR#{territory_code}", "GSI1SK": f"POINT#{point_id}"}
+    return key
+
+
+def group(group_id: str, territory_code: str | None = None) -> dict[str, str]:
+    key = {"PK": f"GROUP#{group_id}", "SK": "GROUP"}
+    if territory_code:
+        key |= {"GSI1PK": f"TERR#{territory_code}", "GSI1SK": f"GROUP#{group_id}"}
+    return key
+
+
+def organisation(organisation_id: str, listed: bool = False) -> dict[str, str]:
+    key = {"PK": f"ORG#{organisation_id}", "SK": "ORG"}
+    if listed:
+        key |= {"GSI1PK": "ORGS", "GSI1SK": organisation_id}
+    return key
+
+
+def user(user_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": "USER"}
+
+
+# Authentication: looked up by the hash of a secret, never by the secret.
+def login_token(token_hash: str) -> dict[str, str]:
+    return {"PK": f"LOGIN#{token_hash}", "SK": "LOGIN"}
+
+
+def session(session_hash: str) -> dict[str, str]:
+    return {"PK": f"SESSION#{session_hash}", "SK": "SESSION"}
+
+
+# A case and its whole thread share one partition: one Query reads it all.
+def case_partition(ref: str) -> str:
+    return f"CASE#{ref}"
+
+
+def case(ref: str, point_id: str | None = None, status: CaseStatus | None = None,
+         created_at: datetime | None = None) -> dict[str, str]:
+    key = {"PK": case_partition(ref), "SK": "CASE"}
+    if point_id and status and created_at:
+        key |= {"GSI1PK": f"POINT#{point_id}", "GSI1SK": f"{status.value}#{iso(created_at)}#{ref}"}
+    return key
+
+
+def escalation(ref: str, group_id: str, status: EscalationStatus | None = None,
+               due_at: datetime | None = None) -> dict[str, str]:
+    key = {"PK": case_partition(ref), "SK": f"ESC#{group_id}"}
+    if status and due_at:
+        key |= {"GSI2PK": f"GROUP#{group_id}", "GSI2SK": f"{status.value}#{iso(due_at)}#{ref}"}
+    return key
+
+
+def message(ref: str, created_at: datetime, message_id: str) -> dict[str, str]:
+    return {"PK": case_partition(ref), "SK": f"MSG#{iso(created_at)}#{message_id}"}
+
+
+def event(at: datetime, event_id: str, ref: str | None = None) -> dict[str, str]:
+    partition = case_partition(ref) if ref else f"AUDIT#{at.date().isoformat()}"
+    return {"PK": partition, "SK": f"EVT#{iso(at)}#{event_id}"}
+
+
+def point_cases_prefix(status: CaseStatus | None) -> str | None:
+    return f"{status.value}#" if status else None
+
+
+def group_escalations_prefix(status: EscalationStatus | None) -> str | None:
+    return f"{status.value}#" if status else None

@@ -1,0 +1,24 @@
+"""Jinja2 rendering of emails and pages, autoescaped, built once on first use."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+_PACKAGE = Path(__file__).resolve().parents[1]
+# The deployment package carries a copy under chalicelib/; the source tree keeps templates/.
+SEARCH_PATH = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
+
+
+@lru_cache(maxsize=1)
+def environment():
+    import jinja2  # imported on first render, not at cold start
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in SEARCH_PATH if p.is_dir()]),
+        autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True)
+
+
+def render(name: str, **context) -> str:
+    return environment().get_template(name).render(**context)

@@ -1,0 +1,191 @@
+"""The JSON API's edge: parse, authenticate, call one service, shape the response.
+
+Domain errors become HTTP errors here, and only here. Every route registered through
+JsonApi.route is also described in the OpenAPI document.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.cookies import SimpleCookie
+from typing import Any, Callable
+
+from pydantic import BaseModel, ValidationError
+
+from ..domain import errors
+from ..domain.validation import french_errors
+
+logger = logging.getLogger("relais.api")
+SESSION_COOKIE = "relais_session"
+MAX_JSON_BYTES = 256 * 1024
+_STATUS = {
+    errors.InvalidInput: 400,
+    errors.TokenInvalid: 400,
+    errors.NotAuthenticated: 401,
+    errors.NotAllowed: 403,
+    errors.NotFound: 404,
+    errors.Conflict: 409,
+}
+_THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException",
+              "RequestLimitExceeded", "TooManyRequestsException", "Throttling"}
+SECURITY_HEADERS = {
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+@dataclass
+class Operation:
+    path: str
+    method: str
+    summary: str
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+    auth: bool
+    content_type: str = "application/json"
+
+
+def status_of(error: errors.DomainError) -> int:
+    for cls in type(error).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 400
+
+
+def error_body(error: errors.DomainError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": error.code, "message": error.message, "field": error.field}
+    field_errors = getattr(error, "errors", None)
+    if field_errors:
+        body["errors"] = field_errors
+    return body
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None):
+    from chalice import Response
+
+    return Response(body="" if body is None else json.dumps(body, ensure_ascii=False),
+                    status_code=status,
+                    headers={"Content-Type": "application/json; charset=utf-8",
+                             **SECURITY_HEADERS, **(headers or {})})
+
+
+def validation_error(exc: ValidationError, prefix: str = "") -> errors.InvalidInput:
+    field_errors = french_errors(exc.errors())
+    if prefix:
+        field_errors = [{**e, "field": f"{prefix}.{e['field']}" if e["field"] else prefix}
+                        for e in field_errors]
+    first = field_errors[0] if field_errors else {"field": None, "message": "Requête invalide."}
+    return errors.InvalidInput(first["message"], field=first["field"], errors=field_errors)
+
+
+def parse_json(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
+    if raw and len(raw) > MAX_JSON_BYTES:
+        raise errors.InvalidInput("La requête est trop volumineuse.", field=None)
+    try:
+        data = json.loads(raw or b"{}")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise errors.InvalidInput("Le corps de la requête n'est pas un JSON valide.") from exc
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
+def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseModel:
+    try:
+        return model.model_validate(params or {})
+    except ValidationError as exc:
+        raise validation_error(exc) from exc
+
+
+def cookie(headers, name: str) -> str | None:
+    raw = headers.get("cookie")
+    if not raw:
+        return None
+    jar = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is treated as absent
+        return None
+    morsel = jar.get(name)
+    return morsel.value if morsel else None
+
+
+def session_cookie(token: str, max_age: int, secure: bool) -> str:
+    parts = [f"{SESSION_COOKIE}={token}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={max_age}"]
+    if secure:
+        parts.append("Secure")
+    return "; ".join(parts)
+
+
+def _serialise(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    if isinstance(result, list):
+        return [_serialise(item) for item in result]
+    return result
+
+
+def throttled(exc: Exception) -> bool:
+    from botocore.exceptions import ClientError
+
+    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLED
+
+
+class JsonApi:
+    """Registers JSON routes on the Chalice app and keeps their description for OpenAPI."""
+
+    def __init__(self, app, principal_loader: Callable[[Any], Any]):
+        self.app = app
+        self.operations: list[Operation] = []
+        self._load_principal = principal_loader
+
+    def route(self, path: str, method: str, *, summary: str, body: type[BaseModel] | None = None,
+              query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
+              auth: bool = True, content_type: str = "application/json"):
+        self.operations.append(Operation(path, method, summary, body, query, response, status,
+                                         auth, content_type))
+
+        def decorator(view: Callable[..., Any]):
+            @functools.wraps(view)
+            def handler(**path_params: str):
+                request = self.app.current_request
+                try:
+                    kwargs: dict[str, Any] = dict(path_params)
+                    if auth:
+                        kwargs["principal"] = self._load_principal(request)
+                    if body is not None:
+                        kwargs["body"] = parse_json(request.raw_body, body)
+                    if query is not None:
+                        kwargs["query"] = parse_query(request.query_params, query)
+                    result = view(**kwargs)
+                except errors.DomainError as exc:
+                    return json_response(error_body(exc), status_of(exc))
+                except Exception as exc:
+                    if throttled(exc):
+                        logger.warning("AWS throttled a request after retries")
+                        return json_response(
+                            {"error": "busy", "field": None,
+                             "message": "Le service est très sollicité : réessayez dans un instant."},
+                            503, {"Retry-After": "2"})
+                    raise
+                if hasattr(result, "status_code") and hasattr(result, "to_dict"):
+                    return result
+                if result is None and status == HTTPStatus.NO_CONTENT:
+                    return json_response(None, 204)
+                return json_response(_serialise(result), status)
+
+            content_types = [content_type] if method in ("POST", "PUT", "PATCH") else None
+            kwargs = {"methods": [method]}
+            if content_types:
+                kwargs["content_types"] = content_types
+            self.app.route(path, **kwargs)(handler)
+            return view
+
+        return decorator

@@ -1,0 +1,80 @@
+"""The composition root: builds clients and adapters lazily, once, with a reset for tests.
+
+Nothing here runs at import: a client made at import slows every cold start and escapes
+the test doubles.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Callable
+
+from . import config
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Deps:
+    settings: config.Settings
+    clock: Callable[[], datetime] = utcnow
+
+    def _client(self, service: str, endpoint: str | None = None):
+        import boto3
+        from botocore.config import Config
+
+        if self.settings.aws_emulation == "moto":
+            from .dev import emulation
+            emulation.start(self.settings)
+        retry = Config(retries={"mode": "standard", "max_attempts": 8},
+                       connect_timeout=3, read_timeout=10)
+        client = boto3.session.Session().client(
+            service, region_name=self.settings.region, endpoint_url=endpoint, config=retry)
+        if self.settings.aws_emulation == "moto":
+            from .dev import emulation
+            emulation.observe(client)
+        return client
+
+    @cached_property
+    def dynamodb(self):
+        return self._client("dynamodb", self.settings.dynamodb_endpoint)
+
+    @cached_property
+    def repo(self):
+        from .adapters.dynamo import Repository
+        return Repository(self.dynamodb, self.settings.table_name)
+
+    @cached_property
+    def mailer(self):
+        from .adapters.email import SesMailer
+        return SesMailer(self._client("sesv2"), self.settings.mail_from,
+                         self.settings.ses_configuration_set)
+
+    @cached_property
+    def sms(self):
+        from .adapters.sms import SnsSmsSender
+        return SnsSmsSender(self._client("sns"), self.settings.sms_sender_id)
+
+    def now(self) -> datetime:
+        return self.clock()
+
+
+_deps: Deps | None = None
+
+
+def deps() -> Deps:
+    global _deps
+    if _deps is None:
+        _deps = Deps(config.settings())
+    return _deps
+
+
+def reset(clock: Callable[[], datetime] | None = None) -> Deps:
+    """Forget every client and setting (tests, or after the environment changed)."""
+    global _deps
+    config.reset()
+    _deps = Deps(config.settings(), clock or utcnow)
+    return _deps

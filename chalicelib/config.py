@@ -1,0 +1,56 @@
+"""Every setting, read from the environment in one place, once, when first needed."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    table_name: str
+    dynamodb_endpoint: str | None
+    aws_emulation: str | None          # "moto" in the dev stage: SES, SNS, S3, SQS in-process
+    base_url: str
+    mail_from: str
+    sms_sender_id: str
+    ses_configuration_set: str | None
+    login_token_minutes: int
+    session_hours: int
+
+    @property
+    def is_dev(self) -> bool:
+        return self.stage == "dev"
+
+    @property
+    def secure_cookies(self) -> bool:
+        return not self.is_dev
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    stage = _env("RELAIS_STAGE", "dev")
+    return Settings(
+        stage=stage,
+        region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),
+        table_name=_env("RELAIS_TABLE", f"relais-{stage}"),
+        dynamodb_endpoint=_env("RELAIS_DYNAMODB_ENDPOINT"),
+        aws_emulation=_env("RELAIS_AWS_EMULATION"),
+        base_url=_env("RELAIS_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        mail_from=_env("RELAIS_MAIL_FROM", "Relais SP+ <ne-pas-repondre@relais.example.org>"),
+        sms_sender_id=_env("RELAIS_SMS_SENDER_ID", "RelaisSP"),
+        ses_configuration_set=_env("RELAIS_SES_CONFIGURATION_SET"),
+        login_token_minutes=min(int(_env("RELAIS_LOGIN_TOKEN_MINUTES", "20")), 30),
+        session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),
+    )
+
+
+def reset() -> None:
+    settings.cache_clear()

@@ -1,0 +1,69 @@
+"""SES, SNS, S3 and SQS emulated in-process by moto in the dev stage and in tests.
+
+DynamoDB is passed through to DynamoDB Local. Sends are observed with a botocore hook so
+the outbox can show when each message left.
+"""
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from email.utils import getaddresses
+
+_lock = threading.Lock()
+_mock = None
+sent_at: dict[str, str] = {}
+sms_sender_ids: dict[str, str] = {}
+
+
+def start(settings) -> None:
+    global _mock
+    with _lock:
+        if _mock is not None:
+            return
+        from moto import mock_aws
+
+        _mock = mock_aws(config={"core": {"passthrough": {"services": ["dynamodb"]},
+                                          "reset_boto3_session": True}})
+        _mock.start()
+        _prepare(settings)
+
+
+def _prepare(settings) -> None:
+    import boto3
+
+    sender = getaddresses([settings.mail_from])[0][1]
+    ses = boto3.client("sesv2", region_name=settings.region)
+    ses.create_email_identity(EmailIdentity=sender.rpartition("@")[2])
+
+
+def reset() -> None:
+    """Empty every emulated service (tests)."""
+    global _mock
+    with _lock:
+        if _mock is not None:
+            _mock.stop()
+            _mock = None
+        sent_at.clear()
+        sms_sender_ids.clear()
+
+
+def observe(client) -> None:
+    service = client.meta.service_model.service_name
+    operation = {"sesv2": "SendEmail", "sns": "Publish"}.get(service)
+    if operation is None:
+        return
+
+    def before(params, context, **_):
+        attributes = params.get("MessageAttributes", {})
+        context["relais_sender_id"] = attributes.get("AWS.SNS.SMS.SenderID", {}).get("StringValue")
+
+    def after(parsed, context, **_):
+        message_id = parsed.get("MessageId")
+        if not message_id:
+            return
+        sent_at[message_id] = datetime.now(UTC).isoformat(timespec="milliseconds")
+        if context.get("relais_sender_id"):
+            sms_sender_ids[message_id] = context["relais_sender_id"]
+
+    client.meta.events.register(f"before-call.{service}.{operation}", before)
+    client.meta.events.register(f"after-call.{service}.{operation}", after)

@@ -1,0 +1,77 @@
+"""Who may do what: small pure checks, composed per action by the services.
+
+A resource outside one's scope is reported as not found, so that nobody can probe for
+the existence of a case; an action one's role never allows is reported as not allowed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import NotAllowed, NotFound
+from .models import Case, Role, User
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: str
+    role: Role
+    point_ids: frozenset[str] = field(default_factory=frozenset)
+    group_ids: frozenset[str] = field(default_factory=frozenset)
+    territory_codes: frozenset[str] = field(default_factory=frozenset)
+
+    @classmethod
+    def of(cls, user: User) -> Principal:
+        return cls(user.id, user.role, frozenset(user.point_ids), frozenset(user.group_ids),
+                   frozenset(user.territory_codes))
+
+
+CASE_NOT_FOUND = "Ce dossier est introuvable."
+
+
+def require_role(principal: Principal, *roles: Role) -> None:
+    if principal.role not in roles:
+        raise NotAllowed("Votre rôle ne permet pas cette action.")
+
+
+def require_agent_of_point(principal: Principal, point_id: str) -> None:
+    require_role(principal, Role.AGENT)
+    if point_id not in principal.point_ids:
+        raise NotAllowed("Vous n'êtes pas rattaché à ce point de contact.", field="point_id")
+
+
+def require_agent_of_case(principal: Principal, case: Case) -> None:
+    """Agents act on the cases of their own points."""
+    require_role(principal, Role.AGENT)
+    if case.point_id not in principal.point_ids:
+        raise NotFound(CASE_NOT_FOUND)
+
+
+def referent_groups_on_case(principal: Principal, escalated_group_ids: set[str]) -> set[str]:
+    return set(principal.group_ids) & escalated_group_ids
+
+
+def require_case_reader(principal: Principal, case: Case, escalated_group_ids: set[str]) -> None:
+    """Agents of the case's point, or referents of a group the case was escalated to."""
+    require_role(principal, Role.AGENT, Role.REFERENT)
+    if principal.role is Role.AGENT and case.point_id in principal.point_ids:
+        return
+    if principal.role is Role.REFERENT and referent_groups_on_case(principal, escalated_group_ids):
+        return
+    raise NotFound(CASE_NOT_FOUND)
+
+
+def require_referent_of_group(principal: Principal, group_id: str) -> None:
+    require_role(principal, Role.REFERENT)
+    if group_id not in principal.group_ids:
+        raise NotFound(CASE_NOT_FOUND)
+
+
+def require_territory_reader(principal: Principal, territory_code: str) -> None:
+    """Coordinators read their territories' metadata and statistics; admins read all."""
+    require_role(principal, Role.COORDINATOR, Role.ADMIN)
+    if principal.role is Role.COORDINATOR and territory_code not in principal.territory_codes:
+        raise NotAllowed("Ce territoire n'est pas le vôtre.", field="territory")
+
+
+def require_admin(principal: Principal) -> None:
+    require_role(principal, Role.ADMIN)

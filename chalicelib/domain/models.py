@@ -1,0 +1,245 @@
+"""The SP+ case network: directory, people, cases and their thread.
+
+Models are pydantic v2. Entities are stored as they are; commands (what a user asks
+for) live in commands.py.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+
+from .validation import LongText, Nir, PersonName, Phone, ShortText, is_sms_capable
+
+
+class Entity(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- Directory -----------------------------------------------------------------------
+
+
+class Territory(Entity):
+    code: str = Field(description="Département code, e.g. '61' or '2A'")
+    name: str
+
+
+class ContactPointKind(StrEnum):
+    MAIRIE = "mairie"
+    FRANCE_SERVICES = "france_services"
+    MSA = "msa"
+    POSTE = "poste"
+    PREFECTURE = "prefecture"
+    OPERATEUR = "operateur"
+    ASSOCIATION = "association"
+    ITINERANT = "itinerant"
+
+
+class ContactPoint(Entity):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    territory_code: str
+    name: ShortText
+    kind: ContactPointKind
+    phone: str | None = None
+    address: str | None = None
+
+
+class Organisation(Entity):
+    """A partner network (CAF, CPAM, DGFiP...), national or local."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    name: ShortText
+    short_name: str = Field(min_length=1, max_length=30)
+
+
+class ReferentGroup(Entity):
+    """An organisation in a territory: the referents who answer escalations."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    organisation_id: str
+    territory_code: str
+    name: ShortText
+    member_emails: list[EmailStr] = Field(default_factory=list)
+    shared_mailbox: EmailStr | None = None
+    answer_days: int = Field(default=4, ge=1, le=30, description="Deadline in business days")
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    REFERENT = "referent"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class User(Entity):
+    """Anyone who logs in. Scopes depend on the role: points, groups or territories."""
+
+    id: str
+    email: EmailStr
+    display_name: ShortText
+    role: Role
+    point_ids: list[str] = Field(default_factory=list)
+    group_ids: list[str] = Field(default_factory=list)
+    territory_codes: list[str] = Field(default_factory=list)
+
+
+# --- Cases ---------------------------------------------------------------------------
+
+
+class LifeSituation(StrEnum):
+    RETRAITE = "retraite"
+    PRECARITE = "precarite"
+    SANTE = "sante"
+    EMPLOI = "emploi"
+    LOGEMENT = "logement"
+    IMPOTS = "impots"
+    PAPIERS = "papiers"
+    FAMILLE = "famille"
+    AUTRE = "autre"
+
+
+LIFE_SITUATION_LABELS: dict[LifeSituation, str] = {
+    LifeSituation.RETRAITE: "Je prépare ma retraite",
+    LifeSituation.PRECARITE: "Je tombe dans la précarité financière",
+    LifeSituation.SANTE: "Je rencontre un problème de santé",
+    LifeSituation.EMPLOI: "Je suis en recherche d'emploi",
+    LifeSituation.LOGEMENT: "Je cherche un logement ou j'ai un souci de logement",
+    LifeSituation.IMPOTS: "J'ai une question sur mes impôts",
+    LifeSituation.PAPIERS: "J'ai besoin d'un papier d'identité ou d'un titre",
+    LifeSituation.FAMILLE: "Ma situation familiale change",
+    LifeSituation.AUTRE: "Autre situation",
+}
+
+
+class CaseStatus(StrEnum):
+    OPEN = "open"
+    ESCALATED = "escalated"
+    ANSWERED = "answered"
+    CLOSED = "closed"
+
+
+class Outcome(StrEnum):
+    SOLVED_AT_DESK = "solved_at_desk"
+    SOLVED_WITH_PARTNER = "solved_with_partner"
+    NOT_SOLVED = "not_solved"
+
+
+class EscalationStatus(StrEnum):
+    SENT = "sent"
+    ANSWERED = "answered"
+    NEEDS_INFO = "needs_info"
+    WRONG_RECIPIENT = "wrong_recipient"
+    CLOSED = "closed"
+
+
+class Usager(Entity):
+    # sms_opt_in comes first: the phone check reads it.
+    sms_opt_in: bool = Field(default=True, description="The usager accepts SMS about the case")
+    first_name: PersonName
+    last_name: PersonName
+    phone: Phone
+    email: EmailStr | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _sms_needs_a_mobile(cls, phone: str, info: ValidationInfo) -> str:
+        if info.data.get("sms_opt_in", True) and not is_sms_capable(phone):
+            raise ValueError("Ce numéro est un fixe : il ne peut pas recevoir de SMS. Donnez un "
+                             "numéro de portable, ou indiquez que l'usager ne veut pas de SMS.")
+        return phone
+
+
+class Identifiers(Entity):
+    """Identifiers a partner needs; collected only when an escalation needs them."""
+
+    caf_number: str | None = Field(default=None, pattern=r"^\d{7}$",
+                                   description="Numéro d'allocataire CAF, 7 digits")
+    nir: Nir = Field(default=None, description="Numéro de sécurité sociale, 15 characters")
+    tax_number: str | None = Field(default=None, pattern=r"^[0-3]\d{12}$",
+                                   description="Numéro fiscal, 13 digits")
+    france_travail_id: str | None = Field(default=None, pattern=r"^[0-9A-Z]{7,11}$",
+                                          description="Identifiant France Travail")
+
+    def merged_with(self, other: Identifiers) -> Identifiers:
+        return Identifiers(**{**self.model_dump(exclude_none=True),
+                              **other.model_dump(exclude_none=True)})
+
+
+class Case(Entity):
+    ref: str
+    point_id: str
+    territory_code: str
+    created_by: str
+    usager: Usager
+    identifiers: Identifiers = Field(default_factory=Identifiers)
+    situation: LifeSituation
+    description: LongText
+    consent_attested: bool
+    status: CaseStatus = CaseStatus.OPEN
+    outcome: Outcome | None = None
+    useful: bool | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    version: int = 1
+
+
+class Escalation(Entity):
+    case_ref: str
+    group_id: str
+    organisation_id: str
+    territory_code: str
+    point_id: str
+    status: EscalationStatus = EscalationStatus.SENT
+    question: LongText
+    due_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    answered_at: datetime | None = None
+    version: int = 1
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    EMAIL = "email"
+    SMS = "sms"
+
+
+class MessageKind(StrEnum):
+    NOTE = "note"                        # agent's note on the case, or message to a referent
+    ANSWER = "answer"                    # referent answers
+    NEEDS_INFO = "needs_info"            # referent asks for more information
+    WRONG_RECIPIENT = "wrong_recipient"  # "pas le bon interlocuteur"
+
+
+class Attachment(Entity):
+    name: str
+    size: int = Field(ge=0)
+    content_type: str
+    key: str
+
+
+class Message(Entity):
+    id: str
+    case_ref: str
+    group_id: str | None = Field(default=None, description="The escalation thread, if any")
+    author_id: str
+    author_role: Role
+    channel: Channel
+    kind: MessageKind = MessageKind.NOTE
+    body: LongText
+    attachments: list[Attachment] = Field(default_factory=list)
+    created_at: datetime
+
+
+class Event(Entity):
+    """Audit log entry: who did what, when. Never personal data: ids and codes only."""
+
+    id: str
+    code: str
+    actor_id: str
+    at: datetime
+    case_ref: str | None = None
+    group_id: str | None = None
+    data: dict[str, str] = Field(default_factory=dict)

@@ -1,0 +1,122 @@
+"""Field types with French error messages, shared by entities and commands."""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Annotated
+
+import phonenumbers
+from pydantic import AfterValidator, BeforeValidator, StringConstraints
+
+# Overseas regions tried when a national "0..." number is not valid in metropolitan France.
+_OVERSEAS_REGIONS = ("RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF", "NC", "PF", "WF")
+_SMS_CAPABLE = {phonenumbers.PhoneNumberType.MOBILE,
+                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _no_control_chars(value: str) -> str:
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
+        raise ValueError("Ce texte contient des caractères non autorisés.")
+    return value
+
+
+def _person_name(value: str) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise ValueError("Ce champ est obligatoire.")
+    if not re.fullmatch(r"[^\W\d_](?:[^\W\d_]|[ '’\-.])*", value):
+        raise ValueError("Un nom ne contient que des lettres, des espaces, des tirets ou des apostrophes.")
+    return value
+
+
+def parse_phone(value: str) -> phonenumbers.PhoneNumber:
+    """Parse a French or overseas number as people write it; raise ValueError in French."""
+    text = (value or "").strip()
+    if not text:
+        raise ValueError("Le numéro de téléphone est obligatoire.")
+    for region in ("FR", *_OVERSEAS_REGIONS):
+        try:
+            number = phonenumbers.parse(text, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return number
+        if text.startswith("+"):
+            break
+    raise ValueError("Ce numéro de téléphone n'est pas valide. Exemple : 06 12 34 56 78.")
+
+
+def normalize_phone(value: str) -> str:
+    return phonenumbers.format_number(parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
+
+
+def is_sms_capable(e164: str) -> bool:
+    return phonenumbers.number_type(phonenumbers.parse(e164)) in _SMS_CAPABLE
+
+
+def _nir(value: str | None) -> str | None:
+    if value is None:
+        return None
+    compact = re.sub(r"\s", "", value).upper()
+    match = re.fullmatch(r"([12378])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})", compact)
+    if not match:
+        raise ValueError("Le numéro de sécurité sociale compte 15 caractères, clé comprise.")
+    body, key = compact[:13], int(compact[13:])
+    numeric = int(body.replace("2A", "19").replace("2B", "18"))
+    if 97 - numeric % 97 != key:
+        raise ValueError("La clé du numéro de sécurité sociale ne correspond pas.")
+    return compact
+
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+                      AfterValidator(_no_control_chars)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
+                     AfterValidator(_no_control_chars)]
+PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_person_name)]
+Phone = Annotated[str, BeforeValidator(normalize_phone)]
+Nir = Annotated[str | None, BeforeValidator(_nir)]
+
+
+_FRENCH_BY_TYPE = {
+    "missing": "Ce champ est obligatoire.",
+    "string_too_short": "Ce champ est obligatoire.",
+    "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",
+    "string_type": "Un texte est attendu.",
+    "string_pattern_mismatch": "Ce format n'est pas valide.",
+    "enum": "Choisissez une valeur de la liste : {expected}.",
+    "literal_error": "Choisissez une valeur de la liste : {expected}.",
+    "bool_type": "Répondez par oui (true) ou non (false).",
+    "bool_parsing": "Répondez par oui (true) ou non (false).",
+    "int_type": "Un nombre entier est attendu.",
+    "int_parsing": "Un nombre entier est attendu.",
+    "greater_than_equal": "La valeur doit être au moins {ge}.",
+    "less_than_equal": "La valeur doit être au plus {le}.",
+    "list_type": "Une liste est attendue.",
+    "too_short": "Choisissez au moins {min_length} élément(s).",
+    "too_long": "Pas plus de {max_length} éléments.",
+    "model_type": "Un objet est attendu.",
+    "dict_type": "Un objet est attendu.",
+    "model_attributes_type": "Un objet est attendu.",
+    "extra_forbidden": "Ce champ n'est pas attendu.",
+    "json_invalid": "Le corps de la requête n'est pas un JSON valide.",
+}
+
+
+def french_errors(errors: list[dict]) -> list[dict[str, str]]:
+    """Turn pydantic's error list into [{field, message}] with a plain French message."""
+    result = []
+    for error in errors:
+        field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
+        ctx = error.get("ctx") or {}
+        if error["type"] == "value_error" and "error" in ctx:
+            message = str(ctx["error"])
+        elif error["type"] == "value_error":  # email-validator reports a "reason"
+            message = "Cette adresse e-mail n'est pas valide."
+        else:
+            template = _FRENCH_BY_TYPE.get(error["type"], "Cette valeur n'est pas valide.")
+            try:
+                message = template.format(**ctx).replace("' or '", "' ou '")
+            except (KeyError, IndexError):
+                message = template
+        result.append({"field": field or None, "message": message})
+    return result

@@ -1,0 +1,167 @@
+"""What each role is shown: projections of entities, the API's response bodies.
+
+Referents see a case only through their own escalations: their threads, the usager's
+name and identifiers, never the agent's notes, other partners' threads, or the usager's
+phone and email (the agent stays the usager's one interlocutor).
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Generic, TypeVar
+
+from pydantic import BaseModel, EmailStr
+
+from . import deadlines
+from .models import (LIFE_SITUATION_LABELS, Attachment, Case, CaseStatus, Channel, ContactPoint,
+                     Escalation, EscalationStatus, Identifiers, LifeSituation, Message,
+                     MessageKind, Organisation, Outcome, ReferentGroup, Role, Territory, User)
+
+T = TypeVar("T")
+
+
+class View(BaseModel):
+    pass
+
+
+class PageView(View, Generic[T]):
+    items: list[T]
+    cursor: str | None = None
+
+
+class UserView(View):
+    id: str
+    email: EmailStr
+    display_name: str
+    role: Role
+    point_ids: list[str]
+    group_ids: list[str]
+    territory_codes: list[str]
+
+    @classmethod
+    def of(cls, user: User) -> UserView:
+        return cls(**user.model_dump())
+
+
+class UsagerView(View):
+    first_name: str
+    last_name: str
+    phone: str | None = None
+    email: str | None = None
+    sms_opt_in: bool
+
+
+class EscalationView(View):
+    case_ref: str
+    group_id: str
+    group_name: str
+    organisation_id: str
+    status: EscalationStatus
+    question: str
+    due_at: datetime
+    due_date: date
+    created_at: datetime
+    answered_at: datetime | None = None
+
+    @classmethod
+    def of(cls, escalation: Escalation, group_name: str) -> EscalationView:
+        return cls(**escalation.model_dump(include=set(cls.model_fields) - {"group_name", "due_date"}),
+                   group_name=group_name, due_date=deadlines.due_date(escalation.due_at))
+
+
+class MessageView(View):
+    id: str
+    group_id: str | None
+    author_role: Role
+    author_name: str
+    channel: Channel
+    kind: MessageKind
+    body: str
+    attachments: list[Attachment]
+    created_at: datetime
+
+
+class CaseView(View):
+    ref: str
+    point_id: str
+    territory_code: str
+    status: CaseStatus
+    situation: LifeSituation
+    situation_label: str
+    description: str
+    usager: UsagerView
+    identifiers: Identifiers
+    outcome: Outcome | None = None
+    useful: bool | None = None
+    created_at: datetime
+    updated_at: datetime
+    closed_at: datetime | None = None
+    escalations: list[EscalationView]
+    messages: list[MessageView]
+
+
+class CaseSummary(View):
+    ref: str
+    point_id: str
+    status: CaseStatus
+    situation: LifeSituation
+    usager_name: str
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, case: Case) -> CaseSummary:
+        return cls(ref=case.ref, point_id=case.point_id, status=case.status,
+                   situation=case.situation, created_at=case.created_at,
+                   updated_at=case.updated_at,
+                   usager_name=f"{case.usager.first_name} {case.usager.last_name}")
+
+
+class DirectoryView(View):
+    territory: Territory
+    contact_points: list[ContactPoint]
+    referent_groups: list[ReferentGroup]
+    organisations: list[Organisation]
+
+
+class ImportReport(View):
+    kind: str
+    dry_run: bool
+    created: int
+    updated: int
+    rows: int
+    errors: list[dict[str, str | int | None]]
+
+
+def case_view(case: Case, escalations: list[Escalation], messages: list[Message],
+              groups: dict[str, ReferentGroup], authors: dict[str, User], *,
+              for_referent_groups: set[str] | None = None) -> CaseView:
+    """The agent's full view, or, given referent groups, a referent's view through them."""
+    if for_referent_groups is not None:
+        escalations = [e for e in escalations if e.group_id in for_referent_groups]
+        messages = [m for m in messages if m.group_id in for_referent_groups]
+    usager = case.usager
+    usager_view = UsagerView(first_name=usager.first_name, last_name=usager.last_name,
+                             sms_opt_in=usager.sms_opt_in)
+    if for_referent_groups is None:
+        usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
+    return CaseView(
+        **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
+                                   "description", "identifiers", "outcome", "useful",
+                                   "created_at", "updated_at", "closed_at"}),
+        situation_label=LIFE_SITUATION_LABELS[case.situation],
+        usager=usager_view,
+        escalations=[EscalationView.of(e, groups[e.group_id].name if e.group_id in groups else e.group_id)
+                     for e in sorted(escalations, key=lambda e: e.created_at)],
+        messages=[MessageView(
+            **m.model_dump(include={"id", "group_id", "author_role", "channel", "kind", "body",
+                                    "attachments", "created_at"}),
+            author_name=_author_name(m, authors, groups))
+            for m in sorted(messages, key=lambda m: m.created_at)])
+
+
+def _author_name(message: Message, authors: dict[str, User], groups: dict[str, ReferentGroup]) -> str:
+    author = authors.get(message.author_id)
+    if message.author_role is Role.REFERENT and message.group_id in groups:
+        group_name = groups[message.group_id].name
+        return f"{author.display_name} ({group_name})" if author else group_name
+    return author.display_name if author else "Agent SP+"

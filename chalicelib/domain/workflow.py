@@ -1,0 +1,126 @@
+"""State transitions of a case and its escalations. Pure: in with state, out with new state."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from . import deadlines
+from .commands import CaseClose, CaseCreate, EscalationCreate
+from .errors import Conflict, InvalidInput
+from .models import (Case, CaseStatus, Escalation, EscalationStatus, MessageKind,
+                     ReferentGroup)
+
+ACTIVE_ESCALATION = {EscalationStatus.SENT, EscalationStatus.NEEDS_INFO, EscalationStatus.ANSWERED}
+WAITING_FOR_PARTNER = {EscalationStatus.SENT, EscalationStatus.NEEDS_INFO}
+REFERENT_KINDS = {
+    MessageKind.ANSWER: EscalationStatus.ANSWERED,
+    MessageKind.NEEDS_INFO: EscalationStatus.NEEDS_INFO,
+    MessageKind.WRONG_RECIPIENT: EscalationStatus.WRONG_RECIPIENT,
+}
+CLOSED_CASE = "Ce dossier est clos. Rouvrez-le pour continuer."
+
+
+def open_case(command: CaseCreate, *, ref: str, territory_code: str, agent_id: str,
+              now: datetime) -> Case:
+    return Case(ref=ref, point_id=command.point_id, territory_code=territory_code,
+                created_by=agent_id, usager=command.usager, situation=command.situation,
+                description=command.description, consent_attested=command.consent_attested,
+                created_at=now, updated_at=now)
+
+
+def derive_case_status(case: Case, escalations: Iterable[Escalation]) -> CaseStatus:
+    """A case is answered once a partner answered, escalated while one is still due."""
+    if case.status is CaseStatus.CLOSED:
+        return CaseStatus.CLOSED
+    statuses = {escalation.status for escalation in escalations}
+    if EscalationStatus.ANSWERED in statuses:
+        return CaseStatus.ANSWERED
+    if statuses & WAITING_FOR_PARTNER:
+        return CaseStatus.ESCALATED
+    return CaseStatus.OPEN
+
+
+def _touched(case: Case, now: datetime, **changes) -> Case:
+    return case.model_copy(update={**changes, "updated_at": now, "version": case.version + 1})
+
+
+def _require_open(case: Case) -> None:
+    if case.status is CaseStatus.CLOSED:
+        raise Conflict(CLOSED_CASE)
+
+
+def escalate(case: Case, existing: dict[str, Escalation], groups: list[ReferentGroup],
+             command: EscalationCreate, now: datetime) -> tuple[Case, list[Escalation]]:
+    _require_open(case)
+    created = []
+    for group in groups:
+        if group.territory_code != case.territory_code:
+            raise InvalidInput("Cet organisme n'intervient pas sur le territoire du dossier.",
+                               field="group_ids")
+        previous = existing.get(group.id)
+        if previous is not None and previous.status in ACTIVE_ESCALATION:
+            raise Conflict(f"{group.name} a déjà été saisi pour ce dossier.", field="group_ids")
+        created.append(Escalation(
+            case_ref=case.ref, group_id=group.id, organisation_id=group.organisation_id,
+            territory_code=case.territory_code, point_id=case.point_id,
+            question=command.question, due_at=deadlines.due_at(now, group.answer_days),
+            created_at=now, updated_at=now,
+            version=previous.version + 1 if previous else 1))
+    all_escalations = {**existing, **{e.group_id: e for e in created}}
+    updated = _touched(case, now, identifiers=case.identifiers.merged_with(command.identifiers))
+    updated = updated.model_copy(update={"status": derive_case_status(updated, all_escalations.values())})
+    return updated, created
+
+
+def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
+                   others: Iterable[Escalation], now: datetime) -> tuple[Case, Escalation]:
+    """A referent answers, asks for information, or says they are not the right recipient."""
+    _require_open(case)
+    if kind not in REFERENT_KINDS:
+        raise InvalidInput("Choisissez : réponse, demande d'informations ou « pas le bon "
+                           "interlocuteur ».", field="kind")
+    if escalation.status is EscalationStatus.CLOSED:
+        raise Conflict(CLOSED_CASE)
+    status = REFERENT_KINDS[kind]
+    updated_escalation = escalation.model_copy(update={
+        "status": status, "updated_at": now, "version": escalation.version + 1,
+        "answered_at": escalation.answered_at or (now if status is EscalationStatus.ANSWERED else None),
+    })
+    siblings = [e for e in others if e.group_id != escalation.group_id] + [updated_escalation]
+    updated_case = _touched(case, now)
+    return (updated_case.model_copy(update={"status": derive_case_status(updated_case, siblings)}),
+            updated_escalation)
+
+
+def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
+                  now: datetime) -> Escalation | None:
+    """An agent writes a note, or to a referent; supplying asked-for information resumes it."""
+    _require_open(case)
+    if kind is not MessageKind.NOTE:
+        raise InvalidInput("Un agent écrit un message, pas une réponse de partenaire.", field="kind")
+    if escalation is None:
+        return None
+    if escalation.status is EscalationStatus.CLOSED:
+        raise Conflict(CLOSED_CASE)
+    if escalation.status is EscalationStatus.NEEDS_INFO:
+        return escalation.model_copy(update={"status": EscalationStatus.SENT, "updated_at": now,
+                                             "version": escalation.version + 1})
+    return None
+
+
+def close(case: Case, escalations: Iterable[Escalation], command: CaseClose,
+          now: datetime) -> tuple[Case, list[Escalation]]:
+    _require_open(case)
+    closed = _touched(case, now, status=CaseStatus.CLOSED, outcome=command.outcome,
+                      useful=command.useful, closed_at=now)
+    closed_escalations = [
+        e.model_copy(update={"status": EscalationStatus.CLOSED, "updated_at": now,
+                             "version": e.version + 1})
+        for e in escalations if e.status is not EscalationStatus.CLOSED]
+    return closed, closed_escalations
+
+
+def reopen(case: Case, now: datetime) -> Case:
+    if case.status is not CaseStatus.CLOSED:
+        raise Conflict("Ce dossier n'est pas clos.")
+    return _touched(case, now, status=CaseStatus.OPEN, outcome=None, useful=None, closed_at=None)

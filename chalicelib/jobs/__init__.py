@@ -1,0 +1,27 @@
+"""Scheduled jobs, by name. Each takes the dependencies and the time it runs as of.
+
+app.py schedules them with @app.schedule; the dev stage runs them on demand through
+POST /_dev/run/<job>?now=<ISO-8601>.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Callable
+
+JOBS: dict[str, Callable[..., dict]] = {}
+
+
+def job(name: str):
+    def register(function: Callable[..., dict]):
+        JOBS[name] = function
+        return function
+    return register
+
+
+def run(name: str, deps, now: datetime) -> dict:
+    from ..domain.errors import NotFound
+
+    if name not in JOBS:
+        known = ", ".join(sorted(JOBS)) or "aucune pour l'instant"
+        raise NotFound(f"Cette tâche n'existe pas. Tâches connues : {known}.", field="job")
+    return JOBS[name](deps, now)

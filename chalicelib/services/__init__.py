@@ -1,0 +1,1 @@
+"""Use cases: each orchestrates domain rules and adapters and owns its transaction."""

@@ -1,0 +1,75 @@
+"""Login by magic link: single use, short-lived, stored hashed; sessions in a cookie."""
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from datetime import timedelta
+
+from ..adapters import keys
+from ..adapters.email import OutgoingEmail
+from ..adapters.templates import render
+from ..bootstrap import Deps
+from ..domain.authz import Principal
+from ..domain.errors import NotAuthenticated, TokenInvalid
+from ..domain.models import User
+from .common import event
+
+logger = logging.getLogger("relais.auth")
+LINK_EXPIRED = "Ce lien de connexion n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau."
+
+
+def user_id_for_email(email: str) -> str:
+    """Users are keyed by a hash of their address: one account per address, no index needed."""
+    return "u-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:20]
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def request_login(deps: Deps, email: str) -> None:
+    """Email a login link if the address is known; say nothing either way to the caller."""
+    user = deps.repo.get_user(user_id_for_email(email))
+    if user is None:
+        logger.info("login requested for an unknown address")
+        return
+    now = deps.now()
+    minutes = deps.settings.login_token_minutes
+    token = secrets.token_urlsafe(32)
+    deps.repo.put_secret(keys.login_token(_digest(token)), user.id, now + timedelta(minutes=minutes))
+    link = f"{deps.settings.base_url}/connexion/{token}"
+    context = {"user": user, "link": link, "minutes": minutes}
+    deps.mailer.send(OutgoingEmail(
+        to=[user.email], subject="Votre lien de connexion à Relais",
+        text=render("email/login.txt", **context), html=render("email/login.html", **context)))
+    logger.info("login link sent", extra={"user_id": user.id})
+
+
+def open_session(deps: Deps, token: str) -> tuple[User, str]:
+    """Exchange a login token (once) for a session token."""
+    now = deps.now()
+    user_id = deps.repo.take_secret(keys.login_token(_digest(token)), now)
+    user = deps.repo.get_user(user_id) if user_id else None
+    if user is None:
+        raise TokenInvalid(LINK_EXPIRED, field="token")
+    session_token = secrets.token_urlsafe(32)
+    deps.repo.put_secret(keys.session(_digest(session_token)), user.id,
+                         now + timedelta(hours=deps.settings.session_hours))
+    deps.repo.add_event(event("LOGIN", user.id, now))
+    return user, session_token
+
+
+def principal_for(deps: Deps, session_token: str | None) -> tuple[Principal, User]:
+    if not session_token:
+        raise NotAuthenticated("Connectez-vous pour continuer.")
+    user_id = deps.repo.read_secret(keys.session(_digest(session_token)), deps.now())
+    user = deps.repo.get_user(user_id) if user_id else None
+    if user is None:
+        raise NotAuthenticated("Votre session a expiré. Connectez-vous à nouveau.")
+    return Principal.of(user), user
+
+
+def close_session(deps: Deps, session_token: str | None) -> None:
+    if session_token:
+        deps.repo.delete_secret(keys.session(_digest(session_token)))

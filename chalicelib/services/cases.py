@@ -1,0 +1,210 @@
+"""Intake, escalation, the thread, closing and reopening: the life of a case."""
+from __future__ import annotations
+
+import logging
+
+from ..adapters.dynamo import (CaseBundle, ReferenceTaken, case_write, escalation_write,
+                               event_write, message_write)
+from ..bootstrap import Deps
+from ..domain import authz, workflow
+from ..domain.authz import Principal
+from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
+from ..domain.errors import InvalidInput, NotFound
+from ..domain.models import (Case, CaseStatus, Channel, EscalationStatus, Message, Role)
+from ..domain.references import new_reference, normalize_reference
+from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
+from .common import event, new_id, retry_on_conflict
+
+logger = logging.getLogger("relais.cases")
+
+
+def _ref(text: str) -> str:
+    ref = normalize_reference(text)
+    if ref is None:
+        raise NotFound(authz.CASE_NOT_FOUND)
+    return ref
+
+
+def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseView:
+    authz.require_agent_of_point(principal, command.point_id)
+    point = deps.repo.get_point(command.point_id)
+    if point is None:
+        raise InvalidInput("Ce point de contact n'existe pas.", field="point_id")
+    for _ in range(10):
+        now = deps.now()
+        ref = new_reference(point.territory_code)
+        case = workflow.open_case(command, ref=ref, territory_code=point.territory_code,
+                                  agent_id=principal.user_id, now=now)
+        try:
+            deps.repo.create_case(case, event("CASE_CREATED", principal.user_id, now, ref,
+                                              point_id=point.id, situation=case.situation.value))
+        except ReferenceTaken:
+            continue
+        logger.info("case created", extra={"case_ref": ref})
+        return _view(deps, principal, CaseBundle(case, {}, [], []))
+    raise RuntimeError("no free case reference after 10 draws")
+
+
+def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
+    groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
+    author_ids = {m.author_id for m in bundle.messages}
+    authors = deps.repo.get_users(author_ids) if author_ids else {}
+    referent_groups = (authz.referent_groups_on_case(principal, set(bundle.escalations))
+                       if principal.role is Role.REFERENT else None)
+    return case_view(bundle.case, list(bundle.escalations.values()), bundle.messages, groups,
+                     authors, for_referent_groups=referent_groups)
+
+
+def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    bundle = deps.repo.get_bundle(_ref(ref))
+    authz.require_case_reader(principal, bundle.case, set(bundle.escalations))
+    return _view(deps, principal, bundle)
+
+
+def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: CaseStatus | None,
+               limit: int, cursor: str | None) -> PageView[CaseSummary]:
+    authz.require_role(principal, Role.AGENT)
+    if point_id is None:
+        if len(principal.point_ids) != 1:
+            raise InvalidInput("Précisez le point de contact.", field="point_id")
+        point_id = next(iter(principal.point_ids))
+    authz.require_agent_of_point(principal, point_id)
+    page = deps.repo.list_point_cases(point_id, status, limit, cursor)
+    return PageView[CaseSummary](items=[CaseSummary.of(c) for c in page.items], cursor=page.cursor)
+
+
+def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCreate) -> CaseView:
+    ref = _ref(ref)
+
+    def attempt() -> CaseBundle:
+        bundle = deps.repo.get_bundle(ref)
+        authz.require_agent_of_case(principal, bundle.case)
+        groups = deps.repo.get_groups(command.group_ids)
+        missing = [g for g in command.group_ids if g not in groups]
+        if missing:
+            raise InvalidInput("Cet organisme n'existe pas.", field="group_ids")
+        now = deps.now()
+        case, created = workflow.escalate(bundle.case, bundle.escalations,
+                                          [groups[g] for g in command.group_ids], command, now)
+        deps.repo.transact(
+            [case_write(case, bundle.case.version)]
+            + [escalation_write(e, bundle.escalations[e.group_id].version
+                                if e.group_id in bundle.escalations else None) for e in created]
+            + [event_write(event("CASE_ESCALATED", principal.user_id, now, ref, e.group_id,
+                                 organisation_id=e.organisation_id)) for e in created])
+        return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in created}},
+                          bundle.messages, bundle.events)
+
+    bundle = retry_on_conflict(attempt)
+    logger.info("case escalated", extra={"case_ref": ref})
+    return _view(deps, principal, bundle)
+
+
+def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
+                 channel: Channel = Channel.WEB) -> CaseView:
+    """An agent's note or message to a referent, or a referent's answer."""
+    ref = _ref(ref)
+
+    def attempt() -> CaseBundle:
+        bundle = deps.repo.get_bundle(ref)
+        now = deps.now()
+        case, group_id = bundle.case, command.group_id
+        escalations = dict(bundle.escalations)
+        writes = []
+        if principal.role is Role.REFERENT:
+            authz.require_case_reader(principal, case, set(escalations))
+            if group_id is None:
+                mine = authz.referent_groups_on_case(principal, set(escalations))
+                if len(mine) != 1:
+                    raise InvalidInput("Précisez pour quel organisme vous répondez.", field="group_id")
+                group_id = next(iter(mine))
+            authz.require_referent_of_group(principal, group_id)
+            if group_id not in escalations:
+                raise NotFound(authz.CASE_NOT_FOUND)
+            previous = escalations[group_id]
+            case, updated = workflow.referent_reply(case, previous, command.kind,
+                                                    escalations.values(), now)
+            escalations[group_id] = updated
+            writes += [case_write(case, bundle.case.version),
+                       escalation_write(updated, previous.version),
+                       event_write(event(f"ESCALATION_{updated.status.value.upper()}",
+                                         principal.user_id, now, ref, group_id,
+                                         channel=channel.value))]
+        else:
+            authz.require_agent_of_case(principal, case)
+            if group_id and group_id not in escalations:
+                raise InvalidInput("Ce dossier n'a pas été transmis à cet organisme.", field="group_id")
+            previous = escalations.get(group_id) if group_id else None
+            resumed = workflow.agent_message(case, previous, command.kind, now)
+            if resumed is not None:
+                escalations[group_id] = resumed
+                case = case.model_copy(update={
+                    "updated_at": now, "version": case.version + 1,
+                    "status": workflow.derive_case_status(case, escalations.values())})
+                writes += [case_write(case, bundle.case.version),
+                           escalation_write(resumed, previous.version)]
+            writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,
+                                            group_id, channel=channel.value)))
+        message = Message(id=new_id(), case_ref=ref, group_id=group_id,
+                          author_id=principal.user_id, author_role=principal.role,
+                          channel=channel, kind=command.kind, body=command.body, created_at=now)
+        deps.repo.transact([message_write(message), *writes])
+        return CaseBundle(case, escalations, [*bundle.messages, message], bundle.events)
+
+    bundle = retry_on_conflict(attempt)
+    logger.info("message posted", extra={"case_ref": ref})
+    return _view(deps, principal, bundle)
+
+
+def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -> CaseView:
+    ref = _ref(ref)
+
+    def attempt() -> CaseBundle:
+        bundle = deps.repo.get_bundle(ref)
+        authz.require_agent_of_case(principal, bundle.case)
+        now = deps.now()
+        case, closed = workflow.close(bundle.case, bundle.escalations.values(), command, now)
+        deps.repo.transact(
+            [case_write(case, bundle.case.version)]
+            + [escalation_write(e, bundle.escalations[e.group_id].version) for e in closed]
+            + [event_write(event("CASE_CLOSED", principal.user_id, now, ref,
+                                 outcome=command.outcome.value, useful=str(command.useful).lower()))])
+        return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
+                          bundle.messages, bundle.events)
+
+    bundle = retry_on_conflict(attempt)
+    logger.info("case closed", extra={"case_ref": ref})
+    return _view(deps, principal, bundle)
+
+
+def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    ref = _ref(ref)
+
+    def attempt() -> CaseBundle:
+        bundle = deps.repo.get_bundle(ref)
+        authz.require_agent_of_case(principal, bundle.case)
+        now = deps.now()
+        case = workflow.reopen(bundle.case, now)
+        deps.repo.transact([case_write(case, bundle.case.version),
+                            event_write(event("CASE_REOPENED", principal.user_id, now, ref))])
+        return CaseBundle(case, bundle.escalations, bundle.messages, bundle.events)
+
+    bundle = retry_on_conflict(attempt)
+    logger.info("case reopened", extra={"case_ref": ref})
+    return _view(deps, principal, bundle)
+
+
+def referent_queue(deps: Deps, principal: Principal, group_id: str | None,
+                   status: EscalationStatus | None, limit: int,
+                   cursor: str | None) -> PageView[EscalationView]:
+    authz.require_role(principal, Role.REFERENT)
+    if group_id is None:
+        if len(principal.group_ids) != 1:
+            raise InvalidInput("Précisez l'organisme.", field="group_id")
+        group_id = next(iter(principal.group_ids))
+    authz.require_referent_of_group(principal, group_id)
+    page = deps.repo.list_group_escalations(group_id, status, limit, cursor)
+    group = deps.repo.get_group(group_id)
+    name = group.name if group else group_id
+    return PageView[EscalationView](items=[EscalationView.of(e, name) for e in page.items],
+                                    cursor=page.cursor)

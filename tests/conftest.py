@@ -1,0 +1,108 @@
+"""Shared fixtures: DynamoDB Local once per session, a fresh table per test, moto for the rest."""
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+from botocore.client import BaseClient
+
+from devtools import stack
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint():
+    port = stack.free_port()
+    process = stack.start_dynamodb(port)
+    yield f"http://127.0.0.1:{port}"
+    stack.stop_process(process)
+
+
+@pytest.fixture(autouse=True)
+def forbid_scan(monkeypatch):
+    """Request paths and jobs never Scan: any Scan during a test fails it."""
+    original = BaseClient._make_api_call
+
+    def guarded(self, operation_name, api_params):
+        if operation_name == "Scan":
+            raise AssertionError("DynamoDB Scan called: use a key or an index")
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(BaseClient, "_make_api_call", guarded)
+
+
+@pytest.fixture
+def table(dynamodb_endpoint, monkeypatch):
+    from chalicelib import bootstrap
+    from chalicelib.dev import emulation
+
+    name = f"relais-test-{uuid.uuid4().hex[:10]}"
+    stack.create_table(dynamodb_endpoint, name)
+    for key, value in {**stack.LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+                       "RELAIS_TABLE": name, "RELAIS_STAGE": "dev", "RELAIS_AWS_EMULATION": "moto",
+                       "RELAIS_BASE_URL": "http://relais.test"}.items():
+        monkeypatch.setenv(key, value)
+    emulation.reset()
+    bootstrap.reset()
+    yield name
+    emulation.reset()
+    stack.dynamodb_client(dynamodb_endpoint).delete_table(TableName=name)
+    bootstrap.reset()
+
+
+@pytest.fixture
+def deps(table):
+    from chalicelib import bootstrap
+
+    return bootstrap.deps()
+
+
+@pytest.fixture
+def demo(deps):
+    """The demo directory (Perche and Béthune), imported through the admin CSV service."""
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.models import Role
+    from chalicelib.services import directory
+
+    admin = Principal(user_id="test-admin", role=Role.ADMIN)
+    for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
+        directory.import_csv(deps, admin, kind, text, dry_run=False)
+    return deps
+
+
+@pytest.fixture
+def client(demo):
+    """Chalice's test client on the dev stage, with the demo directory loaded."""
+    from chalice.test import Client
+
+    import app as relais
+
+    from chalicelib import bootstrap
+
+    with Client(relais.app, stage_name="dev") as test_client:
+        bootstrap.reset()
+        yield test_client
+
+
+LINK = re.compile(r"/connexion/([A-Za-z0-9_\-]+)")
+
+
+def outbox(region: str = "eu-west-3") -> list[dict]:
+    from chalicelib.dev.outbox import read_outbox
+
+    return read_outbox(region)
+
+
+def login(test_client, email: str) -> dict[str, str]:
+    """Sign in through the magic link read from the outbox; returns the Cookie header."""
+    response = test_client.http.post("/api/auth/magic-link", headers={"Content-Type": "application/json"},
+                                     body=f'{{"email": "{email}"}}')
+    assert response.status_code == 202, response.body
+    mails = [m for m in outbox() if email in m["to"] and "connexion" in m["subject"]]
+    token = LINK.search(mails[-1]["text"]).group(1)
+    response = test_client.http.post("/api/auth/session", headers={"Content-Type": "application/json"},
+                                     body=f'{{"token": "{token}"}}')
+    assert response.status_code == 200, response.body
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+    return {"Cookie": cookie, "Content-Type": "application/json"}
