@@ -1,6 +1,8 @@
 """Relais: routes and event handlers only. Each parses, calls one service, shapes the reply."""
 from __future__ import annotations
 
+import functools
+
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
 
@@ -12,7 +14,8 @@ from chalicelib.domain.models import Territory
 
 app = Chalice(app_name="relais")
 logger = Logger(service="relais")
-app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context))
+# clear_state: keys appended for one request (user, case) never leak into the next.
+app.register_middleware(ConvertToMiddleware(functools.partial(logger.inject_lambda_context, clear_state=True)))
 
 
 def signed_in(request):

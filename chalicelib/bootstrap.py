@@ -72,9 +72,12 @@ def deps() -> Deps:
     return _deps
 
 
-def reset(clock: Callable[[], datetime] | None = None) -> Deps:
-    """Forget every client and setting (tests, or after the environment changed)."""
+def reset() -> None:
+    """Forget every client and setting (tests, or after the environment changed).
+
+    Nothing is rebuilt until deps() is next called, so the next reader sees the environment
+    as it is then (Chalice's test client patches it per request).
+    """
     global _deps
     config.reset()
-    _deps = Deps(config.settings(), clock or utcnow)
-    return _deps
+    _deps = None

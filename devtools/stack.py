@@ -104,7 +104,8 @@ def seed_demo(endpoint: str, table: str) -> None:
     from chalicelib.domain.models import Role
     from chalicelib.services import directory
 
-    deps = bootstrap.reset()
+    bootstrap.reset()
+    deps = bootstrap.deps()
     seeder = Principal(user_id="system-demo-seed", role=Role.ADMIN)
     for kind in ("organisations", "contact_points", "referent_groups", "users"):
         text = (DEMO / f"{kind}.csv").read_text(encoding="utf-8")

@@ -65,5 +65,5 @@ def observe(client) -> None:
         if context.get("relais_sender_id"):
             sms_sender_ids[message_id] = context["relais_sender_id"]
 
-    client.meta.events.register(f"before-call.{service}.{operation}", before)
+    client.meta.events.register(f"provide-client-params.{service}.{operation}", before)
     client.meta.events.register(f"after-call.{service}.{operation}", after)

@@ -1,0 +1,80 @@
+"""The demo flow over HTTP against the local stack that `make run` starts."""
+import os
+import re
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from devtools import stack
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory):
+    port, ddb_port = stack.free_port(), stack.free_port()
+    log = tmp_path_factory.mktemp("stack") / "stack.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.stack", "run", "--port", str(port),
+             "--ddb-port", str(ddb_port), "--table", "relais-e2e"],
+            cwd=stack.ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        stack.wait_for(lambda: b"Relais is running" in log.read_bytes(), "the local stack", process, 120)
+        yield url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
+def sign_in(base_url: str, email: str) -> requests.Session:
+    browser = requests.Session()
+    assert browser.post(f"{base_url}/api/auth/magic-link", json={"email": email}).status_code == 202
+    mails = [m for m in requests.get(f"{base_url}/_dev/outbox").json() if email in m["to"]]
+    token = re.search(r"/connexion/([\w-]+)", mails[-1]["text"]).group(1)
+    response = browser.post(f"{base_url}/api/auth/session", json={"token": token})
+    assert response.status_code == 200, response.text
+    assert browser.cookies.get("relais_session")
+    return browser
+
+
+def test_demo_flow_end_to_end(base_url):
+    agent = sign_in(base_url, "agent.remalard@example.org")
+    directory = agent.get(f"{base_url}/api/territories/61/directory").json()
+    assert len(directory["contact_points"]) == 8 and len(directory["referent_groups"]) == 16
+
+    case = agent.post(f"{base_url}/api/cases", json={
+        "point_id": "61-mairie-remalard",
+        "usager": {"first_name": "Lucien", "last_name": "Perrin", "phone": "06 98 76 54 32"},
+        "situation": "precarite",
+        "description": "Le RSA n'est plus versé depuis la mise à jour de sa situation.",
+        "consent_attested": True,
+    })
+    assert case.status_code == 201, case.text
+    ref = case.json()["ref"]
+
+    escalated = agent.post(f"{base_url}/api/cases/{ref}/escalations", json={
+        "group_ids": ["61-caf"], "question": "Pouvez-vous vérifier le droit au RSA ?",
+        "identifiers": {"caf_number": "7654321"}})
+    assert escalated.status_code == 201 and escalated.json()["status"] == "escalated"
+
+    referent = sign_in(base_url, "referent.61-caf@example.org")
+    queue = referent.get(f"{base_url}/api/escalations", params={"status": "sent"}).json()
+    assert ref in [item["case_ref"] for item in queue["items"]]
+    seen = referent.get(f"{base_url}/api/cases/{ref}").json()
+    assert seen["identifiers"]["caf_number"] == "7654321" and seen["usager"]["phone"] is None
+    answer = referent.post(f"{base_url}/api/cases/{ref}/messages", json={
+        "body": "Droit rétabli, rappel versé sous 8 jours.", "kind": "answer"})
+    assert answer.status_code == 201 and answer.json()["status"] == "answered"
+
+    closed = agent.post(f"{base_url}/api/cases/{ref}/close",
+                        json={"outcome": "solved_with_partner", "useful": True})
+    assert closed.status_code == 200
+    final = agent.get(f"{base_url}/api/cases/{ref}").json()
+    assert final["status"] == "closed" and final["outcome"] == "solved_with_partner"
+    assert [m["kind"] for m in final["messages"]] == ["answer"]
+    assert agent.get(f"{base_url}/api/cases", params={"status": "closed"}).json()["items"][0]["ref"] == ref

@@ -1,0 +1,48 @@
+"""Concurrent writers against DynamoDB Local: nothing lost, references unique."""
+import json
+from concurrent.futures import ThreadPoolExecutor
+
+from chalicelib.domain.authz import Principal
+from chalicelib.domain.commands import CaseCreate, EscalationCreate, MessageCreate
+from chalicelib.domain.models import Role
+from chalicelib.services import auth, cases
+
+AGENT = Principal(user_id=auth.user_id_for_email("agent.bretoncelles@example.org"), role=Role.AGENT,
+                  point_ids=frozenset({"61-mairie-bretoncelles"}))
+CAF = Principal(user_id=auth.user_id_for_email("referent.61-caf@example.org"), role=Role.REFERENT,
+                group_ids=frozenset({"61-caf"}))
+CAF_2 = Principal(user_id=auth.user_id_for_email("referent2.61-caf@example.org"), role=Role.REFERENT,
+                  group_ids=frozenset({"61-caf"}))
+CPAM = Principal(user_id=auth.user_id_for_email("referent.61-cpam@example.org"), role=Role.REFERENT,
+                 group_ids=frozenset({"61-cpam"}))
+NEW_CASE = CaseCreate.model_validate({
+    "point_id": "61-mairie-bretoncelles", "situation": "sante", "description": "Remboursements",
+    "consent_attested": True, "usager": {"first_name": "Paul", "last_name": "Durand", "phone": "0781234567"}})
+
+
+def test_two_referents_answering_at_once_lose_nothing(demo):
+    deps = demo
+    ref = cases.create_case(deps, AGENT, NEW_CASE).ref
+    cases.escalate(deps, AGENT, ref, EscalationCreate(group_ids=["61-caf", "61-cpam"], question="?"))
+    writers = [(CAF, "answer"), (CAF_2, "needs_info"), (CPAM, "answer"), (AGENT, "note")] * 3
+
+    def write(pair):
+        principal, kind = pair
+        body = f"{kind} de {principal.user_id}"
+        group = None if principal.role is Role.REFERENT else "61-caf"
+        return cases.post_message(deps, principal, ref, MessageCreate(body=body, kind=kind, group_id=group))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(write, writers))
+    view = cases.get_case(deps, AGENT, ref)
+    assert len(view.messages) == len(writers)
+    assert view.status == "answered"
+    assert {e.group_id: e.status for e in view.escalations}["61-cpam"] == "answered"
+
+
+def test_concurrent_creations_get_unique_references(demo):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        refs = list(pool.map(lambda _: cases.create_case(demo, AGENT, NEW_CASE).ref, range(40)))
+    assert len(set(refs)) == 40
+    listed = cases.list_cases(demo, AGENT, None, None, 200, None)
+    assert sorted(c.ref for c in listed.items) == sorted(refs)

@@ -1,0 +1,76 @@
+"""The DynamoDB adapter against DynamoDB Local: keys, conditions, pagination, secrets."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.adapters import keys
+from chalicelib.adapters.dynamo import ReferenceTaken, case_write
+from chalicelib.domain.errors import InvalidInput, RaceLost
+from chalicelib.domain.models import Case, CaseStatus, Event, Usager
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def a_case(ref: str, at: datetime = NOW, point: str = "61-mairie-bretoncelles") -> Case:
+    return Case(ref=ref, point_id=point, territory_code="61", created_by="u-agent",
+                usager=Usager(first_name="Jeanne", last_name="Martin", phone="0612345678"),
+                situation="emploi", description="Allocations", consent_attested=True,
+                created_at=at, updated_at=at)
+
+
+def created_event(ref: str) -> Event:
+    return Event(id=f"e-{ref}", code="CASE_CREATED", actor_id="u-agent", at=NOW, case_ref=ref)
+
+
+def test_a_reference_cannot_be_taken_twice(deps):
+    deps.repo.create_case(a_case("61-AAA-AAA"), created_event("61-AAA-AAA"))
+    with pytest.raises(ReferenceTaken):
+        deps.repo.create_case(a_case("61-AAA-AAA"), Event(id="other", code="CASE_CREATED",
+                                                          actor_id="u", at=NOW, case_ref="61-AAA-AAA"))
+    bundle = deps.repo.get_bundle("61-AAA-AAA")
+    assert [e.id for e in bundle.events] == ["e-61-AAA-AAA"]  # the losing transaction wrote nothing
+
+
+def test_a_stale_version_loses_the_race(deps):
+    case = a_case("61-BBB-BBB")
+    deps.repo.create_case(case, created_event(case.ref))
+    first = case.model_copy(update={"status": CaseStatus.ESCALATED, "version": 2})
+    deps.repo.transact([case_write(first, 1)])
+    second = case.model_copy(update={"description": "Autre", "version": 2})
+    with pytest.raises(RaceLost):
+        deps.repo.transact([case_write(second, 1)])
+    assert deps.repo.get_case(case.ref).status is CaseStatus.ESCALATED
+
+
+def test_point_lists_are_newest_first_filtered_and_paginated(deps):
+    for minute in range(5):
+        ref = f"61-CCC-CC{'23456'[minute]}"
+        deps.repo.create_case(a_case(ref, NOW + timedelta(minutes=minute)), created_event(ref))
+    deps.repo.create_case(a_case("62-DDD-DDD", point="62-pimms-bethune"), created_event("62-DDD-DDD"))
+    first = deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.OPEN, 2, None)
+    assert [c.ref for c in first.items] == ["61-CCC-CC6", "61-CCC-CC5"]
+    second = deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.OPEN, 2, first.cursor)
+    assert [c.ref for c in second.items] == ["61-CCC-CC4", "61-CCC-CC3"]
+    third = deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.OPEN, 2, second.cursor)
+    assert [c.ref for c in third.items] == ["61-CCC-CC2"] and third.cursor is None
+    assert deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.CLOSED, 10, None).items == []
+
+
+def test_a_forged_cursor_is_bad_input(deps):
+    with pytest.raises(InvalidInput):
+        deps.repo.list_point_cases("61-mairie-bretoncelles", None, 2, "not-base64!!")
+
+
+def test_login_secrets_are_single_use_and_expire(deps):
+    key = keys.login_token("abc")
+    deps.repo.put_secret(key, "u-1", NOW + timedelta(minutes=20))
+    assert deps.repo.take_secret(key, NOW) == "u-1"
+    assert deps.repo.take_secret(key, NOW) is None
+    expired = keys.login_token("old")
+    deps.repo.put_secret(expired, "u-1", NOW + timedelta(minutes=20))
+    assert deps.repo.take_secret(expired, NOW + timedelta(minutes=21)) is None
+
+
+def test_scan_is_refused_by_the_suite(deps):
+    with pytest.raises(AssertionError, match="Scan"):
+        deps.dynamodb.scan(TableName=deps.settings.table_name)

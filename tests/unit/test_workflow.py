@@ -1,0 +1,93 @@
+"""State transitions of a case, without any I/O."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from chalicelib.domain import workflow
+from chalicelib.domain.commands import CaseClose, CaseCreate, EscalationCreate
+from chalicelib.domain.errors import Conflict, InvalidInput
+from chalicelib.domain.models import (CaseStatus, EscalationStatus, Identifiers, MessageKind,
+                                      ReferentGroup)
+
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+CAF = ReferentGroup(id="61-caf", organisation_id="caf", territory_code="61", name="CAF de l'Orne")
+CPAM = ReferentGroup(id="61-cpam", organisation_id="cpam", territory_code="61", name="CPAM de l'Orne")
+CAF_62 = ReferentGroup(id="62-caf", organisation_id="caf", territory_code="62", name="CAF du Pas-de-Calais")
+
+
+def new_case():
+    command = CaseCreate(point_id="61-mairie-bretoncelles", situation="emploi", description="Allocations",
+                         consent_attested=True, usager={"first_name": "Jeanne", "last_name": "Martin",
+                                                        "phone": "0612345678"})
+    return workflow.open_case(command, ref="61-ABC-DEF", territory_code="61", agent_id="u-1", now=NOW)
+
+
+def escalated(*groups):
+    case = new_case()
+    command = EscalationCreate(group_ids=[g.id for g in groups], question="Pourquoi ?",
+                               identifiers=Identifiers(caf_number="1234567"))
+    return workflow.escalate(case, {}, list(groups), command, NOW)
+
+
+def test_escalation_sets_status_due_date_and_keeps_identifiers():
+    case, [escalation] = escalated(CAF)
+    assert case.status is CaseStatus.ESCALATED and case.version == 2
+    assert case.identifiers.caf_number == "1234567"
+    assert escalation.status is EscalationStatus.SENT
+    assert escalation.due_at > NOW + timedelta(days=4)
+
+
+def test_escalation_outside_the_territory_is_refused():
+    with pytest.raises(InvalidInput) as error:
+        escalated(CAF_62)
+    assert error.value.field == "group_ids"
+
+
+def test_the_same_partner_cannot_be_asked_twice_while_active():
+    case, created = escalated(CAF)
+    with pytest.raises(Conflict):
+        workflow.escalate(case, {e.group_id: e for e in created}, [CAF],
+                          EscalationCreate(group_ids=["61-caf"], question="Encore ?"), NOW)
+
+
+def test_answer_from_one_partner_makes_the_case_answered():
+    case, [caf, cpam] = escalated(CAF, CPAM)
+    case, caf = workflow.referent_reply(case, caf, MessageKind.ANSWER, [caf, cpam], NOW)
+    assert caf.status is EscalationStatus.ANSWERED and caf.answered_at == NOW
+    assert case.status is CaseStatus.ANSWERED
+
+
+def test_wrong_recipient_alone_sends_the_case_back_to_the_agent():
+    case, [caf] = escalated(CAF)
+    case, caf = workflow.referent_reply(case, caf, MessageKind.WRONG_RECIPIENT, [caf], NOW)
+    assert caf.status is EscalationStatus.WRONG_RECIPIENT
+    assert case.status is CaseStatus.OPEN
+
+
+def test_needs_info_waits_and_agent_message_resumes():
+    case, [caf] = escalated(CAF)
+    case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)
+    assert case.status is CaseStatus.ESCALATED and caf.status is EscalationStatus.NEEDS_INFO
+    resumed = workflow.agent_message(case, caf, MessageKind.NOTE, NOW)
+    assert resumed.status is EscalationStatus.SENT
+
+
+def test_agents_cannot_post_partner_answers():
+    case, [caf] = escalated(CAF)
+    with pytest.raises(InvalidInput):
+        workflow.agent_message(case, caf, MessageKind.ANSWER, NOW)
+
+
+def test_close_closes_escalations_then_nothing_moves_until_reopened():
+    case, [caf] = escalated(CAF)
+    closed, [closed_caf] = workflow.close(case, [caf], CaseClose(outcome="solved_with_partner", useful=True), NOW)
+    assert closed.status is CaseStatus.CLOSED and closed.useful is True
+    assert closed_caf.status is EscalationStatus.CLOSED
+    with pytest.raises(Conflict):
+        workflow.referent_reply(closed, closed_caf, MessageKind.ANSWER, [closed_caf], NOW)
+    with pytest.raises(Conflict):
+        workflow.close(closed, [], CaseClose(outcome="not_solved", useful=False), NOW)
+    reopened = workflow.reopen(closed, NOW)
+    assert reopened.status is CaseStatus.OPEN and reopened.outcome is None
+    with pytest.raises(Conflict):
+        workflow.reopen(reopened, NOW)
