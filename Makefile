@@ -8,7 +8,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run stop test unit bench package clean .java
+.PHONY: install run stop test unit lint bench package clean .java
 
 install: $(VENV)/.installed node_modules/.installed .java
 
@@ -35,7 +35,11 @@ stop:
 	$(PY) -m devtools.stack stop
 
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
 
 unit: install
 	$(PY) -m pytest tests/unit

@@ -12,7 +12,8 @@ from chalicelib.bootstrap import deps
 from chalicelib.domain import commands, views
 from chalicelib.domain.models import Territory
 
-app = Chalice(app_name="relais")
+# Powertools owns the "relais" logger (JSON); Chalice must not add its plain-text handler too.
+app = Chalice(app_name="relais", configure_logs=False)
 logger = Logger(service="relais")
 # clear_state: keys appended for one request (user, case) never leak into the next.
 app.register_middleware(ConvertToMiddleware(functools.partial(logger.inject_lambda_context, clear_state=True)))

@@ -5,10 +5,10 @@ the test doubles.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Callable
 
 from . import config
 

@@ -77,7 +77,6 @@ def client(demo):
     from chalice.test import Client
 
     import app as relais
-
     from chalicelib import bootstrap
 
     with Client(relais.app, stage_name="dev") as test_client:

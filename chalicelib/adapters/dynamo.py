@@ -8,18 +8,28 @@ from __future__ import annotations
 import base64
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-from botocore.exceptions import ClientError
 from pydantic import BaseModel
 
 from ..domain.errors import InvalidInput, NotFound, RaceLost
-from ..domain.models import (Case, CaseStatus, ContactPoint, Escalation, EscalationStatus, Event,
-                             Message, Organisation, ReferentGroup, Territory, User)
+from ..domain.models import (
+    Case,
+    CaseStatus,
+    ContactPoint,
+    Escalation,
+    EscalationStatus,
+    Event,
+    Message,
+    Organisation,
+    ReferentGroup,
+    Territory,
+    User,
+)
 from . import keys
 
 M = TypeVar("M", bound=BaseModel)
@@ -85,6 +95,28 @@ class Write:
         if self.values:
             put["ExpressionAttributeValues"] = self.values
         return {"Put": put}
+
+
+@dataclass
+class Check:
+    """A condition on an item that a transaction needs without writing it."""
+
+    key: dict[str, str]
+    condition: str
+    names: dict[str, str]
+    values: dict[str, Any]
+
+    def as_transact_item(self, table: str) -> dict[str, Any]:
+        return {"ConditionCheck": {
+            "TableName": table, "Key": {"PK": {"S": self.key["PK"]}, "SK": {"S": self.key["SK"]}},
+            "ConditionExpression": self.condition, "ExpressionAttributeNames": self.names,
+            "ExpressionAttributeValues": self.values}}
+
+
+def case_still_open(ref: str) -> Check:
+    """Lets a note land without contending for the case's version, but never on a closed case."""
+    return Check(keys.case(ref), "#status <> :closed", {"#status": "status"},
+                 {":closed": {"S": CaseStatus.CLOSED.value}})
 
 
 def new_item(model: BaseModel, key: dict[str, str]) -> Write:
@@ -174,7 +206,7 @@ class Repository:
             if limit:
                 request["Limit"] = limit - len(items)
 
-    def transact(self, writes: Iterable[Write]) -> None:
+    def transact(self, writes: Iterable[Write | Check]) -> None:
         """Write items together or not at all; a failed condition is a Conflict."""
         items = [write.as_transact_item(self.table) for write in writes]
         try:
@@ -217,15 +249,6 @@ class Repository:
         return found
 
     # --- directory --------------------------------------------------------------------
-
-    def directory_items(self, territories: list[Territory], points: list[ContactPoint],
-                        organisations: list[Organisation], groups: list[ReferentGroup],
-                        users: list[User]) -> list[dict[str, Any]]:
-        return ([to_item(t, keys.territory(t.code)) for t in territories]
-                + [to_item(p, keys.point(p.id, p.territory_code)) for p in points]
-                + [to_item(o, keys.organisation(o.id, listed=True)) for o in organisations]
-                + [to_item(g, keys.group(g.id, g.territory_code)) for g in groups]
-                + [to_item(u, keys.user(u.id)) for u in users])
 
     def get_point(self, point_id: str) -> ContactPoint | None:
         item = self._get(keys.point(point_id))
@@ -335,7 +358,3 @@ class Repository:
                                   prefix=keys.group_escalations_prefix(status), limit=limit,
                                   cursor=cursor)
         return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
-
-    def iter_audit(self, day: str) -> Iterator[Event]:
-        items, _ = self._query(partition=f"AUDIT#{day}")
-        return (from_item(Event, i) for i in items)

@@ -1,7 +1,7 @@
 """Every key of the single table, in one place. docs/data-model.md lists the access patterns."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from ..domain.models import CaseStatus, EscalationStatus
 
@@ -10,7 +10,8 @@ GSI2 = "GSI2"
 
 
 def iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="microseconds")
+    """UTC, fixed width: sort keys compare as strings, so every instant is written alike."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 # Directory: each entity by id, listed per territory (GSI1).

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import functools
 import json
-import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 from http.cookies import SimpleCookie
-from typing import Any, Callable
+from typing import Any
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
 from ..domain import errors
 from ..domain.validation import french_errors
 
-logger = logging.getLogger("relais.api")
+logger = Logger(child=True)
 SESSION_COOKIE = "relais_session"
 MAX_JSON_BYTES = 256 * 1024
 _STATUS = {

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-from .models import (CaseStatus, EscalationStatus, Identifiers, LifeSituation, MessageKind,
-                     Outcome, Usager)
+from .models import CaseStatus, EscalationStatus, Identifiers, LifeSituation, MessageKind, Outcome, Usager
 from .validation import LongText
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]

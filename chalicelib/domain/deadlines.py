@@ -1,7 +1,7 @@
 """Answer deadlines, counted in business days in Europe/Paris."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -22,9 +22,9 @@ def add_business_days(start: date, days: int) -> date:
 
 
 def due_at(escalated_at: datetime, business_days: int) -> datetime:
-    """End of the Nth business day after the escalation, Paris time, as an aware datetime."""
+    """End of the Nth business day after the escalation (midnight, Paris time), in UTC."""
     due_day = add_business_days(escalated_at.astimezone(PARIS).date(), business_days)
-    return datetime.combine(due_day + timedelta(days=1), time(0, 0), tzinfo=PARIS)
+    return datetime.combine(due_day + timedelta(days=1), time(0, 0), tzinfo=PARIS).astimezone(UTC)
 
 
 def due_date(due: datetime) -> date:

@@ -10,7 +10,7 @@ import secrets
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 _BODY_LENGTH = 6
-_PATTERN = re.compile(r"^(\d{2,3}|2A|2B)-([%s]{3})-([%s]{3})$" % (ALPHABET, ALPHABET))
+_PATTERN = re.compile(rf"^(\d{{2,3}}|2A|2B)-([{ALPHABET}]{{3}})-([{ALPHABET}]{{3}})$")
 
 
 def new_reference(departement: str, randbelow=secrets.randbelow) -> str:

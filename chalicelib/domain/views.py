@@ -12,9 +12,26 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel, EmailStr
 
 from . import deadlines
-from .models import (LIFE_SITUATION_LABELS, Attachment, Case, CaseStatus, Channel, ContactPoint,
-                     Escalation, EscalationStatus, Identifiers, LifeSituation, Message,
-                     MessageKind, Organisation, Outcome, ReferentGroup, Role, Territory, User)
+from .models import (
+    LIFE_SITUATION_LABELS,
+    Attachment,
+    Case,
+    CaseStatus,
+    Channel,
+    ContactPoint,
+    Escalation,
+    EscalationStatus,
+    Identifiers,
+    LifeSituation,
+    Message,
+    MessageKind,
+    Organisation,
+    Outcome,
+    ReferentGroup,
+    Role,
+    Territory,
+    User,
+)
 
 T = TypeVar("T")
 

@@ -7,8 +7,7 @@ from datetime import datetime
 from . import deadlines
 from .commands import CaseClose, CaseCreate, EscalationCreate
 from .errors import Conflict, InvalidInput
-from .models import (Case, CaseStatus, Escalation, EscalationStatus, MessageKind,
-                     ReferentGroup)
+from .models import Case, CaseStatus, Escalation, EscalationStatus, MessageKind, ReferentGroup
 
 ACTIVE_ESCALATION = {EscalationStatus.SENT, EscalationStatus.NEEDS_INFO, EscalationStatus.ANSWERED}
 WAITING_FOR_PARTNER = {EscalationStatus.SENT, EscalationStatus.NEEDS_INFO}

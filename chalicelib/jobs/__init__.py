@@ -5,8 +5,8 @@ POST /_dev/run/<job>?now=<ISO-8601>.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 JOBS: dict[str, Callable[..., dict]] = {}
 

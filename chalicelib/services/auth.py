@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import hashlib
-import logging
 import secrets
 from datetime import timedelta
+
+from aws_lambda_powertools import Logger
 
 from ..adapters import keys
 from ..adapters.email import OutgoingEmail
@@ -15,7 +16,7 @@ from ..domain.errors import NotAuthenticated, TokenInvalid
 from ..domain.models import User
 from .common import event
 
-logger = logging.getLogger("relais.auth")
+logger = Logger(child=True)
 LINK_EXPIRED = "Ce lien de connexion n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau."
 
 

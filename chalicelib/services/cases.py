@@ -1,21 +1,28 @@
 """Intake, escalation, the thread, closing and reopening: the life of a case."""
 from __future__ import annotations
 
-import logging
+from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import (CaseBundle, ReferenceTaken, case_write, escalation_write,
-                               event_write, message_write)
+from ..adapters.dynamo import (
+    CaseBundle,
+    ReferenceTaken,
+    case_still_open,
+    case_write,
+    escalation_write,
+    event_write,
+    message_write,
+)
 from ..bootstrap import Deps
 from ..domain import authz, workflow
 from ..domain.authz import Principal
 from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.models import (Case, CaseStatus, Channel, EscalationStatus, Message, Role)
+from ..domain.models import CaseStatus, Channel, EscalationStatus, Message, Role
 from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from .common import event, new_id, retry_on_conflict
 
-logger = logging.getLogger("relais.cases")
+logger = Logger(child=True)
 
 
 def _ref(text: str) -> str:
@@ -143,6 +150,8 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
                     "status": workflow.derive_case_status(case, escalations.values())})
                 writes += [case_write(case, bundle.case.version),
                            escalation_write(resumed, previous.version)]
+            else:
+                writes.append(case_still_open(ref))
             writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,
                                             group_id, channel=channel.value)))
         message = Message(id=new_id(), case_ref=ref, group_id=group_id,

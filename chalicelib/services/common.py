@@ -1,18 +1,17 @@
 """Helpers shared by the use cases: audit events, ids, and retrying lost races."""
 from __future__ import annotations
 
-import logging
 import random
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 from ..domain.errors import RaceLost
 from ..domain.models import Event
 
 R = TypeVar("R")
-logger = logging.getLogger("relais.services")
 
 
 def new_id() -> str:

@@ -7,26 +7,26 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from collections.abc import Callable
 from enum import StrEnum
 
+from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from ..adapters.dynamo import to_item
 from ..adapters import keys
+from ..adapters.dynamo import to_item
 from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.models import (ContactPoint, Organisation, ReferentGroup, Role, Territory, User)
+from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
 from ..domain.territories import DEPARTEMENTS
 from ..domain.validation import french_errors
 from ..domain.views import DirectoryView, ImportReport
 from .auth import user_id_for_email
 from .common import event
 
-logger = logging.getLogger("relais.directory")
+logger = Logger(child=True)
 MAX_ROWS = 5000
 
 

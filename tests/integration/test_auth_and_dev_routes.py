@@ -60,7 +60,7 @@ def test_landing_page_needs_a_click_and_the_token_is_single_use(client):
     cookie = signed_in.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # dev stage
     again = client.http.post("/connexion/session", headers=form, body=f"token={token}&csrf={csrf}")
-    assert again.status_code == 400 and "plus valable".encode() in again.body
+    assert again.status_code == 400 and b"plus valable" in again.body
 
 
 def test_landing_post_without_the_csrf_cookie_is_refused(client):

@@ -1,5 +1,4 @@
 """Concurrent writers against DynamoDB Local: nothing lost, references unique."""
-import json
 from concurrent.futures import ThreadPoolExecutor
 
 from chalicelib.domain.authz import Principal

@@ -74,3 +74,18 @@ def test_login_secrets_are_single_use_and_expire(deps):
 def test_scan_is_refused_by_the_suite(deps):
     with pytest.raises(AssertionError, match="Scan"):
         deps.dynamodb.scan(TableName=deps.settings.table_name)
+
+
+def test_a_note_never_lands_on_a_case_closed_meanwhile(deps):
+    from chalicelib.adapters.dynamo import case_still_open, message_write
+    from chalicelib.domain.models import Channel, Message, Role
+
+    case = a_case("61-EEE-EEE")
+    deps.repo.create_case(case, created_event(case.ref))
+    closed = case.model_copy(update={"status": CaseStatus.CLOSED, "version": 2})
+    deps.repo.transact([case_write(closed, 1)])
+    note = Message(id="m1", case_ref=case.ref, author_id="u-agent", author_role=Role.AGENT,
+                   channel=Channel.WEB, body="Rappelé ce matin", created_at=NOW)
+    with pytest.raises(RaceLost):
+        deps.repo.transact([message_write(note), case_still_open(case.ref)])
+    assert deps.repo.get_bundle(case.ref).messages == []

@@ -37,3 +37,18 @@ def test_agent_creates_escalates_referent_answers_agent_closes(client):
     assert closed.status_code == 200, closed.body
     assert closed.json_body["status"] == "closed"
     assert closed.json_body["escalations"][0]["status"] == "closed"
+
+
+def test_the_audit_log_holds_who_did_what_and_no_personal_data(client, deps):
+    agent = login(client, "agent.bretoncelles@example.org")
+    ref = client.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
+    client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
+        {"group_ids": ["61-caf", "61-cpam"], "question": "Jeanne Martin attend une réponse."}))
+    client.http.post(f"/api/cases/{ref}/messages", headers=agent,
+                     body=json.dumps({"body": "Jeanne Martin a rappelé.", "group_id": "61-caf"}))
+    bundle = deps.repo.get_bundle(ref)
+    codes = sorted(e.code for e in bundle.events)
+    assert codes == ["CASE_CREATED", "CASE_ESCALATED", "CASE_ESCALATED", "MESSAGE_POSTED"]
+    dumped = json.dumps([e.model_dump(mode="json") for e in bundle.events])
+    for personal in ("Jeanne", "Martin", "+33612345678", "0612345678", "allocations"):
+        assert personal not in dumped

@@ -6,8 +6,7 @@ import pytest
 from chalicelib.domain import workflow
 from chalicelib.domain.commands import CaseClose, CaseCreate, EscalationCreate
 from chalicelib.domain.errors import Conflict, InvalidInput
-from chalicelib.domain.models import (CaseStatus, EscalationStatus, Identifiers, MessageKind,
-                                      ReferentGroup)
+from chalicelib.domain.models import CaseStatus, EscalationStatus, Identifiers, MessageKind, ReferentGroup
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CAF = ReferentGroup(id="61-caf", organisation_id="caf", territory_code="61", name="CAF de l'Orne")
