@@ -158,8 +158,7 @@ def territory_directory(code, principal):
 def import_directory(kind, principal, query):
     from chalicelib.services import directory
 
-    raw = app.current_request.raw_body or b""
-    return directory.import_csv(deps(), principal, kind, raw.decode("utf-8", errors="replace"),
+    return directory.import_csv(deps(), principal, kind, app.current_request.raw_body or b"",
                                 query.dry_run)
 
 

@@ -38,7 +38,7 @@ def table(dynamodb_endpoint, monkeypatch):
 
     name = f"relais-test-{uuid.uuid4().hex[:10]}"
     stack.create_table(dynamodb_endpoint, name)
-    for key, value in {**stack.LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": dynamodb_endpoint,
+    for key, value in {**stack.LOCAL_CREDENTIALS, "POWERTOOLS_SERVICE_NAME": "relais", "RELAIS_DYNAMODB_ENDPOINT": dynamodb_endpoint,
                        "RELAIS_TABLE": name, "RELAIS_STAGE": "dev", "RELAIS_AWS_EMULATION": "moto",
                        "RELAIS_BASE_URL": "http://relais.test"}.items():
         monkeypatch.setenv(key, value)
@@ -57,17 +57,29 @@ def deps(table):
     return bootstrap.deps()
 
 
+_demo_items: list[dict] = []
+
+
 @pytest.fixture
 def demo(deps):
-    """The demo directory (Perche and Béthune), imported through the admin CSV service."""
+    """The demo directory (Perche and Béthune), imported through the admin CSV service once,
+    then replayed item for item into each test's fresh table (the import is its own test)."""
     from chalicelib.domain.authz import Principal
     from chalicelib.domain.models import Role
     from chalicelib.services import directory
 
+    if _demo_items:
+        deps.repo.put_many(_demo_items)
+        return deps
+    written: list[dict] = []
+    original = deps.repo.put_many
+    deps.repo.put_many = lambda items: (written.extend(items), original(items))
     admin = Principal(user_id="test-admin", role=Role.ADMIN)
     for kind in ("organisations", "contact_points", "referent_groups", "users"):
         text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         directory.import_csv(deps, admin, kind, text, dry_run=False)
+    del deps.repo.put_many
+    _demo_items.extend(written)
     return deps
 
 

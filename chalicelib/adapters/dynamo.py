@@ -63,14 +63,19 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(json.dumps(plain).encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> dict[str, Any] | None:
+def decode_cursor(cursor: str | None, key_names: tuple[str, ...], partition: tuple[str, str],
+                  sort_prefix: tuple[str, str] | None = None) -> dict[str, Any] | None:
+    """The start key a cursor stands for, only if it is one this very query could have made."""
     if not cursor:
         return None
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-        if not isinstance(plain, dict) or not all(isinstance(v, str) for v in plain.values()):
+        if (not isinstance(plain, dict) or set(plain) != set(key_names)
+                or not all(isinstance(v, str) for v in plain.values())
+                or plain[partition[0]] != partition[1]
+                or (sort_prefix and not plain[sort_prefix[0]].startswith(sort_prefix[1]))):
             raise ValueError
-    except ValueError as exc:
+    except (ValueError, UnicodeError, RecursionError) as exc:
         raise InvalidInput("Ce curseur de pagination n'est pas valide.", field="cursor") from exc
     return {name: {"S": value} for name, value in plain.items()}
 
@@ -192,7 +197,9 @@ class Repository:
             request["ConsistentRead"] = True
         if limit:
             request["Limit"] = limit
-        start = decode_cursor(cursor)
+        key_names = ("PK", "SK") if index is None else ("PK", "SK", pk_name, sk_name)
+        start = decode_cursor(cursor, key_names, (pk_name, partition),
+                              (sk_name, prefix) if prefix else None)
         if start:
             request["ExclusiveStartKey"] = start
         items: list[dict[str, Any]] = []

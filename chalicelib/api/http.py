@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from ..domain import errors
 from ..domain.validation import french_errors
 
-logger = Logger(child=True)
+logger = Logger(service="relais", child=True)
 SESSION_COOKIE = "relais_session"
 MAX_JSON_BYTES = 256 * 1024
 _STATUS = {
@@ -90,7 +90,7 @@ def parse_json(raw: bytes | None, model: type[BaseModel]) -> BaseModel:
         raise errors.InvalidInput("La requête est trop volumineuse.", field=None)
     try:
         data = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise errors.InvalidInput("Le corps de la requête n'est pas un JSON valide.") from exc
     try:
         return model.model_validate(data)

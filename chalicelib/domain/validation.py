@@ -29,8 +29,10 @@ def _person_name(value: str) -> str:
     return value
 
 
-def parse_phone(value: str) -> phonenumbers.PhoneNumber:
+def parse_phone(value: object) -> phonenumbers.PhoneNumber:
     """Parse a French or overseas number as people write it; raise ValueError in French."""
+    if value is not None and not isinstance(value, str):
+        raise ValueError("Le numéro de téléphone s'écrit comme un texte, par exemple \"06 12 34 56 78\".")
     text = (value or "").strip()
     if not text:
         raise ValueError("Le numéro de téléphone est obligatoire.")
@@ -54,9 +56,11 @@ def is_sms_capable(e164: str) -> bool:
     return phonenumbers.number_type(phonenumbers.parse(e164)) in _SMS_CAPABLE
 
 
-def _nir(value: str | None) -> str | None:
+def _nir(value: object) -> str | None:
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise ValueError("Le numéro de sécurité sociale s'écrit comme un texte de 15 caractères.")
     compact = re.sub(r"\s", "", value).upper()
     match = re.fullmatch(r"([12378])(\d{2})(\d{2})(\d{2}|2A|2B)(\d{3})(\d{3})(\d{2})", compact)
     if not match:
@@ -79,7 +83,7 @@ Nir = Annotated[str | None, BeforeValidator(_nir)]
 
 _FRENCH_BY_TYPE = {
     "missing": "Ce champ est obligatoire.",
-    "string_too_short": "Ce champ est obligatoire.",
+    "string_too_short": "Ce texte est trop court : {min_length} caractères au moins.",
     "string_too_long": "Ce texte est trop long : {max_length} caractères au plus.",
     "string_type": "Un texte est attendu.",
     "string_pattern_mismatch": "Ce format n'est pas valide.",
@@ -112,6 +116,9 @@ def french_errors(errors: list[dict]) -> list[dict[str, str]]:
             message = str(ctx["error"])
         elif error["type"] == "value_error":  # email-validator reports a "reason"
             message = "Cette adresse e-mail n'est pas valide."
+        elif error["type"] == "string_too_short" and (ctx.get("min_length") == 1
+                                                       or not str(error.get("input", "")).strip()):
+            message = "Ce champ est obligatoire."
         else:
             template = _FRENCH_BY_TYPE.get(error["type"], "Cette valeur n'est pas valide.")
             try:

@@ -16,7 +16,7 @@ from ..domain.errors import NotAuthenticated, TokenInvalid
 from ..domain.models import User
 from .common import event
 
-logger = Logger(child=True)
+logger = Logger(service="relais", child=True)
 LINK_EXPIRED = "Ce lien de connexion n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau."
 
 

@@ -22,7 +22,7 @@ from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from .common import event, new_id, retry_on_conflict
 
-logger = Logger(child=True)
+logger = Logger(service="relais", child=True)
 
 
 def _ref(text: str) -> str:

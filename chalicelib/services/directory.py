@@ -26,7 +26,7 @@ from ..domain.views import DirectoryView, ImportReport
 from .auth import user_id_for_email
 from .common import event
 
-logger = Logger(child=True)
+logger = Logger(service="relais", child=True)
 MAX_ROWS = 5000
 
 
@@ -37,20 +37,38 @@ class DirectoryKind(StrEnum):
     USERS = "users"
 
 
+Row = dict[str, str]
+_EXTRA = "__extra__"
+
+
 def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").replace(",", " ").replace("|", " ").split() if part]
 
 
-def _rows(text: str) -> list[dict[str, str]]:
+def decode_csv(data: bytes) -> str:
+    """UTF-8 (with or without BOM), or Windows-1252 as French spreadsheets often export it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def _rows(text: str) -> list[tuple[int, Row]]:
+    """(line number, row) pairs; a row with more cells than the header keeps them under _EXTRA."""
     text = text.lstrip("\ufeff")
     if not text.strip():
         raise InvalidInput("Le fichier CSV est vide.", field="csv")
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
-    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter)
-    rows = [{(k or "").strip(): (v or "").strip() for k, v in row.items()} for row in reader]
-    if len(rows) > MAX_ROWS:
-        raise InvalidInput(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.", field="csv")
+    reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey=_EXTRA)
+    rows = []
+    for row in reader:
+        if len(rows) >= MAX_ROWS:
+            raise InvalidInput(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.", field="csv")
+        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k != _EXTRA}
+        if row.get(_EXTRA):
+            cleaned[_EXTRA] = "yes"
+        rows.append((reader.line_num, cleaned))
     return rows
 
 
@@ -60,28 +78,30 @@ def _display_name(email: str) -> str:
 
 
 class _Import:
-    """Validates rows into entities, collecting French errors per row and field."""
+    """Validates rows into entities, collecting French errors per line and field."""
 
-    def __init__(self, deps: Deps, kind: DirectoryKind):
-        self.deps = deps
-        self.kind = kind
+    def __init__(self) -> None:
         self.errors: list[dict] = []
 
-    def parse(self, rows: list[dict[str, str]], build: Callable[[dict[str, str]], object]) -> list:
+    def parse(self, rows: list[tuple[int, Row]], build: Callable[[Row], object]) -> list[tuple[int, object]]:
         entities = []
-        for number, row in enumerate(rows, start=2):  # line 1 is the header
+        for number, row in rows:
+            if _EXTRA in row:
+                self.fail(number, "colonnes", "Cette ligne a plus de colonnes que l'en-tête. Une valeur "
+                                              "contient-elle le séparateur ? Mettez-la entre guillemets.")
+                continue
             try:
                 entity = build(row)
             except ValidationError as exc:
                 self.errors += [{"row": number, **e} for e in french_errors(exc.errors())]
                 continue
             except InvalidInput as exc:
-                self.errors.append({"row": number, "field": exc.field, "message": exc.message})
+                self.fail(number, exc.field, exc.message)
                 continue
-            entities.append(entity)
+            entities.append((number, entity))
         return entities
 
-    def fail(self, number: int, field: str, message: str) -> None:
+    def fail(self, number: int | None, field: str | None, message: str) -> None:
         self.errors.append({"row": number, "field": field, "message": message})
 
 
@@ -92,124 +112,136 @@ def _territory(code: str) -> Territory:
     return Territory(code=code.upper(), name=name)
 
 
-def import_csv(deps: Deps, principal: Principal, kind: str, text: str, dry_run: bool) -> ImportReport:
-    authz.require_admin(principal)
-    try:
-        kind = DirectoryKind(kind)
-    except ValueError as exc:
-        raise NotFound("Ce type d'import n'existe pas : organisations, contact_points, "
-                       "referent_groups ou users.") from exc
-    rows = _rows(text)
-    job = _Import(deps, kind)
-    repo = deps.repo
-    items: list[dict] = []
-    existing_ids: set[str] = set()
-
-    if kind is DirectoryKind.ORGANISATIONS:
-        organisations = job.parse(rows, lambda r: Organisation(
-            id=r.get("id", ""), name=r.get("name", ""), short_name=r.get("short_name") or r.get("name", "")[:30]))
-        items = [to_item(o, keys.organisation(o.id, listed=True)) for o in organisations]
-        existing_ids = {o.id for o in repo.list_organisations()}
-        ids = [o.id for o in organisations]
-
-    elif kind is DirectoryKind.CONTACT_POINTS:
-        points = job.parse(rows, lambda r: ContactPoint(
-            id=r.get("id", ""), territory_code=_territory(r.get("territory_code", "")).code,
-            name=r.get("name", ""), kind=r.get("kind", ""), phone=r.get("phone") or None,
-            address=r.get("address") or None))
-        territories = {p.territory_code: _territory(p.territory_code) for p in points}
-        items = ([to_item(t, keys.territory(t.code)) for t in territories.values()]
-                 + [to_item(p, keys.point(p.id, p.territory_code)) for p in points])
-        existing_ids = {p.id for code in territories for p in repo.territory_directory(code)[0]}
-        ids = [p.id for p in points]
-
-    elif kind is DirectoryKind.REFERENT_GROUPS:
-        groups = job.parse(rows, lambda r: ReferentGroup(
-            id=r.get("id", ""), organisation_id=r.get("organisation_id", ""),
-            territory_code=_territory(r.get("territory_code", "")).code, name=r.get("name", ""),
-            member_emails=[e.lower() for e in _split(r.get("member_emails"))],
-            shared_mailbox=(r.get("shared_mailbox") or "").lower() or None,
-            answer_days=r.get("answer_days") or 4))
-        known_orgs = {o.id for o in repo.list_organisations()}
-        for number, group in enumerate(groups, start=2):
-            if group.organisation_id not in known_orgs:
-                job.fail(number, "organisation_id", "Cet organisme n'existe pas : importez d'abord les organismes.")
-        previous = repo.get_groups(g.id for g in groups)
-        existing_ids = set(previous)
-        items = [to_item(g, keys.group(g.id, g.territory_code)) for g in groups]
-        items += _referent_users(deps, groups, previous, job)
-        territories = {g.territory_code: _territory(g.territory_code) for g in groups}
-        items += [to_item(t, keys.territory(t.code)) for t in territories.values()]
-        ids = [g.id for g in groups]
-
-    else:
-        users = job.parse(rows, lambda r: User(
-            id=user_id_for_email(r.get("email", "")), email=r.get("email", "").lower(),
-            display_name=r.get("display_name") or _display_name(r.get("email", "")),
-            role=r.get("role") or Role.AGENT.value, point_ids=_split(r.get("point_ids")),
-            territory_codes=[c.upper() for c in _split(r.get("territory_codes"))]))
-        for number, user in enumerate(users, start=2):
-            if user.role is Role.REFERENT:
-                job.fail(number, "role", "Les référents sont importés avec leur groupe (referent_groups).")
-            if user.role is Role.AGENT and not user.point_ids:
-                job.fail(number, "point_ids", "Un agent est rattaché à au moins un point de contact.")
-            if user.role is Role.COORDINATOR and not user.territory_codes:
-                job.fail(number, "territory_codes", "Un coordinateur suit au moins un territoire.")
-            for code in user.territory_codes:
-                if code not in DEPARTEMENTS:
-                    job.fail(number, "territory_codes", f"Le département {code} n'existe pas.")
-        wanted_points = {p for u in users for p in u.point_ids}
-        for point_id in wanted_points:
-            if repo.get_point(point_id) is None:
-                job.fail(0, "point_ids", f"Le point de contact « {point_id} » n'existe pas.")
-        existing_ids = set(repo.get_users(u.id for u in users))
-        items = [to_item(u, keys.user(u.id)) for u in users]
-        ids = [u.id for u in users]
-
-    duplicates = {i for i in ids if ids.count(i) > 1}
-    for duplicate in sorted(duplicates):
-        job.fail(0, "id", f"L'identifiant « {duplicate} » apparaît plusieurs fois.")
-    report = ImportReport(kind=kind.value, dry_run=dry_run, rows=len(rows),
-                          created=len(set(ids) - existing_ids), updated=len(set(ids) & existing_ids),
-                          errors=job.errors)
-    if job.errors and not dry_run:
-        raise InvalidInput("Le fichier contient des erreurs : rien n'a été importé.", field="csv",
-                           errors=[{"field": f"ligne {e['row']} : {e['field']}" if e["row"] else e["field"],
-                                    "message": e["message"]} for e in job.errors])
-    if not dry_run:
-        repo.put_many(items)
-        repo.add_event(event("DIRECTORY_IMPORTED", principal.user_id, deps.now(),
-                             kind=kind.value, rows=str(len(rows))))
-        logger.info("directory imported", extra={"kind": kind.value, "rows": len(rows)})
-    return report
+def _organisations(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+    parsed = job.parse(rows, lambda r: Organisation(
+        id=r.get("id", ""), name=r.get("name", ""),
+        short_name=r.get("short_name") or r.get("name", "")[:30]))
+    items = [to_item(o, keys.organisation(o.id, listed=True)) for _, o in parsed]
+    return parsed, items, {o.id for o in repo.list_organisations()}
 
 
-def _referent_users(deps: Deps, groups: list[ReferentGroup], previous: dict[str, ReferentGroup],
-                    job: _Import) -> list[dict]:
-    """Referents are the members of their groups: add and remove group ids to match."""
-    members: dict[str, set[str]] = {}
-    for group in groups:
-        for email in group.member_emails:
-            members.setdefault(email, set()).add(group.id)
-    removed = {email: group.id for group in groups if group.id in previous
-               for email in previous[group.id].member_emails if email not in group.member_emails}
-    emails = set(members) | set(removed)
-    existing = deps.repo.get_users(user_id_for_email(e) for e in emails)
+def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+    parsed = job.parse(rows, lambda r: ContactPoint(
+        id=r.get("id", ""), territory_code=_territory(r.get("territory_code", "")).code,
+        name=r.get("name", ""), kind=r.get("kind", ""), phone=r.get("phone") or None,
+        address=r.get("address") or None))
+    territories = {p.territory_code: _territory(p.territory_code) for _, p in parsed}
+    items = ([to_item(t, keys.territory(t.code)) for t in territories.values()]
+             + [to_item(p, keys.point(p.id, p.territory_code)) for _, p in parsed])
+    existing = {p.id for code in territories for p in repo.territory_directory(code)[0]}
+    return parsed, items, existing
+
+
+def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+    parsed = job.parse(rows, lambda r: ReferentGroup(
+        id=r.get("id", ""), organisation_id=r.get("organisation_id", ""),
+        territory_code=_territory(r.get("territory_code", "")).code, name=r.get("name", ""),
+        member_emails=[e.lower() for e in _split(r.get("member_emails"))],
+        shared_mailbox=(r.get("shared_mailbox") or "").lower() or None,
+        answer_days=r.get("answer_days") or 4))
+    known_organisations = {o.id for o in repo.list_organisations()}
+    for number, group in parsed:
+        if group.organisation_id not in known_organisations:
+            job.fail(number, "organisation_id", "Cet organisme n'existe pas : importez d'abord les organismes.")
+    groups = [g for _, g in parsed]
+    previous = repo.get_groups(g.id for g in groups)
+    territories = {g.territory_code: _territory(g.territory_code) for g in groups}
+    items = ([to_item(g, keys.group(g.id, g.territory_code)) for g in groups]
+             + _referent_users(repo, job, groups, previous)
+             + [to_item(t, keys.territory(t.code)) for t in territories.values()])
+    return parsed, items, set(previous)
+
+
+def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
+                    previous: dict[str, ReferentGroup]) -> list[dict]:
+    """Referents are their groups' members: the file decides membership of every group it lists."""
+    listed = {g.id for g in groups}
+    emails = ({e for g in groups for e in g.member_emails}
+              | {e for g in previous.values() for e in g.member_emails})
+    existing = repo.get_users(user_id_for_email(e) for e in emails)
     items = []
     for email in sorted(emails):
         user = existing.get(user_id_for_email(email))
         if user and user.role is not Role.REFERENT:
-            job.fail(0, "member_emails", "Une adresse de référent est déjà celle d'un autre compte.")
+            job.fail(None, "member_emails", f"L'adresse {email} est déjà celle d'un compte "
+                                            f"qui n'est pas référent.")
             continue
-        group_ids = set(user.group_ids if user else [])
-        group_ids |= members.get(email, set())
-        if email in removed and email not in members:
-            group_ids.discard(removed[email])
+        kept = set(user.group_ids if user else []) - listed
+        group_ids = kept | {g.id for g in groups if email in g.member_emails}
         updated = User(id=user_id_for_email(email), email=email, role=Role.REFERENT,
                        display_name=user.display_name if user else _display_name(email),
                        group_ids=sorted(group_ids))
         items.append(to_item(updated, keys.user(updated.id)))
     return items
+
+
+def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+    parsed = job.parse(rows, lambda r: User(
+        id=user_id_for_email(r.get("email", "")), email=r.get("email", "").lower(),
+        display_name=r.get("display_name") or _display_name(r.get("email", "")),
+        role=r.get("role") or Role.AGENT.value, point_ids=_split(r.get("point_ids")),
+        territory_codes=[c.upper() for c in _split(r.get("territory_codes"))]))
+    known_points: dict[str, bool] = {}
+    for number, user in parsed:
+        if user.role is Role.REFERENT:
+            job.fail(number, "role", "Les référents sont importés avec leur groupe (referent_groups).")
+        if user.role is Role.AGENT and not user.point_ids:
+            job.fail(number, "point_ids", "Un agent est rattaché à au moins un point de contact.")
+        if user.role is Role.COORDINATOR and not user.territory_codes:
+            job.fail(number, "territory_codes", "Un coordinateur suit au moins un territoire.")
+        for code in user.territory_codes:
+            if code not in DEPARTEMENTS:
+                job.fail(number, "territory_codes", f"Le département {code} n'existe pas.")
+        for point_id in user.point_ids:
+            if point_id not in known_points:
+                known_points[point_id] = repo.get_point(point_id) is not None
+            if not known_points[point_id]:
+                job.fail(number, "point_ids", f"Le point de contact « {point_id} » n'existe pas.")
+    users = [u for _, u in parsed]
+    items = [to_item(u, keys.user(u.id)) for u in users]
+    return parsed, items, set(repo.get_users(u.id for u in users))
+
+
+_IMPORTERS = {
+    DirectoryKind.ORGANISATIONS: _organisations,
+    DirectoryKind.CONTACT_POINTS: _contact_points,
+    DirectoryKind.REFERENT_GROUPS: _referent_groups,
+    DirectoryKind.USERS: _users,
+}
+
+
+def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
+               dry_run: bool) -> ImportReport:
+    authz.require_admin(principal)
+    try:
+        kind = DirectoryKind(kind)
+    except ValueError as exc:
+        raise NotFound("Ce type d'import n'existe pas : organisations, contact_points, "
+                       "referent_groups ou users.", field="kind") from exc
+    rows = _rows(decode_csv(data) if isinstance(data, bytes) else data)
+    job = _Import()
+    parsed, items, existing_ids = _IMPORTERS[kind](deps.repo, job, rows)
+    lines_by_id: dict[str, list[int]] = {}
+    for number, entity in parsed:
+        lines_by_id.setdefault(entity.id, []).append(number)
+    for entity_id, lines in lines_by_id.items():
+        for number in lines[1:]:
+            job.fail(number, "id", f"« {entity_id} » apparaît déjà ligne {lines[0]}.")
+    ids = set(lines_by_id)
+    report = ImportReport(kind=kind.value, dry_run=dry_run, rows=len(rows),
+                          created=len(ids - existing_ids), updated=len(ids & existing_ids),
+                          errors=sorted(job.errors, key=lambda e: e["row"] or 0))
+    if job.errors and not dry_run:
+        raise InvalidInput(
+            "Le fichier contient des erreurs : rien n'a été importé.", field="csv",
+            errors=[{"field": f"ligne {e['row']} : {e['field']}" if e["row"] else e["field"],
+                     "message": e["message"]} for e in report.errors])
+    if not dry_run:
+        deps.repo.put_many(items)
+        deps.repo.add_event(event("DIRECTORY_IMPORTED", principal.user_id, deps.now(),
+                                  kind=kind.value, rows=str(len(rows))))
+        logger.info("directory imported", extra={"kind": kind.value, "rows": len(rows)})
+    return report
 
 
 def read_directory(deps: Deps, principal: Principal, territory_code: str) -> DirectoryView:

@@ -5,6 +5,7 @@ Query (never a Scan) before and after the request.
 """
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from datetime import UTC, datetime
@@ -94,6 +95,10 @@ def with_changes(base: dict, path: str, value) -> dict:
 DELETE = object()
 
 
+def b64(data: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).decode()
+
+
 @pytest.fixture
 def agent(client):
     return login(client, AGENT)
@@ -121,7 +126,10 @@ def escalated_ref(client, agent, case_ref):
     pytest.param(b"not json at all", None, "JSON", id="not-json"),
     pytest.param(json.dumps([CASE]).encode(), None, "objet", id="json-array"),
     pytest.param(b'"a string"', None, "objet", id="json-string"),
-], )
+    pytest.param(b"null", None, "objet", id="json-null"),
+    pytest.param(b'{"point_id": "\xff"}', None, "JSON", id="not-utf8"),
+    pytest.param(b"[" * 100_000, None, "JSON", id="deeply-nested-array"),
+])
 def test_a_body_that_is_not_a_json_object_is_refused(client, deps, agent, raw, field, fragment):
     before = point_cases(deps)
     response = client.http.post("/api/cases", headers=agent, body=raw)
@@ -141,6 +149,8 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, deps, agent, raw, f
     pytest.param("usager.last_name", "Martin2", "usager.last_name", "lettres", id="name-with-digits"),
     pytest.param("usager.phone", "12", "usager.phone", "n'est pas valide", id="invalid-phone"),
     pytest.param("usager.phone", "", "usager.phone", "obligatoire", id="empty-phone"),
+    pytest.param("usager.phone", 612345678, "usager.phone", "", id="phone-as-a-number"),
+    pytest.param("usager.phone", ["06 12 34 56 78"], "usager.phone", "", id="phone-as-a-list"),
     pytest.param("usager.phone", "01 45 67 89 12", "usager.phone", "fixe", id="landline-with-sms"),
     pytest.param("usager.email", "jeanne.martin@", "usager.email", "adresse e-mail",
                  id="invalid-email"),
@@ -207,6 +217,9 @@ def test_a_text_plain_body_is_a_client_error(client, deps, agent):
     pytest.param({"group_ids": ["61-caf"], "question": "Où en est le dossier ?",
                   "identifiers": {"nir": WRONG_KEY_NIR}}, "identifiers.nir", "clé",
                  id="nir-with-a-wrong-key"),
+    pytest.param({"group_ids": ["61-caf"], "question": "Où en est le dossier ?",
+                  "identifiers": {"nir": 185057800608491}}, "identifiers.nir", "",
+                 id="nir-as-a-number"),
     pytest.param({"group_ids": ["61-caf"], "question": "Où en est le dossier ?",
                   "identifiers": {"caf_number": "12"}}, "identifiers.caf_number", "format",
                  id="bad-caf-number"),
@@ -286,6 +299,10 @@ def test_closing_with_bad_input_is_refused_and_writes_nothing(client, deps, agen
     pytest.param("limit=201", "limit", "au plus 200", id="limit-too-large"),
     pytest.param("status=bogus", "status", "Choisissez une valeur", id="unknown-status"),
     pytest.param("sort=asc", "sort", "pas attendu", id="unknown-parameter"),
+    pytest.param("cursor=%21%21%21", "cursor", "curseur", id="garbage-cursor"),
+    pytest.param(f"cursor={b64({'a': 'b'})}", "cursor", "curseur", id="cursor-with-unknown-keys"),
+    pytest.param(f"cursor={b64({'PK': 'CASE#62-AAA-AAA', 'SK': 'CASE', 'GSI1PK': 'POINT#62-pimms-bethune', 'GSI1SK': 'open#2025-01-01T00:00:00.000000+00:00#62-AAA-AAA'})}",
+                 "cursor", "curseur", id="cursor-of-another-point"),
 ])
 def test_listing_cases_refuses_bad_parameters(client, deps, agent, case_ref, query, field, fragment):
     before = point_cases(deps)

@@ -1,0 +1,423 @@
+"""The admin CSV import of the directory, through the service and through the HTTP API.
+
+A file with any bad row writes nothing; a dry run writes nothing and reports what it would do.
+Writes are checked in the table with Queries and GetItems (never a Scan).
+"""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from chalicelib.domain.authz import Principal
+from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.models import Role
+from chalicelib.services import directory
+from chalicelib.services.auth import user_id_for_email
+from devtools import stack
+from tests.conftest import login
+
+ADMIN = Principal(user_id="test-admin", role=Role.ADMIN)
+POINTS_HEADER = "id;territory_code;name;kind;phone;address"
+GROUPS_HEADER = "id;organisation_id;territory_code;name;member_emails;shared_mailbox;answer_days"
+USERS_HEADER = "email;display_name;role;point_ids;territory_codes"
+CAF_61 = "61-caf;caf;61;CAF de l'Orne;{members};sp-plus.61-caf@example.org;4"
+CPAM_61 = "61-cpam;cpam;61;CPAM de l'Orne;{members};sp-plus.61-cpam@example.org;4"
+REFERENT = "referent.61-caf@example.org"
+REFERENT2 = "referent2.61-caf@example.org"
+CPAM_REFERENT = "referent.61-cpam@example.org"
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+def count(deps, partition: str, index: str | None = None) -> int:
+    """How many items a partition of the table (or of an index) holds: a Query, never a Scan."""
+    key = "PK" if index is None else f"{index}PK"
+    request = {"TableName": deps.settings.table_name, "KeyConditionExpression": "#pk = :pk",
+               "ExpressionAttributeNames": {"#pk": key},
+               "ExpressionAttributeValues": {":pk": {"S": partition}}, "Select": "COUNT"}
+    if index is None:
+        request["ConsistentRead"] = True
+    else:
+        request["IndexName"] = index
+    total = 0
+    while True:
+        response = deps.dynamodb.query(**request)
+        total += response["Count"]
+        if "LastEvaluatedKey" not in response:
+            return total
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def item(deps, pk: str, sk: str) -> dict | None:
+    return deps.dynamodb.get_item(TableName=deps.settings.table_name, ConsistentRead=True,
+                                  Key={"PK": {"S": pk}, "SK": {"S": sk}}).get("Item")
+
+
+def audit_items(deps) -> int:
+    return count(deps, f"AUDIT#{datetime.now(UTC).date().isoformat()}")
+
+
+def snapshot(deps) -> dict[str, int]:
+    """The directory's partitions, counted: what an import may touch."""
+    return {"61": count(deps, "TERR#61", "GSI1"), "62": count(deps, "TERR#62", "GSI1"),
+            "14": count(deps, "TERR#14", "GSI1"), "territories": count(deps, "TERRITORIES", "GSI1"),
+            "organisations": count(deps, "ORGS", "GSI1"), "audit": audit_items(deps)}
+
+
+def csv_headers(session: dict[str, str]) -> dict[str, str]:
+    return {"Content-Type": "text/csv", "Cookie": session["Cookie"]}
+
+
+def post_csv(client, session, kind: str, text: str | bytes, dry_run: bool = False):
+    path = f"/api/admin/directory/{kind}" + ("?dry_run=true" if dry_run else "")
+    body = text.encode("utf-8") if isinstance(text, str) else text
+    return client.http.post(path, headers=csv_headers(session), body=body)
+
+
+def csv_file(*lines: str) -> str:
+    return "\n".join(lines) + "\n"
+
+
+def user_groups(deps, email: str) -> list[str]:
+    return deps.repo.get_user(user_id_for_email(email)).group_ids
+
+
+@pytest.fixture
+def admin(client):
+    return login(client, "admin@example.org")
+
+
+# --- the demo directory ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, name, points, groups", [
+    ("61", "Orne", 8, 16),
+    ("62", "Pas-de-Calais", 7, 12),
+])
+def test_the_demo_directory_is_read_through_the_api(client, admin, code, name, points, groups):
+    response = client.http.get(f"/api/territories/{code}/directory", headers=admin)
+    assert response.status_code == 200, response.body
+    body = response.json_body
+    assert body["territory"] == {"code": code, "name": name}
+    assert len(body["contact_points"]) == points
+    assert {p["territory_code"] for p in body["contact_points"]} == {code}
+    assert len(body["referent_groups"]) == groups
+    assert {g["territory_code"] for g in body["referent_groups"]} == {code}
+    assert len(body["organisations"]) == 18
+    caf = next(g for g in body["referent_groups"] if g["id"] == f"{code}-caf")
+    assert caf["member_emails"], "admins see the referents' addresses"
+
+
+def test_the_demo_import_made_15_points_28_groups_and_18_organisations(demo):
+    deps = demo
+    points_61, groups_61 = deps.repo.territory_directory("61")
+    points_62, groups_62 = deps.repo.territory_directory("62")
+    assert (len(points_61), len(points_62)) == (8, 7)
+    assert (len(groups_61), len(groups_62)) == (16, 12)
+    assert len(deps.repo.list_organisations()) == 18
+    assert {t.code for t in deps.repo.list_territories()} == {"61", "62"}
+    # Importing the demo files again would create nothing and update everything.
+    for kind, rows in {"organisations": 18, "contact_points": 15, "referent_groups": 28,
+                       "users": 18}.items():
+        text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
+        report = directory.import_csv(deps, ADMIN, kind, text, dry_run=True)
+        assert (report.rows, report.created, report.updated, report.errors) == (rows, 0, rows, []), kind
+
+
+def test_the_demo_referents_belong_to_their_groups(demo):
+    assert user_groups(demo, REFERENT) == ["61-caf"]
+    assert user_groups(demo, REFERENT2) == ["61-caf"]
+    assert demo.repo.get_user(user_id_for_email("admin@example.org")).role is Role.ADMIN
+
+
+# --- dry run ---------------------------------------------------------------------------------
+
+def test_a_dry_run_reports_and_writes_nothing(client, deps, admin):
+    text = csv_file(POINTS_HEADER,
+                    "61-mairie-nouvelle;61;Mairie nouvelle;mairie;02 33 00 00 00;Nouvelle",
+                    "61-mairie-berdhuis;61;Mairie de Berd'huis (renommée);mairie;;Berd'huis",
+                    "14-mairie-caen;14;Mairie de Caen;mairie;;Caen")
+    before = snapshot(deps)
+    response = post_csv(client, admin, "contact_points", text, dry_run=True)
+    assert response.status_code == 200, response.body
+    assert response.json_body == {"kind": "contact_points", "dry_run": True, "rows": 3,
+                                  "created": 2, "updated": 1, "errors": []}
+    assert snapshot(deps) == before
+    assert item(deps, "POINT#61-mairie-nouvelle", "POINT") is None
+    assert item(deps, "TERR#14", "TERRITORY") is None
+    assert deps.repo.get_point("61-mairie-berdhuis").name == "Mairie de Berd'huis"
+
+
+def test_a_dry_run_reports_bad_rows_without_refusing_and_writes_nothing(client, deps, admin):
+    text = csv_file(POINTS_HEADER,
+                    "61-mairie-nouvelle;61;Mairie nouvelle;mairie;;",
+                    "61-mairie-fausse;61;Mairie fausse;chateau;;")
+    before = snapshot(deps)
+    response = post_csv(client, admin, "contact_points", text, dry_run=True)
+    assert response.status_code == 200, response.body
+    report = response.json_body
+    assert (report["dry_run"], report["rows"], report["created"]) == (True, 2, 1)
+    assert [(e["row"], e["field"]) for e in report["errors"]] == [(3, "kind")]
+    assert snapshot(deps) == before
+    assert item(deps, "POINT#61-mairie-nouvelle", "POINT") is None
+
+
+def test_a_dry_run_of_a_group_leaves_its_members_alone(client, deps, admin):
+    referent2 = login(client, REFERENT2)
+    response = post_csv(client, admin, "referent_groups",
+                        csv_file(GROUPS_HEADER, CAF_61.format(members=REFERENT)), dry_run=True)
+    assert response.status_code == 200, response.body
+    assert (response.json_body["created"], response.json_body["updated"]) == (0, 1)
+    assert user_groups(deps, REFERENT2) == ["61-caf"]
+    assert client.http.get("/api/escalations?group_id=61-caf", headers=referent2).status_code == 200
+
+
+# --- a bad row: nothing is written --------------------------------------------------------------
+
+GOOD_POINT = "61-mairie-nouvelle;61;Mairie nouvelle;mairie;02 33 00 00 00;Nouvelle"
+
+
+@pytest.mark.parametrize("bad_row, field", [
+    pytest.param("61-mairie-autre;99;Mairie autre;mairie;;", "territory_code", id="unknown-territory"),
+    pytest.param("61-mairie-autre;61;Mairie autre;chateau;;", "kind", id="bad-kind"),
+    pytest.param("61-mairie-autre;61;;mairie;;", "name", id="missing-name"),
+    pytest.param("61-mairie-autre;61", "name", id="short-row"),
+    pytest.param("61 Mairie Autre;61;Mairie autre;mairie;;", "id", id="bad-id"),
+    pytest.param("61-mairie-autre;61;Mairie autre;mairie;;Rue du Bourg;annexe", None,
+                 id="row-with-an-extra-column"),
+])
+def test_one_bad_row_refuses_the_whole_file(client, deps, admin, bad_row, field):
+    text = csv_file(POINTS_HEADER, GOOD_POINT, bad_row)
+    before = snapshot(deps)
+    response = post_csv(client, admin, "contact_points", text)
+    assert response.status_code == 400, (response.status_code, response.body)
+    body = json.loads(response.body)
+    assert body["error"] == "invalid_input"
+    assert body["field"] == "csv"
+    assert "rien n'a été importé" in body["message"]
+    assert body["errors"], body
+    assert all(e["field"].startswith("ligne 3 : ") for e in body["errors"]), body
+    if field:
+        assert f"ligne 3 : {field}" in {e["field"] for e in body["errors"]}, body
+    assert all(e["message"] for e in body["errors"])
+    # Not even the good row of line 2.
+    assert snapshot(deps) == before
+    assert item(deps, "POINT#61-mairie-nouvelle", "POINT") is None
+
+
+def test_the_service_refuses_a_bad_row_with_its_line(demo):
+    deps = demo
+    text = csv_file("id;name;short_name", "nouvel-org;Nouvel organisme;Nouvel", "Bad Id;Organisme;X")
+    with pytest.raises(InvalidInput) as refused:
+        directory.import_csv(deps, ADMIN, "organisations", text, dry_run=False)
+    assert refused.value.field == "csv"
+    assert [e["field"] for e in refused.value.errors] == ["ligne 3 : id"]
+    assert item(deps, "ORG#nouvel-org", "ORG") is None
+    assert len(deps.repo.list_organisations()) == 18
+
+
+def test_a_line_number_is_right_after_an_earlier_bad_row_in_referent_groups(client, deps, admin):
+    """Line 2 is bad, line 3 names an unknown organisation: line 3 is the one at fault."""
+    text = csv_file(GROUPS_HEADER,
+                    "61-nouveau;caf;99;Groupe mal placé;referent.nouveau@example.org;;4",
+                    "61-inconnu;organisme-inconnu;61;Groupe inconnu;referent.inconnu@example.org;;4")
+    response = post_csv(client, admin, "referent_groups", text)
+    assert response.status_code == 400, response.body
+    fields = {e["field"] for e in json.loads(response.body)["errors"]}
+    assert fields == {"ligne 2 : territory_code", "ligne 3 : organisation_id"}, fields
+    assert item(deps, "GROUP#61-inconnu", "GROUP") is None
+
+
+def test_a_line_number_is_right_after_an_earlier_bad_row_in_users(client, deps, admin):
+    """Line 2 has a bad address, line 3 is an agent without a point: line 3 is the one at fault."""
+    text = csv_file(USERS_HEADER,
+                    "pas-une-adresse;Quelqu'un;agent;61-mairie-berdhuis;",
+                    "nouvel.agent@example.org;Nouvel Agent;agent;;")
+    response = post_csv(client, admin, "users", text)
+    assert response.status_code == 400, response.body
+    fields = {e["field"] for e in json.loads(response.body)["errors"]}
+    assert fields == {"ligne 2 : email", "ligne 3 : point_ids"}, fields
+    assert deps.repo.get_user(user_id_for_email("nouvel.agent@example.org")) is None
+
+
+# --- file formats --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    pytest.param(csv_file("id,name,short_name", "nouvel-org,Nouvel organisme,Nouvel",
+                          'autre-org,"Organisme, avec une virgule",Autre'), id="comma"),
+    pytest.param(csv_file("id;name;short_name", "nouvel-org;Nouvel organisme;Nouvel",
+                          "autre-org;Organisme, avec une virgule;Autre"), id="semicolon"),
+    pytest.param(csv_file("id;name;short_name", "nouvel-org;Nouvel organisme;Nouvel",
+                          "autre-org;Organisme, avec une virgule;Autre").replace("\n", "\r\n"),
+                 id="semicolon-crlf"),
+])
+def test_comma_and_semicolon_files_both_import(client, deps, admin, text):
+    response = post_csv(client, admin, "organisations", text)
+    assert response.status_code == 200, response.body
+    assert response.json_body == {"kind": "organisations", "dry_run": False, "rows": 2,
+                                  "created": 2, "updated": 0, "errors": []}
+    organisations = {o["id"]: o for o in client.http.get(
+        "/api/territories/61/directory", headers=admin).json_body["organisations"]}
+    assert len(organisations) == 20
+    assert organisations["nouvel-org"]["name"] == "Nouvel organisme"
+    assert organisations["autre-org"]["name"] == "Organisme, avec une virgule"
+
+
+def test_a_utf8_bom_is_accepted(client, deps, admin):
+    raw = "\ufeff".encode("utf-8") + csv_file(
+        POINTS_HEADER, "61-mairie-belleme;61;Mairie de Bellême;mairie;02 33 73 00 00;Bellême").encode("utf-8")
+    assert raw.startswith(b"\xef\xbb\xbfid;")
+    response = post_csv(client, admin, "contact_points", raw)
+    assert response.status_code == 200, response.body
+    assert (response.json_body["created"], response.json_body["errors"]) == (1, [])
+    point = deps.repo.get_point("61-mairie-belleme")
+    assert point is not None and point.name == "Mairie de Bellême"
+    assert count(deps, "TERR#61", "GSI1") == 8 + 16 + 1
+
+
+def test_a_windows_1252_file_is_never_stored_with_replacement_characters(client, deps, admin):
+    """Spreadsheets on French Windows export CSV in Windows-1252: refuse it or read it right."""
+    raw = csv_file(POINTS_HEADER,
+                   "61-mairie-belleme;61;Mairie de Bellême;mairie;;Bellême").encode("cp1252")
+    response = post_csv(client, admin, "contact_points", raw)
+    assert response.status_code in (200, 400), (response.status_code, response.body)
+    point = deps.repo.get_point("61-mairie-belleme")
+    if response.status_code == 400:
+        assert json.loads(response.body)["error"] == "invalid_input"
+        assert point is None
+    else:
+        assert point is not None and point.name == "Mairie de Bellême", point
+
+
+def test_the_demo_files_import_over_http(client, deps, admin):
+    for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        raw = (stack.DEMO / f"{kind}.csv").read_bytes()
+        response = post_csv(client, admin, kind, raw)
+        assert response.status_code == 200, (kind, response.body)
+        assert response.json_body["created"] == 0 and response.json_body["errors"] == [], kind
+    assert count(deps, "TERR#61", "GSI1") == 8 + 16
+    assert count(deps, "TERR#62", "GSI1") == 7 + 12
+
+
+# --- referent groups and their members ----------------------------------------------------------
+
+def test_a_member_left_out_of_a_group_loses_its_queue(client, deps, admin):
+    referent2 = login(client, REFERENT2)
+    assert client.http.get("/api/escalations?group_id=61-caf", headers=referent2).status_code == 200
+
+    response = post_csv(client, admin, "referent_groups",
+                        csv_file(GROUPS_HEADER, CAF_61.format(members=REFERENT)))
+    assert response.status_code == 200, response.body
+    assert (response.json_body["created"], response.json_body["updated"]) == (0, 1)
+
+    assert user_groups(deps, REFERENT2) == []
+    assert user_groups(deps, REFERENT) == ["61-caf"]
+    queue = client.http.get("/api/escalations?group_id=61-caf", headers=referent2)
+    assert queue.status_code == 404, queue.body
+    assert json.loads(queue.body)["error"] == "not_found"
+    referent = login(client, REFERENT)
+    assert client.http.get("/api/escalations?group_id=61-caf", headers=referent).status_code == 200
+    caf = next(g for g in client.http.get("/api/territories/61/directory", headers=admin)
+               .json_body["referent_groups"] if g["id"] == "61-caf")
+    assert caf["member_emails"] == [REFERENT]
+
+
+@pytest.fixture
+def referent2_in_caf_and_cpam(client, deps, admin):
+    """referent2 answers for both the CAF and the CPAM of the Orne."""
+    response = post_csv(client, admin, "referent_groups", csv_file(
+        GROUPS_HEADER, CAF_61.format(members=f"{REFERENT} {REFERENT2}"),
+        CPAM_61.format(members=f"{CPAM_REFERENT} {REFERENT2}")))
+    assert response.status_code == 200, response.body
+    assert sorted(user_groups(deps, REFERENT2)) == ["61-caf", "61-cpam"]
+    return login(client, REFERENT2)
+
+
+def test_a_member_left_out_of_one_group_but_kept_in_another_loses_only_the_first(
+        client, deps, admin, referent2_in_caf_and_cpam):
+    referent2 = referent2_in_caf_and_cpam
+    response = post_csv(client, admin, "referent_groups", csv_file(
+        GROUPS_HEADER, CAF_61.format(members=REFERENT),
+        CPAM_61.format(members=f"{CPAM_REFERENT} {REFERENT2}")))
+    assert response.status_code == 200, response.body
+    assert user_groups(deps, REFERENT2) == ["61-cpam"]
+    assert client.http.get("/api/escalations?group_id=61-cpam", headers=referent2).status_code == 200
+    assert client.http.get("/api/escalations?group_id=61-caf", headers=referent2).status_code == 404
+
+
+def test_a_member_left_out_of_two_groups_loses_both(client, deps, admin, referent2_in_caf_and_cpam):
+    referent2 = referent2_in_caf_and_cpam
+    response = post_csv(client, admin, "referent_groups", csv_file(
+        GROUPS_HEADER, CAF_61.format(members=REFERENT), CPAM_61.format(members=CPAM_REFERENT)))
+    assert response.status_code == 200, response.body
+    assert user_groups(deps, REFERENT2) == []
+    assert client.http.get("/api/escalations?group_id=61-caf", headers=referent2).status_code == 404
+    assert client.http.get("/api/escalations?group_id=61-cpam", headers=referent2).status_code == 404
+
+
+# --- users -------------------------------------------------------------------------------------------
+
+def test_an_agent_of_an_unknown_point_is_refused(client, deps, admin):
+    text = csv_file(USERS_HEADER,
+                    "agent.nouveau@example.org;Agent Nouveau;agent;61-mairie-berdhuis;",
+                    "agent.perdu@example.org;Agent Perdu;agent;61-mairie-inexistante;")
+    before = audit_items(deps)
+    response = post_csv(client, admin, "users", text)
+    assert response.status_code == 400, response.body
+    body = json.loads(response.body)
+    assert body["error"] == "invalid_input" and body["field"] == "csv"
+    assert any("61-mairie-inexistante" in e["message"] and e["field"].endswith("point_ids")
+               for e in body["errors"]), body
+    for email in ("agent.nouveau@example.org", "agent.perdu@example.org"):
+        assert deps.repo.get_user(user_id_for_email(email)) is None
+    assert audit_items(deps) == before
+
+
+def test_an_unknown_point_is_reported_on_its_line(client, admin):
+    text = csv_file(USERS_HEADER,
+                    "agent.nouveau@example.org;Agent Nouveau;agent;61-mairie-berdhuis;",
+                    "agent.perdu@example.org;Agent Perdu;agent;61-mairie-inexistante;")
+    response = post_csv(client, admin, "users", text)
+    assert response.status_code == 400, response.body
+    fields = [e["field"] for e in json.loads(response.body)["errors"]]
+    assert fields == ["ligne 3 : point_ids"], fields
+
+
+def test_a_referent_cannot_be_imported_as_a_user(client, deps, admin):
+    response = post_csv(client, admin, "users",
+                        csv_file(USERS_HEADER, "referent.nouveau@example.org;R;referent;;"))
+    assert response.status_code == 400, response.body
+    assert [e["field"] for e in json.loads(response.body)["errors"]] == ["ligne 2 : role"]
+    assert deps.repo.get_user(user_id_for_email("referent.nouveau@example.org")) is None
+
+
+# --- the route itself --------------------------------------------------------------------------------
+
+def test_an_unknown_kind_is_a_404_in_french(client, deps, admin):
+    before = snapshot(deps)
+    response = post_csv(client, admin, "bogus", csv_file("id;name;short_name", "x-org;X;X"))
+    assert response.status_code == 404, response.body
+    body = json.loads(response.body)
+    assert body["error"] == "not_found"
+    assert "Ce type d'import n'existe pas" in body["message"]
+    assert snapshot(deps) == before
+
+
+def test_an_empty_file_is_refused(client, deps, admin):
+    before = snapshot(deps)
+    response = post_csv(client, admin, "organisations", "\ufeff  \n")
+    assert response.status_code == 400, response.body
+    body = json.loads(response.body)
+    assert (body["error"], body["field"]) == ("invalid_input", "csv")
+    assert "vide" in body["message"]
+    assert snapshot(deps) == before
+
+
+def test_only_admins_import(client, deps):
+    agent = login(client, "agent.bretoncelles@example.org")
+    before = snapshot(deps)
+    response = post_csv(client, agent, "organisations", csv_file("id;name;short_name", "x-org;X;X"))
+    assert response.status_code == 403, response.body
+    assert json.loads(response.body)["error"] == "not_allowed"
+    assert snapshot(deps) == before
