@@ -63,6 +63,8 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
 
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    # Roles first: a role that may never read cases must not learn which references exist.
+    authz.require_role(principal, Role.AGENT, Role.REFERENT)
     bundle = deps.repo.get_bundle(_ref(ref))
     authz.require_case_reader(principal, bundle.case, set(bundle.escalations))
     return _view(deps, principal, bundle)
@@ -81,6 +83,7 @@ def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: C
 
 
 def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCreate) -> CaseView:
+    authz.require_role(principal, Role.AGENT)
     ref = _ref(ref)
 
     def attempt() -> CaseBundle:
@@ -110,6 +113,7 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
 def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
                  channel: Channel = Channel.WEB) -> CaseView:
     """An agent's note or message to a referent, or a referent's answer."""
+    authz.require_role(principal, Role.AGENT, Role.REFERENT)
     ref = _ref(ref)
 
     def attempt() -> CaseBundle:
@@ -166,6 +170,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
 
 
 def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -> CaseView:
+    authz.require_role(principal, Role.AGENT)
     ref = _ref(ref)
 
     def attempt() -> CaseBundle:
@@ -187,6 +192,7 @@ def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -
 
 
 def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    authz.require_role(principal, Role.AGENT)
     ref = _ref(ref)
 
     def attempt() -> CaseBundle:
