@@ -8,7 +8,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run stop test unit lint bench package clean .java
+.PHONY: install run stop test unit lint clean .java
 
 install: $(VENV)/.installed node_modules/.installed .java
 
@@ -41,7 +41,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-unit: install
+unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
 clean:

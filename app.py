@@ -31,7 +31,7 @@ def current_principal(request):
     return signed_in(request)[0]
 
 
-api = JsonApi(app, current_principal)
+api = JsonApi(app, current_principal, is_dev=lambda: deps().settings.is_dev)
 
 
 # --- authentication ---------------------------------------------------------------------
@@ -53,8 +53,7 @@ def open_session(body: commands.SessionCreate):
     d = deps()
     user, token = auth.open_session(d, body.token)
     return http.json_response(views.UserView.of(user).model_dump(mode="json"), 200, {
-        "Set-Cookie": http.session_cookie(token, d.settings.session_hours * 3600,
-                                          d.settings.secure_cookies)})
+        "Set-Cookie": http.session_cookie(token, d.settings)})
 
 
 @api.route("/api/auth/logout", "POST", summary="Fermer la session", status=204, auth=False)
@@ -63,12 +62,12 @@ def logout():
 
     d = deps()
     auth.close_session(d, http.cookie(app.current_request.headers, http.SESSION_COOKIE))
-    return http.json_response(None, 204, {"Set-Cookie": http.session_cookie("", 0, d.settings.secure_cookies)})
+    return http.json_response(None, 204, {"Set-Cookie": http.session_cookie("", d.settings, expire=True)})
 
 
-@api.route("/api/me", "GET", summary="Qui suis-je", response=views.UserView)
-def me(principal):
-    return views.UserView.of(deps().repo.get_user(principal.user_id))
+@api.route("/api/me", "GET", summary="Qui suis-je", response=views.UserView, auth=False)
+def me():
+    return views.UserView.of(signed_in(app.current_request)[1])
 
 
 # --- cases ------------------------------------------------------------------------------
@@ -183,103 +182,66 @@ def home():
     return pages.page("home.html", user=user)
 
 
+FORM = ["application/x-www-form-urlencoded"]
+
+
 @app.route("/connexion", methods=["GET"])
 def login_page():
-    from chalicelib.web import pages
+    from chalicelib.web import login
 
-    token = pages.new_csrf_token()
-    return pages.page("login.html", csrf=token, sent=False, error=None, email=None,
-                      cookies=[pages.csrf_cookie(token, deps().settings.secure_cookies)])
+    return login.ask_form(deps())
 
 
-@app.route("/connexion", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@app.route("/connexion", methods=["POST"], content_types=FORM)
 def login_submit():
-    from pydantic import ValidationError
+    from chalicelib.web import login
 
-    from chalicelib.services import auth
-    from chalicelib.web import pages
-
-    d = deps()
-    fields = pages.form_fields(app.current_request.raw_body)
-    if not pages.csrf_ok(http.cookie(app.current_request.headers, pages.CSRF_COOKIE), fields.get("csrf")):
-        return pages.page("login.html", 400, csrf="", sent=False, email=None,
-                          error="La page a expiré. Rechargez-la puis recommencez.")
-    try:
-        request = commands.LoginRequest(email=fields.get("email", ""))
-    except ValidationError:
-        return pages.page("login.html", 400, csrf=fields.get("csrf"), sent=False,
-                          email=fields.get("email"), error="Cette adresse e-mail n'est pas valide.")
-    auth.request_login(d, request.email)
-    return pages.page("login.html", sent=True, minutes=d.settings.login_token_minutes)
+    return login.ask_submit(deps(), app.current_request)
 
 
 @app.route("/connexion/{token}", methods=["GET"])
 def login_landing(token):
-    """Shows a button: mail scanners that open links must not burn the single-use token."""
-    from chalicelib.web import pages
+    from chalicelib.web import login
 
-    csrf = pages.new_csrf_token()
-    return pages.page("login_landing.html", token=token, csrf=csrf, error=None,
-                      cookies=[pages.csrf_cookie(csrf, deps().settings.secure_cookies)])
+    return login.landing(deps(), token)
 
 
-@app.route("/connexion/session", methods=["POST"], content_types=["application/x-www-form-urlencoded"])
+@app.route("/connexion/session", methods=["POST"], content_types=FORM)
 def login_landing_submit():
-    from chalicelib.domain.errors import TokenInvalid
-    from chalicelib.services import auth
-    from chalicelib.web import pages
+    from chalicelib.web import login
 
-    d = deps()
-    fields = pages.form_fields(app.current_request.raw_body)
-    if not pages.csrf_ok(http.cookie(app.current_request.headers, pages.CSRF_COOKIE), fields.get("csrf")):
-        return pages.page("login_landing.html", 400, token="", csrf="",
-                          error="La page a expiré. Rouvrez le lien reçu par e-mail.")
-    try:
-        commands.SessionCreate(token=fields.get("token", ""))
-        _, session_token = auth.open_session(d, fields.get("token", ""))
-    except (TokenInvalid, ValueError):
-        return pages.page("login_landing.html", 400, token="", csrf="", error=auth.LINK_EXPIRED)
-    return pages.redirect("/", cookies=[http.session_cookie(
-        session_token, d.settings.session_hours * 3600, d.settings.secure_cookies)])
+    return login.landing_submit(deps(), app.current_request)
 
 
 # --- development stage only: 404 everywhere else --------------------------------------------
 
-def _dev_only():
-    from chalicelib.domain.errors import NotFound
-
-    if not deps().settings.is_dev:
-        raise NotFound("Cette adresse n'existe pas.")
+def _not_yet(what: str):
+    return http.json_response({"error": "not_implemented", "field": None,
+                               "message": f"La réception des {what} arrive avec son ticket."}, 501)
 
 
-@api.route("/_dev/outbox", "GET", summary="(dev) Les e-mails et SMS envoyés", auth=False)
+@api.route("/_dev/outbox", "GET", summary="(dev) Les e-mails et SMS envoyés", auth=False, dev_only=True)
 def dev_outbox():
-    _dev_only()
     from chalicelib.dev.outbox import read_outbox
 
     return read_outbox(deps().settings.region)
 
 
 @api.route("/_dev/inbound-email", "POST", summary="(dev) Recevoir un e-mail brut (RFC 5322)",
-           auth=False, content_type="message/rfc822")
+           auth=False, content_type="message/rfc822", dev_only=True)
 def dev_inbound_email():
-    _dev_only()
-    return http.json_response({"error": "not_implemented", "field": None,
-                               "message": "La réception des e-mails arrive avec le ticket e-mail."}, 501)
+    return _not_yet("e-mails")
 
 
 @api.route("/_dev/inbound-sms", "POST", summary="(dev) Recevoir un SMS", body=commands.InboundSms,
-           auth=False)
+           auth=False, dev_only=True)
 def dev_inbound_sms(body):
-    _dev_only()
-    return http.json_response({"error": "not_implemented", "field": None,
-                               "message": "La réception des SMS arrive avec le ticket SMS."}, 501)
+    return _not_yet("SMS")
 
 
 @api.route("/_dev/run/{job}", "POST", summary="(dev) Lancer une tâche planifiée à une date donnée",
-           query=commands.RunJobQuery, auth=False)
+           query=commands.RunJobQuery, auth=False, dev_only=True)
 def dev_run_job(job, query):
-    _dev_only()
     from chalicelib import jobs
 
     d = deps()

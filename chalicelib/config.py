@@ -36,7 +36,8 @@ def _env(name: str, default: str | None = None) -> str | None:
 
 @lru_cache(maxsize=1)
 def settings() -> Settings:
-    stage = _env("RELAIS_STAGE", "dev")
+    # Fails closed: without an explicit stage, no dev route and no plain-http cookie.
+    stage = _env("RELAIS_STAGE", "prod")
     return Settings(
         stage=stage,
         region=_env("AWS_REGION", _env("AWS_DEFAULT_REGION", "eu-west-3")),

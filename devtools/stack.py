@@ -114,6 +114,7 @@ def seed_demo(endpoint: str, table: str) -> None:
 
 def app_environment(ddb_endpoint: str, table: str, port: int) -> dict[str, str]:
     return {**os.environ, **LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
+            "RELAIS_STAGE": "dev",
             "RELAIS_TABLE": table, "RELAIS_BASE_URL": f"http://127.0.0.1:{port}",
             "PYTHONUNBUFFERED": "1"}
 
@@ -159,27 +160,27 @@ def demo_logins() -> str:
     return "\n".join(lines)
 
 
-def run(port: int, ddb_port: int, table: str) -> None:
-    STATE.mkdir(exist_ok=True)
+def run(port: int, ddb_port: int, table: str, state: Path = STATE) -> None:
+    state.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{ddb_port}"
     processes: list[subprocess.Popen] = []
 
     def shutdown(*_):
         for process in reversed(processes):
             stop_process(process)
-        (STATE / "pids").unlink(missing_ok=True)
+        (state / "pids").unlink(missing_ok=True)
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, shutdown)
     signal.signal(signal.SIGINT, shutdown)
     try:
         print(f"Starting DynamoDB Local on {endpoint} ...", flush=True)
-        processes.append(start_dynamodb(ddb_port, STATE / "dynamodb.log"))
+        processes.append(start_dynamodb(ddb_port, state / "dynamodb.log"))
         create_table(endpoint, table)
         seed_demo(endpoint, table)
         print(f"Starting chalice local on http://127.0.0.1:{port} ...", flush=True)
         processes.append(start_app(port, endpoint, table))
-        (STATE / "pids").write_text(" ".join(str(p.pid) for p in processes) + f" {os.getpid()}")
+        (state / "pids").write_text(" ".join(str(p.pid) for p in processes) + f" {os.getpid()}")
         print(f"\nRelais is running: http://127.0.0.1:{port}/\n"
               f"  API description  http://127.0.0.1:{port}/api/openapi.json\n"
               f"  Sent email/SMS   http://127.0.0.1:{port}/_dev/outbox\n\n"
@@ -191,8 +192,8 @@ def run(port: int, ddb_port: int, table: str) -> None:
         shutdown()
 
 
-def stop() -> None:
-    pids = STATE / "pids"
+def stop(state: Path = STATE) -> None:
+    pids = state / "pids"
     if not pids.exists():
         print("No local stack is running.")
         return
@@ -214,11 +215,13 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
     parser.add_argument("--table", default=os.environ.get("RELAIS_TABLE", "relais-dev"))
+    parser.add_argument("--state-dir", type=Path, default=STATE,
+                        help="where the pid file and logs go (tests use their own)")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.port, args.ddb_port, args.table)
+        run(args.port, args.ddb_port, args.table, args.state_dir)
     else:
-        stop()
+        stop(args.state_dir)
 
 
 if __name__ == "__main__":

@@ -71,7 +71,7 @@ def decode_cursor(cursor: str | None, key_names: tuple[str, ...], partition: tup
     try:
         plain = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         if (not isinstance(plain, dict) or set(plain) != set(key_names)
-                or not all(isinstance(v, str) for v in plain.values())
+                or not all(isinstance(v, str) and v for v in plain.values())
                 or plain[partition[0]] != partition[1]
                 or (sort_prefix and not plain[sort_prefix[0]].startswith(sort_prefix[1]))):
             raise ValueError
@@ -155,6 +155,25 @@ def event_write(event: Event) -> Write:
     return new_item(event, keys.event(event.at, event.id, event.case_ref))
 
 
+DirectoryEntity = Territory | ContactPoint | Organisation | ReferentGroup | User
+
+
+def entity_items(entity: DirectoryEntity) -> list[dict[str, Any]]:
+    """The items that store a directory entity, with the keys that list it."""
+    if isinstance(entity, Territory):
+        return [to_item(entity, keys.territory(entity.code))]
+    if isinstance(entity, ContactPoint):
+        return [to_item(entity, keys.point(entity.id, entity.territory_code))]
+    if isinstance(entity, Organisation):
+        return [to_item(entity, keys.organisation(entity.id, listed=True))]
+    if isinstance(entity, ReferentGroup):
+        return [to_item(entity, keys.group(entity.id, entity.territory_code))]
+    email_key = keys.email(entity.email)
+    return [to_item(entity, keys.user(entity.id)),
+            {"PK": {"S": email_key["PK"]}, "SK": {"S": email_key["SK"]},
+             "type": {"S": "EmailIndex"}, "user_id": {"S": entity.id}}]
+
+
 @dataclass
 class CaseBundle:
     case: Case
@@ -204,7 +223,13 @@ class Repository:
             request["ExclusiveStartKey"] = start
         items: list[dict[str, Any]] = []
         while True:
-            response = self._client.query(**request)
+            try:
+                response = self._client.query(**request)
+            except self._client.exceptions.ClientError as exc:
+                # A start key DynamoDB rejects can only come from a cursor the client altered.
+                if start and exc.response["Error"]["Code"] == "ValidationException":
+                    raise InvalidInput("Ce curseur de pagination n'est pas valide.", field="cursor") from exc
+                raise
             items.extend(response.get("Items", []))
             last = response.get("LastEvaluatedKey")
             if not last or (limit and len(items) >= limit):
@@ -278,6 +303,17 @@ class Repository:
         found = self._get_many([keys.user(user_id) for user_id in set(user_ids)])
         return {u.id: u for u in (from_item(User, item) for item in found)}
 
+    def users_by_email(self, addresses: Iterable[str]) -> dict[str, User]:
+        found = self._get_many([keys.email(a) for a in {a.strip().lower() for a in addresses}])
+        users = self.get_users(item["user_id"]["S"] for item in found) if found else {}
+        return {user.email: user for user in users.values()}
+
+    def get_user_by_email(self, address: str) -> User | None:
+        return self.users_by_email([address]).get(address.strip().lower())
+
+    def put_directory(self, entities: Iterable[DirectoryEntity]) -> None:
+        self.put_many([item for entity in entities for item in entity_items(entity)])
+
     def list_territories(self) -> list[Territory]:
         items, _ = self._query(partition="TERRITORIES", index=keys.GSI1)
         return [from_item(Territory, item) for item in items]
@@ -294,15 +330,17 @@ class Repository:
 
     # --- authentication ---------------------------------------------------------------
 
-    def put_secret(self, key: dict[str, str], user_id: str, expires_at: datetime) -> None:
+    def put_secret(self, kind: str, digest: str, user_id: str, expires_at: datetime) -> None:
         """Store a login token or session under the hash of its secret, with a TTL."""
+        key = keys.secret(kind, digest)
         self._client.put_item(TableName=self.table, Item={
             "PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}, "user_id": {"S": user_id},
             "expires_at": {"N": str(int(expires_at.timestamp()))}},
             ConditionExpression="attribute_not_exists(PK)")
 
-    def take_secret(self, key: dict[str, str], now: datetime) -> str | None:
+    def take_secret(self, kind: str, digest: str, now: datetime) -> str | None:
         """Delete a single-use secret and return its user, if it existed and had not expired."""
+        key = keys.secret(kind, digest)
         try:
             response = self._client.delete_item(
                 TableName=self.table, Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}},
@@ -313,13 +351,25 @@ class Repository:
             return None
         return response["Attributes"]["user_id"]["S"]
 
-    def read_secret(self, key: dict[str, str], now: datetime) -> str | None:
-        item = self._get(key)
+    def count_login_request(self, user_id: str, window: str, expires_at: datetime) -> int:
+        """Count one more login link asked for in this time window; returns the new count."""
+        key = keys.login_requests(user_id, window)
+        response = self._client.update_item(
+            TableName=self.table, Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}},
+            UpdateExpression="ADD requests :one SET expires_at = :expires",
+            ExpressionAttributeValues={":one": {"N": "1"},
+                                       ":expires": {"N": str(int(expires_at.timestamp()))}},
+            ReturnValues="UPDATED_NEW")
+        return int(response["Attributes"]["requests"]["N"])
+
+    def read_secret(self, kind: str, digest: str, now: datetime) -> str | None:
+        item = self._get(keys.secret(kind, digest))
         if not item or int(item["expires_at"]["N"]) <= int(now.timestamp()):
             return None
         return item["user_id"]["S"]
 
-    def delete_secret(self, key: dict[str, str]) -> None:
+    def delete_secret(self, kind: str, digest: str) -> None:
+        key = keys.secret(kind, digest)
         self._client.delete_item(TableName=self.table,
                                  Key={"PK": {"S": key["PK"]}, "SK": {"S": key["SK"]}})
 
@@ -355,13 +405,13 @@ class Repository:
     def list_point_cases(self, point_id: str, status: CaseStatus | None, limit: int,
                          cursor: str | None) -> Page:
         items, last = self._query(partition=f"POINT#{point_id}", index=keys.GSI1,
-                                  prefix=keys.point_cases_prefix(status), limit=limit,
+                                  prefix=keys.status_prefix(status), limit=limit,
                                   cursor=cursor, forward=False)
         return Page([from_item(Case, i) for i in items[:limit]], encode_cursor(last))
 
     def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
                                cursor: str | None) -> Page:
         items, last = self._query(partition=f"GROUP#{group_id}", index=keys.GSI2,
-                                  prefix=keys.group_escalations_prefix(status), limit=limit,
+                                  prefix=keys.status_prefix(status), limit=limit,
                                   cursor=cursor)
         return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))

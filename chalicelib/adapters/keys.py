@@ -44,13 +44,22 @@ def user(user_id: str) -> dict[str, str]:
     return {"PK": f"USER#{user_id}", "SK": "USER"}
 
 
+def email(address: str) -> dict[str, str]:
+    """Finds a user by address; user ids are random, so they say nothing about the person."""
+    return {"PK": f"EMAIL#{address.strip().lower()}", "SK": "EMAIL"}
+
+
 # Authentication: looked up by the hash of a secret, never by the secret.
-def login_token(token_hash: str) -> dict[str, str]:
-    return {"PK": f"LOGIN#{token_hash}", "SK": "LOGIN"}
+LOGIN = "LOGIN"
+SESSION = "SESSION"
 
 
-def session(session_hash: str) -> dict[str, str]:
-    return {"PK": f"SESSION#{session_hash}", "SK": "SESSION"}
+def secret(kind: str, digest: str) -> dict[str, str]:
+    return {"PK": f"{kind}#{digest}", "SK": kind}
+
+
+def login_requests(user_id: str, window: str) -> dict[str, str]:
+    return {"PK": f"LOGINRATE#{user_id}", "SK": window}
 
 
 # A case and its whole thread share one partition: one Query reads it all.
@@ -83,9 +92,6 @@ def event(at: datetime, event_id: str, ref: str | None = None) -> dict[str, str]
     return {"PK": partition, "SK": f"EVT#{iso(at)}#{event_id}"}
 
 
-def point_cases_prefix(status: CaseStatus | None) -> str | None:
-    return f"{status.value}#" if status else None
-
-
-def group_escalations_prefix(status: EscalationStatus | None) -> str | None:
+def status_prefix(status: CaseStatus | EscalationStatus | None) -> str | None:
+    """Lists sort by status first: a status filter is a begins_with on the sort key."""
     return f"{status.value}#" if status else None

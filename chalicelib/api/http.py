@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from http.cookies import SimpleCookie
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -105,6 +105,13 @@ def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseMo
         raise validation_error(exc) from exc
 
 
+def _content_type_is(header: str | None, expected: str) -> bool:
+    """An absent Content-Type on an empty POST is fine; otherwise it must be the expected one."""
+    if not header:
+        return True
+    return header.split(";")[0].strip().lower() == expected
+
+
 def cookie(headers, name: str) -> str | None:
     raw = headers.get("cookie")
     if not raw:
@@ -112,15 +119,17 @@ def cookie(headers, name: str) -> str | None:
     jar = SimpleCookie()
     try:
         jar.load(raw)
-    except Exception:  # a malformed Cookie header is treated as absent
+    except CookieError:  # a malformed Cookie header is treated as absent
         return None
     morsel = jar.get(name)
     return morsel.value if morsel else None
 
 
-def session_cookie(token: str, max_age: int, secure: bool) -> str:
+def session_cookie(token: str, settings, expire: bool = False) -> str:
+    """HttpOnly, SameSite=Lax, and Secure in every stage but dev (plain http on localhost)."""
+    max_age = 0 if expire else settings.session_hours * 3600
     parts = [f"{SESSION_COOKIE}={token}", "Path=/", "HttpOnly", "SameSite=Lax", f"Max-Age={max_age}"]
-    if secure:
+    if settings.secure_cookies:
         parts.append("Secure")
     return "; ".join(parts)
 
@@ -142,21 +151,30 @@ def throttled(exc: Exception) -> bool:
 class JsonApi:
     """Registers JSON routes on the Chalice app and keeps their description for OpenAPI."""
 
-    def __init__(self, app, principal_loader: Callable[[Any], Any]):
+    def __init__(self, app, principal_loader: Callable[[Any], Any], is_dev: Callable[[], bool]):
         self.app = app
         self.operations: list[Operation] = []
         self._load_principal = principal_loader
+        self._is_dev = is_dev
 
     def route(self, path: str, method: str, *, summary: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,
-              auth: bool = True, content_type: str = "application/json"):
-        self.operations.append(Operation(path, method, summary, body, query, response, status,
-                                         auth, content_type))
+              auth: bool = True, content_type: str = "application/json", dev_only: bool = False):
+        """Register a JSON route. dev_only routes answer 404, before reading anything, outside dev."""
+        if not dev_only:
+            self.operations.append(Operation(path, method, summary, body, query, response, status,
+                                             auth, content_type))
+        takes_body = method in ("POST", "PUT", "PATCH")
 
         def decorator(view: Callable[..., Any]):
             @functools.wraps(view)
             def handler(**path_params: str):
                 request = self.app.current_request
+                if dev_only and not self._is_dev():
+                    return json_response(error_body(errors.NotFound("Cette adresse n'existe pas.")), 404)
+                if takes_body and not _content_type_is(request.headers.get("content-type"), content_type):
+                    return json_response({"error": "unsupported_media_type", "field": "Content-Type",
+                                          "message": f"Envoyez le contenu au format {content_type}."}, 415)
                 try:
                     kwargs: dict[str, Any] = dict(path_params)
                     if auth:
@@ -182,11 +200,11 @@ class JsonApi:
                     return json_response(None, 204)
                 return json_response(_serialise(result), status)
 
-            content_types = [content_type] if method in ("POST", "PUT", "PATCH") else None
-            kwargs = {"methods": [method]}
-            if content_types:
-                kwargs["content_types"] = content_types
-            self.app.route(path, **kwargs)(handler)
+            # Chalice's own media-type check answers in its own format: ours runs instead.
+            options: dict[str, Any] = {"methods": [method]}
+            if takes_body:
+                options["content_types"] = ["*/*"]
+            self.app.route(path, **options)(handler)
             return view
 
         return decorator

@@ -30,7 +30,6 @@ def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
 
 
 def build(operations: list[Operation], title: str = "Relais API", version: str = "1") -> dict:
-    operations = [op for op in operations if not op.path.startswith("/_dev/")]
     models = {op.body for op in operations if op.body} | {
         op.response for op in operations
         if isinstance(op.response, type) and issubclass(op.response, BaseModel)}

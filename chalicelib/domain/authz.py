@@ -5,10 +5,11 @@ the existence of a case; an action one's role never allows is reported as not al
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import NotAllowed, NotFound
-from .models import Case, Role, User
+from .models import Case, Escalation, EscalationStatus, Role, User
 
 
 @dataclass(frozen=True)
@@ -46,16 +47,19 @@ def require_agent_of_case(principal: Principal, case: Case) -> None:
         raise NotFound(CASE_NOT_FOUND)
 
 
-def referent_groups_on_case(principal: Principal, escalated_group_ids: set[str]) -> set[str]:
-    return set(principal.group_ids) & escalated_group_ids
+def referent_groups_on_case(principal: Principal, escalations: Iterable[Escalation]) -> set[str]:
+    """The principal's groups through which they may see the case: a group that answered
+    "pas le bon interlocuteur" has no business reading it any more."""
+    return {e.group_id for e in escalations
+            if e.group_id in principal.group_ids and e.status is not EscalationStatus.WRONG_RECIPIENT}
 
 
-def require_case_reader(principal: Principal, case: Case, escalated_group_ids: set[str]) -> None:
+def require_case_reader(principal: Principal, case: Case, escalations: Iterable[Escalation]) -> None:
     """Agents of the case's point, or referents of a group the case was escalated to."""
     require_role(principal, Role.AGENT, Role.REFERENT)
     if principal.role is Role.AGENT and case.point_id in principal.point_ids:
         return
-    if principal.role is Role.REFERENT and referent_groups_on_case(principal, escalated_group_ids):
+    if principal.role is Role.REFERENT and referent_groups_on_case(principal, escalations):
         return
     raise NotFound(CASE_NOT_FOUND)
 

@@ -1,14 +1,10 @@
 """What users ask for: the validated bodies of API requests and forms."""
 from __future__ import annotations
 
-from typing import Annotated
-
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from .models import CaseStatus, EscalationStatus, Identifiers, LifeSituation, MessageKind, Outcome, Usager
-from .validation import LongText
-
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
+from .validation import LongText, Slug
 
 
 class Command(BaseModel):
@@ -24,7 +20,7 @@ class SessionCreate(Command):
 
 
 class CaseCreate(Command):
-    point_id: Id
+    point_id: Slug
     usager: Usager
     situation: LifeSituation
     description: LongText
@@ -39,7 +35,7 @@ class CaseCreate(Command):
 
 
 class EscalationCreate(Command):
-    group_ids: list[Id] = Field(min_length=1, max_length=10)
+    group_ids: list[Slug] = Field(min_length=1, max_length=10)
     question: LongText
     identifiers: Identifiers = Field(default_factory=Identifiers)
 
@@ -53,7 +49,7 @@ class EscalationCreate(Command):
 
 class MessageCreate(Command):
     body: LongText
-    group_id: Id | None = Field(default=None, description="The escalation thread; none for a note")
+    group_id: Slug | None = Field(default=None, description="The escalation thread; none for a note")
     kind: MessageKind = MessageKind.NOTE
 
 
@@ -63,14 +59,14 @@ class CaseClose(Command):
 
 
 class CaseListQuery(Command):
-    point_id: Id | None = None
+    point_id: Slug | None = None
     status: CaseStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 
 
 class QueueQuery(Command):
-    group_id: Id | None = None
+    group_id: Slug | None = None
     status: EscalationStatus | None = None
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)

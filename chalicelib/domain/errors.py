@@ -1,4 +1,4 @@
-"""Typed domain errors; chalicelib.api.errors maps them to HTTP in one place."""
+"""Typed domain errors; chalicelib.api.http maps them to HTTP in one place."""
 from __future__ import annotations
 
 

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from .validation import LongText, Nir, PersonName, Phone, ShortText, is_sms_capable
+from .validation import LongText, Nir, PersonName, Phone, ShortText, Slug, is_sms_capable
 
 
 class Entity(BaseModel):
@@ -37,7 +37,7 @@ class ContactPointKind(StrEnum):
 
 
 class ContactPoint(Entity):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: Slug
     territory_code: str
     name: ShortText
     kind: ContactPointKind
@@ -48,7 +48,7 @@ class ContactPoint(Entity):
 class Organisation(Entity):
     """A partner network (CAF, CPAM, DGFiP...), national or local."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: Slug
     name: ShortText
     short_name: str = Field(min_length=1, max_length=30)
 
@@ -56,7 +56,7 @@ class Organisation(Entity):
 class ReferentGroup(Entity):
     """An organisation in a territory: the referents who answer escalations."""
 
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")
+    id: Slug
     organisation_id: str
     territory_code: str
     name: ShortText
@@ -193,6 +193,8 @@ class Escalation(Entity):
     point_id: str
     status: EscalationStatus = EscalationStatus.SENT
     question: LongText
+    identifiers: Identifiers = Field(default_factory=Identifiers,
+                                     description="Only what this partner was given")
     due_at: datetime
     created_at: datetime
     updated_at: datetime

@@ -72,6 +72,8 @@ def _nir(value: object) -> str | None:
     return compact
 
 
+# Directory ids: lower-case words and dashes, readable in URLs and logs ("61-mairie-bretoncelles").
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{1,62}$")]
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
                       AfterValidator(_no_control_chars)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),

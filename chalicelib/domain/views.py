@@ -153,9 +153,13 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
               groups: dict[str, ReferentGroup], authors: dict[str, User], *,
               for_referent_groups: set[str] | None = None) -> CaseView:
     """The agent's full view, or, given referent groups, a referent's view through them."""
+    identifiers = case.identifiers
     if for_referent_groups is not None:
         escalations = [e for e in escalations if e.group_id in for_referent_groups]
         messages = [m for m in messages if m.group_id in for_referent_groups]
+        identifiers = Identifiers()
+        for escalation in escalations:  # each partner sees only what it was given
+            identifiers = identifiers.merged_with(escalation.identifiers)
     usager = case.usager
     usager_view = UsagerView(first_name=usager.first_name, last_name=usager.last_name,
                              sms_opt_in=usager.sms_opt_in)
@@ -163,8 +167,9 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
         usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
     return CaseView(
         **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
-                                   "description", "identifiers", "outcome", "useful",
+                                   "description", "outcome", "useful",
                                    "created_at", "updated_at", "closed_at"}),
+        identifiers=identifiers,
         situation_label=LIFE_SITUATION_LABELS[case.situation],
         usager=usager_view,
         escalations=[EscalationView.of(e, groups[e.group_id].name if e.group_id in groups else e.group_id)

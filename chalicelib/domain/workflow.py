@@ -17,6 +17,7 @@ REFERENT_KINDS = {
     MessageKind.WRONG_RECIPIENT: EscalationStatus.WRONG_RECIPIENT,
 }
 CLOSED_CASE = "Ce dossier est clos. Rouvrez-le pour continuer."
+CLOSED_EXCHANGE = "L'échange avec cet organisme est clos. Saisissez-le à nouveau si besoin."
 
 
 def open_case(command: CaseCreate, *, ref: str, territory_code: str, agent_id: str,
@@ -62,7 +63,8 @@ def escalate(case: Case, existing: dict[str, Escalation], groups: list[ReferentG
         created.append(Escalation(
             case_ref=case.ref, group_id=group.id, organisation_id=group.organisation_id,
             territory_code=case.territory_code, point_id=case.point_id,
-            question=command.question, due_at=deadlines.due_at(now, group.answer_days),
+            question=command.question, identifiers=command.identifiers,
+            due_at=deadlines.due_at(now, group.answer_days),
             created_at=now, updated_at=now,
             version=previous.version + 1 if previous else 1))
     all_escalations = {**existing, **{e.group_id: e for e in created}}
@@ -79,7 +81,7 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
         raise InvalidInput("Choisissez : réponse, demande d'informations ou « pas le bon "
                            "interlocuteur ».", field="kind")
     if escalation.status is EscalationStatus.CLOSED:
-        raise Conflict(CLOSED_CASE)
+        raise Conflict(CLOSED_EXCHANGE)
     status = REFERENT_KINDS[kind]
     updated_escalation = escalation.model_copy(update={
         "status": status, "updated_at": now, "version": escalation.version + 1,
@@ -92,19 +94,23 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
 
 
 def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
-                  now: datetime) -> Escalation | None:
-    """An agent writes a note, or to a referent; supplying asked-for information resumes it."""
+                  escalations: Iterable[Escalation], now: datetime) -> tuple[Case, Escalation] | None:
+    """An agent writes a note, or to a referent; supplying asked-for information resumes the
+    escalation, which is the only case where the case and escalation change."""
     _require_open(case)
     if kind is not MessageKind.NOTE:
         raise InvalidInput("Un agent écrit un message, pas une réponse de partenaire.", field="kind")
     if escalation is None:
         return None
     if escalation.status is EscalationStatus.CLOSED:
-        raise Conflict(CLOSED_CASE)
-    if escalation.status is EscalationStatus.NEEDS_INFO:
-        return escalation.model_copy(update={"status": EscalationStatus.SENT, "updated_at": now,
-                                             "version": escalation.version + 1})
-    return None
+        raise Conflict(CLOSED_EXCHANGE, field="group_id")
+    if escalation.status is not EscalationStatus.NEEDS_INFO:
+        return None
+    resumed = escalation.model_copy(update={"status": EscalationStatus.SENT, "updated_at": now,
+                                            "version": escalation.version + 1})
+    siblings = [e for e in escalations if e.group_id != escalation.group_id] + [resumed]
+    updated = _touched(case, now)
+    return updated.model_copy(update={"status": derive_case_status(updated, siblings)}), resumed
 
 
 def close(case: Case, escalations: Iterable[Escalation], command: CaseClose,

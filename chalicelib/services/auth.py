@@ -17,12 +17,14 @@ from ..domain.models import User
 from .common import event
 
 logger = Logger(service="relais", child=True)
+# A mailbox cannot be flooded with links (nor SES billed for it): 5 links per quarter hour.
+MAX_LINKS_PER_WINDOW = 5
 LINK_EXPIRED = "Ce lien de connexion n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau."
 
 
-def user_id_for_email(email: str) -> str:
-    """Users are keyed by a hash of their address: one account per address, no index needed."""
-    return "u-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:20]
+def new_user_id() -> str:
+    """Random: an id derived from the address would let anyone link logs to a person."""
+    return "u-" + secrets.token_hex(8)
 
 
 def _digest(secret: str) -> str:
@@ -31,14 +33,18 @@ def _digest(secret: str) -> str:
 
 def request_login(deps: Deps, email: str) -> None:
     """Email a login link if the address is known; say nothing either way to the caller."""
-    user = deps.repo.get_user(user_id_for_email(email))
+    user = deps.repo.get_user_by_email(email)
     if user is None:
         logger.info("login requested for an unknown address")
         return
     now = deps.now()
+    window = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+    if deps.repo.count_login_request(user.id, window.isoformat(), window + timedelta(hours=1)) > MAX_LINKS_PER_WINDOW:
+        logger.warning("login link refused: too many requests", extra={"user_id": user.id})
+        return
     minutes = deps.settings.login_token_minutes
     token = secrets.token_urlsafe(32)
-    deps.repo.put_secret(keys.login_token(_digest(token)), user.id, now + timedelta(minutes=minutes))
+    deps.repo.put_secret(keys.LOGIN, _digest(token), user.id, now + timedelta(minutes=minutes))
     link = f"{deps.settings.base_url}/connexion/{token}"
     context = {"user": user, "link": link, "minutes": minutes}
     deps.mailer.send(OutgoingEmail(
@@ -50,12 +56,12 @@ def request_login(deps: Deps, email: str) -> None:
 def open_session(deps: Deps, token: str) -> tuple[User, str]:
     """Exchange a login token (once) for a session token."""
     now = deps.now()
-    user_id = deps.repo.take_secret(keys.login_token(_digest(token)), now)
+    user_id = deps.repo.take_secret(keys.LOGIN, _digest(token), now)
     user = deps.repo.get_user(user_id) if user_id else None
     if user is None:
         raise TokenInvalid(LINK_EXPIRED, field="token")
     session_token = secrets.token_urlsafe(32)
-    deps.repo.put_secret(keys.session(_digest(session_token)), user.id,
+    deps.repo.put_secret(keys.SESSION, _digest(session_token), user.id,
                          now + timedelta(hours=deps.settings.session_hours))
     deps.repo.add_event(event("LOGIN", user.id, now))
     return user, session_token
@@ -64,7 +70,7 @@ def open_session(deps: Deps, token: str) -> tuple[User, str]:
 def principal_for(deps: Deps, session_token: str | None) -> tuple[Principal, User]:
     if not session_token:
         raise NotAuthenticated("Connectez-vous pour continuer.")
-    user_id = deps.repo.read_secret(keys.session(_digest(session_token)), deps.now())
+    user_id = deps.repo.read_secret(keys.SESSION, _digest(session_token), deps.now())
     user = deps.repo.get_user(user_id) if user_id else None
     if user is None:
         raise NotAuthenticated("Votre session a expiré. Connectez-vous à nouveau.")
@@ -73,4 +79,4 @@ def principal_for(deps: Deps, session_token: str | None) -> tuple[Principal, Use
 
 def close_session(deps: Deps, session_token: str | None) -> None:
     if session_token:
-        deps.repo.delete_secret(keys.session(_digest(session_token)))
+        deps.repo.delete_secret(keys.SESSION, _digest(session_token))

@@ -44,7 +44,7 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
                                   agent_id=principal.user_id, now=now)
         try:
             deps.repo.create_case(case, event("CASE_CREATED", principal.user_id, now, ref,
-                                              point_id=point.id, situation=case.situation.value))
+                                              point_id=point.id))
         except ReferenceTaken:
             continue
         logger.info("case created", extra={"case_ref": ref})
@@ -56,7 +56,7 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
     groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
     author_ids = {m.author_id for m in bundle.messages}
     authors = deps.repo.get_users(author_ids) if author_ids else {}
-    referent_groups = (authz.referent_groups_on_case(principal, set(bundle.escalations))
+    referent_groups = (authz.referent_groups_on_case(principal, bundle.escalations.values())
                        if principal.role is Role.REFERENT else None)
     return case_view(bundle.case, list(bundle.escalations.values()), bundle.messages, groups,
                      authors, for_referent_groups=referent_groups)
@@ -66,7 +66,7 @@ def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     # Roles first: a role that may never read cases must not learn which references exist.
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
     bundle = deps.repo.get_bundle(_ref(ref))
-    authz.require_case_reader(principal, bundle.case, set(bundle.escalations))
+    authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
     return _view(deps, principal, bundle)
 
 
@@ -123,9 +123,9 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
         escalations = dict(bundle.escalations)
         writes = []
         if principal.role is Role.REFERENT:
-            authz.require_case_reader(principal, case, set(escalations))
+            authz.require_case_reader(principal, case, escalations.values())
             if group_id is None:
-                mine = authz.referent_groups_on_case(principal, set(escalations))
+                mine = authz.referent_groups_on_case(principal, escalations.values())
                 if len(mine) != 1:
                     raise InvalidInput("Précisez pour quel organisme vous répondez.", field="group_id")
                 group_id = next(iter(mine))
@@ -146,14 +146,11 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
             if group_id and group_id not in escalations:
                 raise InvalidInput("Ce dossier n'a pas été transmis à cet organisme.", field="group_id")
             previous = escalations.get(group_id) if group_id else None
-            resumed = workflow.agent_message(case, previous, command.kind, now)
+            resumed = workflow.agent_message(case, previous, command.kind, escalations.values(), now)
             if resumed is not None:
-                escalations[group_id] = resumed
-                case = case.model_copy(update={
-                    "updated_at": now, "version": case.version + 1,
-                    "status": workflow.derive_case_status(case, escalations.values())})
+                case, escalations[group_id] = resumed
                 writes += [case_write(case, bundle.case.version),
-                           escalation_write(resumed, previous.version)]
+                           escalation_write(escalations[group_id], previous.version)]
             else:
                 writes.append(case_still_open(ref))
             writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,

@@ -13,8 +13,6 @@ from enum import StrEnum
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
-from ..adapters import keys
-from ..adapters.dynamo import to_item
 from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
@@ -23,11 +21,12 @@ from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Ter
 from ..domain.territories import DEPARTEMENTS
 from ..domain.validation import french_errors
 from ..domain.views import DirectoryView, ImportReport
-from .auth import user_id_for_email
+from .auth import new_user_id
 from .common import event
 
 logger = Logger(service="relais", child=True)
 MAX_ROWS = 5000
+MAX_BYTES = 2 * 1024 * 1024
 
 
 class DirectoryKind(StrEnum):
@@ -62,13 +61,17 @@ def _rows(text: str) -> list[tuple[int, Row]]:
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey=_EXTRA)
     rows = []
-    for row in reader:
-        if len(rows) >= MAX_ROWS:
-            raise InvalidInput(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.", field="csv")
-        cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k != _EXTRA}
-        if row.get(_EXTRA):
-            cleaned[_EXTRA] = "yes"
-        rows.append((reader.line_num, cleaned))
+    try:
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise InvalidInput(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.", field="csv")
+            cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k != _EXTRA}
+            if row.get(_EXTRA):
+                cleaned[_EXTRA] = "yes"
+            rows.append((reader.line_num, cleaned))
+    except csv.Error as exc:
+        raise InvalidInput(f"Le fichier CSV est mal formé à la ligne {reader.line_num} "
+                           "(guillemet non refermé ?).", field="csv") from exc
     return rows
 
 
@@ -116,8 +119,7 @@ def _organisations(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
     parsed = job.parse(rows, lambda r: Organisation(
         id=r.get("id", ""), name=r.get("name", ""),
         short_name=r.get("short_name") or r.get("name", "")[:30]))
-    items = [to_item(o, keys.organisation(o.id, listed=True)) for _, o in parsed]
-    return parsed, items, {o.id for o in repo.list_organisations()}
+    return parsed, [o for _, o in parsed], {o.id for o in repo.list_organisations()}
 
 
 def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
@@ -126,10 +128,8 @@ def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
         name=r.get("name", ""), kind=r.get("kind", ""), phone=r.get("phone") or None,
         address=r.get("address") or None))
     territories = {p.territory_code: _territory(p.territory_code) for _, p in parsed}
-    items = ([to_item(t, keys.territory(t.code)) for t in territories.values()]
-             + [to_item(p, keys.point(p.id, p.territory_code)) for _, p in parsed])
     existing = {p.id for code in territories for p in repo.territory_directory(code)[0]}
-    return parsed, items, existing
+    return parsed, [*territories.values(), *(p for _, p in parsed)], existing
 
 
 def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
@@ -146,45 +146,52 @@ def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
     groups = [g for _, g in parsed]
     previous = repo.get_groups(g.id for g in groups)
     territories = {g.territory_code: _territory(g.territory_code) for g in groups}
-    items = ([to_item(g, keys.group(g.id, g.territory_code)) for g in groups]
-             + _referent_users(repo, job, groups, previous)
-             + [to_item(t, keys.territory(t.code)) for t in territories.values()])
-    return parsed, items, set(previous)
+    entities = [*groups, *_referent_users(repo, job, groups, previous), *territories.values()]
+    return parsed, entities, set(previous)
 
 
 def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
-                    previous: dict[str, ReferentGroup]) -> list[dict]:
+                    previous: dict[str, ReferentGroup]) -> list[User]:
     """Referents are their groups' members: the file decides membership of every group it lists."""
     listed = {g.id for g in groups}
     emails = ({e for g in groups for e in g.member_emails}
               | {e for g in previous.values() for e in g.member_emails})
-    existing = repo.get_users(user_id_for_email(e) for e in emails)
-    items = []
+    existing = repo.users_by_email(emails)
+    users = []
     for email in sorted(emails):
-        user = existing.get(user_id_for_email(email))
+        user = existing.get(email)
         if user and user.role is not Role.REFERENT:
             job.fail(None, "member_emails", f"L'adresse {email} est déjà celle d'un compte "
                                             f"qui n'est pas référent.")
             continue
         kept = set(user.group_ids if user else []) - listed
         group_ids = kept | {g.id for g in groups if email in g.member_emails}
-        updated = User(id=user_id_for_email(email), email=email, role=Role.REFERENT,
-                       display_name=user.display_name if user else _display_name(email),
-                       group_ids=sorted(group_ids))
-        items.append(to_item(updated, keys.user(updated.id)))
-    return items
+        users.append(User(id=user.id if user else new_user_id(), email=email, role=Role.REFERENT,
+                          display_name=user.display_name if user else _display_name(email),
+                          group_ids=sorted(group_ids)))
+    return users
 
 
 def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
-    parsed = job.parse(rows, lambda r: User(
-        id=user_id_for_email(r.get("email", "")), email=r.get("email", "").lower(),
-        display_name=r.get("display_name") or _display_name(r.get("email", "")),
-        role=r.get("role") or Role.AGENT.value, point_ids=_split(r.get("point_ids")),
-        territory_codes=[c.upper() for c in _split(r.get("territory_codes"))]))
+    existing = repo.users_by_email(r.get("email", "") for _, r in rows if "@" in r.get("email", ""))
+
+    def build(row: Row) -> User:
+        email = row.get("email", "").lower()
+        known = existing.get(email)
+        return User(id=known.id if known else new_user_id(), email=email,
+                    display_name=row.get("display_name") or _display_name(email),
+                    role=row.get("role") or Role.AGENT.value, point_ids=_split(row.get("point_ids")),
+                    territory_codes=[c.upper() for c in _split(row.get("territory_codes"))])
+
+    parsed = job.parse(rows, build)
     known_points: dict[str, bool] = {}
     for number, user in parsed:
+        previous = existing.get(user.email)
         if user.role is Role.REFERENT:
             job.fail(number, "role", "Les référents sont importés avec leur groupe (referent_groups).")
+        elif previous and previous.role is Role.REFERENT:
+            job.fail(number, "email", "Cette adresse est celle d'un référent : retirez-la d'abord "
+                                      "de son groupe (referent_groups).")
         if user.role is Role.AGENT and not user.point_ids:
             job.fail(number, "point_ids", "Un agent est rattaché à au moins un point de contact.")
         if user.role is Role.COORDINATOR and not user.territory_codes:
@@ -198,8 +205,7 @@ def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
             if not known_points[point_id]:
                 job.fail(number, "point_ids", f"Le point de contact « {point_id} » n'existe pas.")
     users = [u for _, u in parsed]
-    items = [to_item(u, keys.user(u.id)) for u in users]
-    return parsed, items, set(repo.get_users(u.id for u in users))
+    return parsed, users, {u.id for u in existing.values()}
 
 
 _IMPORTERS = {
@@ -218,16 +224,19 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
     except ValueError as exc:
         raise NotFound("Ce type d'import n'existe pas : organisations, contact_points, "
                        "referent_groups ou users.", field="kind") from exc
+    if len(data) > MAX_BYTES:
+        raise InvalidInput("Le fichier dépasse 2 Mo : découpez-le.", field="csv")
     rows = _rows(decode_csv(data) if isinstance(data, bytes) else data)
     job = _Import()
-    parsed, items, existing_ids = _IMPORTERS[kind](deps.repo, job, rows)
+    parsed, entities, existing_ids = _IMPORTERS[kind](deps.repo, job, rows)
     lines_by_id: dict[str, list[int]] = {}
     for number, entity in parsed:
-        lines_by_id.setdefault(entity.id, []).append(number)
+        # a user is known by address: a new one has no id yet worth comparing
+        lines_by_id.setdefault(entity.email if isinstance(entity, User) else entity.id, []).append(number)
     for entity_id, lines in lines_by_id.items():
         for number in lines[1:]:
             job.fail(number, "id", f"« {entity_id} » apparaît déjà ligne {lines[0]}.")
-    ids = set(lines_by_id)
+    ids = {entity.id for _, entity in parsed}
     report = ImportReport(kind=kind.value, dry_run=dry_run, rows=len(rows),
                           created=len(ids - existing_ids), updated=len(ids & existing_ids),
                           errors=sorted(job.errors, key=lambda e: e["row"] or 0))
@@ -237,7 +246,7 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
             errors=[{"field": f"ligne {e['row']} : {e['field']}" if e["row"] else e["field"],
                      "message": e["message"]} for e in report.errors])
     if not dry_run:
-        deps.repo.put_many(items)
+        deps.repo.put_directory(entities)
         deps.repo.add_event(event("DIRECTORY_IMPORTED", principal.user_id, deps.now(),
                                   kind=kind.value, rows=str(len(rows))))
         logger.info("directory imported", extra={"kind": kind.value, "rows": len(rows)})

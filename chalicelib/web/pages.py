@@ -6,13 +6,12 @@ import secrets
 from urllib.parse import parse_qs
 
 from ..adapters.templates import render
+from ..api.http import SECURITY_HEADERS
 
 CSRF_COOKIE = "relais_csrf"
 PAGE_HEADERS = {
+    **SECURITY_HEADERS,
     "Content-Type": "text/html; charset=utf-8",
-    "Cache-Control": "no-store",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; "
                                "img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; "
@@ -20,23 +19,24 @@ PAGE_HEADERS = {
 }
 
 
+def _with_cookies(headers: dict, cookies: list[str] | None) -> dict:
+    if cookies:  # Chalice sends a list as several Set-Cookie headers
+        headers["Set-Cookie"] = cookies if len(cookies) > 1 else cookies[0]
+    return headers
+
+
 def page(template: str, status: int = 200, cookies: list[str] | None = None, **context):
     from chalice import Response
 
-    headers: dict = dict(PAGE_HEADERS)
-    if cookies:
-        headers["Set-Cookie"] = cookies if len(cookies) > 1 else cookies[0]
     return Response(body=render(f"pages/{template}", **context), status_code=status,
-                    headers=headers)
+                    headers=_with_cookies(dict(PAGE_HEADERS), cookies))
 
 
 def redirect(location: str, cookies: list[str] | None = None):
     from chalice import Response
 
-    headers = {"Location": location, "Cache-Control": "no-store"}
-    if cookies:
-        headers["Set-Cookie"] = cookies if len(cookies) > 1 else cookies[0]
-    return Response(body="", status_code=303, headers=headers)
+    return Response(body="", status_code=303,
+                    headers=_with_cookies({"Location": location, "Cache-Control": "no-store"}, cookies))
 
 
 def form_fields(raw_body: bytes | None) -> dict[str, str]:

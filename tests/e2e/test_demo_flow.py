@@ -20,7 +20,7 @@ def base_url(tmp_path_factory):
     with open(log, "wb") as output:
         process = subprocess.Popen(
             [sys.executable, "-m", "devtools.stack", "run", "--port", str(port),
-             "--ddb-port", str(ddb_port), "--table", "relais-e2e"],
+             "--ddb-port", str(ddb_port), "--table", "relais-e2e", "--state-dir", str(log.parent)],
             cwd=stack.ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:

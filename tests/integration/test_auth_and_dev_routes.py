@@ -141,3 +141,32 @@ def test_openapi_documents_every_api_route_from_the_models(client):
     assert spec["paths"]["/api/cases"]["post"]["requestBody"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/CaseCreate"}
     assert not any(path.startswith("/_dev") for path in spec["paths"])
+
+
+@pytest.mark.parametrize("method, path, headers, body", [
+    ("POST", "/_dev/inbound-sms", JSON, "{}"),
+    ("POST", "/_dev/inbound-sms", {"Content-Type": "text/plain"}, "STOP"),
+    ("POST", "/_dev/inbound-email", JSON, "{}"),
+    ("POST", "/_dev/run/reminders?now=pas-une-date", JSON, ""),
+])
+def test_dev_routes_are_404_before_reading_anything_outside_dev(table, method, path, headers, body):
+    with Client(relais.app, stage_name="prod") as prod:
+        bootstrap.reset()
+        response = prod.http.request(method, path, headers=headers, body=body)
+        assert (response.status_code, response.json_body["error"]) == (404, "not_found")
+    bootstrap.reset()
+
+
+def test_a_wrong_media_type_gets_a_json_error_naming_the_header(client):
+    headers = login(client, "agent.bretoncelles@example.org")
+    response = client.http.post("/api/cases", headers={**headers, "Content-Type": "text/plain"}, body="{}")
+    assert response.status_code == 415
+    assert response.json_body["field"] == "Content-Type" and "application/json" in response.json_body["message"]
+
+
+def test_a_mailbox_cannot_be_flooded_with_login_links(client):
+    for _ in range(8):
+        response = client.http.post("/api/auth/magic-link", headers=JSON,
+                                    body=json.dumps({"email": "agent.bretoncelles@example.org"}))
+        assert response.status_code == 202
+    assert len(outbox()) == 5

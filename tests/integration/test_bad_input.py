@@ -349,3 +349,23 @@ def test_a_malformed_login_address_is_refused(client, deps, email):
     assert_invalid(response, "email")
     assert len(outbox()) == sent
     assert audit_items(deps) == before
+
+
+def test_a_cursor_with_empty_keys_is_refused_cleanly(client):
+    import base64
+
+    headers = login(client, "agent.bretoncelles@example.org")
+    forged = base64.urlsafe_b64encode(json.dumps(
+        {"PK": "", "SK": "", "GSI1PK": "POINT#61-mairie-bretoncelles", "GSI1SK": ""}).encode()).decode()
+    response = client.http.get(f"/api/cases?point_id=61-mairie-bretoncelles&cursor={forged}", headers=headers)
+    assert (response.status_code, response.json_body["field"]) == (400, "cursor")
+
+
+def test_a_csv_with_a_huge_or_unterminated_field_is_refused_cleanly(client):
+    headers = {**login(client, "admin@example.org"), "Content-Type": "text/csv"}
+    response = client.http.post("/api/admin/directory/organisations?dry_run=true", headers=headers,
+                                body=b'id;name;short_name\n"x' + b"a" * 200000)
+    assert (response.status_code, response.json_body["field"]) == (400, "csv")
+    too_big = client.http.post("/api/admin/directory/organisations", headers=headers,
+                               body=b"id;name;short_name\n" + b"caf;CAF;CAF\n" * 200000)
+    assert (too_big.status_code, too_big.json_body["field"]) == (400, "csv")

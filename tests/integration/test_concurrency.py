@@ -4,16 +4,13 @@ from concurrent.futures import ThreadPoolExecutor
 from chalicelib.domain.authz import Principal
 from chalicelib.domain.commands import CaseCreate, EscalationCreate, MessageCreate
 from chalicelib.domain.models import Role
-from chalicelib.services import auth, cases
+from chalicelib.services import cases
 
-AGENT = Principal(user_id=auth.user_id_for_email("agent.bretoncelles@example.org"), role=Role.AGENT,
-                  point_ids=frozenset({"61-mairie-bretoncelles"}))
-CAF = Principal(user_id=auth.user_id_for_email("referent.61-caf@example.org"), role=Role.REFERENT,
-                group_ids=frozenset({"61-caf"}))
-CAF_2 = Principal(user_id=auth.user_id_for_email("referent2.61-caf@example.org"), role=Role.REFERENT,
-                  group_ids=frozenset({"61-caf"}))
-CPAM = Principal(user_id=auth.user_id_for_email("referent.61-cpam@example.org"), role=Role.REFERENT,
-                 group_ids=frozenset({"61-cpam"}))
+
+def principal(deps, email: str) -> Principal:
+    return Principal.of(deps.repo.get_user_by_email(email))
+
+
 NEW_CASE = CaseCreate.model_validate({
     "point_id": "61-mairie-bretoncelles", "situation": "sante", "description": "Remboursements",
     "consent_attested": True, "usager": {"first_name": "Paul", "last_name": "Durand", "phone": "0781234567"}})
@@ -21,6 +18,9 @@ NEW_CASE = CaseCreate.model_validate({
 
 def test_two_referents_answering_at_once_lose_nothing(demo):
     deps = demo
+    AGENT, CAF, CAF_2, CPAM = (principal(deps, email) for email in (
+        "agent.bretoncelles@example.org", "referent.61-caf@example.org",
+        "referent2.61-caf@example.org", "referent.61-cpam@example.org"))
     ref = cases.create_case(deps, AGENT, NEW_CASE).ref
     cases.escalate(deps, AGENT, ref, EscalationCreate(group_ids=["61-caf", "61-cpam"], question="?"))
     writers = [(CAF, "answer"), (CAF_2, "needs_info"), (CPAM, "answer"), (AGENT, "note")] * 3
@@ -40,6 +40,7 @@ def test_two_referents_answering_at_once_lose_nothing(demo):
 
 
 def test_concurrent_creations_get_unique_references(demo):
+    AGENT = principal(demo, "agent.bretoncelles@example.org")
     with ThreadPoolExecutor(max_workers=8) as pool:
         refs = list(pool.map(lambda _: cases.create_case(demo, AGENT, NEW_CASE).ref, range(40)))
     assert len(set(refs)) == 40

@@ -14,7 +14,6 @@ from chalicelib.domain.authz import Principal
 from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.models import Role
 from chalicelib.services import directory
-from chalicelib.services.auth import user_id_for_email
 from devtools import stack
 from tests.conftest import login
 
@@ -81,7 +80,7 @@ def csv_file(*lines: str) -> str:
 
 
 def user_groups(deps, email: str) -> list[str]:
-    return deps.repo.get_user(user_id_for_email(email)).group_ids
+    return deps.repo.get_user_by_email(email).group_ids
 
 
 @pytest.fixture
@@ -128,7 +127,7 @@ def test_the_demo_import_made_15_points_28_groups_and_18_organisations(demo):
 def test_the_demo_referents_belong_to_their_groups(demo):
     assert user_groups(demo, REFERENT) == ["61-caf"]
     assert user_groups(demo, REFERENT2) == ["61-caf"]
-    assert demo.repo.get_user(user_id_for_email("admin@example.org")).role is Role.ADMIN
+    assert demo.repo.get_user_by_email("admin@example.org").role is Role.ADMIN
 
 
 # --- dry run ---------------------------------------------------------------------------------
@@ -238,7 +237,7 @@ def test_a_line_number_is_right_after_an_earlier_bad_row_in_users(client, deps, 
     assert response.status_code == 400, response.body
     fields = {e["field"] for e in json.loads(response.body)["errors"]}
     assert fields == {"ligne 2 : email", "ligne 3 : point_ids"}, fields
-    assert deps.repo.get_user(user_id_for_email("nouvel.agent@example.org")) is None
+    assert deps.repo.get_user_by_email("nouvel.agent@example.org") is None
 
 
 # --- file formats --------------------------------------------------------------------------------
@@ -370,7 +369,7 @@ def test_an_agent_of_an_unknown_point_is_refused(client, deps, admin):
     assert any("61-mairie-inexistante" in e["message"] and e["field"].endswith("point_ids")
                for e in body["errors"]), body
     for email in ("agent.nouveau@example.org", "agent.perdu@example.org"):
-        assert deps.repo.get_user(user_id_for_email(email)) is None
+        assert deps.repo.get_user_by_email(email) is None
     assert audit_items(deps) == before
 
 
@@ -389,7 +388,7 @@ def test_a_referent_cannot_be_imported_as_a_user(client, deps, admin):
                         csv_file(USERS_HEADER, "referent.nouveau@example.org;R;referent;;"))
     assert response.status_code == 400, response.body
     assert [e["field"] for e in json.loads(response.body)["errors"]] == ["ligne 2 : role"]
-    assert deps.repo.get_user(user_id_for_email("referent.nouveau@example.org")) is None
+    assert deps.repo.get_user_by_email("referent.nouveau@example.org") is None
 
 
 # --- the route itself --------------------------------------------------------------------------------
@@ -421,3 +420,13 @@ def test_only_admins_import(client, deps):
     assert response.status_code == 403, response.body
     assert json.loads(response.body)["error"] == "not_allowed"
     assert snapshot(deps) == before
+
+
+def test_a_users_file_cannot_turn_a_referent_into_an_agent(client, deps):
+    headers = {**login(client, "admin@example.org"), "Content-Type": "text/csv"}
+    response = client.http.post("/api/admin/directory/users", headers=headers, body=(
+        "email;display_name;role;point_ids;territory_codes\n"
+        "referent.61-caf@example.org;Quelqu'un;agent;61-mairie-bretoncelles;\n"))
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json_body["errors"]] == ["ligne 2 : email"]
+    assert deps.repo.get_user_by_email("referent.61-caf@example.org").group_ids == ["61-caf"]

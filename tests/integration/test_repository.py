@@ -62,13 +62,19 @@ def test_a_forged_cursor_is_bad_input(deps):
 
 
 def test_login_secrets_are_single_use_and_expire(deps):
-    key = keys.login_token("abc")
-    deps.repo.put_secret(key, "u-1", NOW + timedelta(minutes=20))
-    assert deps.repo.take_secret(key, NOW) == "u-1"
-    assert deps.repo.take_secret(key, NOW) is None
-    expired = keys.login_token("old")
-    deps.repo.put_secret(expired, "u-1", NOW + timedelta(minutes=20))
-    assert deps.repo.take_secret(expired, NOW + timedelta(minutes=21)) is None
+    deps.repo.put_secret(keys.LOGIN, "abc", "u-1", NOW + timedelta(minutes=20))
+    assert deps.repo.take_secret(keys.LOGIN, "abc", NOW) == "u-1"
+    assert deps.repo.take_secret(keys.LOGIN, "abc", NOW) is None
+    deps.repo.put_secret(keys.LOGIN, "old", "u-1", NOW + timedelta(minutes=20))
+    assert deps.repo.take_secret(keys.LOGIN, "old", NOW + timedelta(minutes=21)) is None
+    assert deps.repo.read_secret(keys.SESSION, "abc", NOW) is None  # kinds never mix
+
+
+def test_users_are_found_by_address_and_their_ids_say_nothing_of_it(demo):
+    user = demo.repo.get_user_by_email(" Agent.Bretoncelles@example.org ")
+    assert user.point_ids == ["61-mairie-bretoncelles"]
+    assert "bretoncelles" not in user.id and len(user.id) == 18
+    assert demo.repo.get_user_by_email("personne@example.org") is None
 
 
 def test_scan_is_refused_by_the_suite(deps):

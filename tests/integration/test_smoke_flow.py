@@ -52,3 +52,28 @@ def test_the_audit_log_holds_who_did_what_and_no_personal_data(client, deps):
     dumped = json.dumps([e.model_dump(mode="json") for e in bundle.events])
     for personal in ("Jeanne", "Martin", "+33612345678", "0612345678", "allocations"):
         assert personal not in dumped
+
+
+def test_each_partner_sees_only_its_identifiers_and_leaves_when_not_concerned(client):
+    agent = login(client, "agent.bretoncelles@example.org")
+    ref = client.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
+    client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
+        {"group_ids": ["61-caf"], "question": "Droits ?", "identifiers": {"caf_number": "1234567"}}))
+    client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
+        {"group_ids": ["61-cpam"], "question": "Remboursements ?",
+         "identifiers": {"nir": "185057800608491"}}))
+    full = client.http.get(f"/api/cases/{ref}", headers=agent).json_body
+    assert full["identifiers"] == {"caf_number": "1234567", "nir": "185057800608491",
+                                   "tax_number": None, "france_travail_id": None}
+
+    caf = login(client, "referent.61-caf@example.org")
+    seen = client.http.get(f"/api/cases/{ref}", headers=caf).json_body
+    assert seen["identifiers"]["caf_number"] == "1234567" and seen["identifiers"]["nir"] is None
+    cpam = login(client, "referent.61-cpam@example.org")
+    assert client.http.get(f"/api/cases/{ref}", headers=cpam).json_body["identifiers"]["caf_number"] is None
+
+    not_mine = client.http.post(f"/api/cases/{ref}/messages", headers=caf, body=json.dumps(
+        {"body": "Ce dossier relève de la MSA.", "kind": "wrong_recipient"}))
+    assert not_mine.status_code == 201
+    gone = client.http.get(f"/api/cases/{ref}", headers=caf)
+    assert gone.status_code == 404

@@ -67,14 +67,14 @@ def test_needs_info_waits_and_agent_message_resumes():
     case, [caf] = escalated(CAF)
     case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)
     assert case.status is CaseStatus.ESCALATED and caf.status is EscalationStatus.NEEDS_INFO
-    resumed = workflow.agent_message(case, caf, MessageKind.NOTE, NOW)
-    assert resumed.status is EscalationStatus.SENT
+    case, resumed = workflow.agent_message(case, caf, MessageKind.NOTE, [caf], NOW)
+    assert resumed.status is EscalationStatus.SENT and case.status is CaseStatus.ESCALATED
 
 
 def test_agents_cannot_post_partner_answers():
     case, [caf] = escalated(CAF)
     with pytest.raises(InvalidInput):
-        workflow.agent_message(case, caf, MessageKind.ANSWER, NOW)
+        workflow.agent_message(case, caf, MessageKind.ANSWER, [caf], NOW)
 
 
 def test_close_closes_escalations_then_nothing_moves_until_reopened():

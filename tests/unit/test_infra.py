@@ -1,0 +1,19 @@
+"""One table definition: what infra deploys is what the local stack and the tests create."""
+from infra import table, template
+
+
+def test_cloudformation_and_create_table_come_from_the_same_definition():
+    resource = template.template()["Resources"]["RelaisTable"]["Properties"]
+    created = table.create_table_kwargs("relais-dev")
+    for field in ("KeySchema", "AttributeDefinitions", "GlobalSecondaryIndexes", "BillingMode"):
+        assert resource[field] == created[field] == table.definition()[field]
+    assert resource["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert resource["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+
+
+def test_every_index_key_attribute_is_defined():
+    spec = table.definition()
+    defined = {a["AttributeName"] for a in spec["AttributeDefinitions"]}
+    used = {k["AttributeName"] for k in spec["KeySchema"]}
+    used |= {k["AttributeName"] for index in spec["GlobalSecondaryIndexes"] for k in index["KeySchema"]}
+    assert used == defined
