@@ -117,3 +117,22 @@ def login(test_client, email: str) -> dict[str, str]:
     assert response.status_code == 200, response.body
     cookie = response.headers["Set-Cookie"].split(";")[0]
     return {"Cookie": cookie, "Content-Type": "application/json"}
+
+
+def count(deps, partition: str, index: str | None = None) -> int:
+    """How many items a partition of the table (or of an index) holds: a Query, never a Scan."""
+    key = "PK" if index is None else f"{index}PK"
+    request = {"TableName": deps.settings.table_name, "KeyConditionExpression": "#pk = :pk",
+               "ExpressionAttributeNames": {"#pk": key},
+               "ExpressionAttributeValues": {":pk": {"S": partition}}, "Select": "COUNT"}
+    if index is None:
+        request["ConsistentRead"] = True
+    else:
+        request["IndexName"] = index
+    total = 0
+    while True:
+        response = deps.dynamodb.query(**request)
+        total += response["Count"]
+        if "LastEvaluatedKey" not in response:
+            return total
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

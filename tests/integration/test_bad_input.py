@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import login, outbox
+from tests.conftest import count, login, outbox
 
 POINT = "61-mairie-bretoncelles"
 AGENT = "agent.bretoncelles@example.org"
@@ -31,24 +31,6 @@ ENGLISH = ("Field required", "Input should", "value is not", "Value error", "Str
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def count(deps, partition: str, index: str | None = None) -> int:
-    """How many items a partition of the table (or of an index) holds: a Query, never a Scan."""
-    key = "PK" if index is None else f"{index}PK"
-    request = {"TableName": deps.settings.table_name, "KeyConditionExpression": "#pk = :pk",
-               "ExpressionAttributeNames": {"#pk": key},
-               "ExpressionAttributeValues": {":pk": {"S": partition}}, "Select": "COUNT"}
-    if index is None:
-        request["ConsistentRead"] = True
-    else:
-        request["IndexName"] = index
-    total = 0
-    while True:
-        response = deps.dynamodb.query(**request)
-        total += response["Count"]
-        if "LastEvaluatedKey" not in response:
-            return total
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def point_cases(deps) -> int:

@@ -15,7 +15,7 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.models import Role
 from chalicelib.services import directory
 from devtools import stack
-from tests.conftest import login
+from tests.conftest import count, login
 
 ADMIN = Principal(user_id="test-admin", role=Role.ADMIN)
 POINTS_HEADER = "id;territory_code;name;kind;phone;address"
@@ -29,24 +29,6 @@ CPAM_REFERENT = "referent.61-cpam@example.org"
 
 
 # --- helpers ------------------------------------------------------------------------------
-
-def count(deps, partition: str, index: str | None = None) -> int:
-    """How many items a partition of the table (or of an index) holds: a Query, never a Scan."""
-    key = "PK" if index is None else f"{index}PK"
-    request = {"TableName": deps.settings.table_name, "KeyConditionExpression": "#pk = :pk",
-               "ExpressionAttributeNames": {"#pk": key},
-               "ExpressionAttributeValues": {":pk": {"S": partition}}, "Select": "COUNT"}
-    if index is None:
-        request["ConsistentRead"] = True
-    else:
-        request["IndexName"] = index
-    total = 0
-    while True:
-        response = deps.dynamodb.query(**request)
-        total += response["Count"]
-        if "LastEvaluatedKey" not in response:
-            return total
-        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def item(deps, pk: str, sk: str) -> dict | None:
