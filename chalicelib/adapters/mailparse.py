@@ -1,0 +1,375 @@
+"""Reading an inbound email: who sent it, what it answers, its new text and its attachments.
+
+Pure: raw RFC 5322 bytes in, a ParsedEmail out. No AWS, no storage. The quoted history and
+signatures are cut by mail-parser-reply, after a first cut on the reply headers of the French
+and English clients it does not know (multi-line Gmail headers, "De:" without a space,
+forwards, mobile footers). HTML is sanitized by nh3 before any text is taken from it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses, parseaddr
+from html.parser import HTMLParser
+from pathlib import PurePosixPath
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+MAX_ATTACHMENTS = 10
+
+# Extension -> (content type we store, magic prefixes the bytes must start with; None: any).
+ALLOWED_TYPES: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
+    "pdf": ("application/pdf", (b"%PDF",)),
+    "png": ("image/png", (b"\x89PNG\r\n\x1a\n",)),
+    "jpg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "jpeg": ("image/jpeg", (b"\xff\xd8\xff",)),
+    "gif": ("image/gif", (b"GIF87a", b"GIF89a")),
+    "webp": ("image/webp", (b"RIFF",)),
+    "heic": ("image/heic", None),
+    "tif": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+    "tiff": ("image/tiff", (b"II*\x00", b"MM\x00*")),
+    "doc": ("application/msword", (b"\xd0\xcf\x11\xe0",)),
+    "xls": ("application/vnd.ms-excel", (b"\xd0\xcf\x11\xe0",)),
+    "ppt": ("application/vnd.ms-powerpoint", (b"\xd0\xcf\x11\xe0",)),
+    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", (b"PK",)),
+    "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", (b"PK",)),
+    "pptx": ("application/vnd.openxmlformats-officedocument.presentationml.presentation", (b"PK",)),
+    "odt": ("application/vnd.oasis.opendocument.text", (b"PK",)),
+    "ods": ("application/vnd.oasis.opendocument.spreadsheet", (b"PK",)),
+    "odp": ("application/vnd.oasis.opendocument.presentation", (b"PK",)),
+    "rtf": ("application/rtf", (b"{\\rtf",)),
+    "txt": ("text/plain", None),
+    "csv": ("text/csv", None),
+}
+TNEF_NAMES = {"winmail.dat", "win.dat"}
+
+
+@dataclass
+class InboundAttachment:
+    name: str
+    content_type: str
+    data: bytes
+
+
+@dataclass
+class RefusedAttachment:
+    name: str
+    reason: str      # type | size | count | content
+
+
+@dataclass
+class ParsedEmail:
+    sender: str                      # lower-cased address of From
+    recipients: list[str]            # To, Cc, Delivered-To, X-Original-To, lower-cased
+    subject: str
+    message_id: str | None
+    thread_ids: list[str]            # In-Reply-To then References, without brackets
+    text: str                        # the new text only
+    full_text: str                   # the whole body as text (quotes included)
+    attachments: list[InboundAttachment] = field(default_factory=list)
+    refused: list[RefusedAttachment] = field(default_factory=list)
+    auto_reply: str | None = None    # why it is an automatic message, or None
+    bounce: bool = False
+    bounced_recipients: list[str] = field(default_factory=list)
+
+
+# --- automatic messages --------------------------------------------------------------------
+
+_AUTO_SUBJECT = re.compile(
+    r"^\s*(r[ée]ponse automatique|r[ée]ponse auto\b|message automatique|automatic reply|auto[- ]?reply|"
+    r"autoreply|auto[- ]?response|out of (the )?office|absence du bureau|absent du bureau|"
+    r"message d'absence|je suis absente?|(?:en )?cong[ée]s?\s*:|absence\s*:|absent\s*:|"
+    r"abwesenheitsnotiz|fuera de la oficina|respuesta autom[áa]tica)",
+    re.IGNORECASE)
+_BULK_PRECEDENCE = {"bulk", "junk", "list", "auto_reply"}
+
+
+def automatic_reason(message: EmailMessage, own_addresses: set[str]) -> str | None:
+    """Why a message was written by a machine rather than a person, or None (RFC 3834)."""
+    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    if sender in own_addresses:
+        return "own_message"
+    submitted = str(message.get("Auto-Submitted", "")).strip().lower()
+    if submitted and submitted != "no":
+        return "auto_submitted"
+    if str(message.get("Precedence", "")).strip().lower() in _BULK_PRECEDENCE:
+        return "precedence"
+    for header in ("X-Autoreply", "X-Autorespond", "X-Autoresponder", "X-Auto-Reply"):
+        if header in message:
+            return "autoreply_header"
+    if "List-Id" in message or "List-Unsubscribe" in message:
+        return "mailing_list"
+    if _AUTO_SUBJECT.search(str(message.get("Subject", ""))):
+        return "out_of_office_subject"
+    return None
+
+
+def _bounce(message: EmailMessage) -> tuple[bool, list[str]]:
+    """A delivery status notification (RFC 3464), and the recipients it reports failed."""
+    is_report = (message.get_content_type() == "multipart/report"
+                 and message.get_param("report-type", "").lower() == "delivery-status")
+    sender = parseaddr(str(message.get("From", "")))[1].lower()
+    from_daemon = sender.split("@")[0] in {"mailer-daemon", "postmaster"}
+    if not (is_report or from_daemon):
+        return False, []
+    failed = []
+    for part in message.walk():
+        if part.get_content_type() != "message/delivery-status":
+            continue
+        for block in part.get_payload() if part.is_multipart() else []:
+            recipient = str(block.get("Final-Recipient", "") or block.get("Original-Recipient", ""))
+            if str(block.get("Action", "")).strip().lower() == "failed" and ";" in recipient:
+                failed.append(recipient.split(";", 1)[1].strip().lower())
+    return True, failed
+
+
+# --- text ----------------------------------------------------------------------------------
+
+class _HtmlText(HTMLParser):
+    """Text of sanitized HTML, without quoted history (blockquotes, Gmail and Outlook quotes)."""
+
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol"}
+    QUOTE_MARKERS = ("gmail_quote", "divrplyfwdmsg", "appendonsend", "moz-cite-prefix",
+                     "yahoo_quoted", "protonmail_quote", "x_divrplyfwdmsg")
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skip_depth = 0
+        self.stack: list[str] = []
+        self.stopped = False
+
+    def handle_starttag(self, tag, attrs):
+        if self.stopped:
+            return
+        attributes = {name: (value or "").lower() for name, value in attrs}
+        marker = " ".join((attributes.get("class", ""), attributes.get("id", "")))
+        if tag == "hr" or any(m in marker for m in ("divrplyfwdmsg", "appendonsend")):
+            # Outlook puts the history after its reply header, as siblings: stop here.
+            self.stopped = True
+            return
+        if tag in {"br"}:
+            self.parts.append("\n")
+            return
+        self.stack.append(tag)
+        if self.skip_depth or tag == "blockquote" or any(m in marker for m in self.QUOTE_MARKERS):
+            self.skip_depth += 1
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_endtag(self, tag):
+        if self.stopped or tag not in self.stack:
+            return
+        while self.stack:
+            open_tag = self.stack.pop()
+            if self.skip_depth:
+                self.skip_depth -= 1
+            if open_tag == tag:
+                break
+        if tag in self.BLOCKS:
+            self.parts.append("\n")
+
+    def handle_data(self, data):
+        if not self.stopped and not self.skip_depth:
+            self.parts.append(data)
+
+    def text(self) -> str:
+        text = "".join(self.parts).replace("\xa0", " ")
+        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def html_to_text(html: str) -> str:
+    import nh3
+
+    clean = nh3.clean(html, tags={"p", "div", "br", "blockquote", "li", "ul", "ol", "tr", "td",
+                                  "table", "tbody", "span", "a", "b", "i", "strong", "em", "hr",
+                                  "h1", "h2", "h3", "h4"},
+                      attributes={"div": {"class", "id"}, "blockquote": {"class", "type"},
+                                  "span": {"class"}, "p": {"class"}},
+                      link_rel=None)
+    parser = _HtmlText()
+    parser.feed(clean)
+    parser.close()
+    return parser.text()
+
+
+_CUTS = [
+    # Gmail, Apple Mail, Thunderbird: "Le ... a écrit :" / "On ... wrote:", wrapped or not.
+    re.compile(r"^>?\s*(Le|On)\s[^\n]{0,200}?(\n[^\n]{0,200}?){0,2}?(a\s+écrit|wrote)\s*:\s*$",
+               re.MULTILINE | re.IGNORECASE),
+    # Outlook: a block of "De : / Envoyé : / À : / Objet :" (or English) header lines.
+    re.compile(r"^\*?(De|From)\s?\*?\s?:[^\n]*\n(\*?(Envoyé|Date|Sent|À|A|To|Cc|Objet|Subject)\s?\*?\s?:"
+               r"[^\n]*\n?){1,}", re.MULTILINE | re.IGNORECASE),
+    # Forwards and old-style separators.
+    re.compile(r"^[-_ ]{2,}\s*(Forwarded message|Message transféré|Original Message|Message d'origine|"
+               r"Début du message réexpédié|Begin forwarded message)\s*:?\s*[-_ ]*$",
+               re.MULTILINE | re.IGNORECASE),
+    re.compile(r"^_{10,}\s*$", re.MULTILINE),
+    # The first quoted line of a top-posted reply.
+    re.compile(r"^>", re.MULTILINE),
+]
+# Signature delimiter and mobile footers: cut even when nothing comes before them (a reply
+# with only a photo still has "Envoyé de mon iPhone").
+_FOOTERS = [
+    re.compile(r"^-- ?$", re.MULTILINE),
+    re.compile(r"^\s*(Envoyé (de|depuis) (mon|ma|un|l'application)|Sent from my|Sent from Outlook|"
+               r"Get Outlook for|Obtenir Outlook pour|Télécharger Outlook pour|Envoyé à partir de)",
+               re.MULTILINE | re.IGNORECASE),
+]
+
+
+def new_text(text: str) -> str:
+    """The part of a reply its author wrote now: no quoted history, signature or footer."""
+    from mailparser_reply.parser import EmailMessage as ReplyMessage
+
+    text = text.replace("\r\n", "\n").replace("\xa0", " ")
+    end = len(text)
+    for pattern in _CUTS:
+        match = pattern.search(text, 0, end)
+        if match and text[:match.start()].strip():
+            end = match.start()
+    for pattern in _FOOTERS:
+        match = pattern.search(text, 0, end)
+        if match:
+            end = match.start()
+    head = text[:end]
+    if not head.strip():
+        return ""
+    parsed = ReplyMessage(text=head, languages=["fr", "en"], keep_hyphen_lists=True).read()
+    body = parsed.replies[0].body if parsed.replies else head
+    return re.sub(r"\n{3,}", "\n\n", body).strip()
+
+
+def _body(message: EmailMessage) -> str:
+    part = message.get_body(preferencelist=("plain", "html"))
+    if part is None:
+        return ""
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        payload = part.get_payload(decode=True) or b""
+        content = payload.decode("latin-1")
+    if part.get_content_type() == "text/html":
+        return html_to_text(content)
+    return content
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+def safe_filename(name: str | None, fallback: str = "piece-jointe") -> str:
+    """A file name with no path, no control characters and a sane length."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = PurePosixPath(name.replace("\\", "/")).name
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip(" .")
+    return (name or fallback)[:120]
+
+
+def _check(name: str, data: bytes) -> tuple[str | None, str | None]:
+    """(content type, None) if the file is allowed, or (None, why not)."""
+    extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    allowed = ALLOWED_TYPES.get(extension)
+    if allowed is None:
+        return None, "type"
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return None, "size"
+    content_type, magics = allowed
+    if magics and not any(data.startswith(m) for m in magics):
+        return None, "content"
+    return content_type, None
+
+
+def _tnef_files(data: bytes) -> list[tuple[str, bytes]]:
+    """The files inside an Outlook winmail.dat (TNEF)."""
+    try:
+        from tnefparse import TNEF
+
+        tnef = TNEF(data)
+    except Exception:  # noqa: BLE001 - a malformed TNEF is one refused attachment, not a failure
+        return []
+    return [(a.long_filename() or a.name or "piece-jointe", a.data) for a in tnef.attachments]
+
+
+def _attachments(message: EmailMessage) -> tuple[list[InboundAttachment], list[RefusedAttachment]]:
+    kept: list[InboundAttachment] = []
+    refused: list[RefusedAttachment] = []
+    body = message.get_body(preferencelist=("plain", "html"))
+    for part in message.walk():
+        if part.is_multipart() or part is body:
+            continue
+        filename = part.get_filename()
+        disposition = part.get_content_disposition()
+        if filename is None and disposition != "attachment":
+            continue  # an alternative body, or an inline part with no file name
+        if part.get_content_type() in {"message/delivery-status", "message/rfc822"} and not filename:
+            continue
+        data = part.get_payload(decode=True) or b""
+        name = safe_filename(filename)
+        files = _tnef_files(data) if (name.lower() in TNEF_NAMES
+                                      or part.get_content_type() == "application/ms-tnef") else None
+        if files is not None:
+            if not files:
+                refused.append(RefusedAttachment(name, "content"))
+            entries = [(safe_filename(n), d) for n, d in files]
+        else:
+            entries = [(name, data)]
+        for entry_name, entry_data in entries:
+            content_type, reason = _check(entry_name, entry_data)
+            if reason is None and len(kept) >= MAX_ATTACHMENTS:
+                reason = "count"
+            if reason:
+                refused.append(RefusedAttachment(entry_name, reason))
+            else:
+                kept.append(InboundAttachment(entry_name, content_type, entry_data))
+    return kept, refused
+
+
+# --- the whole message ---------------------------------------------------------------------
+
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) -> ParsedEmail:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    sender = parseaddr(str(message.get("From", "")))[1].strip().lower()
+    recipients = [address.strip().lower() for _, address in getaddresses(
+        [str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(h, [])])
+        if address]
+    thread_ids = [i for h in ("In-Reply-To", "References")
+                  for v in message.get_all(h, []) for i in _MSGID.findall(str(v))]
+    is_bounce, bounced = _bounce(message)
+    full_text = "" if is_bounce else _body(message)
+    attachments, refused = ([], []) if is_bounce else _attachments(message)
+    message_id = _MSGID.search(str(message.get("Message-ID", "")))
+    return ParsedEmail(
+        sender=sender, recipients=list(dict.fromkeys(recipients)),
+        subject=str(message.get("Subject", "")), message_id=message_id.group(1) if message_id else None,
+        thread_ids=list(dict.fromkeys(thread_ids)),
+        text=new_text(full_text) if full_text else "", full_text=full_text,
+        attachments=attachments, refused=refused,
+        auto_reply=None if is_bounce else automatic_reason(message, {a.lower() for a in own_addresses}),
+        bounce=is_bounce, bounced_recipients=bounced)
+
+
+# --- what the referent meant -----------------------------------------------------------------
+
+def _plain(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("’", "'"))
+    return re.sub(r"\s+", " ", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+_WRONG_RECIPIENT = re.compile(r"\bpas (le|la) bon(ne)? interlocut(eur|rice)\b|\bwrong recipient\b")
+_NEEDS_INFO = re.compile(r"\bbesoin d'(informations?|infos?|elements?) complementaires?\b")
+
+
+def status_keyword(text: str) -> str | None:
+    """'wrong_recipient', 'needs_info' or None, from the new text of a reply."""
+    plain = _plain(text)
+    if _WRONG_RECIPIENT.search(plain):
+        return "wrong_recipient"
+    if _NEEDS_INFO.search(plain):
+        return "needs_info"
+    return None

@@ -1,0 +1,90 @@
+"""Parsing inbound email, on the corpus of realistic replies (tests/corpus/email)."""
+from __future__ import annotations
+
+import pytest
+
+from chalicelib.adapters import mailparse
+from tests.corpus import email_corpus as corpus
+
+OWN = {"ne-pas-repondre@relais.example.org"}
+ENTRIES = corpus.entries()
+
+
+def parse(entry: dict) -> mailparse.ParsedEmail:
+    return mailparse.parse(corpus.raw(entry, "a" * 26, "61-K7M-4QX", "0100018c-test-000000"), OWN)
+
+
+def test_the_corpus_is_large_and_covers_every_outcome():
+    assert len(ENTRIES) >= 25
+    assert {e["expect"] for e in ENTRIES} == {"accepted", "auto_reply", "bounce", "quarantined"}
+    files = {p.name for p in corpus.FOLDER.glob("*.eml")}
+    assert files == {e["file"] for e in ENTRIES}
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["expect"] in ("accepted", "quarantined")],
+                         ids=lambda e: e["file"])
+def test_new_text_keeps_the_reply_and_drops_the_history(entry):
+    parsed = parse(entry)
+    assert parsed.auto_reply is None and not parsed.bounce
+    text = corpus.squeeze(parsed.text)
+    for fragment in entry.get("contains", []):
+        assert corpus.squeeze(fragment) in text, f"{fragment!r} missing from {text!r}"
+    for fragment in entry.get("excludes", []):
+        assert corpus.squeeze(fragment) not in text, f"{fragment!r} kept in {text!r}"
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["expect"] == "accepted"], ids=lambda e: e["file"])
+def test_status_keywords_are_read_in_the_new_text_only(entry):
+    parsed = parse(entry)
+    assert corpus.KIND_OF_KEYWORD[mailparse.status_keyword(parsed.text)] == entry.get("kind", "answer")
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e.get("attachments") or e.get("rejected_attachments")],
+                         ids=lambda e: e["file"])
+def test_attachments_are_kept_or_refused(entry):
+    parsed = parse(entry)
+    kept = sorted((a.name, a.content_type) for a in parsed.attachments)
+    assert kept == sorted((a["name"], a["content_type"]) for a in entry.get("attachments", []))
+    refused = {r.name for r in parsed.refused}
+    assert set(entry.get("rejected_attachments", [])) <= refused
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["expect"] == "auto_reply"], ids=lambda e: e["file"])
+def test_automatic_messages_are_recognised(entry):
+    assert parse(entry).auto_reply is not None
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if e["expect"] == "bounce"], ids=lambda e: e["file"])
+def test_delivery_reports_are_recognised_as_bounces(entry):
+    parsed = parse(entry)
+    assert parsed.bounce and parsed.text == ""
+
+
+def test_html_is_sanitized_before_any_text_is_taken():
+    html = ('<p>Bonjour<script>alert(1)</script></p><img src=x onerror=alert(2)>'
+            '<p>Dossier <b>réglé</b>.</p><blockquote>ancien message</blockquote>')
+    text = mailparse.html_to_text(html)
+    assert "alert" not in text and "ancien message" not in text
+    assert "Bonjour" in text and "Dossier réglé." in text
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("../../etc/passwd", "passwd"),
+    ("C:\\Users\\x\\rapport.pdf", "rapport.pdf"),
+    ("\x00\x1f.pdf", "pdf"),
+    ("", "piece-jointe"),
+    ("a" * 300 + ".pdf", "a" * 120),
+])
+def test_attachment_names_lose_their_path_and_control_characters(name, expected):
+    assert mailparse.safe_filename(name) == expected
+
+
+@pytest.mark.parametrize("text, keyword", [
+    ("Je ne suis pas le bon interlocuteur.", "wrong_recipient"),
+    ("PAS LA BONNE INTERLOCUTRICE", "wrong_recipient"),
+    ("J’ai besoin d’informations complémentaires", "needs_info"),
+    ("besoin d'information complementaire svp", "needs_info"),
+    ("Le dossier est réglé.", None),
+])
+def test_status_keywords(text, keyword):
+    assert mailparse.status_keyword(text) == keyword
