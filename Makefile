@@ -8,7 +8,7 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run stop test unit lint clean .java
+.PHONY: install run stop test unit lint bench clean .java
 
 install: $(VENV)/.installed node_modules/.installed .java
 
@@ -43,6 +43,10 @@ lint: install
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
+
+# Speed and memory figures, printed (never asserted in tests).
+bench: install
+	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules .stack .pytest_cache test-artifacts

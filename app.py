@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import functools
+import json
+import os
 
 from aws_lambda_powertools import Logger
 from chalice import Chalice, ConvertToMiddleware
@@ -17,6 +19,24 @@ app = Chalice(app_name="relais", configure_logs=False)
 logger = Logger(service="relais")
 # clear_state: keys appended for one request (user, case) never leak into the next.
 app.register_middleware(ConvertToMiddleware(functools.partial(logger.inject_lambda_context, clear_state=True)))
+# The table's stream (the outbox); its ARN is set at deployment (infra/template.py).
+TABLE_STREAM_ARN = os.environ.get(
+    "RELAIS_TABLE_STREAM_ARN", "arn:aws:dynamodb:eu-west-3:000000000000:table/relais-prod/stream/set-at-deploy")
+
+
+@app.middleware("http")
+def dev_stream(event, get_response):
+    """Dev stage only: play the stream's event source mapping after each request."""
+    response = get_response(event)
+    settings = deps().settings
+    if settings.is_dev and settings.dynamodb_endpoint:
+        from chalicelib.dev import streams
+
+        try:
+            streams.drain(deps(), _handle_stream_event)
+        except Exception:  # noqa: BLE001 - like the real mapping, a failure never fails the request
+            logger.exception("dev stream drain failed")
+    return response
 
 
 def signed_in(request):
@@ -228,9 +248,11 @@ def dev_outbox():
 
 
 @api.route("/_dev/inbound-email", "POST", summary="(dev) Recevoir un e-mail brut (RFC 5322)",
-           auth=False, content_type="message/rfc822", dev_only=True)
-def dev_inbound_email():
-    return _not_yet("e-mails")
+           query=commands.InboundEmailQuery, auth=False, content_type="message/rfc822", dev_only=True)
+def dev_inbound_email(query):
+    from chalicelib.dev import inbound_email
+
+    return inbound_email.receive(deps(), app.current_request.raw_body or b"", query)
 
 
 @api.route("/_dev/inbound-sms", "POST", summary="(dev) Recevoir un SMS", body=commands.InboundSms,
@@ -246,3 +268,31 @@ def dev_run_job(job, query):
 
     d = deps()
     return jobs.run(job, d, query.now or d.now())
+
+
+# --- event handlers ---------------------------------------------------------------------------
+
+def _handle_stream_event(raw_event: dict, context=None) -> dict:
+    from chalicelib.services import notifications
+
+    return notifications.handle_stream(deps(), raw_event, context)
+
+
+@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, name="send_notifications")
+def send_notifications(event):
+    return _handle_stream_event(event.to_dict(), event.context)
+
+
+@app.on_sns_message(topic="relais-inbound-email", name="receive_email")
+def receive_email(event):
+    from chalicelib.services import inbound
+
+    outcome = inbound.handle_ses_notification(deps(), json.loads(event.message))
+    return outcome.as_dict()
+
+
+@app.on_sns_message(topic="relais-ses-events", name="ses_events")
+def ses_events(event):
+    from chalicelib.services import deliverability
+
+    return deliverability.handle_ses_event(deps(), json.loads(event.message))

@@ -5,12 +5,25 @@ the test doubles.
 """
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cached_property
 
 from . import config
+
+_session = None
+_session_lock = threading.Lock()
+
+
+def _boto_session():
+    """One boto3 session per process: each new session loads every service model again."""
+    global _session
+    if _session is None:
+        import boto3
+        _session = boto3.session.Session()
+    return _session
 
 
 def utcnow() -> datetime:
@@ -23,7 +36,6 @@ class Deps:
     clock: Callable[[], datetime] = utcnow
 
     def _client(self, service: str, endpoint: str | None = None):
-        import boto3
         from botocore.config import Config
 
         if self.settings.aws_emulation == "moto":
@@ -31,8 +43,9 @@ class Deps:
             emulation.start(self.settings)
         retry = Config(retries={"mode": "standard", "max_attempts": 8},
                        connect_timeout=3, read_timeout=10)
-        client = boto3.session.Session().client(
-            service, region_name=self.settings.region, endpoint_url=endpoint, config=retry)
+        with _session_lock:
+            client = _boto_session().client(
+                service, region_name=self.settings.region, endpoint_url=endpoint, config=retry)
         if self.settings.aws_emulation == "moto":
             from .dev import emulation
             emulation.observe(client)
@@ -57,6 +70,19 @@ class Deps:
     def sms(self):
         from .adapters.sms import SnsSmsSender
         return SnsSmsSender(self._client("sns"), self.settings.sms_sender_id)
+
+    @cached_property
+    def s3(self):
+        return self._client("s3")
+
+    @cached_property
+    def idempotency_store(self):
+        """Powertools idempotency records, in the same table under one static partition."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+        return DynamoDBPersistenceLayer(
+            table_name=self.settings.table_name, key_attr="PK", sort_key_attr="SK",
+            static_pk_value="IDEMPOTENCY#email", expiry_attr="expires_at",
+            boto3_client=self.dynamodb)
 
     def now(self) -> datetime:
         return self.clock()

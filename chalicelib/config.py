@@ -17,6 +17,8 @@ class Settings:
     mail_from: str
     sms_sender_id: str
     ses_configuration_set: str | None
+    inbound_domain: str                # replies arrive at reponse+<token>@<inbound_domain>
+    mail_bucket: str                   # raw inbound email (kept for audit) and attachments
     login_token_minutes: int
     session_hours: int
 
@@ -48,6 +50,8 @@ def settings() -> Settings:
         mail_from=_env("RELAIS_MAIL_FROM", "Relais SP+ <ne-pas-repondre@relais.example.org>"),
         sms_sender_id=_env("RELAIS_SMS_SENDER_ID", "RelaisSP"),
         ses_configuration_set=_env("RELAIS_SES_CONFIGURATION_SET"),
+        inbound_domain=_env("RELAIS_INBOUND_DOMAIN", "in.relais.example.org"),
+        mail_bucket=_env("RELAIS_MAIL_BUCKET", f"relais-{stage}-mail"),
         login_token_minutes=min(int(_env("RELAIS_LOGIN_TOKEN_MINUTES", "20")), 30),
         session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),
     )

@@ -86,11 +86,11 @@ def wait_for(check, what: str, process: subprocess.Popen | None = None, timeout:
     raise RuntimeError(f"{what} did not start within {timeout:.0f} s")
 
 
-def create_table(endpoint: str, table: str) -> None:
+def create_table(endpoint: str, table: str, stream: bool = True) -> None:
     sys.path.insert(0, str(ROOT))
     from infra.table import create_table as create
 
-    create(dynamodb_client(endpoint), table)
+    create(dynamodb_client(endpoint), table, stream=stream)
 
 
 def seed_demo(endpoint: str, table: str) -> None:

@@ -19,13 +19,20 @@ def create_table_kwargs(table_name: str) -> dict:
         "AttributeDefinitions": spec["AttributeDefinitions"],
         "GlobalSecondaryIndexes": spec["GlobalSecondaryIndexes"],
         "BillingMode": spec["BillingMode"],
+        "StreamSpecification": spec["StreamSpecification"],
     }
 
 
-def create_table(client, table_name: str) -> None:
-    """Create the table and switch TTL on, as the deployed stack does. Idempotent."""
+def create_table(client, table_name: str, stream: bool = True) -> None:
+    """Create the table and switch TTL on, as the deployed stack does. Idempotent.
+
+    stream=False leaves the stream off: tests that never send a notification use it, because
+    DynamoDB Local keeps the records of every stream, deleted tables' included, and slows down."""
+    kwargs = create_table_kwargs(table_name)
+    if not stream:
+        kwargs.pop("StreamSpecification")
     try:
-        client.create_table(**create_table_kwargs(table_name))
+        client.create_table(**kwargs)
     except client.exceptions.ResourceInUseException:
         return
     client.get_waiter("table_exists").wait(TableName=table_name,
@@ -45,6 +52,8 @@ def cloudformation_resource() -> dict:
             "AttributeDefinitions": spec["AttributeDefinitions"],
             "GlobalSecondaryIndexes": spec["GlobalSecondaryIndexes"],
             "BillingMode": spec["BillingMode"],
+            # The outbox: the stream hands every new Notification item to the sender.
+            "StreamSpecification": {"StreamViewType": spec["StreamSpecification"]["StreamViewType"]},
             "TimeToLiveSpecification": {"AttributeName": spec["TimeToLiveAttribute"], "Enabled": True},
             "PointInTimeRecoverySpecification": {"PointInTimeRecoveryEnabled": True},
             "SSESpecification": {"SSEEnabled": True},

@@ -32,12 +32,13 @@ def forbid_scan(monkeypatch):
 
 
 @pytest.fixture
-def table(dynamodb_endpoint, monkeypatch):
+def table(dynamodb_endpoint, monkeypatch, request):
     from chalicelib import bootstrap
-    from chalicelib.dev import emulation
+    from chalicelib.dev import emulation, streams
 
     name = f"relais-test-{uuid.uuid4().hex[:10]}"
-    stack.create_table(dynamodb_endpoint, name)
+    # Only tests marked `outbox` get the table's stream, and so the emails it sends.
+    stack.create_table(dynamodb_endpoint, name, stream=request.node.get_closest_marker("outbox") is not None)
     for key, value in {**stack.LOCAL_CREDENTIALS, "POWERTOOLS_SERVICE_NAME": "relais", "RELAIS_DYNAMODB_ENDPOINT": dynamodb_endpoint,
                        "RELAIS_TABLE": name, "RELAIS_STAGE": "dev", "RELAIS_AWS_EMULATION": "moto",
                        "RELAIS_BASE_URL": "http://relais.test"}.items():
@@ -45,7 +46,8 @@ def table(dynamodb_endpoint, monkeypatch):
     emulation.reset()
     bootstrap.reset()
     yield name
-    emulation.reset()
+    # The next test's setup empties the emulation: no second reset here.
+    streams.forget(name)
     stack.dynamodb_client(dynamodb_endpoint).delete_table(TableName=name)
     bootstrap.reset()
 

@@ -25,6 +25,7 @@ from ..domain.models import (
     EscalationStatus,
     Event,
     Message,
+    Notification,
     Organisation,
     ReferentGroup,
     Territory,
@@ -43,7 +44,10 @@ class ReferenceTaken(RaceLost):
 
 
 def to_item(model: BaseModel, key: dict[str, str], **extra: Any) -> dict[str, Any]:
-    data = model.model_dump(mode="json", exclude_none=True)
+    # Empty maps and lists are left out: smaller items, and stream readers (botocore's
+    # parser among them) do not all read an empty "M" back the same way.
+    data = {name: value for name, value in model.model_dump(mode="json", exclude_none=True).items()
+            if value not in ({}, [])}
     data.update(key)
     data["type"] = type(model).__name__
     data.update(extra)
@@ -153,6 +157,32 @@ def message_write(message: Message) -> Write:
 
 def event_write(event: Event) -> Write:
     return new_item(event, keys.event(event.at, event.id, event.case_ref))
+
+
+def notification_write(notification: Notification) -> Write:
+    return new_item(notification, keys.notification(notification.case_ref, notification.id))
+
+
+def _plain_item(key: dict[str, str], kind: str, **attributes: Any) -> dict[str, Any]:
+    data = {**key, "type": kind, **{k: v for k, v in attributes.items() if v is not None}}
+    return {name: _serializer.serialize(value) for name, value in data.items()}
+
+
+def reply_token_write(token: str, case_ref: str, group_id: str) -> Write:
+    """The Reply-To token of an escalation, found again when the referent answers."""
+    return Write(_plain_item(keys.reply_token(token), "ReplyToken", case_ref=case_ref,
+                             group_id=group_id))
+
+
+def inbound_write(digest: str, at: datetime, outcome: str, case_ref: str | None = None) -> Write:
+    return Write(_plain_item(keys.inbound(digest), "InboundEmail", at=at.isoformat(),
+                             outcome=outcome, case_ref=case_ref))
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    case_ref: str
+    group_id: str
 
 
 DirectoryEntity = Territory | ContactPoint | Organisation | ReferentGroup | User
@@ -415,3 +445,43 @@ class Repository:
                                   prefix=keys.status_prefix(status), limit=limit,
                                   cursor=cursor)
         return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
+
+    # --- email plumbing ---------------------------------------------------------------
+
+    def get_reply_target(self, token: str) -> ReplyTarget | None:
+        item = self._get(keys.reply_token(token))
+        return ReplyTarget(item["case_ref"]["S"], item["group_id"]["S"]) if item else None
+
+    def put_sent_mail(self, ses_message_id: str, case_ref: str, group_id: str | None,
+                      notification_id: str, expires_at: datetime) -> None:
+        """What an email we sent was about: threads a reply, and maps a bounce to its case."""
+        self._client.put_item(TableName=self.table, Item=_plain_item(
+            keys.sent_mail(ses_message_id), "SentMail", case_ref=case_ref, group_id=group_id,
+            notification_id=notification_id, expires_at=int(expires_at.timestamp())))
+
+    def get_sent_mails(self, ses_message_ids: Iterable[str]) -> dict[str, ReplyTarget]:
+        found = self._get_many([keys.sent_mail(i) for i in set(ses_message_ids)])
+        return {item["PK"]["S"].removeprefix("MAIL#"): ReplyTarget(
+                    item["case_ref"]["S"], item["group_id"]["S"] if "group_id" in item else "")
+                for item in found}
+
+    def undeliverable(self, addresses: Iterable[str]) -> set[str]:
+        """The addresses among these that bounced for good or complained."""
+        found = self._get_many([keys.address(a) for a in {a.strip().lower() for a in addresses}])
+        return {item["PK"]["S"].removeprefix("ADDRESS#") for item in found}
+
+    def mark_undeliverable(self, address: str, reason: str, at: datetime) -> None:
+        self._client.put_item(TableName=self.table, Item=_plain_item(
+            keys.address(address), "UndeliverableAddress", reason=reason, at=at.isoformat()))
+
+    def inbound_seen(self, digest: str) -> bool:
+        return self._get(keys.inbound(digest), consistent=True) is not None
+
+    def put_inbound(self, write: Write) -> bool:
+        """Record an inbound email that changes no case; False if it was already recorded."""
+        try:
+            self._client.put_item(TableName=self.table, Item=write.item,
+                                  ConditionExpression=write.condition)
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True

@@ -92,6 +92,28 @@ def event(at: datetime, event_id: str, ref: str | None = None) -> dict[str, str]
     return {"PK": partition, "SK": f"EVT#{iso(at)}#{event_id}"}
 
 
+def notification(ref: str, notification_id: str) -> dict[str, str]:
+    return {"PK": case_partition(ref), "SK": f"OUT#{notification_id}"}
+
+
+# Email plumbing: how a reply finds its escalation, and which addresses bounce.
+def reply_token(token: str) -> dict[str, str]:
+    return {"PK": f"REPLY#{token}", "SK": "REPLY"}
+
+
+def sent_mail(ses_message_id: str) -> dict[str, str]:
+    return {"PK": f"MAIL#{ses_message_id}", "SK": "MAIL"}
+
+
+def address(email_address: str) -> dict[str, str]:
+    return {"PK": f"ADDRESS#{email_address.strip().lower()}", "SK": "ADDRESS"}
+
+
+def inbound(digest: str) -> dict[str, str]:
+    """One per inbound email processed: the same stored message is never appended twice."""
+    return {"PK": f"INBOUND#{digest}", "SK": "INBOUND"}
+
+
 def status_prefix(status: CaseStatus | EscalationStatus | None) -> str | None:
     """Lists sort by status first: a status filter is a begins_with on the sort key."""
     return f"{status.value}#" if status else None

@@ -22,3 +22,13 @@ def environment():
 
 def render(name: str, **context) -> str:
     return environment().get_template(name).render(**context)
+
+
+def render_email(name: str, **context) -> tuple[str, str]:
+    """The plain-text and HTML parts of email/<name>; the HTML gets its CSS inlined, as
+    Outlook and most webmails ignore <style> blocks."""
+    import css_inline
+
+    text = render(f"email/{name}.txt", **context)
+    html = css_inline.inline(render(f"email/{name}.html", **context))
+    return text, html

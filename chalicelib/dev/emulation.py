@@ -14,6 +14,8 @@ _mock = None
 _settings = None
 sent_at: dict[str, str] = {}
 sms_sender_ids: dict[str, str] = {}
+# Set when a Notification was written since the dev stream drain last caught up.
+table_written = False
 
 
 def start(settings) -> None:
@@ -36,20 +38,38 @@ def _prepare(settings) -> None:
     sender = getaddresses([settings.mail_from])[0][1]
     ses = boto3.client("sesv2", region_name=settings.region)
     ses.create_email_identity(EmailIdentity=sender.rpartition("@")[2])
+    if settings.ses_configuration_set:
+        ses.create_configuration_set(ConfigurationSetName=settings.ses_configuration_set)
+    s3 = boto3.client("s3", region_name=settings.region)
+    s3.create_bucket(Bucket=settings.mail_bucket,
+                     CreateBucketConfiguration={"LocationConstraint": settings.region})
 
 
 def reset() -> None:
     """Empty every emulated service (tests). The emulation itself stays up: starting is slow."""
+    global table_written
     with _lock:
         sent_at.clear()
         sms_sender_ids.clear()
+        table_written = False
         if _mock is not None:
             _mock.reset()
             _prepare(_settings)
 
 
+def take_written() -> bool:
+    """Whether a Notification (an outbox item) was written since the last call."""
+    global table_written
+    with _lock:
+        written, table_written = table_written, False
+    return written
+
+
 def observe(client) -> None:
     service = client.meta.service_model.service_name
+    if service == "dynamodb":
+        _observe_writes(client)
+        return
     operation = {"sesv2": "SendEmail", "sns": "Publish"}.get(service)
     if operation is None:
         return
@@ -68,3 +88,20 @@ def observe(client) -> None:
 
     client.meta.events.register(f"provide-client-params.{service}.{operation}", before)
     client.meta.events.register(f"after-call.{service}.{operation}", after)
+
+
+def _observe_writes(client) -> None:
+    """Note every write of a Notification: the dev stream drain then waits for its record."""
+    def keep(params, context, **_):
+        items = [i.get("Put", {}).get("Item", {}) for i in params.get("TransactItems", [])]
+        items.append(params.get("Item", {}))
+        context["relais_outbox"] = any(i.get("type", {}).get("S") == "Notification" for i in items)
+
+    def after(parsed, context, **_):
+        global table_written
+        if "Error" not in parsed and context.get("relais_outbox"):
+            table_written = True
+
+    for operation in ("PutItem", "TransactWriteItems"):
+        client.meta.events.register(f"provide-client-params.dynamodb.{operation}", keep)
+        client.meta.events.register(f"after-call.dynamodb.{operation}", after)

@@ -1,6 +1,8 @@
 """What users ask for: the validated bodies of API requests and forms."""
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from .models import CaseStatus, EscalationStatus, Identifiers, LifeSituation, MessageKind, Outcome, Usager
@@ -83,3 +85,17 @@ class InboundSms(Command):
 
 class RunJobQuery(Command):
     now: AwareDatetime | None = Field(default=None, description="ISO-8601 with a time zone")
+
+
+Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"]
+
+
+class InboundEmailQuery(Command):
+    """What SES would have said of an inbound message (dev stage: POST /_dev/inbound-email)."""
+
+    recipient: EmailStr | None = Field(default=None, description="Envelope recipient; else To/Cc")
+    spf: Verdict = "PASS"
+    dkim: Verdict = "PASS"
+    dmarc: Verdict = "PASS"
+    spam: Verdict = "PASS"
+    virus: Verdict = "PASS"

@@ -30,3 +30,14 @@ def due_at(escalated_at: datetime, business_days: int) -> datetime:
 def due_date(due: datetime) -> date:
     """The last day on which an answer is on time, for display."""
     return (due.astimezone(PARIS) - timedelta(microseconds=1)).date()
+
+
+_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+           "octobre", "novembre", "décembre")
+
+
+def in_words(day: date) -> str:
+    """'jeudi 26 novembre', or 'vendredi 1er janvier': the way a French letter says a date."""
+    number = "1er" if day.day == 1 else str(day.day)
+    return f"{_DAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]}"

@@ -199,6 +199,8 @@ class Escalation(Entity):
     created_at: datetime
     updated_at: datetime
     answered_at: datetime | None = None
+    reply_token: str | None = Field(default=None, description="The secret in this escalation's "
+                                    "Reply-To address; never shown in a view")
     version: int = 1
 
 
@@ -245,3 +247,27 @@ class Event(Entity):
     case_ref: str | None = None
     group_id: str | None = None
     data: dict[str, str] = Field(default_factory=dict)
+
+
+class NotificationKind(StrEnum):
+    ESCALATION = "escalation"                # to the referent group: a new request
+    REFERENT_REPLIED = "referent_replied"    # to the agent: a partner answered or asked
+    EMAIL_QUARANTINED = "email_quarantined"  # to the agent: a reply by email was not accepted
+    ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
+
+
+class Notification(Entity):
+    """An email to send, written in the same transaction as the change it announces.
+
+    The table's stream hands every new Notification to the sender (an outbox): a change can
+    never be stored without its notification, nor a notification sent for a change that failed.
+    The id is derived from what it announces, so writing it twice is refused.
+    """
+
+    id: str
+    case_ref: str
+    kind: NotificationKind
+    group_id: str | None = None
+    message_id: str | None = None
+    data: dict[str, str] = Field(default_factory=dict, description="Codes and ids only")
+    created_at: datetime

@@ -5,22 +5,35 @@ from aws_lambda_powertools import Logger
 
 from ..adapters.dynamo import (
     CaseBundle,
+    Check,
     ReferenceTaken,
+    Write,
     case_still_open,
     case_write,
     escalation_write,
     event_write,
     message_write,
+    notification_write,
+    reply_token_write,
 )
 from ..bootstrap import Deps
 from ..domain import authz, workflow
 from ..domain.authz import Principal
 from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
 from ..domain.errors import InvalidInput, NotFound
-from ..domain.models import CaseStatus, Channel, EscalationStatus, Message, Role
+from ..domain.models import (
+    Attachment,
+    CaseStatus,
+    Channel,
+    EscalationStatus,
+    Message,
+    Notification,
+    NotificationKind,
+    Role,
+)
 from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
-from .common import event, new_id, retry_on_conflict
+from .common import event, new_id, new_token, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
 
@@ -96,12 +109,18 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
         now = deps.now()
         case, created = workflow.escalate(bundle.case, bundle.escalations,
                                           [groups[g] for g in command.group_ids], command, now)
+        # Each escalation gets its own Reply-To secret; the email itself leaves via the outbox.
+        created = [e.model_copy(update={"reply_token": new_token()}) for e in created]
         deps.repo.transact(
             [case_write(case, bundle.case.version)]
             + [escalation_write(e, bundle.escalations[e.group_id].version
                                 if e.group_id in bundle.escalations else None) for e in created]
             + [event_write(event("CASE_ESCALATED", principal.user_id, now, ref, e.group_id,
-                                 organisation_id=e.organisation_id)) for e in created])
+                                 organisation_id=e.organisation_id)) for e in created]
+            + [reply_token_write(e.reply_token, ref, e.group_id) for e in created]
+            + [notification_write(Notification(
+                id=f"esc-{e.group_id}-v{e.version}", case_ref=ref, kind=NotificationKind.ESCALATION,
+                group_id=e.group_id, created_at=now)) for e in created])
         return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in created}},
                           bundle.messages, bundle.events)
 
@@ -111,13 +130,20 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
 
 
 def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
-                 channel: Channel = Channel.WEB) -> CaseView:
-    """An agent's note or message to a referent, or a referent's answer."""
+                 channel: Channel = Channel.WEB, *, message_id: str | None = None,
+                 attachments: list[Attachment] | None = None,
+                 extra_writes: list[Write | Check] | None = None) -> CaseView:
+    """An agent's note or message to a referent, or a referent's answer.
+
+    A message_id chosen by the caller (an inbound email's) makes the call idempotent: if the
+    case already holds that message, nothing is written again."""
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
     ref = _ref(ref)
 
     def attempt() -> CaseBundle:
         bundle = deps.repo.get_bundle(ref)
+        if message_id and any(m.id == message_id for m in bundle.messages):
+            return bundle
         now = deps.now()
         case, group_id = bundle.case, command.group_id
         escalations = dict(bundle.escalations)
@@ -155,10 +181,15 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
                 writes.append(case_still_open(ref))
             writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,
                                             group_id, channel=channel.value)))
-        message = Message(id=new_id(), case_ref=ref, group_id=group_id,
+        message = Message(id=message_id or new_id(), case_ref=ref, group_id=group_id,
                           author_id=principal.user_id, author_role=principal.role,
-                          channel=channel, kind=command.kind, body=command.body, created_at=now)
-        deps.repo.transact([message_write(message), *writes])
+                          channel=channel, kind=command.kind, body=command.body,
+                          attachments=attachments or [], created_at=now)
+        if principal.role is Role.REFERENT:
+            writes.append(notification_write(Notification(
+                id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
+                group_id=group_id, message_id=message.id, created_at=now)))
+        deps.repo.transact([message_write(message), *writes, *(extra_writes or [])])
         return CaseBundle(case, escalations, [*bundle.messages, message], bundle.events)
 
     bundle = retry_on_conflict(attempt)

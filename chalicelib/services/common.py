@@ -18,6 +18,14 @@ def new_id() -> str:
     return secrets.token_hex(6)
 
 
+def new_token() -> str:
+    """128 random bits in lower-case base32: safe in an email address's local part, which
+    some mail servers lower-case."""
+    import base64
+
+    return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
+
+
 def event(code: str, actor_id: str, at: datetime, case_ref: str | None = None,
           group_id: str | None = None, **data: str) -> Event:
     """An audit event: codes and ids only, never personal data."""

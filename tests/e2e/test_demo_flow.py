@@ -67,14 +67,33 @@ def test_demo_flow_end_to_end(base_url):
     assert ref in [item["case_ref"] for item in queue["items"]]
     seen = referent.get(f"{base_url}/api/cases/{ref}").json()
     assert seen["identifiers"]["caf_number"] == "7654321" and seen["usager"]["phone"] is None
-    answer = referent.post(f"{base_url}/api/cases/{ref}/messages", json={
-        "body": "Droit rétabli, rappel versé sous 8 jours.", "kind": "answer"})
-    assert answer.status_code == 201 and answer.json()["status"] == "answered"
+
+    # The referent answers by email: a reply to the escalation email, quoted history and all.
+    outbox = requests.get(f"{base_url}/_dev/outbox").json()
+    sent = next(m for m in outbox if m["to"] == ["referent.61-caf@example.org"] and ref in m["subject"])
+    assert "à traiter avant le" in sent["subject"] and sent["html"] and sent["text"]
+    quoted = "\r\n".join("> " + line for line in sent["text"].splitlines())
+    reply = (f"From: Sophie Martin <referent.61-caf@example.org>\r\nTo: {sent['reply_to']}\r\n"
+             f"Subject: RE: {sent['subject']}\r\nMessage-ID: <e2e-{ref}@example.org>\r\n"
+             "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
+             "Bonjour,\r\n\r\nDroit rétabli, rappel versé sous 8 jours.\r\n\r\nCordialement,\r\nSophie\r\n\r\n"
+             f"Le lun. 23 nov. 2026 à 10:12, Relais SP+ <ne-pas-repondre@relais.example.org> a écrit :\r\n{quoted}\r\n")
+    received = requests.post(f"{base_url}/_dev/inbound-email", data=reply.encode(),
+                             headers={"Content-Type": "message/rfc822"})
+    assert received.status_code == 200 and received.json()["outcome"] == "accepted", received.text
+    answered = agent.get(f"{base_url}/api/cases/{ref}").json()
+    assert answered["status"] == "answered"
+    body = answered["messages"][-1]["body"]
+    assert "Droit rétabli, rappel versé sous 8 jours." in body
+    assert "a écrit" not in body and "Question de l'agent" not in body and "Cordialement" not in body
+    notices = [m for m in requests.get(f"{base_url}/_dev/outbox").json()
+               if m["to"] == ["agent.remalard@example.org"] and "a répondu" in (m["subject"] or "")]
+    assert len(notices) == 1
 
     closed = agent.post(f"{base_url}/api/cases/{ref}/close",
                         json={"outcome": "solved_with_partner", "useful": True})
     assert closed.status_code == 200
     final = agent.get(f"{base_url}/api/cases/{ref}").json()
     assert final["status"] == "closed" and final["outcome"] == "solved_with_partner"
-    assert [m["kind"] for m in final["messages"]] == ["answer"]
+    assert [(m["kind"], m["channel"]) for m in final["messages"]] == [("answer", "email")]
     assert agent.get(f"{base_url}/api/cases", params={"status": "closed"}).json()["items"][0]["ref"] == ref

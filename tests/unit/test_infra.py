@@ -17,3 +17,11 @@ def test_every_index_key_attribute_is_defined():
     used = {k["AttributeName"] for k in spec["KeySchema"]}
     used |= {k["AttributeName"] for index in spec["GlobalSecondaryIndexes"] for k in index["KeySchema"]}
     assert used == defined
+
+
+def test_the_outbox_stream_is_on_everywhere_with_both_images():
+    resource = template.template()["Resources"]["RelaisTable"]["Properties"]
+    created = table.create_table_kwargs("relais-dev")
+    assert created["StreamSpecification"] == {"StreamEnabled": True,
+                                              "StreamViewType": "NEW_AND_OLD_IMAGES"}
+    assert resource["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}

@@ -1,0 +1,273 @@
+"""Sending the emails that Notification items announce (the outbox), exactly once each.
+
+A Notification is written in the same transaction as the change it announces. The table's
+stream delivers it here: in AWS through the stream's event source mapping, in the dev
+stage through chalicelib/dev/streams.py, which calls the same handler.
+
+Each email (one notification, one recipient) is sent under Powertools idempotency, stored in
+the same table: a stream batch that is retried after a failure, or a record delivered twice,
+never sends an email a second time. SES throttling is retried by botocore, and a record that
+still fails is reported as a batch item failure, so the stream retries it later.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import timedelta
+from functools import partial
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ..adapters.dynamo import from_item
+from ..adapters.email import OutgoingEmail
+from ..adapters.templates import render_email
+from ..bootstrap import Deps
+from ..domain import deadlines, workflow
+from ..domain.models import (
+    LIFE_SITUATION_LABELS,
+    EscalationStatus,
+    MessageKind,
+    Notification,
+    NotificationKind,
+)
+
+logger = Logger(service="relais", child=True)
+metrics = Metrics(namespace="Relais", service="relais")
+SENT_MAIL_DAYS = 400          # a reply can still be threaded by In-Reply-To this long
+IDEMPOTENCY_DAYS = 2          # longer than the stream keeps a record (24 h)
+
+IDENTIFIER_LABELS = {
+    "caf_number": "N° d'allocataire CAF",
+    "nir": "N° de sécurité sociale",
+    "tax_number": "N° fiscal",
+    "france_travail_id": "Identifiant France Travail",
+}
+
+
+class Stale(Exception):
+    """What the notification announced is no longer true: nothing to send."""
+
+
+def reply_address(deps: Deps, token: str) -> str:
+    return f"reponse+{token}@{deps.settings.inbound_domain}"
+
+
+def case_link(deps: Deps, ref: str) -> str:
+    return f"{deps.settings.base_url}/dossiers/{ref}"
+
+
+# --- the stream -----------------------------------------------------------------------------
+
+def handle_stream(deps: Deps, event: dict, context=None) -> dict:
+    """A DynamoDB stream batch: send what every new Notification announces.
+
+    Returns the partial batch response, so that only failed records are retried."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    if context is not None:
+        _idempotency_config().register_lambda_context(context)
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=partial(_record, deps),
+                                    processor=processor, context=context)
+
+
+def _record(deps: Deps, record) -> None:
+    if record.event_name is None or record.event_name.name != "INSERT":
+        return
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("type") != "Notification":
+        return
+    notification = Notification.model_validate(
+        {k: v for k, v in image.items() if k not in ("PK", "SK", "type")})
+    deliver(deps, notification)
+
+
+def deliver(deps: Deps, notification: Notification) -> None:
+    try:
+        SENDERS[notification.kind](deps, notification)
+    except Stale as stale:
+        logger.info("notification dropped: no longer relevant",
+                    extra={"notification_id": notification.id, "reason": str(stale)})
+        metrics.add_metric(name="NotificationsDropped", unit=MetricUnit.Count, value=1)
+        return
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
+
+
+# --- sending once ---------------------------------------------------------------------------
+
+_config = None
+
+
+def _idempotency_config():
+    global _config
+    if _config is None:
+        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
+
+        _config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_DAYS * 86400)
+    return _config
+
+
+def send_once(deps: Deps, notification: Notification, recipient: str, mail: OutgoingEmail,
+              track_group: str | None = None) -> str:
+    """Send one email for one notification and recipient, at most once; returns the SES id."""
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+    key = hashlib.sha256(f"{notification.id}|{notification.case_ref}|{recipient}".encode()).hexdigest()
+
+    @idempotent_function(data_keyword_argument="key", persistence_store=deps.idempotency_store,
+                         config=_idempotency_config())
+    def send_email(key: str) -> str:
+        ses_id = deps.mailer.send(mail)
+        deps.repo.put_sent_mail(ses_id, notification.case_ref, track_group, notification.id,
+                                deps.now() + timedelta(days=SENT_MAIL_DAYS))
+        return ses_id
+
+    return send_email(key=key)
+
+
+def _agent_email(deps: Deps, case) -> str | None:
+    agent = deps.repo.get_user(case.created_by)
+    if agent is None:
+        logger.warning("the case's agent is gone: nobody to notify", extra={"case_ref": case.ref})
+        return None
+    if agent.email in deps.repo.undeliverable([agent.email]):
+        logger.warning("the case's agent address is undeliverable", extra={"case_ref": case.ref})
+        return None
+    return agent.email
+
+
+# --- what each notification sends -------------------------------------------------------------
+
+def _escalation(deps: Deps, notification: Notification) -> None:
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    escalation = bundle.escalations.get(notification.group_id or "")
+    if escalation is None or escalation.reply_token is None:
+        raise Stale("escalation not found")
+    if escalation.status not in workflow.WAITING_FOR_PARTNER:
+        raise Stale("escalation no longer waiting")
+    group = deps.repo.get_group(escalation.group_id)
+    point = deps.repo.get_point(bundle.case.point_id)
+    if group is None or point is None:
+        raise Stale("group or point removed from the directory")
+    recipients = list(dict.fromkeys(a.lower() for a in [*group.member_emails, group.shared_mailbox] if a))
+    undeliverable = deps.repo.undeliverable(recipients)
+    identifiers = [(IDENTIFIER_LABELS[name], value) for name, value
+                   in escalation.identifiers.model_dump(exclude_none=True).items()]
+    due_words = deadlines.in_words(deadlines.due_date(escalation.due_at))
+    context = {"case": bundle.case, "escalation": escalation, "group": group, "point": point,
+               "identifiers": identifiers, "due_words": due_words,
+               "situation": LIFE_SITUATION_LABELS[bundle.case.situation],
+               "link": case_link(deps, bundle.case.ref)}
+    text, html = render_email("escalation", **context)
+    subject = f"[Relais {bundle.case.ref}] Demande d'un usager : à traiter avant le {due_words}"
+    delivered = [r for r in recipients if r not in undeliverable]
+    for recipient in delivered:
+        send_once(deps, notification, recipient, OutgoingEmail(
+            to=[recipient], subject=subject, text=text, html=html,
+            reply_to=reply_address(deps, escalation.reply_token),
+            headers={"X-Relais-Case": bundle.case.ref}), track_group=escalation.group_id)
+    if undeliverable & set(recipients):
+        _warn_undeliverable(deps, notification, bundle.case, group.name,
+                            sorted(undeliverable & set(recipients)), bool(delivered),
+                            "l'adresse est signalée comme ne recevant plus d'e-mails.")
+
+
+def _warn_undeliverable(deps: Deps, notification: Notification, case, group_name: str,
+                        addresses: list[str], others: bool, reason: str) -> None:
+    agent_email = _agent_email(deps, case)
+    if agent_email is None:
+        return
+    text, html = render_email("address_undeliverable", case=case, group_name=group_name,
+                              addresses=addresses, others=others, reason=reason,
+                              link=case_link(deps, case.ref))
+    warning = notification.model_copy(update={"id": f"{notification.id}-undeliverable"})
+    send_once(deps, warning, agent_email, OutgoingEmail(
+        to=[agent_email], subject=f"[Relais {case.ref}] Un e-mail n'a pas pu être remis",
+        text=text, html=html))
+
+
+_REPLIED = {
+    MessageKind.ANSWER: ("a répondu", "Prenez connaissance de la réponse et recontactez l'usager."),
+    MessageKind.NEEDS_INFO: ("demande des informations complémentaires",
+                             "Voyez ce qui manque avec l'usager, puis répondez dans le dossier."),
+    MessageKind.WRONG_RECIPIENT: ("indique ne pas être le bon interlocuteur",
+                                  "Saisissez un autre organisme depuis le dossier."),
+}
+
+
+def _referent_replied(deps: Deps, notification: Notification) -> None:
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    message = next((m for m in bundle.messages if m.id == notification.message_id), None)
+    group = deps.repo.get_group(notification.group_id or "")
+    if message is None or group is None or message.kind not in _REPLIED:
+        raise Stale("message or group not found")
+    agent_email = _agent_email(deps, bundle.case)
+    if agent_email is None:
+        return
+    headline, next_step = _REPLIED[message.kind]
+    text, html = render_email("referent_replied", case=bundle.case, group=group, headline=headline,
+                              next_step=next_step, link=case_link(deps, bundle.case.ref))
+    send_once(deps, notification, agent_email, OutgoingEmail(
+        to=[agent_email], subject=f"[Relais {bundle.case.ref}] {group.name} {headline}",
+        text=text, html=html))
+
+
+QUARANTINE_REASONS = {
+    "foreign_sender": ("l'expéditeur ne fait pas partie des référents de cet organisme.",
+                       "Si c'est bien un référent, demandez à votre coordinateur de l'ajouter à "
+                       "l'annuaire, et demandez-lui de répondre depuis le lien du dossier."),
+    "verdict": ("le message n'a pas passé les contrôles de sécurité (expéditeur non authentifié, "
+                "indésirable ou virus).",
+                "Contactez le référent par téléphone pour obtenir sa réponse."),
+    "case_closed": ("le dossier est clos.",
+                    "Si la réponse change quelque chose pour l'usager, rouvrez le dossier."),
+    "exchange_closed": ("l'échange avec cet organisme est clos.",
+                        "Si besoin, saisissez à nouveau l'organisme depuis le dossier."),
+    "empty": ("le message ne contient pas de texte nouveau.",
+              "Le référent a peut-être répondu par erreur : attendez sa réponse."),
+}
+
+
+def _email_quarantined(deps: Deps, notification: Notification) -> None:
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    agent_email = _agent_email(deps, bundle.case)
+    if agent_email is None:
+        return
+    group = deps.repo.get_group(notification.group_id or "")
+    reason, advice = QUARANTINE_REASONS[notification.data.get("reason", "foreign_sender")]
+    text, html = render_email("email_quarantined", case=bundle.case,
+                              group_name=group.name if group else "organisme inconnu",
+                              sender=notification.data.get("sender", "inconnue"), reason=reason,
+                              advice=advice, link=case_link(deps, bundle.case.ref))
+    send_once(deps, notification, agent_email, OutgoingEmail(
+        to=[agent_email], subject=f"[Relais {bundle.case.ref}] Un e-mail n'a pas été ajouté au dossier",
+        text=text, html=html))
+
+
+def _address_undeliverable(deps: Deps, notification: Notification) -> None:
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    escalation = bundle.escalations.get(notification.group_id or "")
+    if escalation is None or escalation.status in (EscalationStatus.CLOSED,):
+        raise Stale("escalation closed")
+    group = deps.repo.get_group(escalation.group_id)
+    address = notification.data.get("address", "")
+    reason = ("le destinataire s'est plaint de ce message (signalé comme indésirable)."
+              if notification.data.get("reason") == "complaint"
+              else "la boîte aux lettres n'existe pas ou refuse les messages.")
+    recipients = {a.lower() for a in [*(group.member_emails if group else []),
+                                      group.shared_mailbox if group else None] if a}
+    others = bool(recipients - deps.repo.undeliverable(recipients))
+    _warn_undeliverable(deps, notification, bundle.case, group.name if group else escalation.group_id,
+                        [address], others, reason)
+
+
+SENDERS = {
+    NotificationKind.ESCALATION: _escalation,
+    NotificationKind.REFERENT_REPLIED: _referent_replied,
+    NotificationKind.EMAIL_QUARANTINED: _email_quarantined,
+    NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
+}
+
+
+def notification_from_item(item: dict) -> Notification:
+    return from_item(Notification, item)
