@@ -58,7 +58,7 @@ SYSTEM_ACTOR = "system-inbound-email"
 
 @dataclass
 class Outcome:
-    outcome: str                     # accepted | duplicate | auto_reply | bounce | quarantined | unthreaded
+    outcome: str     # accepted | duplicate | auto_reply | bounce | quarantined | unthreaded | unparseable
     reason: str | None = None
     case_ref: str | None = None
     message_id: str | None = None
@@ -85,7 +85,12 @@ def handle_ses_notification(deps: Deps, notification: dict) -> Outcome:
 
 def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: list[str],
             verdicts: dict[str, str]) -> Outcome:
-    parsed = mailparse.parse(raw, own_addresses={deps.mailer.sender_address.lower()})
+    try:
+        parsed = mailparse.parse(raw, own_addresses={deps.mailer.sender_address.lower()})
+    except Exception:  # noqa: BLE001 - a message we cannot read is kept in S3, never retried forever
+        logger.warning("inbound email could not be parsed", extra={"object_key": object_key})
+        digest = hashlib.sha256(object_key.encode()).hexdigest()[:32]
+        return _count(_drop(deps, digest, deps.now(), Outcome("unparseable")))
     # The same message delivered twice (SNS or Lambda retry, or the sender's server sending it
     # again) has the same Message-ID: it is appended once.
     identity = f"{parsed.sender}|{parsed.message_id}" if parsed.message_id else object_key

@@ -383,3 +383,13 @@ def test_a_transient_bounce_changes_nothing(client, deps, escalated):
                                      {"emailAddress": "referent.61-caf@example.org"}]}})
     assert result.payload == {"marked": 0}
     assert deps.repo.undeliverable(["referent.61-caf@example.org"]) == set()
+
+
+@pytest.mark.parametrize("raw", [
+    b"\x00\xff\xfe garbage without headers",
+    b"From: <<<@@@>>>\r\nTo: ,,,\r\nSubject: =?utf-8?q?=ZZ?=\r\nContent-Type: multipart/mixed\r\n\r\nno boundary",
+])
+def test_malformed_mail_gets_a_clean_outcome_and_changes_nothing(client, escalated, raw):
+    result = post_inbound(client, raw)
+    assert result["outcome"] in {"unthreaded", "unparseable"}
+    assert case_of(client, escalated["ref"])["messages"] == []

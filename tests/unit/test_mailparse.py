@@ -88,3 +88,17 @@ def test_attachment_names_lose_their_path_and_control_characters(name, expected)
 ])
 def test_status_keywords(text, keyword):
     assert mailparse.status_keyword(text) == keyword
+
+
+@pytest.mark.parametrize("raw", [
+    b"",
+    b"\x00\xff\xfe garbage without headers",
+    b"From: <<<@@@>>>\r\nTo: ,,,\r\nSubject: =?utf-8?q?=ZZ?=\r\nContent-Type: multipart/mixed\r\n\r\nno boundary",
+    b"From: a@example.org\r\nContent-Type: text/plain; charset=x-unknown-charset\r\n"
+    b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!",
+    b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+    b"Content-Type: text/html\r\n\r\n<div><blockquote><p>unclosed",
+])
+def test_malformed_messages_parse_without_raising(raw):
+    parsed = mailparse.parse(raw, OWN)
+    assert isinstance(parsed.text, str)
