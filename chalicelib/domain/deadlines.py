@@ -1,30 +1,60 @@
-"""Answer deadlines, counted in business days in Europe/Paris."""
+"""Answer deadlines, counted in business days in Europe/Paris.
+
+A business day is a weekday that is not a public holiday where the case is handled: the
+national French holidays, plus the local ones of Alsace-Moselle (Good Friday, 26 December)
+and of the overseas départements (abolition of slavery), from the `holidays` package.
+"""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
+# Département code -> the `holidays` subdivision whose calendar applies there.
+LOCAL_CALENDARS = {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972",
+                   "973": "973", "974": "974", "976": "976"}
 
 
-def is_business_day(day: date) -> bool:
-    return day.weekday() < 5
+@lru_cache(maxsize=32)
+def _holidays(territory_code: str | None):
+    import holidays
+
+    return holidays.country_holidays("FR", subdiv=LOCAL_CALENDARS.get(territory_code or ""))
 
 
-def add_business_days(start: date, days: int) -> date:
+def is_business_day(day: date, territory_code: str | None = None) -> bool:
+    return day.weekday() < 5 and day not in _holidays(territory_code)
+
+
+def add_business_days(start: date, days: int, territory_code: str | None = None) -> date:
     current = start
     remaining = days
     while remaining > 0:
         current += timedelta(days=1)
-        if is_business_day(current):
+        if is_business_day(current, territory_code):
             remaining -= 1
     return current
 
 
-def due_at(escalated_at: datetime, business_days: int) -> datetime:
+def business_days_between(start: date, end: date, territory_code: str | None = None) -> int:
+    """Business days in (start, end]: how far the clock moved from one day to the other."""
+    count, current = 0, start
+    while current < end:
+        current += timedelta(days=1)
+        if is_business_day(current, territory_code):
+            count += 1
+    return count
+
+
+def end_of(day: date) -> datetime:
+    """Midnight at the end of a Paris day, in UTC."""
+    return datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=PARIS).astimezone(UTC)
+
+
+def due_at(escalated_at: datetime, business_days: int, territory_code: str | None = None) -> datetime:
     """End of the Nth business day after the escalation (midnight, Paris time), in UTC."""
-    due_day = add_business_days(escalated_at.astimezone(PARIS).date(), business_days)
-    return datetime.combine(due_day + timedelta(days=1), time(0, 0), tzinfo=PARIS).astimezone(UTC)
+    return end_of(add_business_days(escalated_at.astimezone(PARIS).date(), business_days, territory_code))
 
 
 def due_date(due: datetime) -> date:
@@ -41,3 +71,12 @@ def in_words(day: date) -> str:
     """'jeudi 26 novembre', or 'vendredi 1er janvier': the way a French letter says a date."""
     number = "1er" if day.day == 1 else str(day.day)
     return f"{_DAYS[day.weekday()]} {number} {_MONTHS[day.month - 1]}"
+
+
+def lateness(due: datetime, now: datetime) -> str | None:
+    """'late' once the deadline passed, 'due_soon' in its last 24 hours, else None."""
+    if now >= due:
+        return "late"
+    if due - now <= timedelta(hours=24):
+        return "due_soon"
+    return None

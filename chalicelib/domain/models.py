@@ -199,6 +199,9 @@ class Escalation(Entity):
     created_at: datetime
     updated_at: datetime
     answered_at: datetime | None = None
+    paused_at: datetime | None = Field(default=None, description="Since when the clock waits for "
+                                       "information from the usager (needs_info)")
+    paused_seconds: int = Field(default=0, ge=0, description="Total time the clock was paused")
     reply_token: str | None = Field(default=None, description="The secret in this escalation's "
                                     "Reply-To address; never shown in a view")
     version: int = 1

@@ -7,9 +7,10 @@ phone and email (the agent stays the usager's one interlocutor).
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, EmailStr
+from pydantic import BaseModel, EmailStr, Field
 
 from . import deadlines
 from .models import (
@@ -67,6 +68,14 @@ class UsagerView(View):
     sms_opt_in: bool
 
 
+class Lateness(StrEnum):
+    LATE = "late"
+    DUE_SOON = "due_soon"
+
+
+LATENESS_LABELS = {Lateness.LATE: "En retard", Lateness.DUE_SOON: "À traiter sous 24 h"}
+
+
 class EscalationView(View):
     case_ref: str
     group_id: str
@@ -76,13 +85,24 @@ class EscalationView(View):
     question: str
     due_at: datetime
     due_date: date
+    due_in_words: str = Field(description="« jeudi 26 novembre »")
+    paused: bool = Field(description="The clock waits for information from the usager")
+    paused_seconds: int
+    lateness: Lateness | None = Field(default=None, description="late, or due within 24 hours")
+    lateness_label: str | None = Field(default=None, description="« En retard », « À traiter sous 24 h »")
     created_at: datetime
     answered_at: datetime | None = None
 
     @classmethod
-    def of(cls, escalation: Escalation, group_name: str) -> EscalationView:
-        return cls(**escalation.model_dump(include=set(cls.model_fields) - {"group_name", "due_date"}),
-                   group_name=group_name, due_date=deadlines.due_date(escalation.due_at))
+    def of(cls, escalation: Escalation, group_name: str, now: datetime) -> EscalationView:
+        due_day = deadlines.due_date(escalation.due_at)
+        lateness = deadlines.lateness(escalation.due_at, now) if (
+            escalation.status is EscalationStatus.SENT and escalation.paused_at is None) else None
+        return cls(**escalation.model_dump(include=set(cls.model_fields) - {
+                       "group_name", "due_date", "due_in_words", "paused", "lateness", "lateness_label"}),
+                   group_name=group_name, due_date=due_day, due_in_words=deadlines.in_words(due_day),
+                   paused=escalation.paused_at is not None, lateness=lateness,
+                   lateness_label=LATENESS_LABELS.get(lateness))
 
 
 class MessageView(View):
@@ -150,7 +170,7 @@ class ImportReport(View):
 
 
 def case_view(case: Case, escalations: list[Escalation], messages: list[Message],
-              groups: dict[str, ReferentGroup], authors: dict[str, User], *,
+              groups: dict[str, ReferentGroup], authors: dict[str, User], *, now: datetime,
               for_referent_groups: set[str] | None = None) -> CaseView:
     """The agent's full view, or, given referent groups, a referent's view through them."""
     identifiers = case.identifiers
@@ -172,7 +192,8 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
         identifiers=identifiers,
         situation_label=LIFE_SITUATION_LABELS[case.situation],
         usager=usager_view,
-        escalations=[EscalationView.of(e, groups[e.group_id].name if e.group_id in groups else e.group_id)
+        escalations=[EscalationView.of(e, groups[e.group_id].name if e.group_id in groups else e.group_id,
+                                       now)
                      for e in sorted(escalations, key=lambda e: e.created_at)],
         messages=[MessageView(
             **m.model_dump(include={"id", "group_id", "author_role", "channel", "kind", "body",

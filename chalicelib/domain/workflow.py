@@ -64,7 +64,7 @@ def escalate(case: Case, existing: dict[str, Escalation], groups: list[ReferentG
             case_ref=case.ref, group_id=group.id, organisation_id=group.organisation_id,
             territory_code=case.territory_code, point_id=case.point_id,
             question=command.question, identifiers=command.identifiers,
-            due_at=deadlines.due_at(now, group.answer_days),
+            due_at=deadlines.due_at(now, group.answer_days, case.territory_code),
             created_at=now, updated_at=now,
             version=previous.version + 1 if previous else 1))
     all_escalations = {**existing, **{e.group_id: e for e in created}}
@@ -87,10 +87,40 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
         "status": status, "updated_at": now, "version": escalation.version + 1,
         "answered_at": escalation.answered_at or (now if status is EscalationStatus.ANSWERED else None),
     })
+    if status is EscalationStatus.NEEDS_INFO:
+        updated_escalation = pause(updated_escalation, now)
+    else:
+        updated_escalation = resume(updated_escalation, now, territory_code=case.territory_code,
+                                    extend=False)
     siblings = [e for e in others if e.group_id != escalation.group_id] + [updated_escalation]
     updated_case = _touched(case, now)
     return (updated_case.model_copy(update={"status": derive_case_status(updated_case, siblings)}),
             updated_escalation)
+
+
+def pause(escalation: Escalation, now: datetime) -> Escalation:
+    """The referent waits for information from the usager: the clock stops."""
+    if escalation.paused_at is not None:
+        return escalation
+    return escalation.model_copy(update={"paused_at": now})
+
+
+def resume(escalation: Escalation, now: datetime, *, territory_code: str, extend: bool) -> Escalation:
+    """The clock runs again. With extend, the deadline moves by the business days it was
+    stopped for (the referent gets back the time spent waiting); the paused time is recorded."""
+    if escalation.paused_at is None:
+        return escalation
+    update = {"paused_at": None, "paused_seconds": escalation.paused_seconds
+              + max(0, int((now - escalation.paused_at).total_seconds()))}
+    if extend:
+        stopped = deadlines.business_days_between(
+            escalation.paused_at.astimezone(deadlines.PARIS).date(),
+            now.astimezone(deadlines.PARIS).date(), territory_code)
+        if stopped:
+            due_day = deadlines.add_business_days(deadlines.due_date(escalation.due_at), stopped,
+                                                  territory_code)
+            update["due_at"] = deadlines.end_of(due_day)
+    return escalation.model_copy(update=update)
 
 
 def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
@@ -106,8 +136,9 @@ def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
         raise Conflict(CLOSED_EXCHANGE, field="group_id")
     if escalation.status is not EscalationStatus.NEEDS_INFO:
         return None
-    resumed = escalation.model_copy(update={"status": EscalationStatus.SENT, "updated_at": now,
-                                            "version": escalation.version + 1})
+    resumed = resume(escalation.model_copy(update={
+        "status": EscalationStatus.SENT, "updated_at": now, "version": escalation.version + 1}),
+        now, territory_code=case.territory_code, extend=True)
     siblings = [e for e in escalations if e.group_id != escalation.group_id] + [resumed]
     updated = _touched(case, now)
     return updated.model_copy(update={"status": derive_case_status(updated, siblings)}), resumed

@@ -72,7 +72,7 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
     referent_groups = (authz.referent_groups_on_case(principal, bundle.escalations.values())
                        if principal.role is Role.REFERENT else None)
     return case_view(bundle.case, list(bundle.escalations.values()), bundle.messages, groups,
-                     authors, for_referent_groups=referent_groups)
+                     authors, now=deps.now(), for_referent_groups=referent_groups)
 
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
@@ -249,5 +249,6 @@ def referent_queue(deps: Deps, principal: Principal, group_id: str | None,
     page = deps.repo.list_group_escalations(group_id, status, limit, cursor)
     group = deps.repo.get_group(group_id)
     name = group.name if group else group_id
-    return PageView[EscalationView](items=[EscalationView.of(e, name) for e in page.items],
+    now = deps.now()
+    return PageView[EscalationView](items=[EscalationView.of(e, name, now) for e in page.items],
                                     cursor=page.cursor)

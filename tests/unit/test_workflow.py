@@ -90,3 +90,50 @@ def test_close_closes_escalations_then_nothing_moves_until_reopened():
     assert reopened.status is CaseStatus.OPEN and reopened.outcome is None
     with pytest.raises(Conflict):
         workflow.reopen(reopened, NOW)
+
+
+def test_needs_info_pauses_the_clock_and_the_agent_resumes_it_with_the_time_back():
+    from chalicelib.domain import deadlines
+
+    case, [caf] = escalated(CAF)                                   # Monday 23 Nov, due Fri 27
+    assert deadlines.due_date(caf.due_at).isoformat() == "2026-11-27"
+    asked = NOW + timedelta(days=1)                                # Tuesday
+    case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], asked)
+    assert caf.paused_at == asked and caf.status is EscalationStatus.NEEDS_INFO
+    supplied = NOW + timedelta(days=3, hours=2)                    # Thursday: 2 business days later
+    case, caf = workflow.agent_message(case, caf, MessageKind.NOTE, [caf], supplied)
+    assert caf.status is EscalationStatus.SENT and caf.paused_at is None
+    assert caf.paused_seconds == int((supplied - asked).total_seconds())
+    assert deadlines.due_date(caf.due_at).isoformat() == "2026-12-01"   # Friday + 2 business days
+
+
+def test_an_answer_after_needs_info_records_the_pause_without_moving_the_deadline():
+    case, [caf] = escalated(CAF)
+    due = caf.due_at
+    case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)
+    later = NOW + timedelta(hours=5)
+    case, caf = workflow.referent_reply(case, caf, MessageKind.ANSWER, [caf], later)
+    assert caf.paused_at is None and caf.paused_seconds == 5 * 3600 and caf.due_at == due
+
+
+@pytest.mark.parametrize("hours_before_due, lateness, label", [
+    (48, None, None),
+    (23, "due_soon", "À traiter sous 24 h"),
+    (-1, "late", "En retard"),
+])
+def test_late_states_are_visible_in_the_escalation_view(hours_before_due, lateness, label):
+    from chalicelib.domain.views import EscalationView
+
+    _, [caf] = escalated(CAF)
+    view = EscalationView.of(caf, "CAF de l'Orne", caf.due_at - timedelta(hours=hours_before_due))
+    assert (view.lateness, view.lateness_label) == (lateness, label)
+    assert view.due_in_words == "vendredi 27 novembre" and view.due_date.isoformat() == "2026-11-27"
+
+
+def test_a_paused_escalation_is_never_late():
+    from chalicelib.domain.views import EscalationView
+
+    case, [caf] = escalated(CAF)
+    case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)
+    view = EscalationView.of(caf, "CAF de l'Orne", caf.due_at + timedelta(days=3))
+    assert view.paused and view.lateness is None
