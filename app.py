@@ -6,7 +6,7 @@ import json
 import os
 
 from aws_lambda_powertools import Logger
-from chalice import Chalice, ConvertToMiddleware
+from chalice import Chalice, ConvertToMiddleware, Cron, Rate
 
 from chalicelib.api import http
 from chalicelib.api.http import JsonApi
@@ -296,3 +296,24 @@ def ses_events(event):
     from chalicelib.services import deliverability
 
     return deliverability.handle_ses_event(deps(), json.loads(event.message))
+
+
+# --- scheduled jobs (EventBridge, UTC) ----------------------------------------------------------
+
+def _run_job(name: str) -> dict:
+    from chalicelib import jobs
+
+    d = deps()
+    return jobs.run(name, d, d.now())
+
+
+@app.schedule(Rate(1, unit=Rate.HOURS), name="reminders")
+def reminders_schedule(event):
+    """The escalation ladder: reminders before the deadline, then up the ladder after it."""
+    return _run_job("reminders")
+
+
+@app.schedule(Cron(0, 7, "?", "*", "MON", "*"), name="weekly_digest")
+def digest_schedule(event):
+    """Monday 07:00 UTC (08:00 or 09:00 in Paris): each agent's answered cases to close."""
+    return _run_job("digest")

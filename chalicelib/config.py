@@ -21,10 +21,16 @@ class Settings:
     mail_bucket: str                   # raw inbound email (kept for audit) and attachments
     login_token_minutes: int
     session_hours: int
+    ladder_spec: str | None            # "reminder:-1,breach:0,manager:2,coordinator:5" (default)
 
     @property
     def is_dev(self) -> bool:
         return self.stage == "dev"
+
+    @property
+    def ladder(self):
+        from .domain import ladder
+        return ladder.parse(self.ladder_spec)
 
     @property
     def secure_cookies(self) -> bool:
@@ -54,6 +60,7 @@ def settings() -> Settings:
         mail_bucket=_env("RELAIS_MAIL_BUCKET", f"relais-{stage}-mail"),
         login_token_minutes=min(int(_env("RELAIS_LOGIN_TOKEN_MINUTES", "20")), 30),
         session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),
+        ladder_spec=_env("RELAIS_LADDER"),
     )
 
 

@@ -98,6 +98,16 @@ def client(demo):
         yield test_client
 
 
+# A usager's request, as an agent at the Bretoncelles town hall types it.
+CASE = {
+    "point_id": "61-mairie-bretoncelles",
+    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},
+    "situation": "precarite",
+    "description": "Son RSA n'est plus versé depuis deux mois.",
+    "consent_attested": True,
+}
+
+
 LINK = re.compile(r"/connexion/([A-Za-z0-9_\-]+)")
 
 

@@ -28,13 +28,15 @@ from ..domain.models import (
     Notification,
     Organisation,
     ReferentGroup,
+    Role,
     Territory,
     User,
 )
 from . import keys
 
 M = TypeVar("M", bound=BaseModel)
-KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "type", "expires_at")
+KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "type",
+                  "expires_at")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -145,9 +147,13 @@ def case_write(case: Case, previous_version: int | None) -> Write:
                      previous_version)
 
 
-def escalation_write(escalation: Escalation, previous_version: int | None) -> Write:
+def escalation_write(escalation: Escalation, previous_version: int | None,
+                     next_action_at: datetime | None = None) -> Write:
+    """The escalation; with the time of its next ladder stage, it enters the sweep's index."""
     key = keys.escalation(escalation.case_ref, escalation.group_id, escalation.status,
                           escalation.due_at)
+    if next_action_at is not None:
+        key |= keys.due_index(escalation.case_ref, escalation.group_id, next_action_at)
     return versioned(escalation, key, previous_version)
 
 
@@ -199,9 +205,13 @@ def entity_items(entity: DirectoryEntity) -> list[dict[str, Any]]:
     if isinstance(entity, ReferentGroup):
         return [to_item(entity, keys.group(entity.id, entity.territory_code))]
     email_key = keys.email(entity.email)
-    return [to_item(entity, keys.user(entity.id)),
-            {"PK": {"S": email_key["PK"]}, "SK": {"S": email_key["SK"]},
-             "type": {"S": "EmailIndex"}, "user_id": {"S": entity.id}}]
+    items = [to_item(entity, keys.user(entity.id)),
+             {"PK": {"S": email_key["PK"]}, "SK": {"S": email_key["SK"]},
+              "type": {"S": "EmailIndex"}, "user_id": {"S": entity.id}}]
+    if entity.role is Role.COORDINATOR:
+        items += [_plain_item(keys.coordinator(code, entity.id), "CoordinatorIndex", user_id=entity.id)
+                  for code in entity.territory_codes]
+    return items
 
 
 @dataclass
@@ -337,6 +347,11 @@ class Repository:
         found = self._get_many([keys.email(a) for a in {a.strip().lower() for a in addresses}])
         users = self.get_users(item["user_id"]["S"] for item in found) if found else {}
         return {user.email: user for user in users.values()}
+
+    def territory_coordinators(self, code: str) -> list[User]:
+        items, _ = self._query(partition=f"COORD#{code}")
+        users = self.get_users(item["user_id"]["S"] for item in items) if items else {}
+        return list(users.values())
 
     def get_user_by_email(self, address: str) -> User | None:
         return self.users_by_email([address]).get(address.strip().lower())
@@ -485,3 +500,21 @@ class Repository:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    # --- the reminder sweep -----------------------------------------------------------
+
+    def due_escalations(self, day: str, shard: int, now: datetime) -> list[ReplyTarget]:
+        """Escalations of one day and shard whose next ladder stage is due by now."""
+        request: dict[str, Any] = {
+            "TableName": self.table, "IndexName": keys.GSI3,
+            "KeyConditionExpression": "GSI3PK = :pk AND GSI3SK <= :upper",
+            "ExpressionAttributeValues": {":pk": {"S": keys.due_partition(day, shard)},
+                                          ":upper": {"S": f"{keys.iso(now)}#~"}}}
+        found: list[ReplyTarget] = []
+        while True:
+            response = self._client.query(**request)
+            found += [ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
+                      for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -7,6 +7,7 @@ from ..domain.models import CaseStatus, EscalationStatus
 
 GSI1 = "GSI1"
 GSI2 = "GSI2"
+GSI3 = "GSI3"
 
 
 def iso(moment: datetime) -> str:
@@ -49,6 +50,11 @@ def email(address: str) -> dict[str, str]:
     return {"PK": f"EMAIL#{address.strip().lower()}", "SK": "EMAIL"}
 
 
+def coordinator(territory_code: str, user_id: str) -> dict[str, str]:
+    """The coordinators of a territory (préfecture, sous-préfecture): the ladder's last stage."""
+    return {"PK": f"COORD#{territory_code}", "SK": user_id}
+
+
 # Authentication: looked up by the hash of a secret, never by the secret.
 LOGIN = "LOGIN"
 SESSION = "SESSION"
@@ -81,6 +87,28 @@ def escalation(ref: str, group_id: str, status: EscalationStatus | None = None,
     if status and due_at:
         key |= {"GSI2PK": f"GROUP#{group_id}", "GSI2SK": f"{status.value}#{iso(due_at)}#{ref}"}
     return key
+
+
+# The reminder sweep's sparse index: only escalations with a ladder stage ahead carry it.
+# Partition: the UTC day of the next stage and a shard (no hot partition on busy days);
+# sort key: the exact time, so a sweep reads only what is due.
+DUE_SHARDS = 8
+
+
+def due_shard(ref: str, group_id: str) -> int:
+    import zlib
+
+    return zlib.crc32(f"{ref}|{group_id}".encode()) % DUE_SHARDS
+
+
+def due_partition(day: str, shard: int) -> str:
+    return f"DUE#{day}#{shard}"
+
+
+def due_index(ref: str, group_id: str, next_action_at: datetime) -> dict[str, str]:
+    return {"GSI3PK": due_partition(next_action_at.astimezone(UTC).date().isoformat(),
+                                    due_shard(ref, group_id)),
+            "GSI3SK": f"{iso(next_action_at)}#{ref}#{group_id}"}
 
 
 def message(ref: str, created_at: datetime, message_id: str) -> dict[str, str]:

@@ -37,6 +37,13 @@ def add_business_days(start: date, days: int, territory_code: str | None = None)
     return current
 
 
+def previous_business_day(day: date, territory_code: str | None = None) -> date:
+    current = day - timedelta(days=1)
+    while not is_business_day(current, territory_code):
+        current -= timedelta(days=1)
+    return current
+
+
 def business_days_between(start: date, end: date, territory_code: str | None = None) -> int:
     """Business days in (start, end]: how far the clock moved from one day to the other."""
     count, current = 0, start

@@ -62,6 +62,8 @@ class ReferentGroup(Entity):
     name: ShortText
     member_emails: list[EmailStr] = Field(default_factory=list)
     shared_mailbox: EmailStr | None = None
+    manager_email: EmailStr | None = Field(default=None, description="The organisation's manager "
+                                           "for this territory: the ladder's third stage")
     answer_days: int = Field(default=4, ge=1, le=30, description="Deadline in business days")
 
 
@@ -182,6 +184,8 @@ class Case(Entity):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    next_due_at: datetime | None = Field(default=None, description="The nearest deadline of the "
+                                         "escalations still waiting for a partner")
     version: int = 1
 
 
@@ -202,6 +206,7 @@ class Escalation(Entity):
     paused_at: datetime | None = Field(default=None, description="Since when the clock waits for "
                                        "information from the usager (needs_info)")
     paused_seconds: int = Field(default=0, ge=0, description="Total time the clock was paused")
+    ladder_stage: int = Field(default=0, ge=0, description="How many ladder stages have fired")
     reply_token: str | None = Field(default=None, description="The secret in this escalation's "
                                     "Reply-To address; never shown in a view")
     version: int = 1
@@ -257,6 +262,8 @@ class NotificationKind(StrEnum):
     REFERENT_REPLIED = "referent_replied"    # to the agent: a partner answered or asked
     EMAIL_QUARANTINED = "email_quarantined"  # to the agent: a reply by email was not accepted
     ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
+    LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator
+    DIGEST = "digest"                        # the weekly digest of an agent
 
 
 class Notification(Entity):

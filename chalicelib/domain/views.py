@@ -142,14 +142,19 @@ class CaseSummary(View):
     status: CaseStatus
     situation: LifeSituation
     usager_name: str
+    next_due_at: datetime | None = None
+    lateness: Lateness | None = Field(default=None, description="A partner is late, or due within 24 h")
+    lateness_label: str | None = None
     created_at: datetime
     updated_at: datetime
 
     @classmethod
-    def of(cls, case: Case) -> CaseSummary:
+    def of(cls, case: Case, now: datetime) -> CaseSummary:
+        lateness = deadlines.lateness(case.next_due_at, now) if case.next_due_at else None
         return cls(ref=case.ref, point_id=case.point_id, status=case.status,
                    situation=case.situation, created_at=case.created_at,
-                   updated_at=case.updated_at,
+                   updated_at=case.updated_at, next_due_at=case.next_due_at,
+                   lateness=lateness, lateness_label=LATENESS_LABELS.get(lateness),
                    usager_name=f"{case.usager.first_name} {case.usager.last_name}")
 
 

@@ -40,6 +40,15 @@ def derive_case_status(case: Case, escalations: Iterable[Escalation]) -> CaseSta
     return CaseStatus.OPEN
 
 
+def _derived(case: Case, escalations: Iterable[Escalation]) -> Case:
+    """The case's status and nearest deadline, from its escalations."""
+    escalations = list(escalations)
+    waiting = [e.due_at for e in escalations
+               if e.status is EscalationStatus.SENT and e.paused_at is None]
+    return case.model_copy(update={"status": derive_case_status(case, escalations),
+                                   "next_due_at": min(waiting) if waiting else None})
+
+
 def _touched(case: Case, now: datetime, **changes) -> Case:
     return case.model_copy(update={**changes, "updated_at": now, "version": case.version + 1})
 
@@ -69,7 +78,7 @@ def escalate(case: Case, existing: dict[str, Escalation], groups: list[ReferentG
             version=previous.version + 1 if previous else 1))
     all_escalations = {**existing, **{e.group_id: e for e in created}}
     updated = _touched(case, now, identifiers=case.identifiers.merged_with(command.identifiers))
-    updated = updated.model_copy(update={"status": derive_case_status(updated, all_escalations.values())})
+    updated = _derived(updated, all_escalations.values())
     return updated, created
 
 
@@ -94,7 +103,7 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
                                     extend=False)
     siblings = [e for e in others if e.group_id != escalation.group_id] + [updated_escalation]
     updated_case = _touched(case, now)
-    return (updated_case.model_copy(update={"status": derive_case_status(updated_case, siblings)}),
+    return (_derived(updated_case, siblings),
             updated_escalation)
 
 
@@ -141,14 +150,14 @@ def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
         now, territory_code=case.territory_code, extend=True)
     siblings = [e for e in escalations if e.group_id != escalation.group_id] + [resumed]
     updated = _touched(case, now)
-    return updated.model_copy(update={"status": derive_case_status(updated, siblings)}), resumed
+    return _derived(updated, siblings), resumed
 
 
 def close(case: Case, escalations: Iterable[Escalation], command: CaseClose,
           now: datetime) -> tuple[Case, list[Escalation]]:
     _require_open(case)
     closed = _touched(case, now, status=CaseStatus.CLOSED, outcome=command.outcome,
-                      useful=command.useful, closed_at=now)
+                      useful=command.useful, closed_at=now, next_due_at=None)
     closed_escalations = [
         e.model_copy(update={"status": EscalationStatus.CLOSED, "updated_at": now,
                              "version": e.version + 1})

@@ -18,9 +18,17 @@ def job(name: str):
     return register
 
 
+def load() -> dict[str, Callable[..., dict]]:
+    """Import every job module, so that each registers itself."""
+    from . import digest, reminders  # noqa: F401
+
+    return JOBS
+
+
 def run(name: str, deps, now: datetime) -> dict:
     from ..domain.errors import NotFound
 
+    load()
     if name not in JOBS:
         known = ", ".join(sorted(JOBS)) or "aucune pour l'instant"
         raise NotFound(f"Cette tâche n'existe pas. Tâches connues : {known}.", field="job")

@@ -17,7 +17,7 @@ from ..adapters.dynamo import (
     reply_token_write,
 )
 from ..bootstrap import Deps
-from ..domain import authz, workflow
+from ..domain import authz, ladder, workflow
 from ..domain.authz import Principal
 from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
 from ..domain.errors import InvalidInput, NotFound
@@ -65,6 +65,12 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
     raise RuntimeError("no free case reference after 10 draws")
 
 
+def _escalation_write(deps: Deps, escalation, previous_version: int | None):
+    """Every escalation write also places it in (or out of) the reminder sweep's index."""
+    return escalation_write(escalation, previous_version,
+                            ladder.next_action_at(escalation, deps.settings.ladder))
+
+
 def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
     groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
     author_ids = {m.author_id for m in bundle.messages}
@@ -92,7 +98,8 @@ def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: C
         point_id = next(iter(principal.point_ids))
     authz.require_agent_of_point(principal, point_id)
     page = deps.repo.list_point_cases(point_id, status, limit, cursor)
-    return PageView[CaseSummary](items=[CaseSummary.of(c) for c in page.items], cursor=page.cursor)
+    now = deps.now()
+    return PageView[CaseSummary](items=[CaseSummary.of(c, now) for c in page.items], cursor=page.cursor)
 
 
 def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCreate) -> CaseView:
@@ -113,8 +120,8 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
         created = [e.model_copy(update={"reply_token": new_token()}) for e in created]
         deps.repo.transact(
             [case_write(case, bundle.case.version)]
-            + [escalation_write(e, bundle.escalations[e.group_id].version
-                                if e.group_id in bundle.escalations else None) for e in created]
+            + [_escalation_write(deps, e, bundle.escalations[e.group_id].version
+                                 if e.group_id in bundle.escalations else None) for e in created]
             + [event_write(event("CASE_ESCALATED", principal.user_id, now, ref, e.group_id,
                                  organisation_id=e.organisation_id)) for e in created]
             + [reply_token_write(e.reply_token, ref, e.group_id) for e in created]
@@ -163,7 +170,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
                                                     escalations.values(), now)
             escalations[group_id] = updated
             writes += [case_write(case, bundle.case.version),
-                       escalation_write(updated, previous.version),
+                       _escalation_write(deps, updated, previous.version),
                        event_write(event(f"ESCALATION_{updated.status.value.upper()}",
                                          principal.user_id, now, ref, group_id,
                                          channel=channel.value))]
@@ -176,7 +183,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
             if resumed is not None:
                 case, escalations[group_id] = resumed
                 writes += [case_write(case, bundle.case.version),
-                           escalation_write(escalations[group_id], previous.version)]
+                           _escalation_write(deps, escalations[group_id], previous.version)]
             else:
                 writes.append(case_still_open(ref))
             writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,
@@ -208,7 +215,7 @@ def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -
         case, closed = workflow.close(bundle.case, bundle.escalations.values(), command, now)
         deps.repo.transact(
             [case_write(case, bundle.case.version)]
-            + [escalation_write(e, bundle.escalations[e.group_id].version) for e in closed]
+            + [_escalation_write(deps, e, bundle.escalations[e.group_id].version) for e in closed]
             + [event_write(event("CASE_CLOSED", principal.user_id, now, ref,
                                  outcome=command.outcome.value, useful=str(command.useful).lower()))])
         return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},

@@ -138,6 +138,7 @@ def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
         territory_code=_territory(r.get("territory_code", "")).code, name=r.get("name", ""),
         member_emails=[e.lower() for e in _split(r.get("member_emails"))],
         shared_mailbox=(r.get("shared_mailbox") or "").lower() or None,
+        manager_email=(r.get("manager_email") or "").lower() or None,
         answer_days=r.get("answer_days") or 4))
     known_organisations = {o.id for o in repo.list_organisations()}
     for number, group in parsed:

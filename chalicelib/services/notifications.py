@@ -261,11 +261,94 @@ def _address_undeliverable(deps: Deps, notification: Notification) -> None:
                         [address], others, reason)
 
 
+REPLY_HINT = ("Répondez simplement à cet e-mail : votre réponse sera ajoutée au dossier. Si vous "
+              "n'êtes pas le bon interlocuteur, répondez « pas le bon interlocuteur ».")
+
+
+def _group_recipients(deps: Deps, group) -> list[str]:
+    addresses = list(dict.fromkeys(a.lower() for a in [*group.member_emails, group.shared_mailbox] if a))
+    undeliverable = deps.repo.undeliverable(addresses) if addresses else set()
+    return [a for a in addresses if a not in undeliverable]
+
+
+def _ladder(deps: Deps, notification: Notification) -> None:
+    """A ladder stage: remind the referents, tell the agent, then climb to the manager and the
+    territory's coordinators. The usager's identity stays out of the upper rungs' emails."""
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    escalation = bundle.escalations.get(notification.group_id or "")
+    if escalation is None or escalation.status not in workflow.WAITING_FOR_PARTNER:
+        raise Stale("escalation answered or closed since")
+    group = deps.repo.get_group(escalation.group_id)
+    point = deps.repo.get_point(bundle.case.point_id)
+    if group is None or point is None:
+        raise Stale("group or point removed from the directory")
+    case, stage = bundle.case, notification.data.get("stage")
+    due_words = deadlines.in_words(deadlines.due_date(escalation.due_at))
+    link = case_link(deps, case.ref)
+    common = {"case": case, "link": link}
+
+    def send(to: list[str], subject: str, title: str, lines: list[str], footer: str, *,
+             question: str | None = None, reply: bool = False, suffix: str = "") -> None:
+        text, html = render_email("ladder", title=title, lines=lines, footer=footer,
+                                  question=question, reply_hint=REPLY_HINT if reply else None, **common)
+        target = notification.model_copy(update={"id": notification.id + suffix})
+        for recipient in to:
+            send_once(deps, target, recipient, OutgoingEmail(
+                to=[recipient], subject=f"[Relais {case.ref}] {subject}", text=text, html=html,
+                reply_to=reply_address(deps, escalation.reply_token) if reply and escalation.reply_token else None),
+                track_group=escalation.group_id if reply else None)
+
+    if stage == "reminder":
+        send(_group_recipients(deps, group), f"Rappel : à traiter avant le {due_words}",
+             "Rappel : une demande attend votre réponse",
+             [f"La demande transmise par {point.name} (dossier {case.ref}) est à traiter avant le "
+              f"{due_words}."], f"Vous recevez ce message comme référent de {group.name}.",
+             question=escalation.question, reply=True)
+    elif stage == "breach":
+        send(_group_recipients(deps, group), f"Délai dépassé : réponse attendue le {due_words}",
+             "Le délai de réponse est dépassé",
+             [f"La demande transmise par {point.name} (dossier {case.ref}) devait être traitée le "
+              f"{due_words}. L'usager attend : merci de répondre au plus vite."],
+             f"Vous recevez ce message comme référent de {group.name}.",
+             question=escalation.question, reply=True)
+        agent_email = _agent_email(deps, case)
+        if agent_email:
+            send([agent_email], f"{group.name} n'a pas répondu dans le délai",
+                 "Un partenaire n'a pas répondu dans le délai",
+                 [f"{group.name} n'a pas répondu à la demande du dossier {case.ref}, attendue le "
+                  f"{due_words}. Un rappel vient de lui être envoyé ; sans réponse, la demande "
+                  "remontera à son responsable."],
+                 "Vous recevez ce message car vous suivez ce dossier.", suffix="-agent")
+    elif stage in ("manager", "coordinator"):
+        if stage == "manager":
+            to = [group.manager_email] if group.manager_email else []
+            footer = f"Vous recevez ce message comme responsable de {group.name}."
+        else:
+            to = [u.email for u in deps.repo.territory_coordinators(case.territory_code)]
+            footer = "Vous recevez ce message comme coordinateur Services Publics+ du territoire."
+        if not to:
+            logger.warning("ladder stage without recipient", extra={"case_ref": case.ref, "stage": stage})
+            return
+        send(to, f"Demande sans réponse de {group.name}", "Une demande reste sans réponse",
+             [f"{point.name} a transmis le {deadlines.in_words(escalation.created_at.astimezone(deadlines.PARIS).date())} "
+              f"une demande d'usager à {group.name} (dossier {case.ref}).",
+              f"Elle devait être traitée le {due_words} et n'a toujours pas reçu de réponse, malgré "
+              "les rappels aux référents.",
+              "Merci de veiller à ce qu'elle soit traitée."], footer)
+
+
+def _digest(deps: Deps, notification: Notification) -> None:
+    """Sent directly by the digest job (one email per agent, not per case); never queued."""
+    raise Stale("digests are not sent through the outbox")
+
+
 SENDERS = {
     NotificationKind.ESCALATION: _escalation,
     NotificationKind.REFERENT_REPLIED: _referent_replied,
     NotificationKind.EMAIL_QUARANTINED: _email_quarantined,
     NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
+    NotificationKind.LADDER: _ladder,
+    NotificationKind.DIGEST: _digest,
 }
 
 

@@ -13,17 +13,10 @@ from email.utils import make_msgid
 
 import pytest
 
-from tests.conftest import login, outbox
+from tests.conftest import CASE, login, outbox
 
 pytestmark = pytest.mark.outbox
 
-CASE = {
-    "point_id": "61-mairie-bretoncelles",
-    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},
-    "situation": "precarite",
-    "description": "Son RSA n'est plus versé depuis deux mois.",
-    "consent_attested": True,
-}
 CAF_MEMBERS = {"referent.61-caf@example.org", "referent2.61-caf@example.org",
                "sp-plus.61-caf@example.org"}
 AGENT = "agent.bretoncelles@example.org"
