@@ -233,6 +233,21 @@ def login_landing_submit():
     return login.landing_submit(deps(), app.current_request)
 
 
+@app.route("/dossiers/{ref}", methods=["GET"])
+def case_page(ref):
+    from chalicelib.web import case_page as view
+
+    request = app.current_request
+    return view.show(deps(), request, ref, sent=view.sent_message(request.query_params))
+
+
+@app.route("/dossiers/{ref}/reponse", methods=["POST"], content_types=FORM)
+def case_answer(ref):
+    from chalicelib.web import case_page as view
+
+    return view.answer(deps(), app.current_request, ref)
+
+
 # --- development stage only: 404 everywhere else --------------------------------------------
 
 def _not_yet(what: str):

@@ -13,11 +13,20 @@ SEARCH_PATH = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
 def environment():
     import jinja2  # imported on first render, not at cold start
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in SEARCH_PATH if p.is_dir()]),
         autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
+    environment.filters["nl2br"] = _nl2br
+    return environment
+
+
+def _nl2br(text) -> str:
+    """Each line escaped, joined by <br>: a message's line breaks, and never its markup."""
+    from markupsafe import Markup, escape
+
+    return Markup("<br>\n").join(escape(line) for line in str(text).splitlines())
 
 
 def render(name: str, **context) -> str:
