@@ -23,8 +23,12 @@ def _holidays(territory_code: str | None):
     return holidays.country_holidays("FR", subdiv=LOCAL_CALENDARS.get(territory_code or ""))
 
 
+def is_public_holiday(day: date, territory_code: str | None = None) -> bool:
+    return day in _holidays(territory_code)
+
+
 def is_business_day(day: date, territory_code: str | None = None) -> bool:
-    return day.weekday() < 5 and day not in _holidays(territory_code)
+    return day.weekday() < 5 and not is_public_holiday(day, territory_code)
 
 
 def add_business_days(start: date, days: int, territory_code: str | None = None) -> date:
