@@ -30,10 +30,11 @@ def dev_stream(event, get_response):
     response = get_response(event)
     settings = deps().settings
     if settings.is_dev and settings.dynamodb_endpoint:
-        from chalicelib.dev import streams
+        from chalicelib.dev import sms_queue, streams
 
         try:
             streams.drain(deps(), _handle_stream_event)
+            sms_queue.drain(deps(), _handle_sms_event)
         except Exception:  # noqa: BLE001 - like the real mapping, a failure never fails the request
             logger.exception("dev stream drain failed")
     return response
@@ -250,11 +251,6 @@ def case_answer(ref):
 
 # --- development stage only: 404 everywhere else --------------------------------------------
 
-def _not_yet(what: str):
-    return http.json_response({"error": "not_implemented", "field": None,
-                               "message": f"La réception des {what} arrive avec son ticket."}, 501)
-
-
 @api.route("/_dev/outbox", "GET", summary="(dev) Les e-mails et SMS envoyés", auth=False, dev_only=True)
 def dev_outbox():
     from chalicelib.dev.outbox import read_outbox
@@ -273,7 +269,11 @@ def dev_inbound_email(query):
 @api.route("/_dev/inbound-sms", "POST", summary="(dev) Recevoir un SMS", body=commands.InboundSms,
            auth=False, dev_only=True)
 def dev_inbound_sms(body):
-    return _not_yet("SMS")
+    import uuid
+
+    from chalicelib.services import sms
+
+    return sms.receive(deps(), body.from_, body.body, f"dev-{uuid.uuid4()}")
 
 
 @api.route("/_dev/run/{job}", "POST", summary="(dev) Lancer une tâche planifiée à une date donnée",
@@ -332,3 +332,24 @@ def reminders_schedule(event):
 def digest_schedule(event):
     """Monday 07:00 UTC (08:00 or 09:00 in Paris): each agent's answered cases to close."""
     return _run_job("digest")
+
+
+def _handle_sms_event(raw_event: dict, context=None) -> dict:
+    from chalicelib.services import sms
+
+    return sms.handle_queue(deps(), raw_event, context)
+
+
+@app.on_sqs_message(queue="relais-prod-sms", batch_size=10, name="send_sms")
+def send_sms(event):
+    return _handle_sms_event(event.to_dict(), event.context)
+
+
+@app.on_sns_message(topic="relais-inbound-sms", name="receive_sms")
+def receive_sms(event):
+    """SNS two-way SMS: {"originationNumber": "+33...", "messageBody": "..."}."""
+    from chalicelib.services import sms
+
+    message = json.loads(event.message)
+    return sms.receive(deps(), message.get("originationNumber", ""), message.get("messageBody", ""),
+                       message.get("inboundMessageId") or event.to_dict()["Records"][0]["Sns"]["MessageId"])

@@ -72,6 +72,10 @@ class Deps:
         return SnsSmsSender(self._client("sns"), self.settings.sms_sender_id)
 
     @cached_property
+    def sqs(self):
+        return self._client("sqs")
+
+    @cached_property
     def s3(self):
         return self._client("s3")
 

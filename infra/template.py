@@ -11,8 +11,31 @@ from pathlib import Path
 from infra.table import cloudformation_resource
 
 
+def sms_queues() -> dict:
+    """The SMS queue and its dead-letter queue, with an alarm as soon as a message lands there.
+
+    maxReceiveCount is high enough for quiet hours: a held SMS comes back at most every 12 hours
+    (three times over a long weekend) before it is sent."""
+    return {
+        "SmsDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": "relais-prod-sms-dlq", "MessageRetentionPeriod": 1209600,
+            "SqsManagedSseEnabled": True}},
+        "SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": "relais-prod-sms", "VisibilityTimeout": 60, "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["SmsDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": 12}}},
+        "SmsDeadLetterAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmName": "relais-prod-sms-dead-letters",
+            "AlarmDescription": "SMS that could not be sent after every retry: see docs/sms.md",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": "relais-prod-sms-dlq"}],
+            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
+            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}},
+    }
+
+
 def template() -> dict:
-    return {"Resources": {"RelaisTable": cloudformation_resource()}}
+    return {"Resources": {"RelaisTable": cloudformation_resource(), **sms_queues()}}
 
 
 if __name__ == "__main__":

@@ -174,6 +174,11 @@ def _plain_item(key: dict[str, str], kind: str, **attributes: Any) -> dict[str, 
     return {name: _serializer.serialize(value) for name, value in data.items()}
 
 
+def phone_case_write(phone_e164: str, created_at: datetime, ref: str) -> Write:
+    """Finds a usager's latest case from the number an SMS reply comes from."""
+    return Write(_plain_item(keys.phone_case(phone_e164, created_at, ref), "PhoneCase", case_ref=ref))
+
+
 def reply_token_write(token: str, case_ref: str, group_id: str) -> Write:
     """The Reply-To token of an escalation, found again when the referent answers."""
     return Write(_plain_item(keys.reply_token(token), "ReplyToken", case_ref=case_ref,
@@ -420,9 +425,9 @@ class Repository:
 
     # --- cases ------------------------------------------------------------------------
 
-    def create_case(self, case: Case, event: Event) -> None:
+    def create_case(self, case: Case, event: Event, extra: Iterable[Write] = ()) -> None:
         try:
-            self.transact([case_write(case, None), event_write(event)])
+            self.transact([case_write(case, None), event_write(event), *extra])
         except RaceLost as exc:
             raise ReferenceTaken(str(exc)) from exc
 
@@ -518,3 +523,26 @@ class Repository:
             if "LastEvaluatedKey" not in response:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # --- SMS --------------------------------------------------------------------------
+
+    def latest_case_for_phone(self, phone_e164: str) -> str | None:
+        response = self._client.query(
+            TableName=self.table, KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"PHONE#{phone_e164}"}},
+            ScanIndexForward=False, Limit=1)
+        items = response.get("Items", [])
+        return items[0]["case_ref"]["S"] if items else None
+
+    def is_opted_out(self, phone_e164: str) -> bool:
+        return self._get(keys.opt_out(phone_e164), consistent=True) is not None
+
+    def opt_out(self, phone_e164: str, at: datetime) -> None:
+        self._client.put_item(TableName=self.table, Item=_plain_item(
+            keys.opt_out(phone_e164), "OptOut", at=at.isoformat()))
+
+    def put_sms_receipt(self, message_id: str, case_ref: str, template: str, status: str,
+                        at: datetime, expires_at: datetime) -> None:
+        self._client.put_item(TableName=self.table, Item=_plain_item(
+            keys.sms_receipt(message_id), "SmsReceipt", case_ref=case_ref, template=template,
+            status=status, at=at.isoformat(), expires_at=int(expires_at.timestamp())))

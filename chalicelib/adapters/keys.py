@@ -142,6 +142,19 @@ def inbound(digest: str) -> dict[str, str]:
     return {"PK": f"INBOUND#{digest}", "SK": "INBOUND"}
 
 
+# SMS: the cases of a phone number, numbers that said STOP, and one receipt per SMS.
+def phone_case(phone_e164: str, created_at: datetime, ref: str) -> dict[str, str]:
+    return {"PK": f"PHONE#{phone_e164}", "SK": f"{iso(created_at)}#{ref}"}
+
+
+def opt_out(phone_e164: str) -> dict[str, str]:
+    return {"PK": f"OPTOUT#{phone_e164}", "SK": "OPTOUT"}
+
+
+def sms_receipt(message_id: str) -> dict[str, str]:
+    return {"PK": f"SMS#{message_id}", "SK": "SMS"}
+
+
 def status_prefix(status: CaseStatus | EscalationStatus | None) -> str | None:
     """Lists sort by status first: a status filter is a begins_with on the sort key."""
     return f"{status.value}#" if status else None

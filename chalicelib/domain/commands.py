@@ -27,6 +27,8 @@ class CaseCreate(Command):
     situation: LifeSituation
     description: LongText
     consent_attested: bool = Field(description="The agent attests the usager agreed to be helped")
+    confirm_consent_by_sms: bool = Field(default=False, description="Also ask the usager to "
+                                         "confirm the mandate by replying OUI to an SMS")
 
     @field_validator("consent_attested")
     @classmethod

@@ -72,6 +72,7 @@ class Role(StrEnum):
     REFERENT = "referent"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    USAGER = "usager"          # never logs in: the author of an SMS reply
 
 
 class User(Entity):
@@ -186,6 +187,10 @@ class Case(Entity):
     closed_at: datetime | None = None
     next_due_at: datetime | None = Field(default=None, description="The nearest deadline of the "
                                          "escalations still waiting for a partner")
+    satisfaction: int | None = Field(default=None, ge=1, le=5, description="The usager's SMS reply, 1 to 5")
+    satisfaction_at: datetime | None = None
+    consent_confirmed_at: datetime | None = Field(default=None, description="When the usager "
+                                                  "replied OUI by SMS to confirm the mandate")
     version: int = 1
 
 
@@ -264,6 +269,7 @@ class NotificationKind(StrEnum):
     ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
     LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator
     DIGEST = "digest"                        # the weekly digest of an agent
+    SMS = "sms"                              # an SMS to the usager (data: template)
 
 
 class Notification(Entity):

@@ -208,6 +208,8 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
 
 
 def _author_name(message: Message, authors: dict[str, User], groups: dict[str, ReferentGroup]) -> str:
+    if message.author_role is Role.USAGER:
+        return "L'usager (par SMS)"
     author = authors.get(message.author_id)
     if message.author_role is Role.REFERENT and message.group_id in groups:
         group_name = groups[message.group_id].name

@@ -14,6 +14,7 @@ from ..adapters.dynamo import (
     event_write,
     message_write,
     notification_write,
+    phone_case_write,
     reply_token_write,
 )
 from ..bootstrap import Deps
@@ -27,12 +28,14 @@ from ..domain.models import (
     Channel,
     EscalationStatus,
     Message,
+    MessageKind,
     Notification,
     NotificationKind,
     Role,
 )
 from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
+from . import sms
 from .common import event, new_id, new_token, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
@@ -55,9 +58,14 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
         ref = new_reference(point.territory_code)
         case = workflow.open_case(command, ref=ref, territory_code=point.territory_code,
                                   agent_id=principal.user_id, now=now)
+        extra = [phone_case_write(case.usager.phone, now, ref)]
+        if case.usager.sms_opt_in:
+            extra.append(notification_write(sms.notification(ref, "sms-created", "case_created", now)))
+            if command.confirm_consent_by_sms:
+                extra.append(notification_write(sms.notification(ref, "sms-consent", "consent", now)))
         try:
             deps.repo.create_case(case, event("CASE_CREATED", principal.user_id, now, ref,
-                                              point_id=point.id))
+                                              point_id=point.id), extra)
         except ReferenceTaken:
             continue
         logger.info("case created", extra={"case_ref": ref})
@@ -196,6 +204,13 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
             writes.append(notification_write(Notification(
                 id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
                 group_id=group_id, message_id=message.id, created_at=now)))
+            # The usager hears of it by SMS: once the case is answered, or when information is asked.
+            template = ("answered" if case.status is CaseStatus.ANSWERED
+                        and bundle.case.status is not CaseStatus.ANSWERED
+                        else "needs_info" if command.kind is MessageKind.NEEDS_INFO else None)
+            if template and case.usager.sms_opt_in:
+                writes.append(notification_write(sms.notification(
+                    ref, f"sms-{template}-{message.id}", template, now)))
         deps.repo.transact([message_write(message), *writes, *(extra_writes or [])])
         return CaseBundle(case, escalations, [*bundle.messages, message], bundle.events)
 
@@ -217,7 +232,9 @@ def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -
             [case_write(case, bundle.case.version)]
             + [_escalation_write(deps, e, bundle.escalations[e.group_id].version) for e in closed]
             + [event_write(event("CASE_CLOSED", principal.user_id, now, ref,
-                                 outcome=command.outcome.value, useful=str(command.useful).lower()))])
+                                 outcome=command.outcome.value, useful=str(command.useful).lower()))]
+            + ([notification_write(sms.notification(ref, f"sms-closed-v{case.version}", "closed", now))]
+               if case.usager.sms_opt_in else []))
         return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
                           bundle.messages, bundle.events)
 

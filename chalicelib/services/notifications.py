@@ -349,7 +349,14 @@ SENDERS = {
     NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
     NotificationKind.LADDER: _ladder,
     NotificationKind.DIGEST: _digest,
+    NotificationKind.SMS: lambda deps, note: _sms_enqueue(deps, note),
 }
+
+
+def _sms_enqueue(deps: Deps, note: Notification) -> None:
+    from . import sms
+
+    sms.enqueue(deps, note)
 
 
 def notification_from_item(item: dict) -> Notification:

@@ -25,3 +25,12 @@ def test_the_outbox_stream_is_on_everywhere_with_both_images():
     assert created["StreamSpecification"] == {"StreamEnabled": True,
                                               "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert resource["StreamSpecification"] == {"StreamViewType": "NEW_AND_OLD_IMAGES"}
+
+
+def test_the_sms_queue_has_a_dead_letter_queue_with_an_alarm():
+    resources = template.template()["Resources"]
+    redrive = resources["SmsQueue"]["Properties"]["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == {"Fn::GetAtt": ["SmsDeadLetterQueue", "Arn"]}
+    assert redrive["maxReceiveCount"] >= 6          # quiet hours over a long weekend
+    alarm = resources["SmsDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == resources["SmsDeadLetterQueue"]["Properties"]["QueueName"]

@@ -1,0 +1,31 @@
+"""The SMS queue, read from (emulated) SQS and handed to the worker, as Lambda's SQS event
+source does in AWS. Dev stage only; called after each request, after the stream drain."""
+from __future__ import annotations
+
+import threading
+
+_lock = threading.Lock()
+
+
+def drain(deps, handler) -> int:
+    with _lock:
+        url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
+        arn = f"arn:aws:sqs:{deps.settings.region}:000000000000:{deps.settings.sms_queue}"
+        handled = 0
+        while True:
+            received = deps.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                                WaitTimeSeconds=0).get("Messages", [])
+            if not received:
+                return handled
+            records = [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"],
+                        "body": m["Body"], "attributes": {"ApproximateReceiveCount": "1"},
+                        "messageAttributes": {}, "eventSource": "aws:sqs", "eventSourceARN": arn,
+                        "awsRegion": deps.settings.region} for m in received]
+            result = handler({"Records": records}) or {}
+            failed = {f["itemIdentifier"] for f in result.get("batchItemFailures", [])}
+            for message in received:
+                if message["MessageId"] not in failed:
+                    deps.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            handled += len(received) - len(failed)
+            if failed:
+                return handled      # held or failing: they come back when SQS shows them again

@@ -1,0 +1,224 @@
+"""SMS to usagers: queued, sent once, never at night; and their replies (STOP, 1-5, OUI...).
+
+Path: a Notification (kind sms) is written with the change it announces -> the table's
+stream puts it on the SQS queue -> the worker (`send_sms`) sends it through the SmsSender
+(SNS Publish today), once per notification, under Powertools idempotency.
+
+The worker drops an SMS that became pointless (the case was closed meanwhile, the usager
+declined SMS or said STOP), holds one that falls in quiet hours (it makes the message
+invisible until 08:00 Paris and lets it come back), retries transient provider errors with
+SQS's redelivery (a DLQ catches what keeps failing), and records a receipt for each SMS.
+No phone number or text is ever logged.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from datetime import datetime, timedelta
+from functools import partial
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from botocore.exceptions import ClientError
+
+from ..adapters.dynamo import event_write, message_write
+from ..bootstrap import Deps
+from ..domain import sms as texts
+from ..domain.errors import NotFound
+from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
+from ..domain.validation import normalize_phone
+from .common import event, retry_on_conflict
+
+logger = Logger(service="relais", child=True)
+metrics = Metrics(namespace="Relais", service="relais")
+RECEIPT_DAYS = 400
+MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
+PERMANENT_ERRORS = {"InvalidParameter", "InvalidParameterValue", "ValidationException", "OptedOut",
+                    "EndpointDisabled", "AuthorizationError"}
+# The only templates still worth sending once the case is closed.
+AFTER_CLOSING = {"closed"}
+
+
+def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
+    return Notification(id=notification_id, case_ref=ref, kind=NotificationKind.SMS,
+                        data={"template": template}, created_at=now)
+
+
+# --- the stream puts SMS on the queue -------------------------------------------------------
+
+def enqueue(deps: Deps, note: Notification) -> None:
+    url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
+    deps.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(
+        {"notification_id": note.id, "case_ref": note.case_ref, "template": note.data["template"]}))
+
+
+# --- the worker -----------------------------------------------------------------------------
+
+class Held(Exception):
+    """Quiet hours: the message comes back when they are over."""
+
+
+def handle_queue(deps: Deps, event: dict, context=None) -> dict:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+    return process_partial_response(event=event, record_handler=partial(_record, deps),
+                                    processor=processor, context=context)
+
+
+def _record(deps: Deps, record) -> None:
+    body = json.loads(record.body)
+    try:
+        outcome = deliver(deps, body["case_ref"], body["notification_id"], body["template"])
+    except ClientError:
+        _back_off(deps, record)
+        raise
+    if outcome == "held":
+        _hold(deps, record)
+        raise Held("quiet hours")
+
+
+def _queue_url(deps: Deps, record) -> str:
+    return deps.sqs.get_queue_url(QueueName=record.event_source_arn.rsplit(":", 1)[-1])["QueueUrl"]
+
+
+def _back_off(deps: Deps, record) -> None:
+    """A transient provider error: try again in 30 s, 1 min, 2 min... up to 15 min."""
+    receives = int(record.attributes.approximate_receive_count or 1)
+    try:
+        deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record),
+                                           ReceiptHandle=record.receipt_handle,
+                                           VisibilityTimeout=min(900, 30 * 2 ** (receives - 1)))
+    except ClientError:
+        logger.warning("could not delay the SMS retry; SQS's default visibility applies")
+
+
+def _hold(deps: Deps, record) -> None:
+    case_ref = json.loads(record.body)["case_ref"]
+    try:
+        territory = deps.repo.get_case(case_ref).territory_code
+    except NotFound:
+        territory = None
+    now = deps.now()
+    wait = int((texts.send_after(now, territory) - now).total_seconds())
+    deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record), ReceiptHandle=record.receipt_handle,
+                                       VisibilityTimeout=max(1, min(wait, MAX_HOLD_SECONDS)))
+    metrics.add_metric(name="SmsHeld", unit=MetricUnit.Count, value=1)
+
+
+def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
+    """Send one SMS if it still makes sense: 'sent', 'held', or why it was dropped."""
+    try:
+        bundle = deps.repo.get_bundle(ref)
+    except NotFound:
+        return _dropped("case_gone")
+    case = bundle.case
+    if case.status is CaseStatus.CLOSED and template not in AFTER_CLOSING:
+        return _dropped("stale")
+    if not case.usager.sms_opt_in:
+        return _dropped("declined")
+    phone = case.usager.phone
+    if deps.repo.is_opted_out(phone):
+        return _dropped("opted_out")
+    now = deps.now()
+    if texts.send_after(now, case.territory_code) > now:
+        return "held"
+    point = deps.repo.get_point(case.point_id)
+    text = texts.render(template, ref=case.ref, point=point.name if point else "votre point de contact",
+                        phone=(point.phone or "") if point else "")
+    try:
+        message_id = _send_once(deps, notification_id, ref, phone, text)
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code in PERMANENT_ERRORS:
+            deps.repo.put_sms_receipt(f"failed-{notification_id}-{ref}", ref, template, "failed",
+                                      now, now + timedelta(days=RECEIPT_DAYS))
+            return _dropped("permanent_error")
+        raise              # transient: SQS delivers it again, then the DLQ
+    deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
+                              now + timedelta(days=RECEIPT_DAYS))
+    metrics.add_metric(name="SmsSent", unit=MetricUnit.Count, value=1)
+    metrics.add_metric(name="SmsSegments", unit=MetricUnit.Count, value=texts.segments(text))
+    return "sent"
+
+
+def _dropped(reason: str) -> str:
+    logger.info("SMS dropped", extra={"reason": reason})
+    metrics.add_metric(name="SmsDropped", unit=MetricUnit.Count, value=1)
+    return reason
+
+
+def _send_once(deps: Deps, notification_id: str, ref: str, phone: str, text: str) -> str:
+    from aws_lambda_powertools.utilities.idempotency import idempotent_function
+
+    from .notifications import _idempotency_config
+
+    key = hashlib.sha256(f"sms|{notification_id}|{ref}".encode()).hexdigest()
+
+    @idempotent_function(data_keyword_argument="key", persistence_store=deps.idempotency_store,
+                         config=_idempotency_config())
+    def send_sms(key: str) -> str:
+        return deps.sms.send(phone, text)
+
+    return send_sms(key=key)
+
+
+# --- replies ----------------------------------------------------------------------------------
+
+_STOP = {"stop", "arret", "arreter", "stopp", "desabonner", "unsubscribe"}
+
+
+def _word(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text.strip().casefold())
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    return re.sub(r"[\s.!]+$", "", plain)
+
+
+def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
+    """An SMS from a usager: STOP, a satisfaction mark, OUI, or a message for the agent."""
+    try:
+        phone = normalize_phone(sender)
+    except ValueError:
+        logger.info("inbound SMS from an unreadable number: ignored")
+        return {"outcome": "unknown_number"}
+    word = _word(body)
+    now = deps.now()
+    if word in _STOP:
+        deps.repo.opt_out(phone, now)
+        metrics.add_metric(name="SmsOptOut", unit=MetricUnit.Count, value=1)
+        return {"outcome": "opted_out"}
+    ref = deps.repo.latest_case_for_phone(phone)
+    if ref is None:
+        logger.info("inbound SMS from an unknown number: ignored")
+        return {"outcome": "unknown_number"}
+    message_id = "s" + hashlib.sha256(inbound_id.encode()).hexdigest()[:11]
+
+    def attempt() -> dict:
+        bundle = deps.repo.get_bundle(ref)
+        case = bundle.case
+        if any(m.id == message_id for m in bundle.messages) or any(
+                e.data.get("inbound") == message_id for e in bundle.events):
+            return {"outcome": "duplicate", "case_ref": ref}
+        if word in {"1", "2", "3", "4", "5"} and case.status is CaseStatus.CLOSED:
+            updated = case.model_copy(update={"satisfaction": int(word), "satisfaction_at": now,
+                                              "version": case.version + 1})
+            outcome = "satisfaction"
+        elif word == "oui" and case.consent_confirmed_at is None:
+            updated = case.model_copy(update={"consent_confirmed_at": now, "version": case.version + 1})
+            outcome = "consent"
+        else:
+            message = Message(id=message_id, case_ref=ref, author_id="usager", author_role=Role.USAGER,
+                              channel=Channel.SMS, kind=MessageKind.NOTE, body=body.strip()[:1600] or "(vide)",
+                              created_at=now)
+            deps.repo.transact([message_write(message), event_write(event(
+                "SMS_RECEIVED", "usager", now, ref, inbound=message_id))])
+            return {"outcome": "message", "case_ref": ref}
+        from ..adapters.dynamo import case_write
+
+        deps.repo.transact([case_write(updated, case.version), event_write(event(
+            f"SMS_{outcome.upper()}", "usager", now, ref, inbound=message_id))])
+        return {"outcome": outcome, "case_ref": ref}
+
+    return retry_on_conflict(attempt)
