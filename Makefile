@@ -8,15 +8,23 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run stop test unit lint bench clean .java
+.PHONY: install run stop test unit lint bench package clean .java .chromium
 
-install: $(VENV)/.installed node_modules/.installed .java
+install: $(VENV)/.installed node_modules/.installed .java .chromium
 
 .java:
 	@command -v java >/dev/null 2>&1 || { \
 	  echo "Java is missing: installing openjdk-17-jre-headless with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 	@java -version 2>&1 | head -1
+
+# The browser tests (tests/browser) drive Debian's chromium with Playwright: Playwright's own
+# browser download is not used (and not possible offline). After .java: one apt at a time under make -j.
+.chromium: | .java
+	@test -x /usr/bin/chromium || { \
+	  echo "Chromium is missing: installing chromium with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@/usr/bin/chromium --version 2>/dev/null | head -1
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +55,10 @@ unit: $(VENV)/.installed
 # Speed and memory figures, printed (never asserted in tests).
 bench: install
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+
+# The Lambda package (templates and static files inside chalicelib/) in build/package/.
+package: install
+	$(PY) -m devtools.package
 
 clean:
 	rm -rf $(VENV) node_modules .stack .pytest_cache test-artifacts

@@ -13,6 +13,8 @@ from chalicelib.api.http import JsonApi
 from chalicelib.bootstrap import deps
 from chalicelib.domain import commands, views
 from chalicelib.domain.models import Territory
+from chalicelib.web import assets
+from chalicelib.web import attachments as attachment_pages
 
 # Powertools owns the "relais" logger (JSON); Chalice must not add its plain-text handler too.
 app = Chalice(app_name="relais", configure_logs=False)
@@ -53,6 +55,11 @@ def current_principal(request):
 
 
 api = JsonApi(app, current_principal, is_dev=lambda: deps().settings.is_dev)
+# The admin's CSV upload arrives as multipart/form-data: as binary, so that API Gateway hands
+# its bytes over untouched (a Windows-1252 file stays Windows-1252).
+app.api.binary_types.append("multipart/form-data")
+assets.register(app)
+app.register_blueprint(attachment_pages.bp)  # /dossiers/<ref>/pieces-jointes/...  # /static/: the DSFR and Relais's CSS; fonts and PNGs as binary
 
 
 # --- authentication ---------------------------------------------------------------------
@@ -189,64 +196,126 @@ def openapi():
     return http.json_response(spec.build(api.operations))
 
 
-# --- pages ------------------------------------------------------------------------------
-
-@app.route("/", methods=["GET"])
-def home():
-    from chalicelib.domain.errors import NotAuthenticated
-    from chalicelib.web import pages
-
-    try:
-        _, user = signed_in(app.current_request)
-    except NotAuthenticated:
-        user = None
-    return pages.page("home.html", user=user)
-
+# --- pages: server-rendered, French URLs; each route hands the request to chalicelib/web ----
 
 FORM = ["application/x-www-form-urlencoded"]
 
 
+def _page(module: str, function: str, *args):
+    import importlib
+
+    view = getattr(importlib.import_module(f"chalicelib.web.{module}"), function)
+    return view(deps(), app.current_request, *args)
+
+
+@app.route("/", methods=["GET"])
+def home():
+    return _page("login", "home")
+
+
 @app.route("/connexion", methods=["GET"])
 def login_page():
-    from chalicelib.web import login
-
-    return login.ask_form(deps())
+    return _page("login", "ask_form")
 
 
 @app.route("/connexion", methods=["POST"], content_types=FORM)
 def login_submit():
-    from chalicelib.web import login
-
-    return login.ask_submit(deps(), app.current_request)
+    return _page("login", "ask_submit")
 
 
 @app.route("/connexion/{token}", methods=["GET"])
 def login_landing(token):
-    from chalicelib.web import login
-
-    return login.landing(deps(), token)
+    return _page("login", "landing", token)
 
 
 @app.route("/connexion/session", methods=["POST"], content_types=FORM)
 def login_landing_submit():
-    from chalicelib.web import login
+    return _page("login", "landing_submit")
 
-    return login.landing_submit(deps(), app.current_request)
+
+@app.route("/deconnexion", methods=["POST"], content_types=FORM)
+def logout_page():
+    return _page("login", "logout")
+
+
+@app.route("/tableau-de-bord", methods=["GET"])
+def dashboard_page():
+    return _page("agent", "dashboard")
+
+
+@app.route("/nouveau-dossier", methods=["GET"])
+def new_case_page():
+    return _page("agent", "new_case_form")
+
+
+@app.route("/nouveau-dossier", methods=["POST"], content_types=FORM)
+def new_case_submit():
+    return _page("agent", "new_case_submit")
+
+
+@app.route("/recherche", methods=["GET"])
+def search_page():
+    return _page("agent", "search_form")
+
+
+@app.route("/recherche", methods=["POST"], content_types=FORM)
+def search_submit():
+    return _page("agent", "search_submit")
 
 
 @app.route("/dossiers/{ref}", methods=["GET"])
 def case_page(ref):
-    from chalicelib.web import case_page as view
-
-    request = app.current_request
-    return view.show(deps(), request, ref, sent=view.sent_message(request.query_params))
+    return _page("case_page", "show", ref)
 
 
 @app.route("/dossiers/{ref}/reponse", methods=["POST"], content_types=FORM)
 def case_answer(ref):
-    from chalicelib.web import case_page as view
+    return _page("case_page", "answer", ref)
 
-    return view.answer(deps(), app.current_request, ref)
+
+@app.route("/dossiers/{ref}/message", methods=["POST"], content_types=FORM)
+def case_message(ref):
+    return _page("case_page", "post_message", ref)
+
+
+@app.route("/dossiers/{ref}/saisine", methods=["POST"], content_types=FORM)
+def case_escalate(ref):
+    return _page("case_page", "escalate", ref)
+
+
+@app.route("/dossiers/{ref}/cloture", methods=["POST"], content_types=FORM)
+def case_close(ref):
+    return _page("case_page", "close", ref)
+
+
+@app.route("/dossiers/{ref}/reouverture", methods=["POST"], content_types=FORM)
+def case_reopen(ref):
+    return _page("case_page", "reopen", ref)
+
+
+@app.route("/file", methods=["GET"])
+def queue_page():
+    return _page("referent", "queue")
+
+
+@app.route("/territoire", methods=["GET"])
+def territory_page():
+    return _page("oversight", "territory")
+
+
+@app.route("/annuaire", methods=["GET"])
+def directory_page():
+    return _page("admin", "form")
+
+
+@app.route("/annuaire/apercu", methods=["POST"], content_types=["multipart/form-data"])
+def directory_preview():
+    return _page("admin", "preview")
+
+
+@app.route("/annuaire/appliquer", methods=["POST"], content_types=FORM)
+def directory_apply():
+    return _page("admin", "apply")
 
 
 # --- development stage only: 404 everywhere else --------------------------------------------

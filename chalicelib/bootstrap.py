@@ -35,7 +35,7 @@ class Deps:
     settings: config.Settings
     clock: Callable[[], datetime] = utcnow
 
-    def _client(self, service: str, endpoint: str | None = None):
+    def _client(self, service: str, endpoint: str | None = None, config=None):
         from botocore.config import Config
 
         if self.settings.aws_emulation == "moto":
@@ -45,7 +45,8 @@ class Deps:
                        connect_timeout=3, read_timeout=10)
         with _session_lock:
             client = _boto_session().client(
-                service, region_name=self.settings.region, endpoint_url=endpoint, config=retry)
+                service, region_name=self.settings.region, endpoint_url=endpoint,
+                config=retry.merge(config) if config else retry)
         if self.settings.aws_emulation == "moto":
             from .dev import emulation
             emulation.observe(client)
@@ -78,6 +79,19 @@ class Deps:
     @cached_property
     def s3(self):
         return self._client("s3")
+
+    @cached_property
+    def s3_signer(self):
+        """Signs the browser's upload forms and download links, for S3 as the browser reaches it:
+        the bucket's regional virtual-hosted address in AWS, moto's server in the dev stage."""
+        from botocore.config import Config
+
+        endpoint = self.settings.s3_public_endpoint
+        if self.settings.aws_emulation == "moto":
+            from .dev import emulation
+            endpoint = emulation.serve_s3(self.settings)
+        return self._client("s3", endpoint, Config(
+            signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "virtual"}))
 
     @cached_property
     def idempotency_store(self):

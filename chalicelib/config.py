@@ -19,6 +19,7 @@ class Settings:
     ses_configuration_set: str | None
     inbound_domain: str                # replies arrive at reponse+<token>@<inbound_domain>
     mail_bucket: str                   # raw inbound email (kept for audit) and attachments
+    s3_public_endpoint: str | None     # S3 as the browser reaches it, when not AWS's (dev: moto's server)
     sms_queue: str                     # the SQS queue the SMS worker reads
     login_token_minutes: int
     session_hours: int
@@ -59,6 +60,7 @@ def settings() -> Settings:
         ses_configuration_set=_env("RELAIS_SES_CONFIGURATION_SET"),
         inbound_domain=_env("RELAIS_INBOUND_DOMAIN", "in.relais.example.org"),
         mail_bucket=_env("RELAIS_MAIL_BUCKET", f"relais-{stage}-mail"),
+        s3_public_endpoint=_env("RELAIS_S3_PUBLIC_ENDPOINT"),
         sms_queue=_env("RELAIS_SMS_QUEUE", f"relais-{stage}-sms"),
         login_token_minutes=min(int(_env("RELAIS_LOGIN_TOKEN_MINUTES", "20")), 30),
         session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),

@@ -3,7 +3,9 @@
     python -m devtools.stack run     # start everything in the foreground; Ctrl-C stops it
     python -m devtools.stack stop    # stop a stack started elsewhere (make stop)
 
-SES, SNS, S3 and SQS are emulated by moto inside the chalice process (dev stage).
+SES, SNS, S3 and SQS are emulated by moto inside the chalice process (dev stage). The browser
+reaches the emulated S3 (document uploads and download links) through moto's server, which the
+app starts in that same process on the port given here (S3_PORT, default: a free port).
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import closing
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -112,20 +114,24 @@ def seed_demo(endpoint: str, table: str) -> None:
         directory.import_csv(deps, seeder, kind, text, dry_run=False)
 
 
-def app_environment(ddb_endpoint: str, table: str, port: int) -> dict[str, str]:
-    return {**os.environ, **LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
-            "RELAIS_STAGE": "dev",
-            "RELAIS_TABLE": table, "RELAIS_BASE_URL": f"http://127.0.0.1:{port}",
-            "PYTHONUNBUFFERED": "1"}
+def app_environment(ddb_endpoint: str, table: str, port: int, s3_port: int | None = None) -> dict[str, str]:
+    environment = {**os.environ, **LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
+                   "RELAIS_STAGE": "dev",
+                   "RELAIS_TABLE": table, "RELAIS_BASE_URL": f"http://127.0.0.1:{port}",
+                   "PYTHONUNBUFFERED": "1"}
+    if s3_port:
+        environment["RELAIS_S3_PUBLIC_ENDPOINT"] = f"http://127.0.0.1:{s3_port}"
+    return environment
 
 
-def start_app(port: int, ddb_endpoint: str, table: str, log_path: Path | None = None) -> subprocess.Popen:
+def start_app(port: int, ddb_endpoint: str, table: str, log_path: Path | None = None,
+              s3_port: int | None = None) -> subprocess.Popen:
     chalice = Path(sys.executable).with_name("chalice")
     log = open(log_path, "wb") if log_path else None
     process = subprocess.Popen(
         [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port),
          "--stage", "dev"],
-        cwd=ROOT, env=app_environment(ddb_endpoint, table, port), stdout=log,
+        cwd=ROOT, env=app_environment(ddb_endpoint, table, port, s3_port), stdout=log,
         stderr=subprocess.STDOUT if log else None, start_new_session=True)
     wait_for(lambda: _http_answers(f"http://127.0.0.1:{port}/api/openapi.json"), "chalice local", process)
     return process
@@ -160,7 +166,7 @@ def demo_logins() -> str:
     return "\n".join(lines)
 
 
-def run(port: int, ddb_port: int, table: str, state: Path = STATE) -> None:
+def run(port: int, ddb_port: int, table: str, state: Path = STATE, s3_port: int = 0) -> None:
     state.mkdir(parents=True, exist_ok=True)
     endpoint = f"http://127.0.0.1:{ddb_port}"
     processes: list[subprocess.Popen] = []
@@ -179,11 +185,13 @@ def run(port: int, ddb_port: int, table: str, state: Path = STATE) -> None:
         create_table(endpoint, table)
         seed_demo(endpoint, table)
         print(f"Starting chalice local on http://127.0.0.1:{port} ...", flush=True)
-        processes.append(start_app(port, endpoint, table))
+        s3_port = s3_port or free_port()
+        processes.append(start_app(port, endpoint, table, s3_port=s3_port))
         (state / "pids").write_text(" ".join(str(p.pid) for p in processes) + f" {os.getpid()}")
         print(f"\nRelais is running: http://127.0.0.1:{port}/\n"
               f"  API description  http://127.0.0.1:{port}/api/openapi.json\n"
-              f"  Sent email/SMS   http://127.0.0.1:{port}/_dev/outbox\n\n"
+              f"  Sent email/SMS   http://127.0.0.1:{port}/_dev/outbox\n"
+              f"  Documents (S3)   http://127.0.0.1:{s3_port} (moto, for uploads and downloads)\n\n"
               f"{demo_logins()}\n\nStop with Ctrl-C, or `make stop` from another terminal.\n", flush=True)
         while all(process.poll() is None for process in processes):
             time.sleep(0.5)
@@ -209,17 +217,40 @@ def stop(state: Path = STATE) -> None:
     print("Local stack stopped.")
 
 
+@contextmanager
+def running(table: str, state_dir: Path, timeout: float = 120):
+    """`make run` in a subprocess, on free ports, for the tests over HTTP: yields its URL."""
+    port, ddb_port = free_port(), free_port()
+    log = state_dir / "stack.log"
+    with open(log, "wb") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.stack", "run", "--port", str(port), "--ddb-port", str(ddb_port),
+             "--table", table, "--state-dir", str(state_dir)],
+            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        try:
+            wait_for(lambda: b"Relais is running" in log.read_bytes(), "the local stack", process, timeout)
+        except RuntimeError as error:
+            raise RuntimeError(f"{error}\n--- {log} ---\n{log.read_text(errors='replace')[-3000:]}") from None
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["run", "stop"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--ddb-port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
     parser.add_argument("--table", default=os.environ.get("RELAIS_TABLE", "relais-dev"))
+    parser.add_argument("--s3-port", type=int, default=int(os.environ.get("S3_PORT", "0")),
+                        help="where the browser reaches the emulated S3 (default: a free port)")
     parser.add_argument("--state-dir", type=Path, default=STATE,
                         help="where the pid file and logs go (tests use their own)")
     args = parser.parse_args()
     if args.command == "run":
-        run(args.port, args.ddb_port, args.table, args.state_dir)
+        run(args.port, args.ddb_port, args.table, args.state_dir, args.s3_port)
     else:
         stop(args.state_dir)
 

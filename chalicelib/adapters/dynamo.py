@@ -179,6 +179,15 @@ def phone_case_write(phone_e164: str, created_at: datetime, ref: str) -> Write:
     return Write(_plain_item(keys.phone_case(phone_e164, created_at, ref), "PhoneCase", case_ref=ref))
 
 
+def name_search_writes(case: Case) -> list[Write]:
+    """The search entries of a case: an agent finds it by the usager's name."""
+    from ..domain.search import name_keys
+
+    return [Write(_plain_item(keys.name_search(case.point_id, key, case.ref), "NameSearch",
+                              case_ref=case.ref))
+            for key in name_keys(case.usager.first_name, case.usager.last_name)]
+
+
 def reply_token_write(token: str, case_ref: str, group_id: str) -> Write:
     """The Reply-To token of an escalation, found again when the referent answers."""
     return Write(_plain_item(keys.reply_token(token), "ReplyToken", case_ref=case_ref,
@@ -188,6 +197,12 @@ def reply_token_write(token: str, case_ref: str, group_id: str) -> Write:
 def inbound_write(digest: str, at: datetime, outcome: str, case_ref: str | None = None) -> Write:
     return Write(_plain_item(keys.inbound(digest), "InboundEmail", at=at.isoformat(),
                              outcome=outcome, case_ref=case_ref))
+
+
+def upload_write(upload_id: str, at: datetime, case_ref: str, message_id: str) -> Write:
+    """Written with the upload's message: a second confirmation of the same upload is refused."""
+    return Write(_plain_item(keys.upload(upload_id), "Upload", at=at.isoformat(), case_ref=case_ref,
+                             message_id=message_id))
 
 
 @dataclass(frozen=True)
@@ -523,6 +538,15 @@ class Repository:
             if "LastEvaluatedKey" not in response:
                 return found
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def search_point_cases(self, point_id: str, prefix: str, limit: int) -> list[str]:
+        """References of a point's cases whose usager's name starts with prefix (folded)."""
+        items, _ = self._query(partition=f"NAME#{point_id}", prefix=prefix, limit=limit)
+        return [item["case_ref"]["S"] for item in items]
+
+    def get_cases(self, refs: Iterable[str]) -> list[Case]:
+        items = self._get_many([keys.case(ref) for ref in dict.fromkeys(refs)])
+        return [from_item(Case, item) for item in items]
 
     # --- SMS --------------------------------------------------------------------------
 

@@ -142,6 +142,16 @@ def inbound(digest: str) -> dict[str, str]:
     return {"PK": f"INBOUND#{digest}", "SK": "INBOUND"}
 
 
+def upload(upload_id: str) -> dict[str, str]:
+    """One per document a browser uploaded to S3: it is added to its case once."""
+    return {"PK": f"UPLOAD#{upload_id}", "SK": "UPLOAD"}
+
+
+# Search: a point's cases by the usager's folded name (domain/search.py), both name orders.
+def name_search(point_id: str, name_key: str, ref: str) -> dict[str, str]:
+    return {"PK": f"NAME#{point_id}", "SK": f"{name_key}#{ref}"}
+
+
 # SMS: the cases of a phone number, numbers that said STOP, and one receipt per SMS.
 def phone_case(phone_e164: str, created_at: datetime, ref: str) -> dict[str, str]:
     return {"PK": f"PHONE#{phone_e164}", "SK": f"{iso(created_at)}#{ref}"}

@@ -4,6 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from . import static_files
+
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The deployment package carries a copy under chalicelib/; the source tree keeps templates/.
 SEARCH_PATH = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
@@ -19,6 +21,9 @@ def environment():
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
     environment.filters["nl2br"] = _nl2br
+    environment.filters["phone"] = _phone
+    # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
+    environment.globals["static_url"] = static_files.url
     return environment
 
 
@@ -27,6 +32,16 @@ def _nl2br(text) -> str:
     from markupsafe import Markup, escape
 
     return Markup("<br>\n").join(escape(line) for line in str(text).splitlines())
+
+
+def _phone(e164) -> str:
+    """+33612345678 as a French agent reads it out: 06 12 34 56 78 (overseas: its national form)."""
+    import phonenumbers
+
+    try:
+        return phonenumbers.format_number(phonenumbers.parse(str(e164)), phonenumbers.PhoneNumberFormat.NATIONAL)
+    except phonenumbers.NumberParseException:
+        return str(e164)
 
 
 def render(name: str, **context) -> str:

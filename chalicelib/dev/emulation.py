@@ -1,7 +1,8 @@
 """SES, SNS, S3 and SQS emulated in-process by moto in the dev stage and in tests.
 
 DynamoDB is passed through to DynamoDB Local. Sends are observed with a botocore hook so
-the outbox can show when each message left.
+the outbox can show when each message left. A browser reaches the emulated S3 (uploads by
+form, download links) through moto's server in this same process (serve_s3).
 """
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from email.utils import getaddresses
 _lock = threading.Lock()
 _mock = None
 _settings = None
+_s3_server = None
+_s3_endpoint: str | None = None
 sent_at: dict[str, str] = {}
 sms_sender_ids: dict[str, str] = {}
 # Set when a Notification was written since the dev stream drain last caught up.
@@ -30,6 +33,8 @@ def start(settings) -> None:
         _mock.start()
         _settings = settings
         _prepare(settings)
+        if settings.s3_public_endpoint:     # the local stack: up before any page links to it
+            _serve_s3(settings)
 
 
 def _prepare(settings) -> None:
@@ -45,6 +50,32 @@ def _prepare(settings) -> None:
     s3 = boto3.client("s3", region_name=settings.region)
     s3.create_bucket(Bucket=settings.mail_bucket,
                      CreateBucketConfiguration={"LocationConstraint": settings.region})
+
+
+def serve_s3(settings) -> str:
+    """The address of the emulated S3 for a browser: moto's server on the port of
+    RELAIS_S3_PUBLIC_ENDPOINT (the local stack sets it; started with the emulation), or on a
+    free port, started on first use (tests that sign no upload form never start it)."""
+    start(settings)
+    with _lock:
+        return _serve_s3(settings)
+
+
+def _serve_s3(settings) -> str:
+    global _s3_server, _s3_endpoint
+    if _s3_server is None:
+        from urllib.parse import urlsplit
+
+        from .s3_server import PublicS3Server
+
+        wanted = settings.s3_public_endpoint
+        server = PublicS3Server("127.0.0.1", urlsplit(wanted).port if wanted else 0, verbose=False)
+        server.start()
+        if server.error is not None:
+            raise RuntimeError(f"the emulated S3 cannot listen on {wanted}: {server.error}")
+        _s3_server = server
+        _s3_endpoint = wanted or f"http://127.0.0.1:{server.get_host_and_port()[1]}"
+    return _s3_endpoint
 
 
 def reset() -> None:

@@ -22,6 +22,14 @@ class InvalidInput(DomainError):
         self.errors = errors or ([{"field": field, "message": message}] if field else [])
 
 
+class FileRefused(InvalidInput):
+    """A file Relais does not keep; `reason` says why: "type" or "size"."""
+
+    def __init__(self, message: str, reason: str):
+        super().__init__(message, field="file")
+        self.reason = reason
+
+
 class NotAuthenticated(DomainError):
     code = "not_authenticated"
 

@@ -265,6 +265,7 @@ class Event(Entity):
 class NotificationKind(StrEnum):
     ESCALATION = "escalation"                # to the referent group: a new request
     REFERENT_REPLIED = "referent_replied"    # to the agent: a partner answered or asked
+    AGENT_MESSAGE = "agent_message"          # to the referent group: the agent wrote in its thread
     EMAIL_QUARANTINED = "email_quarantined"  # to the agent: a reply by email was not accepted
     ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
     LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator

@@ -81,6 +81,7 @@ class EscalationView(View):
     group_id: str
     group_name: str
     organisation_id: str
+    point_id: str
     status: EscalationStatus
     question: str
     due_at: datetime
@@ -141,6 +142,7 @@ class CaseSummary(View):
     point_id: str
     status: CaseStatus
     situation: LifeSituation
+    situation_label: str
     usager_name: str
     next_due_at: datetime | None = None
     lateness: Lateness | None = Field(default=None, description="A partner is late, or due within 24 h")
@@ -152,7 +154,8 @@ class CaseSummary(View):
     def of(cls, case: Case, now: datetime) -> CaseSummary:
         lateness = deadlines.lateness(case.next_due_at, now) if case.next_due_at else None
         return cls(ref=case.ref, point_id=case.point_id, status=case.status,
-                   situation=case.situation, created_at=case.created_at,
+                   situation=case.situation, situation_label=LIFE_SITUATION_LABELS[case.situation],
+                   created_at=case.created_at,
                    updated_at=case.updated_at, next_due_at=case.next_due_at,
                    lateness=lateness, lateness_label=LATENESS_LABELS.get(lateness),
                    usager_name=f"{case.usager.first_name} {case.usager.last_name}")

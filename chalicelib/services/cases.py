@@ -13,6 +13,7 @@ from ..adapters.dynamo import (
     escalation_write,
     event_write,
     message_write,
+    name_search_writes,
     notification_write,
     phone_case_write,
     reply_token_write,
@@ -58,7 +59,7 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
         ref = new_reference(point.territory_code)
         case = workflow.open_case(command, ref=ref, territory_code=point.territory_code,
                                   agent_id=principal.user_id, now=now)
-        extra = [phone_case_write(case.usager.phone, now, ref)]
+        extra = [phone_case_write(case.usager.phone, now, ref), *name_search_writes(case)]
         if case.usager.sms_opt_in:
             extra.append(notification_write(sms.notification(ref, "sms-created", "case_created", now)))
             if command.confirm_consent_by_sms:
@@ -200,6 +201,11 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
                           author_id=principal.user_id, author_role=principal.role,
                           channel=channel, kind=command.kind, body=command.body,
                           attachments=attachments or [], created_at=now)
+        if principal.role is Role.AGENT and group_id:
+            # The referents live in their mailbox: what the agent writes to them is emailed.
+            writes.append(notification_write(Notification(
+                id=f"agent-{message.id}", case_ref=ref, kind=NotificationKind.AGENT_MESSAGE,
+                group_id=group_id, message_id=message.id, created_at=now)))
         if principal.role is Role.REFERENT:
             writes.append(notification_write(Notification(
                 id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
@@ -276,3 +282,33 @@ def referent_queue(deps: Deps, principal: Principal, group_id: str | None,
     now = deps.now()
     return PageView[EscalationView](items=[EscalationView.of(e, name, now) for e in page.items],
                                     cursor=page.cursor)
+
+
+SEARCH_LIMIT = 25
+
+
+def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummary]:
+    """An agent looks for a case of their points by reference ("61 k7m 4qx") or by the
+    usager's name, in either order and without accents ("martin jea", "jeanne martin")."""
+    from ..domain.search import query_prefix
+
+    authz.require_role(principal, Role.AGENT)
+    now = deps.now()
+    ref = normalize_reference(text)
+    if ref is not None:
+        try:
+            case = deps.repo.get_case(ref)
+        except NotFound:
+            return []
+        return [CaseSummary.of(case, now)] if case.point_id in principal.point_ids else []
+    prefix = query_prefix(text)
+    if prefix is None:
+        raise InvalidInput("Tapez au moins deux lettres du nom de l'usager, ou la référence du dossier.",
+                           field="q")
+    refs: list[str] = []
+    for point_id in sorted(principal.point_ids):
+        refs += deps.repo.search_point_cases(point_id, prefix, SEARCH_LIMIT)
+    found = [c for c in deps.repo.get_cases(refs) if c.point_id in principal.point_ids]
+    found.sort(key=lambda c: c.created_at, reverse=True)
+    logger.info("cases searched", extra={"results": len(found)})
+    return [CaseSummary.of(c, now) for c in found[:SEARCH_LIMIT]]

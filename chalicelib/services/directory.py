@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 from collections.abc import Callable
 from enum import StrEnum
 
@@ -271,3 +272,45 @@ def read_directory(deps: Deps, principal: Principal, territory_code: str) -> Dir
 
 def list_territories(deps: Deps) -> list[Territory]:
     return deps.repo.list_territories()
+
+
+# --- the admin page's two steps: preview, then apply what was previewed ---------------------
+
+PREVIEW_ROWS = 10
+
+
+def _staged_key(import_id: str) -> str:
+    return f"imports/{import_id}"
+
+
+def stage_import(deps: Deps, principal: Principal, kind: str, data: bytes) -> tuple[str, ImportReport, list[list[str]]]:
+    """A dry run of the file, kept (S3, private) so that "Appliquer" applies exactly what was
+    previewed. Returns its id, the report and the first rows as the spreadsheet shows them."""
+    import secrets
+
+    report = import_csv(deps, principal, kind, data, dry_run=True)
+    import_id = secrets.token_hex(16)
+    deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id), Body=data,
+                       Metadata={"kind": report.kind, "user": principal.user_id})
+    text = decode_csv(data).lstrip("\ufeff")
+    first_line = text.splitlines()[0] if text.strip() else ""
+    delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
+    sample = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), PREVIEW_ROWS + 1))
+    return import_id, report, sample
+
+
+def apply_staged(deps: Deps, principal: Principal, import_id: str) -> ImportReport:
+    """Apply a previewed file, once; by the admin who previewed it."""
+    authz.require_admin(principal)
+    if not import_id.isalnum() or len(import_id) != 32:
+        raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import")
+    try:
+        staged = deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id))
+    except deps.s3.exceptions.NoSuchKey as exc:
+        raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import") from exc
+    metadata = staged.get("Metadata", {})
+    if metadata.get("user") != principal.user_id:
+        raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import")
+    report = import_csv(deps, principal, metadata.get("kind", ""), staged["Body"].read(), dry_run=False)
+    deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id))
+    return report

@@ -212,6 +212,28 @@ def _referent_replied(deps: Deps, notification: Notification) -> None:
         text=text, html=html))
 
 
+def _agent_message(deps: Deps, notification: Notification) -> None:
+    """The agent wrote to a partner (often the information it asked for): email the group,
+    with the escalation's Reply-To so that a reply by email lands in the same thread."""
+    bundle = deps.repo.get_bundle(notification.case_ref)
+    message = next((m for m in bundle.messages if m.id == notification.message_id), None)
+    escalation = bundle.escalations.get(notification.group_id or "")
+    group = deps.repo.get_group(notification.group_id or "")
+    if message is None or escalation is None or group is None or escalation.reply_token is None:
+        raise Stale("message, escalation or group not found")
+    if escalation.status not in workflow.ACTIVE_ESCALATION:
+        raise Stale("exchange closed")
+    documents = [a.name for a in message.attachments]
+    text, html = render_email("agent_message", case=bundle.case, group=group, message=message,
+                              documents=documents, link=case_link(deps, bundle.case.ref))
+    subject = f"[Relais {bundle.case.ref}] Message de l'agent Services Publics+"
+    for recipient in _group_recipients(deps, group):
+        send_once(deps, notification, recipient, OutgoingEmail(
+            to=[recipient], subject=subject, text=text, html=html,
+            reply_to=reply_address(deps, escalation.reply_token),
+            headers={"X-Relais-Case": bundle.case.ref}), track_group=escalation.group_id)
+
+
 QUARANTINE_REASONS = {
     "foreign_sender": ("l'expéditeur ne fait pas partie des référents de cet organisme.",
                        "Si c'est bien un référent, demandez à votre coordinateur de l'ajouter à "
@@ -345,6 +367,7 @@ def _digest(deps: Deps, notification: Notification) -> None:
 SENDERS = {
     NotificationKind.ESCALATION: _escalation,
     NotificationKind.REFERENT_REPLIED: _referent_replied,
+    NotificationKind.AGENT_MESSAGE: _agent_message,
     NotificationKind.EMAIL_QUARANTINED: _email_quarantined,
     NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
     NotificationKind.LADDER: _ladder,

@@ -1,21 +1,25 @@
-"""The case page behind the link in every email: the referent reads and answers, with the
-three choices of an email reply (answer, needs information, not the right recipient).
+"""The case page: the thread, the escalations with their due dates, and what each role may do.
 
-Server-rendered, no script; the answer form carries a double-submit CSRF token. The web issue
-extends it for agents.
+- The referent (the link in every email) answers with the three choices of an email reply:
+  answer, needs information, not the right recipient.
+- The agent writes in the thread (a note, or a message to one partner), escalates to more
+  partners, attaches the usager's documents, closes with the outcome, and reopens.
+
+Server-rendered, no script needed; every form carries the double-submit CSRF token, and a
+refused form comes back with its errors and what was typed.
 """
 from __future__ import annotations
 
-from pydantic import ValidationError
-
-from ..api import http
-from ..bootstrap import Deps
-from ..domain import authz
-from ..domain.commands import MessageCreate
-from ..domain.errors import DomainError, InvalidInput, NotAllowed, NotAuthenticated, NotFound
-from ..domain.models import MessageKind, Role
-from ..services import auth, cases
+from ..domain import situations
+from ..domain.commands import CaseClose, EscalationCreate, MessageCreate
+from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
+from ..domain.models import CaseStatus, MessageKind, Outcome, Role
+from ..services import cases
+from . import attachments as attachment_pages
 from . import pages
+from .agent import IDENTIFIER_FIELDS
+from .forms import FormErrors, text, validate, yes_no
+from .session import current, handler
 
 KIND_CHOICES = [
     (MessageKind.ANSWER, "Je réponds", "Votre réponse est transmise à l'agent, qui recontacte l'usager."),
@@ -24,64 +28,216 @@ KIND_CHOICES = [
     (MessageKind.WRONG_RECIPIENT, "Je ne suis pas le bon interlocuteur",
      "Indiquez si possible à qui s'adresser : l'agent saisira un autre organisme."),
 ]
-SENT = {MessageKind.ANSWER: "Votre réponse a été ajoutée au dossier. L'agent en est averti.",
-        MessageKind.NEEDS_INFO: "Votre demande d'informations a été transmise à l'agent.",
-        MessageKind.WRONG_RECIPIENT: "C'est noté : l'agent va saisir un autre organisme."}
+OUTCOMES = [
+    (Outcome.SOLVED_AT_DESK.value, "Réglée au guichet", None),
+    (Outcome.SOLVED_WITH_PARTNER.value, "Réglée avec un partenaire", None),
+    (Outcome.NOT_SOLVED.value, "Non réglée", "Par exemple : l'usager ne remplit pas les conditions."),
+]
+USEFUL = [("oui", "Oui", None), ("non", "Non", None)]
+NOTICES = {
+    # the referent's answer
+    "answer": "Votre réponse a été ajoutée au dossier. L'agent en est averti.",
+    "needs_info": "Votre demande d'informations a été transmise à l'agent.",
+    "wrong_recipient": "C'est noté : l'agent va saisir un autre organisme.",
+    # the agent's actions
+    "cree": "Le dossier est créé.",
+    "saisi": "Le dossier est transmis. Le partenaire a 4 jours ouvrés pour répondre.",
+    "message": "Votre message est ajouté au dossier.",
+    "message-partenaire": "Votre message est envoyé au partenaire.",
+    "clos": "Le dossier est clos. L'usager en est averti par SMS s'il l'a accepté.",
+    "rouvert": "Le dossier est rouvert.",
+    "piece": attachment_pages.UPLOADED,
+}
+PAGE_EXPIRED = "La page a expiré. Vérifiez votre saisie puis envoyez de nouveau."
 
 
-def _signed_in(deps: Deps, request):
-    return auth.principal_for(deps, http.cookie(request.headers, http.SESSION_COOKIE))
+def _signed_in(deps, request):
+    signed = current(deps, request)
+    if signed is None:
+        raise NotAuthenticated("Connectez-vous pour continuer.")
+    return signed
 
 
-def show(deps: Deps, request, ref: str, *, status: int = 200, error: str | None = None,
-         body: str = "", kind: str = "answer", sent: str | None = None):
+def _escalation_options(deps, view) -> list[tuple[str, str, str | None]]:
+    """Groups of the territory the case may still be escalated to, suggested ones first."""
+    _, groups = deps.repo.territory_directory(view.territory_code)
+    active = {e.group_id for e in view.escalations
+              if e.status.value in ("sent", "needs_info", "answered")}
+    ranked = sorted((g for g in groups if g.id not in active),
+                    key=lambda g: (situations.rank(view.situation, g.organisation_id), g.name))
+    return [(g.id, g.name, "Souvent saisi pour cette situation"
+             if situations.is_suggested(view.situation, g.organisation_id) else None) for g in ranked]
+
+
+def _upload(deps, principal, ref):
+    """The presigned form that sends a document straight to S3 (a note of the case)."""
+    from ..services import attachments
+
+    try:
+        return attachments.upload_form(deps, principal, ref)
+    except DomainError:
+        return None
+
+
+def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
+         fields: dict | None = None, errors: FormErrors | None = None, notice: str | None = None,
+         selected_groups: list[str] | None = None):
     try:
         principal, user = _signed_in(deps, request)
     except NotAuthenticated:
-        return pages.page("case_signin.html", 401, ref=ref)
+        return pages.view(request, "case_signin.html", status=401, ref=ref)
     try:
         view = cases.get_case(deps, principal, ref)
     except (NotFound, NotAllowed):
-        return pages.page("case_missing.html", 404)
-    token = pages.new_csrf_token()
-    can_answer = principal.role is Role.REFERENT and any(
-        e.status.value in ("sent", "needs_info", "answered") for e in view.escalations)
-    return pages.page("case.html", status, cookies=[pages.csrf_cookie(token, deps.settings.secure_cookies)],
-                      case=view, user=user, csrf=token, can_answer=can_answer, choices=KIND_CHOICES,
-                      error=error, body=body, kind=kind, sent=sent)
+        return pages.view(request, "case_missing.html", user=user, status=404)
+    errors = errors or FormErrors()
+    query = request.query_params or {}
+    if notice is None and form is None:
+        notice = NOTICES.get(query.get("fait", "") or query.get("envoye", ""))
+        refused = attachment_pages.error_messages().get(query.get("erreur", ""))
+        if refused:
+            errors.add(None, refused)
+            form = "piece"
+    context = dict(case=view, form=form, fields=fields or {}, errors=errors.by_field,
+                   summary=errors.summary, notice=notice, kind_choices=KIND_CHOICES,
+                   selected_groups=selected_groups or [])
+    if principal.role is Role.REFERENT:
+        context["can_answer"] = any(e.status.value in ("sent", "needs_info", "answered")
+                                    for e in view.escalations)
+        context.setdefault("fields", {})
+    else:
+        is_open = view.status is not CaseStatus.CLOSED
+        context.update(
+            can_answer=False, is_open=is_open, outcomes=OUTCOMES, useful_choices=USEFUL,
+            identifier_fields=IDENTIFIER_FIELDS,
+            group_options=_escalation_options(deps, view) if is_open else [],
+            thread_choices=[("", "Note pour le dossier (les partenaires ne la voient pas)", None)]
+            + [(e.group_id, f"Message à {e.group_name}", None) for e in view.escalations
+               if e.status.value in ("sent", "needs_info", "answered")],
+            upload=_upload(deps, principal, ref) if is_open else None,
+            upload_threads=[("", "Le dossier (les partenaires ne le voient pas)")]
+            + [(e.group_id, e.group_name) for e in view.escalations
+               if e.status.value in ("sent", "needs_info", "answered")])
+        if context["upload"] is not None:
+            context["form_targets"] = [context["upload"].origin]
+    return pages.view(request, "case.html", user=user, status=status, **context)
 
 
-def answer(deps: Deps, request, ref: str):
-    fields = pages.form_fields(request.raw_body)
-    if not pages.csrf_ok(http.cookie(request.headers, pages.CSRF_COOKIE), fields.get("csrf")):
-        return show(deps, request, ref, status=400, error="La page a expiré. Recommencez votre réponse.",
-                    body=fields.get("body", ""), kind=fields.get("kind", "answer"))
+def _posted(request) -> tuple[dict[str, str], dict[str, list[str]], bool]:
+    lists = pages.form_lists(request.raw_body)
+    fields = {name: values[0] for name, values in lists.items()}
+    return fields, lists, pages.csrf_ok(pages.cookie_csrf(request), fields.get("csrf"))
+
+
+def _refused(deps, request, ref, form, fields, errors, status=400, selected_groups=None):
+    return show(deps, request, ref, status=status, form=form, fields=fields, errors=errors,
+                selected_groups=selected_groups)
+
+
+def _act(deps, request, ref: str, form: str, build, run, notice_code):
+    """The agent's and referent's forms alike: CSRF, validate, call the service, redirect."""
+    fields, lists, csrf_ok = _posted(request)
+    errors = FormErrors()
+    if not csrf_ok:
+        errors.add(None, PAGE_EXPIRED)
+        return _refused(deps, request, ref, form, fields, errors)
     try:
         principal, _ = _signed_in(deps, request)
     except NotAuthenticated:
-        return pages.page("case_signin.html", 401, ref=ref)
+        return pages.view(request, "case_signin.html", status=401, ref=ref)
+    command = build(fields, lists, errors)
+    if errors or command is None:
+        return _refused(deps, request, ref, form, fields, errors,
+                        selected_groups=lists.get("group_ids"))
     try:
-        authz.require_role(principal, Role.REFERENT)
-        command = MessageCreate(body=fields.get("body", ""), kind=fields.get("kind", "answer"))
-    except ValidationError as invalid:
-        field = str(invalid.errors()[0]["loc"][0]) if invalid.errors() else "body"
-        message = ("Choisissez une des trois réponses." if field == "kind"
-                   else "Écrivez votre réponse (5 000 caractères au plus).")
-        return show(deps, request, ref, status=400, error=message, body=fields.get("body", ""),
-                    kind=fields.get("kind", "answer"))
-    except NotAllowed:
-        return show(deps, request, ref, status=403, error="Seul un référent peut répondre ici.")
-    try:
-        cases.post_message(deps, principal, ref, command)
+        run(principal, command)
     except (NotFound, NotAllowed):
-        return pages.page("case_missing.html", 404)
+        return show(deps, request, ref)
     except DomainError as refused:
-        return show(deps, request, ref, status=400 if isinstance(refused, InvalidInput) else 409,
-                    error=refused.message, body=command.body,
-                    kind=command.kind.value)
-    return pages.redirect(f"/dossiers/{ref}?envoye={command.kind.value}")
+        errors.add_domain(refused)
+        return _refused(deps, request, ref, form, fields, errors,
+                        status=409 if isinstance(refused, Conflict) else 400,
+                        selected_groups=lists.get("group_ids"))
+    code = notice_code(command) if callable(notice_code) else notice_code
+    return pages.redirect(f"/dossiers/{ref}?fait={code}#{'echanges' if form != 'cloture' else 'contenu'}")
+
+
+@handler
+def answer(deps, request, ref: str):
+    """The referent's answer (also reached from the email's link)."""
+    def build(fields, _, errors):
+        return validate(MessageCreate, {"body": fields.get("body", ""), "kind": fields.get("kind", "")},
+                        errors)
+
+    def run(principal, command):
+        if principal.role is not Role.REFERENT:
+            raise NotAllowed("Seul un référent peut répondre ici.")
+        cases.post_message(deps, principal, ref, command)
+
+    return _act(deps, request, ref, "reponse", build, run, lambda command: command.kind.value)
+
+
+@handler
+def post_message(deps, request, ref: str):
+    def build(fields, _, errors):
+        return validate(MessageCreate, {"body": fields.get("body", ""),
+                                        "group_id": text(fields, "group_id")}, errors)
+
+    def run(principal, command):
+        if principal.role is not Role.AGENT:
+            raise NotAllowed("Réservé à l'agent du dossier.")
+        cases.post_message(deps, principal, ref, command)
+
+    return _act(deps, request, ref, "message", build, run,
+                lambda command: "message-partenaire" if command.group_id else "message")
+
+
+@handler
+def escalate(deps, request, ref: str):
+    def build(fields, lists, errors):
+        group_ids = [g for g in lists.get("group_ids", []) if g]
+        if not group_ids:
+            errors.add("group_ids", "Choisissez au moins un organisme à saisir.")
+            return None
+        return validate(EscalationCreate, {
+            "group_ids": group_ids, "question": fields.get("question", ""),
+            "identifiers": {name.split(".")[1]: text(fields, name) for name, _, _ in IDENTIFIER_FIELDS
+                            if text(fields, name)}}, errors)
+
+    def run(principal, command):
+        cases.escalate(deps, principal, ref, command)
+
+    return _act(deps, request, ref, "saisine", build, run, "saisi")
+
+
+@handler
+def close(deps, request, ref: str):
+    def build(fields, _, errors):
+        useful = yes_no(fields, "useful")
+        if useful is None:
+            errors.add("useful", "Indiquez si l'accompagnement a été utile à l'usager.")
+        command = validate(CaseClose, {"outcome": fields.get("outcome", ""),
+                                       "useful": useful if useful is not None else False}, errors)
+        return command if useful is not None else None
+
+    def run(principal, command):
+        cases.close_case(deps, principal, ref, command)
+
+    return _act(deps, request, ref, "cloture", build, run, "clos")
+
+
+@handler
+def reopen(deps, request, ref: str):
+    def build(*_):
+        return True
+
+    def run(principal, _):
+        cases.reopen_case(deps, principal, ref)
+
+    return _act(deps, request, ref, "reouverture", build, run, "rouvert")
 
 
 def sent_message(query: dict | None) -> str | None:
-    value = (query or {}).get("envoye")
-    return SENT.get(MessageKind(value)) if value in {k.value for k in SENT} else None
+    """The notice of a redirect after a form (kept for callers of the first version)."""
+    query = query or {}
+    return NOTICES.get(query.get("fait", "") or query.get("envoye", ""))

@@ -1,4 +1,5 @@
-"""The login pages: ask for a link, then land on it and click (scanners must not log in)."""
+"""The login pages: ask for a link, then land on it and click (scanners must not log in);
+and logging out."""
 from __future__ import annotations
 
 from pydantic import ValidationError
@@ -9,51 +10,66 @@ from ..domain.commands import LoginRequest, SessionCreate
 from ..domain.errors import TokenInvalid
 from ..services import auth
 from . import pages
+from .session import current
 
-PAGE_EXPIRED = "La page a expiré. Rechargez-la puis recommencez."
-
-
-def _with_fresh_csrf(deps: Deps, template: str, **context):
-    token = pages.new_csrf_token()
-    return pages.page(template, csrf=token, error=None,
-                      cookies=[pages.csrf_cookie(token, deps.settings.secure_cookies)], **context)
+PAGE_EXPIRED = "La page a expiré. Recommencez."
+HOMES = {"agent": "/tableau-de-bord", "referent": "/file", "coordinator": "/territoire",
+         "admin": "/annuaire"}
 
 
 def _form(request) -> tuple[dict[str, str], bool]:
     fields = pages.form_fields(request.raw_body)
-    return fields, pages.csrf_ok(http.cookie(request.headers, pages.CSRF_COOKIE), fields.get("csrf"))
+    return fields, pages.csrf_ok(pages.cookie_csrf(request), fields.get("csrf"))
 
 
-def ask_form(deps: Deps):
-    return _with_fresh_csrf(deps, "login.html", sent=False, email=None)
+def home(deps: Deps, request):
+    """Each role lands on its own page; anyone else on the login page."""
+    signed = current(deps, request)
+    return pages.redirect(HOMES.get(signed[1].role.value, "/connexion") if signed else "/connexion")
+
+
+def ask_form(deps: Deps, request):
+    signed_out = (request.query_params or {}).get("fait") == "deconnecte"
+    return pages.view(request, "login.html", sent=False, email=None, error=None, signed_out=signed_out)
 
 
 def ask_submit(deps: Deps, request):
     fields, csrf_ok = _form(request)
     if not csrf_ok:
-        return pages.page("login.html", 400, csrf="", sent=False, email=None, error=PAGE_EXPIRED)
+        return pages.view(request, "login.html", status=400, sent=False, email=fields.get("email"),
+                          error=PAGE_EXPIRED, signed_out=False)
     try:
         email = LoginRequest(email=fields.get("email", "")).email
     except ValidationError:
-        return pages.page("login.html", 400, csrf=fields.get("csrf"), sent=False,
-                          email=fields.get("email"), error="Cette adresse e-mail n'est pas valide.")
+        return pages.view(request, "login.html", status=400, sent=False, email=fields.get("email", ""),
+                          error="Cette adresse e-mail n'est pas valide. Exemple : prenom.nom@mairie.fr",
+                          signed_out=False)
     auth.request_login(deps, email)
-    return pages.page("login.html", sent=True, minutes=deps.settings.login_token_minutes)
+    return pages.view(request, "login.html", sent=True, minutes=deps.settings.login_token_minutes)
 
 
-def landing(deps: Deps, token: str):
+def landing(deps: Deps, request, token: str):
     """Shows a button: mail scanners that open links must not burn the single-use token."""
-    return _with_fresh_csrf(deps, "login_landing.html", token=token)
+    return pages.view(request, "login_landing.html", token=token, error=None)
 
 
 def landing_submit(deps: Deps, request):
     fields, csrf_ok = _form(request)
     if not csrf_ok:
-        return pages.page("login_landing.html", 400, token="", csrf="",
+        return pages.view(request, "login_landing.html", status=400, token="",
                           error="La page a expiré. Rouvrez le lien reçu par e-mail.")
     try:
         token = SessionCreate(token=fields.get("token", "")).token
-        _, session_token = auth.open_session(deps, token)
+        user, session_token = auth.open_session(deps, token)
     except (TokenInvalid, ValidationError):
-        return pages.page("login_landing.html", 400, token="", csrf="", error=auth.LINK_EXPIRED)
-    return pages.redirect("/", cookies=[http.session_cookie(session_token, deps.settings)])
+        return pages.view(request, "login_landing.html", status=400, token="", error=auth.LINK_EXPIRED)
+    return pages.redirect(HOMES.get(user.role.value, "/"),
+                          cookies=[http.session_cookie(session_token, deps.settings)])
+
+
+def logout(deps: Deps, request):
+    fields, csrf_ok = _form(request)
+    if csrf_ok:
+        auth.close_session(deps, http.cookie(request.headers, http.SESSION_COOKIE))
+    return pages.redirect("/connexion?fait=deconnecte" if csrf_ok else "/",
+                          cookies=[http.session_cookie("", deps.settings, expire=True)] if csrf_ok else None)

@@ -1,7 +1,12 @@
-"""HTML pages: rendering, form parsing, the login landing with its double-submit CSRF token."""
+"""HTML pages: rendering, the signed-in layout, form parsing, the double-submit CSRF token.
+
+Every page goes through `view()`: it knows who is signed in (or not), builds the role's
+menu, and keeps one CSRF token per browser (a cookie) so several tabs can stay open.
+"""
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
 from urllib.parse import parse_qs
 
@@ -25,11 +30,18 @@ def _with_cookies(headers: dict, cookies: list[str] | None) -> dict:
     return headers
 
 
-def page(template: str, status: int = 200, cookies: list[str] | None = None, **context):
+def page(template: str, status: int = 200, cookies: list[str] | None = None,
+         form_targets: list[str] | None = None, **context):
+    """form_targets: origins the page's forms may post to besides its own (S3, for uploads)."""
     from chalice import Response
 
+    context = {"user": None, "nav": [], "notice": None, "csrf": "", **context}
+    headers = dict(PAGE_HEADERS)
+    if form_targets:
+        headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(
+            "form-action 'self'", " ".join(["form-action 'self'", *form_targets]))
     return Response(body=render(f"pages/{template}", **context), status_code=status,
-                    headers=_with_cookies(dict(PAGE_HEADERS), cookies))
+                    headers=_with_cookies(headers, cookies))
 
 
 def redirect(location: str, cookies: list[str] | None = None):
@@ -39,9 +51,19 @@ def redirect(location: str, cookies: list[str] | None = None):
                     headers=_with_cookies({"Location": location, "Cache-Control": "no-store"}, cookies))
 
 
+MAX_FORM_BYTES = 512 * 1024
+
+
+def form_lists(raw_body: bytes | None) -> dict[str, list[str]]:
+    """Every value of every field (checkbox groups send several). Oversized bodies read as empty."""
+    raw = raw_body or b""
+    if len(raw) > MAX_FORM_BYTES:
+        return {}
+    return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=500)
+
+
 def form_fields(raw_body: bytes | None) -> dict[str, str]:
-    parsed = parse_qs((raw_body or b"").decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in parsed.items()}
+    return {name: values[0] for name, values in form_lists(raw_body).items()}
 
 
 def new_csrf_token() -> str:
@@ -53,5 +75,51 @@ def csrf_cookie(token: str, secure: bool) -> str:
                       "Max-Age=3600"] + (["Secure"] if secure else []))
 
 
+_TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_\-]{32}$")
+
+
+def csrf_token(request) -> tuple[str, list[str]]:
+    """The browser's CSRF token, and the cookie to set when it has none yet."""
+    from ..api.http import cookie
+    from ..config import settings
+
+    current = cookie(request.headers, CSRF_COOKIE) if request is not None else None
+    if current and _TOKEN_SHAPE.match(current):
+        return current, []
+    token = new_csrf_token()
+    return token, [csrf_cookie(token, settings().secure_cookies)]
+
+
+def cookie_csrf(request) -> str | None:
+    from ..api.http import cookie
+
+    return cookie(request.headers, CSRF_COOKIE)
+
+
 def csrf_ok(cookie_value: str | None, form_value: str | None) -> bool:
     return bool(cookie_value and form_value and hmac.compare_digest(cookie_value, form_value))
+
+
+# --- the signed-in layout ---------------------------------------------------------------
+
+NAV = {
+    "agent": [("/tableau-de-bord", "Mes dossiers"), ("/nouveau-dossier", "Nouveau dossier"),
+              ("/recherche", "Rechercher un dossier")],
+    "referent": [("/file", "Demandes à traiter")],
+    "coordinator": [("/territoire", "Mon territoire")],
+    "admin": [("/annuaire", "Annuaire")],
+}
+
+
+def menu(user, current_path: str | None) -> list[tuple[str, str, bool]]:
+    if user is None:
+        return []
+    return [(href, label, href == current_path) for href, label in NAV.get(user.role.value, [])]
+
+
+def view(request, template: str, *, user=None, status: int = 200, current: str | None = None,
+         cookies: list[str] | None = None, **context):
+    """A page of the layout: header with the user and logout, the role's menu, a CSRF token."""
+    token, csrf_cookies = csrf_token(request)
+    return page(template, status, cookies=[*csrf_cookies, *(cookies or [])], user=user, csrf=token,
+                nav=menu(user, current), **context)

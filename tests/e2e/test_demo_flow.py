@@ -1,9 +1,5 @@
 """The demo flow over HTTP against the local stack that `make run` starts."""
-import os
 import re
-import signal
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -15,20 +11,8 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture(scope="module")
 def base_url(tmp_path_factory):
-    port, ddb_port = stack.free_port(), stack.free_port()
-    log = tmp_path_factory.mktemp("stack") / "stack.log"
-    with open(log, "wb") as output:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "devtools.stack", "run", "--port", str(port),
-             "--ddb-port", str(ddb_port), "--table", "relais-e2e", "--state-dir", str(log.parent)],
-            cwd=stack.ROOT, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        stack.wait_for(lambda: b"Relais is running" in log.read_bytes(), "the local stack", process, 120)
+    with stack.running("relais-e2e", tmp_path_factory.mktemp("stack")) as url:
         yield url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=30)
 
 
 def sign_in(base_url: str, email: str) -> requests.Session:

@@ -56,7 +56,7 @@ def test_landing_page_needs_a_click_and_the_token_is_single_use(client):
     csrf = re.search(rb'name="csrf" value="([^"]+)"', page.body).group(1).decode()
     form = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": csrf_cookie}
     signed_in = client.http.post("/connexion/session", headers=form, body=f"token={token}&csrf={csrf}")
-    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/"
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/tableau-de-bord"  # an agent
     cookie = signed_in.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie  # dev stage
     again = client.http.post("/connexion/session", headers=form, body=f"token={token}&csrf={csrf}")

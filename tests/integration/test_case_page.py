@@ -47,7 +47,7 @@ def test_the_referent_sees_the_case_with_the_question_escaped(client, escalated)
     assert "Jeanne Martin" in html and "1234567" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "Le RSA est bloqué &lt;script&gt;alert(1)&lt;/script&gt;<br>\nMerci" in html
-    assert "À traiter avant le" in html and csrf
+    assert "Réponse attendue avant le" in html and csrf
 
 
 @pytest.mark.parametrize("kind, status, notice", [
@@ -61,7 +61,7 @@ def test_the_referent_answers_through_the_link(client, escalated, kind, status, 
     response = post_answer(client, escalated, referent, {"csrf": csrf, "kind": kind, "body": "Voici."},
                            csrf_cookie)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/dossiers/{escalated}?envoye={kind}"
+    assert response.headers["Location"] == f"/dossiers/{escalated}?fait={kind}#echanges"
     agent_view = client.http.get(f"/api/cases/{escalated}", headers=login(client, AGENT)).json_body
     assert agent_view["escalations"][0]["status"] == status
     assert agent_view["messages"][-1]["kind"] == kind and agent_view["messages"][-1]["channel"] == "web"
@@ -78,7 +78,7 @@ def test_an_empty_answer_is_refused_in_french_and_nothing_is_written(client, esc
     response = post_answer(client, escalated, referent, {"csrf": csrf, "kind": "answer", "body": "  "},
                            csrf_cookie)
     assert response.status_code == 400
-    assert "Écrivez votre réponse" in unescape(response.body.decode())
+    assert "Écrivez votre message" in unescape(response.body.decode())
     assert client.http.get(f"/api/cases/{escalated}", headers=login(client, AGENT)).json_body["messages"] == []
 
 

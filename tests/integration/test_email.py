@@ -169,6 +169,19 @@ def test_the_agent_is_emailed_when_a_referent_answers_on_the_web(client, escalat
     assert "C'est réglé" not in notices[0]["text"]     # the answer stays in Relais
 
 
+def test_the_agents_message_to_a_partner_is_emailed_to_the_group_and_a_note_is_not(client, agent, escalated):
+    ref = escalated["ref"]
+    client.http.post(f"/api/cases/{ref}/messages", headers=agent,
+                     body=json.dumps({"body": "Note : l'usager rappellera lundi."}))
+    client.http.post(f"/api/cases/{ref}/messages", headers=agent,
+                     body=json.dumps({"body": "Voici son nouvel IBAN.\nMerci.", "group_id": "61-caf"}))
+    emails = [m for m in outbox() if "Message de l'agent" in (m["subject"] or "") and ref in m["subject"]]
+    assert {m["to"][0] for m in emails} == CAF_MEMBERS and len(emails) == len(CAF_MEMBERS)
+    assert "Voici son nouvel IBAN." in emails[0]["text"] and "rappellera lundi" not in emails[0]["text"]
+    assert REPLY_TO.match(emails[0]["reply_to"]).group(1) == escalated["token"]   # a reply threads
+    assert not [m for m in outbox() if "rappellera lundi" in (m["text"] or "")]
+
+
 # --- inbound: accepted ----------------------------------------------------------------------
 
 def test_a_reply_by_email_lands_in_the_case_without_the_quoted_history(client, escalated):

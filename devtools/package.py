@@ -1,0 +1,88 @@
+"""Build the Lambda deployment package: `make package`, or `python -m devtools.package [outdir]`.
+
+Chalice ships app.py, chalicelib/ and vendor/ only, so the templates and the static files (the
+DSFR's shipped subset, static/) are copied under chalicelib/ first. That happens in a staging
+copy of the project, never in the working tree: a chalicelib/templates/ left there by an
+interrupted build would shadow templates/ for the local stack and the tests.
+
+`chalice package` downloads the manylinux wheels of requirements.txt for Lambda (python3.11,
+x86_64): it needs the network, and takes about a minute.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from chalicelib.adapters.static_files import DSFR_DIST, DSFR_SHIPPED, RELAIS_STATIC
+from infra.template import template
+
+ROOT = Path(__file__).resolve().parents[1]
+REGION = "eu-west-3"
+_NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
+
+
+def copy_assets(chalicelib: Path) -> None:
+    """templates/ -> chalicelib/templates/; the DSFR subset and static/ -> chalicelib/static/."""
+    shutil.copytree(ROOT / "templates", chalicelib / "templates", ignore=_NOT_SHIPPED)
+    shutil.copytree(RELAIS_STATIC, chalicelib / "static" / "relais", ignore=_NOT_SHIPPED)
+    dsfr = chalicelib / "static" / "dsfr"
+    for entry in DSFR_SHIPPED:
+        source, target = DSFR_DIST / entry, dsfr / entry
+        if not source.exists():
+            raise SystemExit(f"{source} is missing: run `make install` (npm ci) first.")
+        if entry.endswith("/"):
+            shutil.copytree(source, target, ignore=_NOT_SHIPPED)
+        else:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+
+
+def stage(project: Path) -> None:
+    """What Chalice reads, copied from the working tree, plus the assets under chalicelib/."""
+    shutil.copy2(ROOT / "app.py", project / "app.py")
+    shutil.copy2(ROOT / "requirements.txt", project / "requirements.txt")
+    shutil.copytree(ROOT / "chalicelib", project / "chalicelib", ignore=_NOT_SHIPPED)
+    if (ROOT / "vendor").is_dir():
+        shutil.copytree(ROOT / "vendor", project / "vendor", ignore=_NOT_SHIPPED)
+    (project / ".chalice").mkdir()
+    for config in (ROOT / ".chalice").glob("*.json"):  # config.json and the IAM policies
+        shutil.copy2(config, project / ".chalice" / config.name)
+    copy_assets(project / "chalicelib")
+    (project / "infra.json").write_text(json.dumps(template(), indent=2), encoding="utf-8")
+
+
+def build(outdir: Path, stage_name: str = "prod") -> Path:
+    """Run `chalice package` on a staged copy; returns the deployment.zip written in outdir."""
+    outdir = outdir.resolve()
+    chalice = Path(sys.executable).with_name("chalice")
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", REGION)}
+    with tempfile.TemporaryDirectory(prefix="relais-package-") as staging:
+        project = Path(staging) / "relais"
+        project.mkdir()
+        stage(project)
+        subprocess.run([str(chalice), "--project-dir", str(project), "package", "--stage", stage_name,
+                        "--merge-template", str(project / "infra.json"), str(outdir)],
+                       check=True, env=env)
+    return outdir / "deployment.zip"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("outdir", nargs="?", type=Path, default=ROOT / "build" / "package")
+    parser.add_argument("--stage", default="prod")
+    args = parser.parse_args()
+    started = time.monotonic()
+    package = build(args.outdir, args.stage)
+    print(f"{package}: {package.stat().st_size / 1e6:.1f} MB "
+          f"(Lambda's limit: 50 MB zipped), built in {time.monotonic() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
