@@ -3,7 +3,7 @@ import re
 
 from tests.browser.conftest import check_accessibility, login_link, outbox_emails, sign_in, signed_out, tab_to
 
-AGENT = "agent.bretoncelles@example.org"
+AGENT = "agent.perche-en-noce@example.org"  # its own agent: 5 login links per quarter hour
 REFERENT = "referent.61-caf@example.org"
 SESSION_COOKIE = "relais_session"
 
