@@ -318,6 +318,87 @@ def directory_apply():
     return _page("admin", "apply")
 
 
+# --- agents' feedback (remontées) and training requests: pages, then the JSON API -----------
+
+@app.route("/remontees", methods=["GET"])
+def feedback_page():
+    return _page("feedback", "agent_page")
+
+
+@app.route("/remontees", methods=["POST"], content_types=FORM)
+def feedback_submit():
+    return _page("feedback", "agent_submit")
+
+
+@app.route("/territoire/remontees", methods=["GET"])
+def territory_feedback_page():
+    return _page("feedback", "territory_page")
+
+
+@app.route("/territoire/remontees/{code}/{feedback_id}", methods=["POST"], content_types=FORM)
+def territory_feedback_triage(code, feedback_id):
+    return _page("feedback", "triage", code, feedback_id)
+
+
+@api.route("/api/feedback", "POST", summary="Signaler une difficulté ou demander une formation",
+           body=commands.FeedbackCreate, response=views.FeedbackView, status=201)
+def create_feedback(principal, body):
+    from chalicelib.services import feedback
+
+    return feedback.create_feedback(deps(), principal, body)
+
+
+@api.route("/api/feedback", "GET", summary="Les remontées de mon point de contact",
+           query=commands.FeedbackListQuery, response=views.PageView[views.FeedbackView])
+def list_feedback(principal, query):
+    from chalicelib.services import feedback
+
+    return feedback.list_point_feedback(deps(), principal, query.point_id, query.limit, query.cursor)
+
+
+@api.route("/api/feedback/{territory}", "GET", summary="Les remontées d'un territoire",
+           query=commands.TerritoryFeedbackQuery, response=views.PageView[views.FeedbackView])
+def territory_feedback(territory, principal, query):
+    from chalicelib.services import feedback
+
+    return feedback.list_territory_feedback(deps(), principal, territory, status=query.status,
+                                            kind=query.kind, since=query.since, until=query.until,
+                                            limit=query.limit, cursor=query.cursor)
+
+
+@api.route("/api/feedback/{territory}/{feedback_id}/triage", "POST", summary="Traiter une remontée",
+           body=commands.FeedbackTriage, response=views.FeedbackView)
+def triage_feedback(territory, feedback_id, principal, body):
+    from chalicelib.services import feedback
+
+    return feedback.triage_feedback(deps(), principal, territory, feedback_id, body)
+
+
+@app.route("/resultats", methods=["GET"])
+def results_page():
+    return _page("results", "public")
+
+
+@app.route("/resultats/donnees.csv", methods=["GET"])
+def results_csv():
+    return _page("results", "export", "csv")
+
+
+@app.route("/resultats/donnees.json", methods=["GET"])
+def results_json():
+    return _page("results", "export", "json")
+
+
+@app.route("/territoire/rapport", methods=["GET"])
+def report_page():
+    return _page("results", "report")
+
+
+@app.route("/territoire/rapport.csv", methods=["GET"])
+def report_csv():
+    return _page("results", "report_csv")
+
+
 # --- development stage only: 404 everywhere else --------------------------------------------
 
 @api.route("/_dev/outbox", "GET", summary="(dev) Les e-mails et SMS envoyés", auth=False, dev_only=True)
@@ -401,6 +482,19 @@ def reminders_schedule(event):
 def digest_schedule(event):
     """Monday 07:00 UTC (08:00 or 09:00 in Paris): each agent's answered cases to close."""
     return _run_job("digest")
+
+
+@app.schedule(Cron(0, 2, "?", "*", "SUN", "*"), name="results_check")
+def results_schedule(event):
+    """Sunday 02:00 UTC: the published results recomputed from the source data and compared."""
+    return _run_job("results")
+
+
+@app.schedule(Cron(0, 6, 1, "1,4,7,10", "?", "*"), name="quarterly_report")
+def quarterly_report_schedule(event):
+    """First day of each quarter, 06:00 UTC: the past quarter's report to each territory's
+    follow-up commission (once per territory and quarter)."""
+    return _run_job("quarterly_report")
 
 
 def _handle_sms_event(raw_event: dict, context=None) -> dict:

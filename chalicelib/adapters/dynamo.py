@@ -24,6 +24,9 @@ from ..domain.models import (
     Escalation,
     EscalationStatus,
     Event,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
     Message,
     Notification,
     Organisation,
@@ -134,7 +137,8 @@ def new_item(model: BaseModel, key: dict[str, str]) -> Write:
     return Write(to_item(model, key))
 
 
-def versioned(model: Case | Escalation, key: dict[str, str], previous_version: int | None) -> Write:
+def versioned(model: Case | Escalation | Feedback, key: dict[str, str],
+              previous_version: int | None) -> Write:
     """Put a new version, only if the stored one is still the version it was computed from."""
     item = to_item(model, key)
     if previous_version is None:
@@ -157,6 +161,11 @@ def escalation_write(escalation: Escalation, previous_version: int | None,
     return versioned(escalation, key, previous_version)
 
 
+def feedback_write(feedback: Feedback, previous_version: int | None) -> Write:
+    return versioned(feedback, keys.feedback(feedback.territory_code, feedback.created_at, feedback.id,
+                                             feedback.point_id), previous_version)
+
+
 def message_write(message: Message) -> Write:
     return new_item(message, keys.message(message.case_ref, message.created_at, message.id))
 
@@ -167,6 +176,10 @@ def event_write(event: Event) -> Write:
 
 def notification_write(notification: Notification) -> Write:
     return new_item(notification, keys.notification(notification.case_ref, notification.id))
+
+
+def _key(key: dict[str, str]) -> dict[str, Any]:
+    return {name: {"S": value} for name, value in key.items()}
 
 
 def _plain_item(key: dict[str, str], kind: str, **attributes: Any) -> dict[str, Any]:
@@ -257,7 +270,10 @@ class Repository:
 
     def _query(self, *, partition: str, index: str | None = None, prefix: str | None = None,
                limit: int | None = None, cursor: str | None = None, forward: bool = True,
-               consistent: bool = False) -> tuple[list[dict[str, Any]], dict | None]:
+               consistent: bool = False, sort_from: str | None = None, sort_to: str | None = None,
+               where: dict[str, str] | None = None) -> tuple[list[dict[str, Any]], dict | None]:
+        """sort_from / sort_to: bounds of the sort key, both included; where: attributes that
+        must equal these strings (a filter: what it drops is still read)."""
         pk_name, sk_name = ("PK", "SK") if index is None else (f"{index}PK", f"{index}SK")
         condition = "#pk = :pk"
         names = {"#pk": pk_name}
@@ -266,10 +282,21 @@ class Repository:
             condition += " AND begins_with(#sk, :prefix)"
             names["#sk"] = sk_name
             values[":prefix"] = {"S": prefix}
+        elif sort_from or sort_to:
+            names["#sk"] = sk_name
+            values.update({name: {"S": bound} for name, bound in ((":from", sort_from), (":to", sort_to))
+                           if bound})
+            condition += (" AND #sk BETWEEN :from AND :to" if sort_from and sort_to
+                          else " AND #sk >= :from" if sort_from else " AND #sk <= :to")
         request: dict[str, Any] = {
             "TableName": self.table, "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
             "ScanIndexForward": forward}
+        if where:
+            for number, (attribute, value) in enumerate(sorted(where.items())):
+                names[f"#w{number}"] = attribute
+                values[f":w{number}"] = {"S": value}
+            request["FilterExpression"] = " AND ".join(f"#w{n} = :w{n}" for n in range(len(where)))
         if index:
             request["IndexName"] = index
         elif consistent:
@@ -548,6 +575,64 @@ class Repository:
         items = self._get_many([keys.case(ref) for ref in dict.fromkeys(refs)])
         return [from_item(Case, item) for item in items]
 
+    # --- published results --------------------------------------------------------------
+
+    def all_point_cases(self, point_id: str) -> Iterable[Case]:
+        items, _ = self._query(partition=f"POINT#{point_id}", index=keys.GSI1, prefix=None)
+        return [from_item(Case, item) for item in items if item.get("type", {}).get("S") == "Case"]
+
+    def all_group_escalations(self, group_id: str) -> Iterable[Escalation]:
+        items, _ = self._query(partition=f"GROUP#{group_id}", index=keys.GSI2, prefix=None)
+        return [from_item(Escalation, item) for item in items
+                if item.get("type", {}).get("S") == "Escalation"]
+
+    def apply_results(self, *, source: tuple[str, str], version: int,
+                      cells: dict[tuple[str, str, str], dict[str, int]], guard_expires_at: datetime) -> bool:
+        """Add these amounts to the cells, unless this version of the source was already added.
+        False when it was (a replayed stream record)."""
+        guard = {"Update": {
+            "TableName": self.table, "Key": _key(keys.results_guard(*source)),
+            "UpdateExpression": "SET #v = :v, #t = :t, #type = :kind",
+            "ConditionExpression": "attribute_not_exists(#v) OR #v < :v",
+            "ExpressionAttributeNames": {"#v": "applied_version", "#t": "expires_at", "#type": "type"},
+            "ExpressionAttributeValues": {":v": {"N": str(version)},
+                                          ":t": {"N": str(int(guard_expires_at.timestamp()))},
+                                          ":kind": {"S": "ResultsGuard"}}}}
+        updates = []
+        for (period, kind, scope_id), counters in sorted(cells.items()):
+            names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
+            values = {f":c{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
+            updates.append({"Update": {
+                "TableName": self.table, "Key": _key(keys.results_cell(period, kind, scope_id)),
+                "UpdateExpression": "SET #type = :kind ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
+                "ExpressionAttributeNames": {**names, "#type": "type"},
+                "ExpressionAttributeValues": {**values, ":kind": {"S": "ResultsCell"}}}})
+        # A case or an escalation touches at most 3 moments x 5 scopes x 2 periods = 30 cells.
+        if len(updates) > 99:
+            raise ValueError(f"a results change of {len(updates)} cells exceeds one transaction")
+        try:
+            self._client.transact_write_items(TransactItems=[guard, *updates])
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def replace_results(self, cells: dict[tuple[str, str, str], dict[str, int]]) -> None:
+        self.put_many([_plain_item(keys.results_cell(*cell), "ResultsCell", **counters)
+                       for cell, counters in cells.items()])
+
+    def read_results(self, period: str, kind: str | None = None) -> dict[tuple[str, str, str], dict[str, int]]:
+        items, _ = self._query(partition=f"RESULTS#{period}", prefix=f"{kind}#" if kind else None)
+        cells = {}
+        for item in items:
+            scope_kind, _, scope_id = item["SK"]["S"].partition("#")
+            cells[(period, scope_kind, scope_id)] = {
+                name: int(value["N"]) for name, value in item.items()
+                if "N" in value and int(value["N"]) != 0}      # a counter taken back to zero
+        return cells
+
     # --- SMS --------------------------------------------------------------------------
 
     def latest_case_for_phone(self, phone_e164: str) -> str | None:
@@ -570,3 +655,43 @@ class Repository:
         self._client.put_item(TableName=self.table, Item=_plain_item(
             keys.sms_receipt(message_id), "SmsReceipt", case_ref=case_ref, template=template,
             status=status, at=at.isoformat(), expires_at=int(expires_at.timestamp())))
+
+    # --- agents' feedback -------------------------------------------------------------
+
+    def create_feedback(self, feedback: Feedback, event: Event) -> None:
+        self.transact([feedback_write(feedback, None), event_write(event)])
+
+    def get_feedback(self, territory_code: str, created_at: datetime, feedback_id: str) -> Feedback:
+        from ..domain.authz import FEEDBACK_NOT_FOUND
+
+        item = self._get(keys.feedback(territory_code, created_at, feedback_id), consistent=True)
+        if not item:
+            raise NotFound(FEEDBACK_NOT_FOUND)
+        return from_item(Feedback, item)
+
+    def update_feedback(self, feedback: Feedback, previous_version: int, event: Event) -> None:
+        try:
+            self.transact([feedback_write(feedback, previous_version), event_write(event)])
+        except RaceLost as exc:
+            raise RaceLost("Cette remontée vient d'être modifiée par quelqu'un d'autre.") from exc
+
+    def list_point_feedback(self, point_id: str, limit: int, cursor: str | None) -> Page:
+        """A point's feedback, newest first."""
+        items, last = self._query(partition=keys.point_feedback_partition(point_id), index=keys.GSI1,
+                                  limit=limit, cursor=cursor, forward=False)
+        return Page([from_item(Feedback, i) for i in items[:limit]], encode_cursor(last))
+
+    def list_territory_feedback(self, territory_code: str, start: datetime | None = None,
+                                end: datetime | None = None, *, status: FeedbackStatus | None = None,
+                                kind: FeedbackKind | None = None, limit: int | None = None,
+                                cursor: str | None = None, newest_first: bool = True) -> Page:
+        """A territory's feedback created in [start, end): one Query on the sort key's range;
+        status and kind filter what it reads. Without a limit, every page is read."""
+        # "<ts>#<id>" sorts after "<ts>" itself: the upper bound "<end ts>" leaves out `end`.
+        where = {name: value.value for name, value in (("status", status), ("kind", kind)) if value}
+        items, last = self._query(partition=keys.feedback_partition(territory_code),
+                                  sort_from=keys.iso(start) if start else None,
+                                  sort_to=keys.iso(end) if end else None, where=where or None,
+                                  limit=limit, cursor=cursor, forward=not newest_first)
+        return Page([from_item(Feedback, i) for i in (items[:limit] if limit else items)],
+                    encode_cursor(last if limit else None))

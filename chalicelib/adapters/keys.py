@@ -165,6 +165,36 @@ def sms_receipt(message_id: str) -> dict[str, str]:
     return {"PK": f"SMS#{message_id}", "SK": "SMS"}
 
 
+# Agents' feedback: a territory's in one partition, by creation time (a quarter is one
+# Query, SK BETWEEN); a point's in GSI1 under its own partition, apart from the point's cases
+# (POINT#<id>, whose GSI1SK begin with a case status).
+def feedback_partition(territory_code: str) -> str:
+    return f"FEEDBACK#{territory_code}"
+
+
+def point_feedback_partition(point_id: str) -> str:
+    return f"FEEDBACK#POINT#{point_id}"
+
+
+def feedback(territory_code: str, created_at: datetime, feedback_id: str,
+             point_id: str | None = None) -> dict[str, str]:
+    sort_key = f"{iso(created_at)}#{feedback_id}"
+    key = {"PK": feedback_partition(territory_code), "SK": sort_key}
+    if point_id:
+        key |= {"GSI1PK": point_feedback_partition(point_id), "GSI1SK": sort_key}
+    return key
+
+
 def status_prefix(status: CaseStatus | EscalationStatus | None) -> str | None:
     """Lists sort by status first: a status filter is a begins_with on the sort key."""
     return f"{status.value}#" if status else None
+
+
+# Published results: one item per (period, scope), summed counters (domain/results.py).
+def results_cell(period: str, kind: str, scope_id: str) -> dict[str, str]:
+    return {"PK": f"RESULTS#{period}", "SK": f"{kind}#{scope_id}"}
+
+
+def results_guard(source_pk: str, source_sk: str) -> dict[str, str]:
+    """The last version of a case or escalation whose change was added to the results."""
+    return {"PK": f"RESULTSV#{source_pk}", "SK": source_sk}

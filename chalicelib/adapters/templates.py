@@ -22,6 +22,7 @@ def environment():
         trim_blocks=True, lstrip_blocks=True)
     environment.filters["nl2br"] = _nl2br
     environment.filters["phone"] = _phone
+    environment.filters["fr"] = fr_number
     # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
     environment.globals["static_url"] = static_files.url
     return environment
@@ -32,6 +33,16 @@ def _nl2br(text) -> str:
     from markupsafe import Markup, escape
 
     return Markup("<br>\n").join(escape(line) for line in str(text).splitlines())
+
+
+def fr_number(value) -> str:
+    """A figure as it is written in French: 1 234 and 87,5 (narrow no-break spaces)."""
+    if isinstance(value, float):
+        whole, _, decimals = f"{value:,.1f}".partition(".")
+        return whole.replace(",", "\u202f") + "," + decimals
+    if isinstance(value, int):
+        return f"{value:,}".replace(",", "\u202f")
+    return str(value)
 
 
 def _phone(e164) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .errors import NotAllowed, NotFound
+from .errors import InvalidInput, NotAllowed, NotFound
 from .models import Case, Escalation, EscalationStatus, Role, User
 
 
@@ -38,6 +38,17 @@ def require_agent_of_point(principal: Principal, point_id: str) -> None:
     require_role(principal, Role.AGENT)
     if point_id not in principal.point_ids:
         raise NotAllowed("Vous n'êtes pas rattaché à ce point de contact.", field="point_id")
+
+
+def agent_point(principal: Principal, point_id: str | None) -> str:
+    """The agent's point an action is about: the one named, which must be theirs, or their only one."""
+    require_role(principal, Role.AGENT)
+    if point_id is None:
+        if len(principal.point_ids) != 1:
+            raise InvalidInput("Précisez le point de contact.", field="point_id")
+        point_id = next(iter(principal.point_ids))
+    require_agent_of_point(principal, point_id)
+    return point_id
 
 
 def require_agent_of_case(principal: Principal, case: Case) -> None:
@@ -75,6 +86,24 @@ def require_territory_reader(principal: Principal, territory_code: str) -> None:
     require_role(principal, Role.COORDINATOR, Role.ADMIN)
     if principal.role is Role.COORDINATOR and territory_code not in principal.territory_codes:
         raise NotAllowed("Ce territoire n'est pas le vôtre.", field="territory")
+
+
+FEEDBACK_NOT_FOUND = "Cette remontée est introuvable."
+
+
+def require_feedback_reader(principal: Principal, territory_code: str) -> None:
+    """The territory's coordinators, and admins, read its agents' feedback; to a coordinator
+    of another territory it does not exist."""
+    require_role(principal, Role.COORDINATOR, Role.ADMIN)
+    if principal.role is Role.COORDINATOR and territory_code not in principal.territory_codes:
+        raise NotFound(FEEDBACK_NOT_FOUND)
+
+
+def require_feedback_triager(principal: Principal, territory_code: str) -> None:
+    """Only the territory's coordinators triage its feedback (admins read it)."""
+    require_role(principal, Role.COORDINATOR)
+    if territory_code not in principal.territory_codes:
+        raise NotFound(FEEDBACK_NOT_FOUND)
 
 
 def require_admin(principal: Principal) -> None:

@@ -1,12 +1,23 @@
 """What users ask for: the validated bodies of API requests and forms."""
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from .models import CaseStatus, EscalationStatus, Identifiers, LifeSituation, MessageKind, Outcome, Usager
-from .validation import LongText, Slug
+from .models import (
+    CaseStatus,
+    EscalationStatus,
+    FeedbackKind,
+    FeedbackStatus,
+    Identifiers,
+    LifeSituation,
+    MessageKind,
+    Outcome,
+    Usager,
+)
+from .validation import Headcount, LongText, MediumText, ShortText, Slug
 
 
 class Command(BaseModel):
@@ -101,3 +112,91 @@ class InboundEmailQuery(Command):
     dmarc: Verdict = "PASS"
     spam: Verdict = "PASS"
     virus: Verdict = "PASS"
+
+
+# --- agents' feedback ------------------------------------------------------------------
+
+# What each kind of feedback asks for: (field, message when it is missing; None if optional).
+FEEDBACK_FIELDS: dict[FeedbackKind, dict[str, str | None]] = {
+    FeedbackKind.DIFFICULTY: {
+        "organisation_id": "Choisissez l'organisme concerné.",
+        "procedure": "Indiquez la démarche concernée.",
+        "problem": "Décrivez ce qui ne va pas.",
+        "usagers_affected": "Indiquez combien d'usagers sont concernés.",
+    },
+    FeedbackKind.TRAINING: {
+        "topic": "Indiquez le sujet de la formation souhaitée.",
+        "details": None,
+    },
+}
+
+
+class FeedbackCreate(Command):
+    """A difficulty with a procedure (organisation, procedure, problem, usagers_affected) or a
+    training request (topic, details optional). Fields of the other kind are refused."""
+
+    kind: FeedbackKind
+    point_id: Slug | None = Field(default=None, description="The agent's contact point; optional "
+                                  "for an agent of one point")
+    organisation_id: Slug | None = Field(default=None, validate_default=True,
+                                         description="difficulty: one of GET /api/territories/{code}/directory's organisations")
+    procedure: ShortText | None = Field(default=None, validate_default=True,
+                                        description="difficulty: e.g. « Demande de complémentaire santé solidaire »")
+    problem: LongText | None = Field(default=None, validate_default=True,
+                                     description="difficulty: what goes wrong")
+    usagers_affected: Headcount = Field(default=None, validate_default=True,
+                                        description="difficulty: how many usagers it affects, 1 to 10,000")
+    topic: ShortText | None = Field(default=None, validate_default=True, description="training: the topic")
+    details: LongText | None = Field(default=None, description="training: optional details")
+
+    @field_validator("organisation_id", "procedure", "problem", "usagers_affected", "topic", "details")
+    @classmethod
+    def _fields_of_the_kind(cls, value, info: ValidationInfo):
+        kind = info.data.get("kind")
+        if kind is None:        # the kind's own error says it all
+            return value
+        wanted = FEEDBACK_FIELDS[kind]
+        if info.field_name not in wanted:
+            if value is not None:
+                raise ValueError("Ce champ ne concerne pas ce type de remontée.")
+            return value
+        if value is None and wanted[info.field_name]:
+            raise ValueError(wanted[info.field_name])
+        return value
+
+
+class FeedbackTriage(Command):
+    status: FeedbackStatus = Field(description="acknowledged or solved; a solved feedback stays solved")
+    answer: MediumText | None = Field(default=None, description="Shown to the point's agents; "
+                                      "replaces the previous answer (left out: no answer)")
+
+    @field_validator("status")
+    @classmethod
+    def _moves_forward(cls, status: FeedbackStatus) -> FeedbackStatus:
+        if status is FeedbackStatus.NEW:
+            raise ValueError("Une remontée traitée passe à « acknowledged » (prise en compte) "
+                             "ou à « solved » (résolue).")
+        return status
+
+
+class FeedbackListQuery(Command):
+    point_id: Slug | None = None
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+
+class TerritoryFeedbackQuery(Command):
+    status: FeedbackStatus | None = None
+    kind: FeedbackKind | None = None
+    since: date | None = Field(default=None, description="First day, in Europe/Paris (YYYY-MM-DD)")
+    until: date | None = Field(default=None, description="Last day, included")
+    limit: int = Field(default=50, ge=1, le=200)
+    cursor: str | None = Field(default=None, max_length=2000)
+
+    @field_validator("until")
+    @classmethod
+    def _after_since(cls, until: date | None, info: ValidationInfo) -> date | None:
+        since = info.data.get("since")
+        if until and since and until < since:
+            raise ValueError("La date de fin précède la date de début.")
+        return until

@@ -91,3 +91,29 @@ def lateness(due: datetime, now: datetime) -> str | None:
     if due - now <= timedelta(hours=24):
         return "due_soon"
     return None
+
+
+# Opening hours used to count answer times: 9:00 to 17:00, Paris time, on business days.
+OPENS, CLOSES = time(9, 0), time(17, 0)
+MAX_COUNTED_DAYS = 366
+
+
+def business_hours_between(start: datetime, end: datetime, territory_code: str | None = None) -> float:
+    """Hours between two instants that fall within opening hours on business days.
+
+    Four business days make 32 business hours: an answer on the due day is within 32 h."""
+    if end <= start:
+        return 0.0
+    local_start, local_end = start.astimezone(PARIS), end.astimezone(PARIS)
+    day, total = local_start.date(), 0.0
+    for _ in range(MAX_COUNTED_DAYS):
+        if day > local_end.date():
+            break
+        if is_business_day(day, territory_code):
+            opens = datetime.combine(day, OPENS, tzinfo=PARIS)
+            closes = datetime.combine(day, CLOSES, tzinfo=PARIS)
+            window_start, window_end = max(opens, local_start), min(closes, local_end)
+            if window_end > window_start:
+                total += (window_end - window_start).total_seconds() / 3600
+        day += timedelta(days=1)
+    return total

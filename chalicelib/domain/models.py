@@ -10,7 +10,17 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
 
-from .validation import LongText, Nir, PersonName, Phone, ShortText, Slug, is_sms_capable
+from .validation import (
+    Headcount,
+    LongText,
+    MediumText,
+    Nir,
+    PersonName,
+    Phone,
+    ShortText,
+    Slug,
+    is_sms_capable,
+)
 
 
 class Entity(BaseModel):
@@ -288,3 +298,55 @@ class Notification(Entity):
     message_id: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="Codes and ids only")
     created_at: datetime
+
+
+# --- Agents' feedback: difficulties with a procedure, training requests ---------------
+
+
+class FeedbackKind(StrEnum):
+    DIFFICULTY = "difficulty"    # « remontée » : a procedure that goes wrong for usagers
+    TRAINING = "training"        # a training an agent asks for
+
+
+class FeedbackStatus(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    SOLVED = "solved"
+
+
+FEEDBACK_KIND_LABELS: dict[FeedbackKind, str] = {
+    FeedbackKind.DIFFICULTY: "Difficulté sur une démarche",
+    FeedbackKind.TRAINING: "Demande de formation",
+}
+FEEDBACK_STATUS_LABELS: dict[FeedbackStatus, str] = {
+    FeedbackStatus.NEW: "Nouvelle",
+    FeedbackStatus.ACKNOWLEDGED: "Prise en compte",
+    FeedbackStatus.SOLVED: "Résolue",
+}
+
+
+class Feedback(Entity):
+    """An agent's report to the coordinators of the point's territory.
+
+    `author_id` serves authorization and the audit log only: no view carries it, so neither
+    coordinators nor published figures can tell which agent wrote."""
+
+    id: str = Field(description="<UTC creation time, %Y%m%dT%H%M%S%f>-<6 hex>: the sort key is "
+                                "rebuilt from it (domain/feedback.py)")
+    kind: FeedbackKind
+    territory_code: str
+    point_id: str
+    author_id: str
+    organisation_id: str | None = None
+    procedure: ShortText | None = None
+    problem: LongText | None = None
+    usagers_affected: Headcount = None
+    topic: ShortText | None = None
+    details: LongText | None = None
+    status: FeedbackStatus = FeedbackStatus.NEW
+    answer: MediumText | None = Field(default=None, description="The coordinators' answer, "
+                                      "shown to the point's agents")
+    created_at: datetime
+    updated_at: datetime
+    triaged_at: datetime | None = None
+    version: int = 1

@@ -1,12 +1,14 @@
 """Field types with French error messages, shared by entities and commands."""
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from decimal import Decimal
 from typing import Annotated
 
 import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
 
 # Overseas regions tried when a national "0..." number is not valid in metropolitan France.
 _OVERSEAS_REGIONS = ("RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF", "NC", "PF", "WF")
@@ -78,9 +80,34 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
                       AfterValidator(_no_control_chars)]
 LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=5000),
                      AfterValidator(_no_control_chars)]
+MediumText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000),
+                       AfterValidator(_no_control_chars)]
 PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_person_name)]
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
 Nir = Annotated[str | None, BeforeValidator(_nir)]
+
+MAX_HEADCOUNT = 10_000
+
+
+def _headcount(value: object) -> int | None:
+    """How many people, as typed in a form ("1 200") or sent as a JSON number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    digits = re.sub(r"\s", "", value) if isinstance(value, str) else ""   # "1 200", "1\u202f200"
+    if (isinstance(value, int | float | Decimal) and not isinstance(value, bool)
+            and math.isfinite(value) and value == int(value)):
+        number = int(value)    # DynamoDB reads numbers back as Decimal
+    elif re.fullmatch(r"[0-9]{1,9}", digits):
+        number = int(digits)
+    else:
+        raise ValueError("Indiquez un nombre entier, par exemple 12.")
+    if not 1 <= number <= MAX_HEADCOUNT:
+        raise ValueError("Indiquez un nombre entre 1 et 10 000.")
+    return number
+
+
+# A number of people concerned, 1 to 10,000; empty means not given.
+Headcount = Annotated[Annotated[int, Field(ge=1, le=MAX_HEADCOUNT)] | None, BeforeValidator(_headcount)]
 
 
 _FRENCH_BY_TYPE = {

@@ -14,6 +14,8 @@ from pydantic import BaseModel, EmailStr, Field
 
 from . import deadlines
 from .models import (
+    FEEDBACK_KIND_LABELS,
+    FEEDBACK_STATUS_LABELS,
     LIFE_SITUATION_LABELS,
     Attachment,
     Case,
@@ -22,6 +24,9 @@ from .models import (
     ContactPoint,
     Escalation,
     EscalationStatus,
+    Feedback,
+    FeedbackKind,
+    FeedbackStatus,
     Identifiers,
     LifeSituation,
     Message,
@@ -218,3 +223,63 @@ def _author_name(message: Message, authors: dict[str, User], groups: dict[str, R
         group_name = groups[message.group_id].name
         return f"{author.display_name} ({group_name})" if author else group_name
     return author.display_name if author else "Agent SP+"
+
+
+# --- agents' feedback ------------------------------------------------------------------
+
+
+class FeedbackView(View):
+    """A feedback as the point's agents and the territory's coordinators see it: never its
+    author (an agent is never identified, not even to coordinators)."""
+
+    id: str
+    kind: FeedbackKind
+    kind_label: str
+    territory_code: str
+    point_id: str
+    point_name: str
+    organisation_id: str | None = None
+    organisation_name: str | None = None
+    procedure: str | None = None
+    problem: str | None = None
+    usagers_affected: int | None = None
+    topic: str | None = None
+    details: str | None = None
+    status: FeedbackStatus
+    status_label: str = Field(description="« Nouvelle », « Prise en compte », « Résolue »")
+    answer: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    triaged_at: datetime | None = None
+
+    @classmethod
+    def of(cls, feedback: Feedback, point_names: dict[str, str],
+           organisation_names: dict[str, str]) -> FeedbackView:
+        return cls(**feedback.model_dump(exclude={"author_id", "version"}),
+                   kind_label=FEEDBACK_KIND_LABELS[feedback.kind],
+                   status_label=FEEDBACK_STATUS_LABELS[feedback.status],
+                   point_name=point_names.get(feedback.point_id, feedback.point_id),
+                   organisation_name=organisation_names.get(feedback.organisation_id or "",
+                                                            feedback.organisation_id))
+
+
+class OrganisationFeedback(View):
+    organisation_id: str
+    organisation_name: str
+    reports: int = Field(description="Difficulties reported about this organisation's procedures")
+    usagers_affected: int = Field(description="The sum of the usagers they affect, as agents estimated")
+
+
+class FeedbackSummary(View):
+    """A territory's feedback created in [start, end): counts and the items themselves."""
+
+    territory_code: str
+    start: datetime
+    end: datetime = Field(description="Excluded")
+    total: int
+    by_kind: dict[FeedbackKind, int] = Field(description="Every kind, zeros included")
+    by_status: dict[FeedbackStatus, int] = Field(description="Every status, zeros included")
+    by_kind_and_status: dict[FeedbackKind, dict[FeedbackStatus, int]]
+    by_organisation: list[OrganisationFeedback] = Field(description="Difficulties only, most reported first")
+    usagers_affected: int = Field(description="Sum over the difficulties")
+    items: list[FeedbackView] = Field(description="Oldest first")

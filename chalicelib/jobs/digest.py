@@ -43,7 +43,7 @@ def weekly_digest(deps, now: datetime) -> dict:
         cases.sort(key=lambda pair: pair[0].updated_at)
         items = [{"ref": c.ref, "point": p.name, "link": case_link(deps, c.ref)} for c, p in cases]
         text, html = render_email("digest", agent=agent, items=items, count=len(items),
-                                  link=f"{deps.settings.base_url}/dossiers?statut=answered")
+                                  link=f"{deps.settings.base_url}/tableau-de-bord?vue=a-clore")
         notification = Notification(id=f"digest-{year}-W{week:02d}", case_ref=f"agent-{agent.id}",
                                     kind=NotificationKind.DIGEST, created_at=now)
         plural = "s" if len(items) > 1 else ""

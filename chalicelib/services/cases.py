@@ -100,12 +100,7 @@ def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
 
 def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: CaseStatus | None,
                limit: int, cursor: str | None) -> PageView[CaseSummary]:
-    authz.require_role(principal, Role.AGENT)
-    if point_id is None:
-        if len(principal.point_ids) != 1:
-            raise InvalidInput("Précisez le point de contact.", field="point_id")
-        point_id = next(iter(principal.point_ids))
-    authz.require_agent_of_point(principal, point_id)
+    point_id = authz.agent_point(principal, point_id)
     page = deps.repo.list_point_cases(point_id, status, limit, cursor)
     now = deps.now()
     return PageView[CaseSummary](items=[CaseSummary.of(c, now) for c in page.items], cursor=page.cursor)

@@ -59,7 +59,8 @@ def case_link(deps: Deps, ref: str) -> str:
 # --- the stream -----------------------------------------------------------------------------
 
 def handle_stream(deps: Deps, event: dict, context=None) -> dict:
-    """A DynamoDB stream batch: send what every new Notification announces.
+    """A DynamoDB stream batch: send what every new Notification announces, and add every
+    case's and escalation's change to the published results.
 
     Returns the partial batch response, so that only failed records are retried."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -72,6 +73,11 @@ def handle_stream(deps: Deps, event: dict, context=None) -> dict:
 
 
 def _record(deps: Deps, record) -> None:
+    """One record of the table's stream: the outbox's emails and SMS, and the results' sums.
+    A failure retries the record: both parts are idempotent."""
+    from . import results
+
+    results.on_record(deps, record)
     if record.event_name is None or record.event_name.name != "INSERT":
         return
     image = record.dynamodb.new_image if record.dynamodb else None

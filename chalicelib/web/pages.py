@@ -104,9 +104,10 @@ def csrf_ok(cookie_value: str | None, form_value: str | None) -> bool:
 
 NAV = {
     "agent": [("/tableau-de-bord", "Mes dossiers"), ("/nouveau-dossier", "Nouveau dossier"),
-              ("/recherche", "Rechercher un dossier")],
+              ("/recherche", "Rechercher un dossier"), ("/remontees", "Remontées")],
     "referent": [("/file", "Demandes à traiter")],
-    "coordinator": [("/territoire", "Mon territoire")],
+    "coordinator": [("/territoire", "Mon territoire"), ("/territoire/remontees", "Remontées"),
+                    ("/territoire/rapport", "Rapport trimestriel")],
     "admin": [("/annuaire", "Annuaire")],
 }
 

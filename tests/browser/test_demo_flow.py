@@ -176,3 +176,13 @@ def test_the_small_pages_are_accessible_too(page, stack_url):
     page.goto(f"{stack_url}/dossiers/61-AAA-AAA")
     assert page.get_by_role("heading", level=1).inner_text() == "Dossier introuvable"
     check_accessibility(page, "15-dossier-introuvable")
+
+
+def test_the_public_results_and_the_quarterly_report_are_accessible(page, stack_url):
+    page.goto(f"{stack_url}/resultats?territoire=61")
+    assert page.get_by_role("heading", level=1).inner_text() == "Les résultats de Services Publics+"
+    check_accessibility(page, "16-resultats-publics")
+    sign_in(page, stack_url, "coordination.62@example.org")
+    page.get_by_role("link", name="Rapport trimestriel").click()
+    assert "Rapport trimestriel" in page.get_by_role("heading", level=1).inner_text()
+    check_accessibility(page, "17-rapport-trimestriel")

@@ -1,0 +1,31 @@
+"""Weekly check of the published results: recompute every cell from the cases and escalations
+and compare with what the stream kept. Differences are logged and counted (a CloudWatch alarm
+can watch ResultsCellsDrifted), then the rebuilt figures replace the stored ones."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+from ..services import results
+from . import job
+
+logger = Logger(service="relais", child=True)
+metrics = Metrics(namespace="Relais", service="relais")
+
+
+@job("results")
+def check_results(deps, now: datetime) -> dict:
+    rebuilt = results.rebuild(deps)
+    periods = {cell[0] for cell in rebuilt}
+    stored = {}
+    for period in periods:
+        stored |= results.stored(deps, period)
+    drifted = sorted({cell for cell in set(rebuilt) | set(stored) if rebuilt.get(cell) != stored.get(cell)})
+    if drifted:
+        logger.warning("results drifted from the source data: rebuilt", extra={
+            "cells": len(drifted), "first": ["/".join(cell) for cell in drifted[:5]]})
+        results.rebuild(deps, write=True)
+    metrics.add_metric(name="ResultsCellsDrifted", unit=MetricUnit.Count, value=len(drifted))
+    return {"cells": len(rebuilt), "drifted": len(drifted)}

@@ -1,0 +1,81 @@
+"""The published results, kept up to date from the table's stream, rebuilt from the source data
+on demand, and read for the public page, the open data and the quarterly report.
+
+Each stored change of a case or an escalation adds contribution(new) - contribution(old)
+(domain/results.py) to the cells it touches, in one transaction with a guard that remembers
+the item's last applied version: a replayed stream record adds nothing twice.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger
+
+from ..bootstrap import Deps
+from ..domain import results
+from ..domain.models import Case, Escalation
+
+logger = Logger(service="relais", child=True)
+GUARD_DAYS = 3          # stream records live 24 hours: the guard outlives any replay
+MODELS = {"Case": Case, "Escalation": Escalation}
+
+
+def _entity(image: dict | None, kind: str):
+    if not image or image.get("type") != kind:
+        return None
+    model = MODELS[kind]
+    return model.model_validate({k: v for k, v in image.items() if k in model.model_fields})
+
+
+def contribution(item) -> results.Contribution:
+    if isinstance(item, Case):
+        return results.case_contribution(item)
+    if isinstance(item, Escalation):
+        return results.escalation_contribution(item)
+    return Counter()
+
+
+def on_record(deps: Deps, record) -> None:
+    """A stream record: a case or an escalation written. Removals (retention) are not
+    subtracted: published figures keep the cases whose personal data has been erased."""
+    if record.event_name is None or record.event_name.name not in ("INSERT", "MODIFY"):
+        return
+    stream = record.dynamodb
+    new_image = stream.new_image if stream else None
+    kind = (new_image or {}).get("type")
+    if kind not in MODELS:
+        return
+    new = _entity(new_image, kind)
+    old = _entity(stream.old_image, kind) if record.event_name.name == "MODIFY" else None
+    change = results.delta(contribution(old), contribution(new))
+    applied = deps.repo.apply_results(
+        source=(new_image["PK"], new_image["SK"]), version=new.version, cells=results.by_cell(change),
+        guard_expires_at=deps.now() + timedelta(days=GUARD_DAYS))
+    if not applied:
+        logger.info("results: record already applied", extra={"version": new.version})
+
+
+def rebuild(deps: Deps, write: bool = False) -> dict[results.Cell, dict[str, int]]:
+    """Every cell recomputed from the cases and escalations themselves (never a Scan: the
+    directory's points and groups lead to them). With write=True the stored cells are replaced."""
+    total: results.Contribution = Counter()
+    for territory in deps.repo.list_territories():
+        points, groups = deps.repo.territory_directory(territory.code)
+        for point in points:
+            for case in deps.repo.all_point_cases(point.id):
+                total.update(results.case_contribution(case))
+        for group in groups:
+            for escalation in deps.repo.all_group_escalations(group.id):
+                total.update(results.escalation_contribution(escalation))
+    cells = {cell: {k: v for k, v in counters.items() if v}
+             for cell, counters in results.by_cell(total).items()}
+    cells = {cell: counters for cell, counters in cells.items() if counters}
+    if write:
+        deps.repo.replace_results(cells)
+        logger.info("results rebuilt", extra={"cells": len(cells)})
+    return cells
+
+
+def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:
+    return deps.repo.read_results(period, kind)

@@ -1,0 +1,229 @@
+"""The published results: a public page (no login), the open data (CSV and JSON), and each
+territory's quarterly report for its follow-up commission.
+
+Figures come from the stored cells (services/results.py): a page reads one partition per
+period, whatever the number of cases. Cells under k = 5 cases show as "—".
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+
+from chalice import Response
+
+from ..api import http
+from ..domain import results as domain
+from ..domain.models import Role
+from ..domain.territories import DEPARTEMENTS
+from ..services import results
+from . import pages
+from .session import current, handler, require
+
+PERIOD = re.compile(r"^\d{4}-(T[1-4]|0[1-9]|1[0-2])$")
+LEVELS = {"point": "point", "territoire": "territory", "reseau": "network", "national": "national"}
+COLUMNS = ["periode", "niveau", "code", "nom", "demandes", "taux_resolu_au_guichet",
+           "taux_utile", "saisines", "taux_reponse_dans_le_delai", "delai_median_heures_ouvrees_max",
+           "delai_90e_centile_heures_ouvrees_max", "taux_satisfaits", "satisfaction_nette",
+           "nb_dossiers_clos", "nb_saisines_echues", "nb_reponses", "nb_avis_sms", "masque"]
+
+
+def periods(now: datetime) -> list[tuple[str, str]]:
+    """The periods one may choose: the last six quarters, then the last twelve months."""
+    quarter = domain.quarter(now)
+    quarters = [quarter]
+    for _ in range(5):
+        quarters.append(domain.previous_quarter(quarters[-1]))
+    year, month = int(domain.month(now)[:4]), int(domain.month(now)[5:])
+    months = []
+    for _ in range(12):
+        months.append(f"{year}-{month:02d}")
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+    names = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
+             "octobre", "novembre", "décembre"]
+    return ([(q, f"{q[-1]}{'er' if q[-1] == '1' else 'e'} trimestre {q[:4]}") for q in quarters]
+            + [(m, f"{names[int(m[5:]) - 1]} {m[:4]}") for m in months])
+
+
+def _names(deps, territory: str | None) -> dict[tuple[str, str], str]:
+    names = {("territory", code): f"{name} ({code})" for code, name in DEPARTEMENTS.items()}
+    names[("national", domain.NATIONAL)] = "France entière"
+    names |= {("network", o.id): o.short_name for o in deps.repo.list_organisations()}
+    if territory:
+        points, groups = deps.repo.territory_directory(territory)
+        names |= {("point", p.id): p.name for p in points}
+        names |= {("group", g.id): g.name for g in groups}
+    return names
+
+
+def rows(deps, period: str, kind: str, territory: str | None = None) -> list[dict]:
+    """One row per cell of that kind: its name and figures, sorted by name."""
+    cells = results.stored(deps, period, kind)
+    names = _names(deps, territory)
+    found = []
+    for (_, cell_kind, scope_id), counters in cells.items():
+        name = names.get((cell_kind, scope_id))
+        if name is None:            # a point of another territory, or gone from the directory
+            continue
+        found.append({"code": scope_id, "name": name, "figures": domain.figures(counters)})
+    return sorted(found, key=lambda row: row["name"])
+
+
+def _period(query: dict, now: datetime) -> str:
+    wanted = (query or {}).get("periode", "")
+    return wanted if PERIOD.match(wanted) else domain.quarter(now)
+
+
+@handler
+def public(deps, request):
+    query = request.query_params or {}
+    now = deps.now()
+    period = _period(query, now)
+    territory = (query.get("territoire") or "").upper() or None
+    if territory not in DEPARTEMENTS:
+        territory = None
+    signed = current(deps, request)
+    national = results.stored(deps, period, "national").get((period, "national", domain.NATIONAL), {})
+    territories = rows(deps, period, "territory")
+    networks = rows(deps, period, "network")
+    points = [r for r in rows(deps, period, "point", territory)] if territory else []
+    return pages.view(request, "results.html", user=signed[1] if signed else None, current="/resultats",
+                      period=period, periods=periods(now), territory=territory,
+                      territory_name=DEPARTEMENTS.get(territory or ""),
+                      national=domain.figures(national), territories=territories, networks=networks,
+                      points=points, all_territories=sorted(DEPARTEMENTS.items(), key=lambda t: t[1]),
+                      k=domain.K_ANONYMITY)
+
+
+def _export_rows(deps, period: str, level: str, territory: str | None) -> list[dict]:
+    kind = LEVELS[level]
+    out = []
+    for row in rows(deps, period, kind, territory if kind == "point" else None):
+        f = row["figures"]
+        out.append(dict(zip(COLUMNS, [
+            period, level, row["code"], row["name"], f.cases, f.desk_rate, f.useful_rate, f.escalations,
+            f.ontime_rate, f.median_hours, f.p90_hours, f.satisfied_rate, f.net_satisfaction,
+            f.closed, f.due, f.answered, f.satisfaction_answers, f.suppressed], strict=True)))
+    return out
+
+
+def export(deps, request, fmt: str):
+    """Open data: /resultats/donnees.csv or .json?periode=2026-T4&niveau=territoire
+    (niveau=point needs territoire=<code>)."""
+    query = request.query_params or {}
+    period, level = query.get("periode", domain.quarter(deps.now())), query.get("niveau", "territoire")
+    territory = (query.get("territoire") or "").upper() or None
+    problem = (("periode", "Une période s'écrit 2026-T4 (trimestre) ou 2026-11 (mois).")
+               if not PERIOD.match(period) else
+               ("niveau", "Le niveau est point, territoire, reseau ou national.") if level not in LEVELS else
+               ("territoire", "Le niveau point demande un territoire, par exemple territoire=61.")
+               if level == "point" and territory not in DEPARTEMENTS else None)
+    if problem:
+        return http.json_response({"error": "invalid_input", "field": problem[0], "message": problem[1]}, 400)
+    data = _export_rows(deps, period, level, territory)
+    headers = {**http.SECURITY_HEADERS, "Cache-Control": "public, max-age=3600",
+               "Access-Control-Allow-Origin": "*"}
+    name = f"relais-resultats-{period}-{level}{'-' + territory if territory else ''}"
+    if fmt == "json":
+        return Response(body=json.dumps({"periode": period, "niveau": level, "k_anonymat": domain.K_ANONYMITY,
+                                         "lignes": data}, ensure_ascii=False),
+                        status_code=200, headers={**headers, "Content-Type": "application/json; charset=utf-8"})
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";")
+    writer.writeheader()
+    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in data)
+    return Response(body=buffer.getvalue(), status_code=200, headers={
+        **headers, "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+
+
+# --- the quarterly report ---------------------------------------------------------------
+
+def _trend(now: domain.Figures, before: domain.Figures) -> list[tuple[str, object, object]]:
+    return [("Demandes traitées", now.cases, before.cases),
+            ("Résolues au guichet (%)", now.desk_rate, before.desk_rate),
+            ("Saisines", now.escalations, before.escalations),
+            ("Réponses dans le délai (%)", now.ontime_rate, before.ontime_rate),
+            ("Délai médian (heures ouvrées, au plus)", now.median_hours, before.median_hours),
+            ("Délai du 90e centile (heures ouvrées, au plus)", now.p90_hours, before.p90_hours),
+            ("Clôturées utiles (%)", now.useful_rate, before.useful_rate),
+            ("Usagers satisfaits (%)", now.satisfied_rate, before.satisfied_rate),
+            ("Satisfaction nette", now.net_satisfaction, before.net_satisfaction)]
+
+
+def _slowest(deps, quarter: str, territory: str) -> list[dict]:
+    """The ten referent groups of the territory slowest to answer this quarter (k = 5 applies)."""
+    groups = [r for r in rows(deps, quarter, "group", territory)
+              if r["code"] in {g.id for g in deps.repo.territory_directory(territory)[1]}]
+    measured = [r for r in groups if r["figures"].ontime_rate is not None]
+    order = ("1", "2", "4", "8", "16", "24", "32", "40", "48", "64", "80", "120", "160", "240", "over")
+    measured.sort(key=lambda r: (r["figures"].ontime_rate,
+                                 -order.index(r["figures"].median_hours or "1")))
+    return measured[:10]
+
+
+def report_data(deps, principal, quarter: str, territory: str) -> dict:
+    from ..domain import authz
+
+    authz.require_territory_reader(principal, territory)
+    previous = domain.previous_quarter(quarter)
+    cell = (quarter, "territory", territory)
+    now_figures = domain.figures(results.stored(deps, quarter, "territory").get(cell, {}))
+    before = domain.figures(results.stored(deps, previous, "territory").get(
+        (previous, "territory", territory), {}))
+    from datetime import time
+
+    from ..domain.deadlines import PARIS
+    from ..services import feedback as feedback_service
+
+    start, end = (datetime.combine(day, time(0), tzinfo=PARIS) for day in domain.quarter_bounds(quarter))
+    feedback = feedback_service.quarter_summary(deps, territory, start, end)
+    return {"quarter": quarter, "previous": previous, "territory": territory,
+            "territory_name": DEPARTEMENTS[territory], "trend": _trend(now_figures, before),
+            "slowest": _slowest(deps, quarter, territory), "points": rows(deps, quarter, "point", territory),
+            "feedback": feedback}
+
+
+@handler
+def report(deps, request):
+    principal, user = require(deps, request, Role.COORDINATOR, Role.ADMIN)
+    query = request.query_params or {}
+    quarter = query.get("trimestre", "")
+    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
+    codes = sorted(principal.territory_codes) or ["61"]
+    territory = (query.get("code") or codes[0]).upper()
+    data = report_data(deps, principal, quarter, territory)
+    quarters = [q for q, _ in periods(deps.now()) if "-T" in q]
+    return pages.view(request, "report.html", user=user, current="/territoire", quarters=quarters, **data)
+
+
+@handler
+def report_csv(deps, request):
+    principal, _ = require(deps, request, Role.COORDINATOR, Role.ADMIN)
+    query = request.query_params or {}
+    quarter = query.get("trimestre", "")
+    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
+    territory = (query.get("code") or (sorted(principal.territory_codes) or ["61"])[0]).upper()
+    data = report_data(deps, principal, quarter, territory)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(["section", "libelle", data["quarter"], data["previous"]])
+    for label, now_value, before_value in data["trend"]:
+        writer.writerow(["evolution", label, "" if now_value is None else now_value,
+                         "" if before_value is None else before_value])
+    for row in data["slowest"]:
+        f = row["figures"]
+        writer.writerow(["groupes_les_plus_lents", row["name"], f.ontime_rate, f.median_hours])
+    for row in data["points"]:
+        f = row["figures"]
+        writer.writerow(["points", row["name"], "" if f.cases is None else f.cases,
+                         "" if f.desk_rate is None else f.desk_rate])
+    for item in data["feedback"].items:
+        writer.writerow(["remontees", item.kind_label, item.point_name,
+                         f"{item.organisation_name} : {item.procedure}" if item.procedure else item.topic,
+                         item.status_label])
+    return Response(body=buffer.getvalue(), status_code=200, headers={
+        **http.SECURITY_HEADERS, "Content-Type": "text/csv; charset=utf-8",
+        "Content-Disposition": f'attachment; filename="relais-rapport-{territory}-{quarter}.csv"'})

@@ -1,0 +1,174 @@
+"""Published results on DynamoDB Local: kept up to date from the table's stream, equal to a
+rebuild from the source data, untouched by a replayed stream, and never below k = 5."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import pytest
+
+from chalicelib.domain import results as domain
+from tests.conftest import CASE, login
+
+pytestmark = pytest.mark.outbox
+AGENT = "agent.bretoncelles@example.org"
+OTHER_AGENT = "agent.remalard@example.org"
+REFERENT = "referent.61-caf@example.org"
+
+
+def post(client, headers, path, body):
+    response = client.http.post(path, headers=headers, body=json.dumps(body))
+    assert response.status_code in (200, 201), response.body
+    return response.json_body
+
+
+def activity(client) -> dict[str, list[str]]:
+    """Seven cases at Bretoncelles: 3 solved at the desk, 4 escalated to the CAF (3 answered,
+    one closed as useful), satisfaction marks; two at Rémalard."""
+    agent, referent = login(client, AGENT), login(client, REFERENT)
+    refs = {"desk": [], "escalated": [], "other": []}
+    for number in range(7):
+        usager = {**CASE["usager"], "phone": f"06 12 34 56 {number:02d}"}
+        ref = post(client, agent, "/api/cases", {**CASE, "usager": usager})["ref"]
+        if number < 3:
+            post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": number != 2})
+            refs["desk"].append(ref)
+            continue
+        post(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
+        refs["escalated"].append(ref)
+        if number < 6:
+            post(client, referent, f"/api/cases/{ref}/messages", {"body": "Réglé.", "kind": "answer"})
+        if number == 3:
+            post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
+    for number, mark in ((0, "5"), (1, "4"), (3, "2")):
+        client.http.post("/_dev/inbound-sms", headers={"Content-Type": "application/json"},
+                         body=json.dumps({"from": f"+3361234560{number}", "body": mark}))
+    other = login(client, OTHER_AGENT)
+    for _ in range(2):
+        refs["other"].append(post(client, other, "/api/cases", {**CASE, "point_id": "61-mairie-remalard"})["ref"])
+    return refs
+
+
+def test_the_streamed_results_equal_a_rebuild_and_a_replay_adds_nothing(client, deps):
+    import app as relais
+    from chalicelib.dev import streams
+    from chalicelib.services import results
+
+    activity(client)
+    period = domain.quarter(deps.now())
+    rebuilt = {cell: counters for cell, counters in results.rebuild(deps).items() if cell[0] == period}
+    stored = results.stored(deps, period)
+    assert stored == rebuilt
+    point = stored[(period, "point", "61-mairie-bretoncelles")]
+    assert point["cases"] == 7 and point["closed"] == 4 and point["desk"] == 3 and point["useful"] == 3
+    assert point["esc"] == 4 and point["answered"] == 3 and point["sat"] == 3 and point["sat5"] == 1
+    assert stored[(period, "point", "61-mairie-remalard")]["cases"] == 2
+    assert stored[(period, "network", "caf")]["esc"] == 4
+    assert stored[(period, "national", "FR")]["cases"] == 9
+    assert not [cell for cell in stored if cell[1] in ("agent", "user")]       # never per agent
+
+    replayed = streams.replay_all(deps, relais._handle_stream_event)
+    assert replayed > 0
+    assert results.stored(deps, period) == stored
+
+
+def test_reopening_a_case_takes_its_closing_back_out(client, deps):
+    from chalicelib.services import results
+
+    agent = login(client, AGENT)
+    ref = post(client, agent, "/api/cases", CASE)["ref"]
+    post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
+    period = domain.quarter(deps.now())
+    cell = (period, "point", "61-mairie-bretoncelles")
+    assert results.stored(deps, period)[cell]["closed"] == 1
+    post(client, agent, f"/api/cases/{ref}/reopen", {})
+    assert "closed" not in results.stored(deps, period)[cell]
+    assert results.stored(deps, period)[cell] == results.rebuild(deps)[cell] == {"cases": 1}
+
+
+def test_the_public_page_and_open_data_publish_k_anonymous_figures(client, deps):
+    activity(client)
+    period = domain.quarter(deps.now())
+    page = client.http.get(f"/resultats?periode={period}&territoire=61")
+    html = page.body.decode()
+    assert page.status_code == 200 and "Mairie de Bretoncelles" in html
+    assert "Sophie Girard" not in html and "agent." not in html           # no agent, ever
+    rows = client.http.get(f"/resultats/donnees.json?periode={period}&niveau=point&territoire=61").json_body
+    by_point = {row["code"]: row for row in rows["lignes"]}
+    bretoncelles, remalard = by_point["61-mairie-bretoncelles"], by_point["61-mairie-remalard"]
+    assert bretoncelles["demandes"] == 7 and bretoncelles["masque"] is False
+    assert remalard["masque"] is True and remalard["demandes"] is None      # 2 cases: withheld
+    assert remalard["taux_resolu_au_guichet"] is None
+    csv_text = client.http.get(f"/resultats/donnees.csv?periode={period}&niveau=point&territoire=61").body.decode()
+    header, *lines = csv_text.strip().splitlines()
+    assert header.split(";")[:5] == ["periode", "niveau", "code", "nom", "demandes"]
+    assert any(line.startswith(f"{period};point;61-mairie-remalard;Mairie de Rémalard-en-Perche;;") for line in lines)
+    refused = client.http.get("/resultats/donnees.csv?periode=hier")
+    assert refused.status_code == 400 and refused.json_body["field"] == "periode"
+    assert client.http.get("/resultats/donnees.json?niveau=point").json_body["field"] == "territoire"
+
+
+def test_the_quarterly_report_is_for_the_territorys_coordinator(client, deps):
+    activity(client)
+    post(client, login(client, AGENT), "/api/feedback", {
+        "kind": "difficulty", "organisation_id": "cpam", "procedure": "Complémentaire santé solidaire",
+        "problem": "Le formulaire en ligne refuse les dossiers des travailleurs saisonniers.",
+        "usagers_affected": 12})
+    quarter = domain.quarter(deps.now())
+    coordinator = {"Cookie": login(client, "coordination.61@example.org")["Cookie"]}
+    page = client.http.get(f"/territoire/rapport?trimestre={quarter}", headers=coordinator)
+    html = page.body.decode()
+    assert page.status_code == 200 and "Évolution" in html and "Les dix organismes les plus lents" in html
+    assert "Mairie de Bretoncelles" in html and "Complémentaire santé solidaire" in html
+    assert "concernant 12 usagers" in html and "Sophie Girard" not in html     # never the agent
+    exported = client.http.get(f"/territoire/rapport.csv?trimestre={quarter}", headers=coordinator).body.decode()
+    assert exported.startswith(f"section;libelle;{quarter};{domain.previous_quarter(quarter)}")
+    assert "evolution;Demandes traitées;9;" in exported and "remontees;" in exported
+    other = {"Cookie": login(client, "coordination.62@example.org")["Cookie"]}
+    assert client.http.get("/territoire/rapport?code=61", headers=other).status_code == 404
+    agent = {"Cookie": login(client, AGENT)["Cookie"]}
+    assert client.http.get("/territoire/rapport", headers=agent).status_code == 403
+
+
+def test_the_weekly_check_finds_no_drift_then_repairs_one(client, deps):
+    from chalicelib import jobs
+    from chalicelib.adapters import keys
+
+    activity(client)
+    assert jobs.run("results", deps, deps.now()) == {"cells": pytest.approx(jobs.run("results", deps, deps.now())["cells"]),
+                                                     "drifted": 0}
+    period = domain.quarter(deps.now())
+    deps.dynamodb.update_item(TableName=deps.settings.table_name,
+                              Key={k: {"S": v} for k, v in keys.results_cell(period, "point", "61-mairie-bretoncelles").items()},
+                              UpdateExpression="ADD cases :one", ExpressionAttributeValues={":one": {"N": "1"}})
+    assert jobs.run("results", deps, deps.now())["drifted"] == 1
+    assert jobs.run("results", deps, deps.now())["drifted"] == 0
+
+
+def test_a_chart_is_drawn_with_its_table_once_five_escalations_are_due(client, deps):
+    agent = login(client, AGENT)
+    for number in range(5):
+        ref = post(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 57 {number:02d}"}})["ref"]
+        view = post(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "?"})
+    due = datetime.fromisoformat(view["escalations"][0]["due_at"])
+    period = domain.quarter(due)
+    html = client.http.get(f"/resultats?periode={period}").body.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in html and 'aria-hidden="true"' in html
+    assert "<caption>Résultats par réseau partenaire</caption>" in html
+    assert ">CAF</th>" in html and "0,0&nbsp;%" in html            # none answered: 0 % on time
+
+
+def test_the_coordinators_get_the_quarterly_report_once(client, deps):
+    from chalicelib import jobs
+    from tests.conftest import outbox
+
+    activity(client)
+    quarter = domain.quarter(deps.now())
+    _, end = domain.quarter_bounds(quarter)
+    first_day = datetime(end.year, end.month, end.day, 6, 0, tzinfo=domain.deadlines.PARIS)
+    assert jobs.run("quarterly_report", deps, first_day)["quarter"] == quarter
+    jobs.run("quarterly_report", deps, first_day)                       # a second run sends nothing
+    mails = [m for m in outbox() if m["to"] == ["coordination.61@example.org"] and quarter in (m["subject"] or "")]
+    assert len(mails) == 1
+    assert "demandes traitées : 9" in mails[0]["text"]
+    assert f"/territoire/rapport?trimestre={quarter}&code=61" in mails[0]["text"]
