@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 from chalice import Chalice, ConvertToMiddleware, Cron, Rate
 
 from chalicelib.api import http
@@ -21,9 +20,40 @@ app = Chalice(app_name="relais", configure_logs=False)
 logger = Logger(service="relais")
 # clear_state: keys appended for one request (user, case) never leak into the next.
 app.register_middleware(ConvertToMiddleware(functools.partial(logger.inject_lambda_context, clear_state=True)))
-# The table's stream (the outbox); its ARN is set at deployment (infra/template.py).
-TABLE_STREAM_ARN = os.environ.get(
-    "RELAIS_TABLE_STREAM_ARN", "arn:aws:dynamodb:eu-west-3:000000000000:table/relais-prod/stream/set-at-deploy")
+# Every invocation's metrics (chalicelib/observability.py) leave as one EMF line at its end.
+metrics = Metrics(namespace="Relais", service="relais")
+app.register_middleware(ConvertToMiddleware(functools.partial(metrics.log_metrics, capture_cold_start_metric=True)))
+
+
+def traced(handler):
+    """X-Ray through Powertools Tracer, in Lambda only (chalicelib/observability.py)."""
+    @functools.wraps(handler)
+    def invoke(event, context):
+        from chalicelib.observability import tracer
+
+        active = tracer()
+        if active is None:
+            return handler(event, context)
+        return active.capture_lambda_handler(handler, capture_response=False)(event, context)
+    return invoke
+
+
+app.register_middleware(ConvertToMiddleware(traced))
+
+
+def wired_at_packaging(service: str, name: str) -> str:
+    """An event source's placeholder ARN: `make package` points each source at its resource
+    in infra/template.py (the table's stream, the SMS queue, the topics)."""
+    return f"arn:aws:{service}:eu-west-3:000000000000:{name}"
+
+
+@app.middleware("http")
+def correlation(event, get_response):
+    """Requests on a case tag their log lines with its reference."""
+    from chalicelib.observability import correlate
+
+    correlate((event.uri_params or {}).get("ref"))
+    return get_response(event)
 
 
 @app.middleware("http")
@@ -443,12 +473,12 @@ def _handle_stream_event(raw_event: dict, context=None) -> dict:
     return notifications.handle_stream(deps(), raw_event, context)
 
 
-@app.on_dynamodb_record(stream_arn=TABLE_STREAM_ARN, batch_size=25, name="send_notifications")
+@app.on_dynamodb_record(stream_arn=wired_at_packaging("dynamodb", "table/relais/stream/outbox"), batch_size=25, name="send_notifications")
 def send_notifications(event):
     return _handle_stream_event(event.to_dict(), event.context)
 
 
-@app.on_sns_message(topic="relais-inbound-email", name="receive_email")
+@app.on_sns_message(topic=wired_at_packaging("sns", "inbound-email"), name="receive_email")
 def receive_email(event):
     from chalicelib.services import inbound
 
@@ -456,7 +486,7 @@ def receive_email(event):
     return outcome.as_dict()
 
 
-@app.on_sns_message(topic="relais-ses-events", name="ses_events")
+@app.on_sns_message(topic=wired_at_packaging("sns", "ses-events"), name="ses_events")
 def ses_events(event):
     from chalicelib.services import deliverability
 
@@ -503,12 +533,12 @@ def _handle_sms_event(raw_event: dict, context=None) -> dict:
     return sms.handle_queue(deps(), raw_event, context)
 
 
-@app.on_sqs_message(queue="relais-prod-sms", batch_size=10, name="send_sms")
+@app.on_sqs_message(queue_arn=wired_at_packaging("sqs", "sms"), batch_size=10, name="send_sms")
 def send_sms(event):
     return _handle_sms_event(event.to_dict(), event.context)
 
 
-@app.on_sns_message(topic="relais-inbound-sms", name="receive_sms")
+@app.on_sns_message(topic=wired_at_packaging("sns", "inbound-sms"), name="receive_sms")
 def receive_sms(event):
     """SNS two-way SMS: {"originationNumber": "+33...", "messageBody": "..."}."""
     from chalicelib.services import sms

@@ -115,7 +115,9 @@ def seed_demo(endpoint: str, table: str) -> None:
 
 
 def app_environment(ddb_endpoint: str, table: str, port: int, s3_port: int | None = None) -> dict[str, str]:
-    environment = {**os.environ, **LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
+    # EMF metric lines would drown the local log; a test that checks them sets this to false.
+    environment = {"POWERTOOLS_METRICS_DISABLED": "true", **os.environ, **LOCAL_CREDENTIALS,
+                   "RELAIS_DYNAMODB_ENDPOINT": ddb_endpoint,
                    "RELAIS_STAGE": "dev",
                    "RELAIS_TABLE": table, "RELAIS_BASE_URL": f"http://127.0.0.1:{port}",
                    "PYTHONUNBUFFERED": "1"}

@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from ..adapters import keys
 from ..adapters.dynamo import escalation_write, event_write, notification_write
 from ..domain import ladder
 from ..domain.errors import NotFound
 from ..domain.models import Notification, NotificationKind
+from ..observability import correlate, count
 from ..services.common import event, retry_on_conflict
 from . import job
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 LOOKBACK_DAYS = 7        # a stage missed by a week of failed runs is still fired
 SYSTEM_ACTOR = "system-reminders"
 
@@ -40,7 +39,7 @@ def sweep(deps, now: datetime) -> dict:
             for target in deps.repo.due_escalations(day, shard, now):
                 if fire(deps, target.case_ref, target.group_id, now, stages):
                     fired += 1
-    metrics.add_metric(name="LadderStagesFired", unit=MetricUnit.Count, value=fired)
+    count("ladder_stages_fired", fired)
     logger.info("reminder sweep done", extra={"fired": fired, "queries": queries})
     return {"fired": fired, "queries": queries}
 
@@ -65,11 +64,14 @@ def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) ->
             id=f"ladder-{group_id}-{int(escalation.created_at.timestamp())}-{escalation.ladder_stage}",
             case_ref=ref, kind=NotificationKind.LADDER, group_id=group_id,
             data={"stage": stage.name}, created_at=now)
+        correlate(ref, group_id)
         deps.repo.transact([
             escalation_write(advanced, escalation.version, ladder.next_action_at(advanced, stages)),
             notification_write(notification),
             event_write(event(f"LADDER_{stage.name.upper()}", SYSTEM_ACTOR, now, ref, group_id)),
         ])
+        if stage.name == "breach":
+            count("escalations_late")
         return True
 
     return retry_on_conflict(attempt)

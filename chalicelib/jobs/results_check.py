@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
+from ..observability import count
 from ..services import results
 from . import job
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 
 
 @job("results")
@@ -27,5 +26,5 @@ def check_results(deps, now: datetime) -> dict:
         logger.warning("results drifted from the source data: rebuilt", extra={
             "cells": len(drifted), "first": ["/".join(cell) for cell in drifted[:5]]})
         results.rebuild(deps, write=True)
-    metrics.add_metric(name="ResultsCellsDrifted", unit=MetricUnit.Count, value=len(drifted))
+    count("results_cells_drifted", len(drifted))
     return {"cells": len(rebuilt), "drifted": len(drifted)}

@@ -36,6 +36,7 @@ from ..domain.models import (
 )
 from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
+from ..observability import correlate, count
 from . import sms
 from .common import event, new_id, new_token, retry_on_conflict
 
@@ -69,6 +70,8 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
                                               point_id=point.id), extra)
         except ReferenceTaken:
             continue
+        correlate(ref)
+        count("cases_created")
         logger.info("case created", extra={"case_ref": ref})
         return _view(deps, principal, CaseBundle(case, {}, [], []))
     raise RuntimeError("no free case reference after 10 draws")
@@ -136,6 +139,7 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
                           bundle.messages, bundle.events)
 
     bundle = retry_on_conflict(attempt)
+    count("escalations_sent", len(command.group_ids))
     logger.info("case escalated", extra={"case_ref": ref})
     return _view(deps, principal, bundle)
 
@@ -213,8 +217,11 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
                 writes.append(notification_write(sms.notification(
                     ref, f"sms-{template}-{message.id}", template, now)))
         deps.repo.transact([message_write(message), *writes, *(extra_writes or [])])
+        if principal.role is Role.REFERENT and command.kind is MessageKind.ANSWER:
+            count("answers_by_email" if channel is Channel.EMAIL else "answers_by_page")
         return CaseBundle(case, escalations, [*bundle.messages, message], bundle.events)
 
+    correlate(ref, command.group_id)
     bundle = retry_on_conflict(attempt)
     logger.info("message posted", extra={"case_ref": ref})
     return _view(deps, principal, bundle)

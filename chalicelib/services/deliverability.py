@@ -9,17 +9,16 @@ from __future__ import annotations
 
 import hashlib
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from ..adapters.dynamo import event_write, notification_write
 from ..bootstrap import Deps
 from ..domain.errors import RaceLost
 from ..domain.models import Notification, NotificationKind
+from ..observability import count
 from .common import event
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 SYSTEM_ACTOR = "system-ses-events"
 
 
@@ -29,7 +28,7 @@ def handle_ses_event(deps: Deps, message: dict) -> dict:
     if kind == "Bounce":
         bounce = message.get("bounce", {})
         if bounce.get("bounceType") != "Permanent":
-            metrics.add_metric(name="EmailBouncedTransient", unit=MetricUnit.Count, value=1)
+            count("emails_bounced_transient")
             return {"marked": 0}
         addresses = [r.get("emailAddress", "") for r in bounce.get("bouncedRecipients", [])]
         reason = "bounce"
@@ -44,7 +43,7 @@ def handle_ses_event(deps: Deps, message: dict) -> dict:
     target = deps.repo.get_sent_mails([ses_id]).get(ses_id) if ses_id else None
     for address in addresses:
         deps.repo.mark_undeliverable(address, reason, now)
-        metrics.add_metric(name="EmailUndeliverable", unit=MetricUnit.Count, value=1)
+        count("emails_bounced" if reason == "bounce" else "emails_complained")
         if target is None or not target.group_id:
             # Not an escalation email (a login link, a notice to an agent): nobody else to warn.
             logger.warning("email undeliverable", extra={"reason": reason})

@@ -17,8 +17,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from ..adapters import mailparse
 from ..adapters.dynamo import (
@@ -41,11 +40,11 @@ from ..domain.models import (
     Role,
 )
 from ..domain.references import normalize_reference
+from ..observability import correlate, count
 from . import cases
 from .common import event
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 
 VERDICTS = ("spf", "dkim", "dmarc", "spam", "virus")
 MAX_BODY = 5000
@@ -107,6 +106,7 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
         logger.warning("inbound email matches no escalation")
         return _count(_drop(deps, digest, now, Outcome("unthreaded", "unknown_token")))
     outcome = Outcome("accepted", case_ref=target.case_ref, threading=threading)
+    correlate(target.case_ref, target.group_id)
     group = deps.repo.get_group(target.group_id)
     members = {a.lower() for a in [*(group.member_emails if group else []),
                                    group.shared_mailbox if group else None] if a}
@@ -152,8 +152,7 @@ def find_target(deps: Deps, parsed: mailparse.ParsedEmail,
 
 
 def _count(outcome: Outcome) -> Outcome:
-    metrics.add_metric(name=f"InboundEmail{outcome.outcome.title().replace('_', '')}",
-                       unit=MetricUnit.Count, value=1)
+    count(f"inbound_emails_{outcome.outcome}")
     logger.info("inbound email processed", extra={"outcome": outcome.outcome, "reason": outcome.reason,
                                                   "case_ref": outcome.case_ref})
     return outcome

@@ -15,8 +15,7 @@ import hashlib
 from datetime import timedelta
 from functools import partial
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 from ..adapters.dynamo import from_item
 from ..adapters.email import OutgoingEmail
@@ -30,9 +29,9 @@ from ..domain.models import (
     Notification,
     NotificationKind,
 )
+from ..observability import correlate, count
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 SENT_MAIL_DAYS = 400          # a reply can still be threaded by In-Reply-To this long
 IDEMPOTENCY_DAYS = 2          # longer than the stream keeps a record (24 h)
 
@@ -85,6 +84,7 @@ def _record(deps: Deps, record) -> None:
         return
     notification = Notification.model_validate(
         {k: v for k, v in image.items() if k not in ("PK", "SK", "type")})
+    correlate(notification.case_ref, notification.group_id)
     deliver(deps, notification)
 
 
@@ -94,9 +94,9 @@ def deliver(deps: Deps, notification: Notification) -> None:
     except Stale as stale:
         logger.info("notification dropped: no longer relevant",
                     extra={"notification_id": notification.id, "reason": str(stale)})
-        metrics.add_metric(name="NotificationsDropped", unit=MetricUnit.Count, value=1)
+        count("notifications_dropped")
         return
-    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=1)
+    count("notifications_sent")
 
 
 # --- sending once ---------------------------------------------------------------------------
@@ -124,6 +124,7 @@ def send_once(deps: Deps, notification: Notification, recipient: str, mail: Outg
                          config=_idempotency_config())
     def send_email(key: str) -> str:
         ses_id = deps.mailer.send(mail)
+        count("emails_sent")
         deps.repo.put_sent_mail(ses_id, notification.case_ref, track_group, notification.id,
                                 deps.now() + timedelta(days=SENT_MAIL_DAYS))
         return ses_id

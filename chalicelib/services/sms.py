@@ -19,8 +19,7 @@ import unicodedata
 from datetime import datetime, timedelta
 from functools import partial
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 from botocore.exceptions import ClientError
 
 from ..adapters.dynamo import event_write, message_write
@@ -29,10 +28,10 @@ from ..domain import sms as texts
 from ..domain.errors import NotFound
 from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
 from ..domain.validation import normalize_phone
+from ..observability import correlate, count
 from .common import event, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
-metrics = Metrics(namespace="Relais", service="relais")
 RECEIPT_DAYS = 400
 MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
 PERMANENT_ERRORS = {"InvalidParameter", "InvalidParameterValue", "ValidationException", "OptedOut",
@@ -70,6 +69,7 @@ def handle_queue(deps: Deps, event: dict, context=None) -> dict:
 
 def _record(deps: Deps, record) -> None:
     body = json.loads(record.body)
+    correlate(body.get("case_ref"))
     try:
         outcome = deliver(deps, body["case_ref"], body["notification_id"], body["template"])
     except ClientError:
@@ -105,7 +105,7 @@ def _hold(deps: Deps, record) -> None:
     wait = int((texts.send_after(now, territory) - now).total_seconds())
     deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record), ReceiptHandle=record.receipt_handle,
                                        VisibilityTimeout=max(1, min(wait, MAX_HOLD_SECONDS)))
-    metrics.add_metric(name="SmsHeld", unit=MetricUnit.Count, value=1)
+    count("sms_held")
 
 
 def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
@@ -135,18 +135,19 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
         if code in PERMANENT_ERRORS:
             deps.repo.put_sms_receipt(f"failed-{notification_id}-{ref}", ref, template, "failed",
                                       now, now + timedelta(days=RECEIPT_DAYS))
+            count("sms_failed")
             return _dropped("permanent_error")
         raise              # transient: SQS delivers it again, then the DLQ
     deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
-    metrics.add_metric(name="SmsSent", unit=MetricUnit.Count, value=1)
-    metrics.add_metric(name="SmsSegments", unit=MetricUnit.Count, value=texts.segments(text))
+    count("sms_sent")
+    count("sms_segments", texts.segments(text))
     return "sent"
 
 
 def _dropped(reason: str) -> str:
     logger.info("SMS dropped", extra={"reason": reason})
-    metrics.add_metric(name="SmsDropped", unit=MetricUnit.Count, value=1)
+    count("sms_dropped")
     return reason
 
 
@@ -187,7 +188,7 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
     now = deps.now()
     if word in _STOP:
         deps.repo.opt_out(phone, now)
-        metrics.add_metric(name="SmsOptOut", unit=MetricUnit.Count, value=1)
+        count("sms_opt_outs")
         return {"outcome": "opted_out"}
     ref = deps.repo.latest_case_for_phone(phone)
     if ref is None:

@@ -9,10 +9,24 @@ from devtools import stack
 pytestmark = pytest.mark.e2e
 
 
+USAGER = {"first_name": "Lucien", "last_name": "Perrin", "phone": "06 98 76 54 32",
+          "email": "lucien.perrin@example.net"}
+DESCRIPTION = "Le RSA n'est plus versé depuis la mise à jour de sa situation."
+
+
 @pytest.fixture(scope="module")
-def base_url(tmp_path_factory):
-    with stack.running("relais-e2e", tmp_path_factory.mktemp("stack")) as url:
-        yield url
+def stack_log(tmp_path_factory):
+    """The local stack, its metrics on, and the file its logs go to."""
+    state = tmp_path_factory.mktemp("stack")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+        with stack.running("relais-e2e", state) as url:
+            yield url, state / "stack.log"
+
+
+@pytest.fixture(scope="module")
+def base_url(stack_log):
+    return stack_log[0]
 
 
 def sign_in(base_url: str, email: str) -> requests.Session:
@@ -33,9 +47,9 @@ def test_demo_flow_end_to_end(base_url):
 
     case = agent.post(f"{base_url}/api/cases", json={
         "point_id": "61-mairie-remalard",
-        "usager": {"first_name": "Lucien", "last_name": "Perrin", "phone": "06 98 76 54 32"},
+        "usager": USAGER,
         "situation": "precarite",
-        "description": "Le RSA n'est plus versé depuis la mise à jour de sa situation.",
+        "description": DESCRIPTION,
         "consent_attested": True,
     })
     assert case.status_code == 201, case.text
@@ -81,3 +95,20 @@ def test_demo_flow_end_to_end(base_url):
     assert final["status"] == "closed" and final["outcome"] == "solved_with_partner"
     assert [(m["kind"], m["channel"]) for m in final["messages"]] == [("answer", "email")]
     assert agent.get(f"{base_url}/api/cases", params={"status": "closed"}).json()["items"][0]["ref"] == ref
+
+
+def test_the_logs_of_the_whole_flow_hold_no_personal_data_of_the_usager(base_url, stack_log):
+    """Runs after the demo flow (same stack): an SMS reply from the usager, then every log line,
+    metric line included, is searched for the usager's name, phone and email."""
+    agent = sign_in(base_url, "agent.remalard@example.org")
+    ref = agent.get(f"{base_url}/api/cases", params={"status": "closed"}).json()["items"][0]["ref"]
+    replied = requests.post(f"{base_url}/_dev/inbound-sms", json={"from": "+33698765432", "body": "5"})
+    assert replied.status_code == 200, replied.text
+    log = stack_log[1].read_text(encoding="utf-8", errors="replace")
+    compact = log.replace(" ", "")
+    assert f'"case_ref":"{ref}"' in compact                      # the log follows the case
+    assert f'"escalation_id":"{ref}/61-caf"' in compact          # and the escalation
+    assert '"_aws"' in log and "cases_created" in log            # and the metrics are in it
+    for personal in ("Lucien", "Perrin", "lucien.perrin", "example.net", "RSA n'est plus",
+                     "698765432", "06 98 76 54 32", "06.98.76.54.32"):
+        assert personal not in log, personal

@@ -1,0 +1,50 @@
+"""Logs, metrics and traces, through Powertools, in one place.
+
+- Logs are JSON; `correlate` adds the case reference and the escalation to every line of the
+  invocation (app.py clears them between invocations). Never a name, a phone, an email or a
+  description: ids, codes and counts only.
+- Metrics are CloudWatch EMF lines in namespace Relais, dimension service=relais; app.py flushes
+  them once per invocation. Their names are the dashboard's and the alarms' (infra/observability.py).
+- Traces: X-Ray through Powertools Tracer, in Lambda only; only botocore is patched, and no
+  response is recorded (they carry personal data). The X-Ray SDK costs about 0.25 s to import:
+  it loads on the first invocation, not with app.py, so that the import stays cheap.
+"""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+
+logger = Logger(service="relais", child=True)
+metrics = Metrics(namespace="Relais", service="relais")
+
+
+def count(name: str, value: int = 1) -> None:
+    """Add to a counter metric (snake_case, as on the dashboard); zero adds nothing."""
+    if value:
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def correlate(case_ref: str | None = None, group_id: str | None = None) -> None:
+    """Tag the invocation's next log lines with the case and the escalation (case/group)."""
+    keys: dict[str, str] = {}
+    if case_ref:
+        keys["case_ref"] = case_ref
+        if group_id:
+            keys["escalation_id"] = f"{case_ref}/{group_id}"
+    if keys:
+        logger.append_keys(**keys)
+
+
+@lru_cache(maxsize=1)
+def tracer():
+    """The Tracer, or None outside Lambda or when POWERTOOLS_TRACE_DISABLED is true."""
+    in_lambda = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
+    disabled = os.environ.get("POWERTOOLS_TRACE_DISABLED", "false").lower() in ("1", "true")
+    if not in_lambda or disabled:
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service="relais", patch_modules=["botocore"])
