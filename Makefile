@@ -8,9 +8,10 @@ PORT ?= 8000
 DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
-.PHONY: install run stop test unit lint bench package clean .java .chromium
+STAGE ?= prod
+.PHONY: install run stop test unit lint bench package deploy clean .java .chromium
 
-install: $(VENV)/.installed node_modules/.installed .java .chromium
+install: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed .java .chromium
 
 .java:
 	@command -v java >/dev/null 2>&1 || { \
@@ -30,6 +31,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+# The Lambda wheels (manylinux x86_64, CPython 3.11) for `make package`, which then runs offline.
+.wheelhouse/.fetched: requirements.txt | $(VENV)/.installed
+	$(PY) -m devtools.package --fetch
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -56,9 +62,15 @@ unit: $(VENV)/.installed
 bench: install
 	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
 
-# The Lambda package (templates and static files inside chalicelib/) in build/package/.
-package: install
-	$(PY) -m devtools.package
+# The Lambda package (templates and static files inside chalicelib/) and its CloudFormation
+# (sam.json: chalice's output merged with infra/), checked by cfn-lint, in build/package/. Offline.
+package: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed
+	$(PY) -m devtools.package --stage $(STAGE)
+
+# Package, upload, deploy the stack relais-$(STAGE) and activate SES receiving (AWS credentials).
+# Template parameters: make deploy STAGE=prod DEPLOY_ARGS="--parameter LateEscalationsThreshold=80"
+deploy: package
+	$(PY) -m devtools.deploy --stage $(STAGE) $(DEPLOY_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .stack .pytest_cache test-artifacts
+	rm -rf $(VENV) node_modules .wheelhouse .stack .pytest_cache test-artifacts

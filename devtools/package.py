@@ -5,8 +5,10 @@ DSFR's shipped subset, static/) are copied under chalicelib/ first. That happens
 copy of the project, never in the working tree: a chalicelib/templates/ left there by an
 interrupted build would shadow templates/ for the local stack and the tests.
 
-`chalice package` downloads the manylinux wheels of requirements.txt for Lambda (python3.11,
-x86_64): it needs the network, and takes about a minute.
+`make install` fetches the Lambda wheels of requirements.txt (manylinux, x86_64, CPython 3.11)
+into .wheelhouse/ (`--fetch`, the only step that needs the network); `make package` then runs
+offline: chalice's pip finds every wheel there, and PIP_NO_INDEX forbids it to look further.
+The packaged template (sam.json) is checked with cfn-lint.
 """
 from __future__ import annotations
 
@@ -25,6 +27,9 @@ from infra.template import template
 
 ROOT = Path(__file__).resolve().parents[1]
 REGION = "eu-west-3"
+WHEELHOUSE = ROOT / ".wheelhouse"
+LAMBDA_PLATFORM = ["--platform", "manylinux2014_x86_64", "--implementation", "cp",
+                   "--python-version", "3.11", "--abi", "cp311", "--only-binary=:all:"]
 _NOT_SHIPPED = shutil.ignore_patterns("__pycache__", "*.pyc", ".*")
 
 
@@ -44,7 +49,7 @@ def copy_assets(chalicelib: Path) -> None:
             shutil.copy2(source, target)
 
 
-def stage(project: Path) -> None:
+def stage(project: Path, stage_name: str = "prod") -> None:
     """What Chalice reads, copied from the working tree, plus the assets under chalicelib/."""
     shutil.copy2(ROOT / "app.py", project / "app.py")
     shutil.copy2(ROOT / "requirements.txt", project / "requirements.txt")
@@ -55,31 +60,51 @@ def stage(project: Path) -> None:
     for config in (ROOT / ".chalice").glob("*.json"):  # config.json and the IAM policies
         shutil.copy2(config, project / ".chalice" / config.name)
     copy_assets(project / "chalicelib")
-    (project / "infra.json").write_text(json.dumps(template(), indent=2), encoding="utf-8")
+    (project / "infra.json").write_text(json.dumps(template(stage_name), indent=2), encoding="utf-8")
+
+
+def fetch_wheels() -> None:
+    """The Lambda wheels of requirements.txt into .wheelhouse/ (network)."""
+    subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+                    "-r", str(ROOT / "requirements.txt"), "--dest", str(WHEELHOUSE), *LAMBDA_PLATFORM],
+                   check=True)
 
 
 def build(outdir: Path, stage_name: str = "prod") -> Path:
-    """Run `chalice package` on a staged copy; returns the deployment.zip written in outdir."""
+    """Run `chalice package` on a staged copy, offline; returns the deployment.zip in outdir."""
     outdir = outdir.resolve()
     chalice = Path(sys.executable).with_name("chalice")
-    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", REGION)}
+    if not any(WHEELHOUSE.glob("*.whl")):
+        raise SystemExit(f"{WHEELHOUSE} is empty: run `make install` first (it fetches the Lambda wheels).")
+    env = {**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", REGION),
+           "PIP_NO_INDEX": "1", "PIP_FIND_LINKS": str(WHEELHOUSE), "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
     with tempfile.TemporaryDirectory(prefix="relais-package-") as staging:
         project = Path(staging) / "relais"
         project.mkdir()
-        stage(project)
+        stage(project, stage_name)
         subprocess.run([str(chalice), "--project-dir", str(project), "package", "--stage", stage_name,
                         "--merge-template", str(project / "infra.json"), str(outdir)],
                        check=True, env=env)
     return outdir / "deployment.zip"
 
 
+def lint(template: Path) -> None:
+    """cfn-lint on the packaged template (SAM is transformed first): fails on any error."""
+    subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--", str(template)], check=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("outdir", nargs="?", type=Path, default=ROOT / "build" / "package")
     parser.add_argument("--stage", default="prod")
+    parser.add_argument("--fetch", action="store_true", help="only fetch the Lambda wheels (network)")
     args = parser.parse_args()
+    if args.fetch:
+        fetch_wheels()
+        return
     started = time.monotonic()
     package = build(args.outdir, args.stage)
+    lint(package.with_name("sam.json"))
     print(f"{package}: {package.stat().st_size / 1e6:.1f} MB "
           f"(Lambda's limit: 50 MB zipped), built in {time.monotonic() - started:.0f} s")
 

@@ -1,6 +1,12 @@
-"""The CloudFormation resources merged into Chalice's package (`chalice package --merge-template`).
+"""The CloudFormation merged into Chalice's package (`chalice package --merge-template`).
 
-Today: the table, from table.json. The deployment issue adds buckets, topics, queues, alarms.
+Chalice writes the functions, the API and their event sources; this adds what they need and
+what chalice cannot express: the table, the mail bucket, SES receiving and its configuration
+set, the topics and queues, the functions' least-privilege role, failure destinations, alarms
+and the ops dashboard. Keys that chalice also writes (a function's Events, Environment,
+the role's Policies) are deep-merged: the values here win.
+
+`python -m infra.template [path]` writes it; `make package` merges it.
 """
 from __future__ import annotations
 
@@ -8,34 +14,208 @@ import json
 import sys
 from pathlib import Path
 
+from infra import iam, observability
+from infra.functions import functions
+from infra.names import names, stage_settings
 from infra.table import cloudformation_resource
 
+INBOUND_PREFIX = "inbound/"          # SES writes each received message here
+MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
+IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+STREAM_RETRIES = 10                  # then the batch's coordinates go to the failed-events queue
 
-def sms_queues() -> dict:
-    """The SMS queue and its dead-letter queue, with an alarm as soon as a message lands there.
 
-    maxReceiveCount is high enough for quiet hours: a held SMS comes back at most every 12 hours
-    (three times over a long weekend) before it is sent."""
+def table(stage: str) -> dict:
+    resource = cloudformation_resource()
+    resource["UpdateReplacePolicy"] = "Retain"
+    resource["Properties"]["TableName"] = names(stage)["table"]
+    resource["Properties"]["DeletionProtectionEnabled"] = stage == "prod"
+    return {"RelaisTable": resource}
+
+
+def mail_bucket(stage: str) -> dict:
+    """Inbound mail (inbound/), documents (uploads/, attachments/) and directory imports
+    (imports/). Private, encrypted, TLS only; personal data is not versioned, so that a
+    deletion (retention, a refused upload) is a deletion."""
+    rule_set = names(stage)["rule_set"]
+    bucket_arn = {"Fn::GetAtt": ["MailBucket", "Arn"]}
     return {
-        "SmsDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": "relais-prod-sms-dlq", "MessageRetentionPeriod": 1209600,
-            "SqsManagedSseEnabled": True}},
-        "SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
-            "QueueName": "relais-prod-sms", "VisibilityTimeout": 60, "SqsManagedSseEnabled": True,
-            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["SmsDeadLetterQueue", "Arn"]},
-                              "maxReceiveCount": 12}}},
-        "SmsDeadLetterAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
-            "AlarmName": "relais-prod-sms-dead-letters",
-            "AlarmDescription": "SMS that could not be sent after every retry: see docs/sms.md",
-            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
-            "Dimensions": [{"Name": "QueueName", "Value": "relais-prod-sms-dlq"}],
-            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 0,
-            "ComparisonOperator": "GreaterThanThreshold", "TreatMissingData": "notBreaching"}},
+        "MailBucket": {
+            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketName": {"Fn::Sub": f"relais-{stage}-mail-${{AWS::AccountId}}"},
+                "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                    {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]},
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True, "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {"Rules": [
+                    {"Id": "inbound-mail", "Status": "Enabled", "Prefix": INBOUND_PREFIX,
+                     "ExpirationInDays": MAIL_RETENTION_DAYS},
+                    {"Id": "directory-imports", "Status": "Enabled", "Prefix": "imports/",
+                     "ExpirationInDays": IMPORT_RETENTION_DAYS},
+                    {"Id": "incomplete-uploads", "Status": "Enabled",
+                     "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
+                ]},
+            },
+        },
+        "MailBucketPolicy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {"Bucket": {"Ref": "MailBucket"}, "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                     "Resource": [bucket_arn, {"Fn::Sub": "${MailBucket.Arn}/*"}],
+                     "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+                    {"Sid": "SesWritesInboundMail", "Effect": "Allow",
+                     "Principal": {"Service": "ses.amazonaws.com"}, "Action": "s3:PutObject",
+                     "Resource": {"Fn::Sub": f"${{MailBucket.Arn}}/{INBOUND_PREFIX}*"},
+                     "Condition": {
+                         "StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}},
+                         "ArnLike": {"AWS:SourceArn": {"Fn::Sub": (
+                             "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:"
+                             f"receipt-rule-set/{rule_set}:receipt-rule/*")}}}},
+                ]}},
+        },
     }
 
 
-def template() -> dict:
-    return {"Resources": {"RelaisTable": cloudformation_resource(), **sms_queues()}}
+def _topic(logical_id: str, name: str, publisher: str | None) -> dict:
+    resources = {logical_id: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name}}}
+    if publisher:
+        resources[f"{logical_id}Policy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
+            "Topics": [{"Ref": logical_id}],
+            "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+                "Sid": "ServicePublishes", "Effect": "Allow", "Principal": {"Service": publisher},
+                "Action": "sns:Publish", "Resource": {"Ref": logical_id},
+                "Condition": {"StringEquals": {"AWS:SourceAccount": {"Ref": "AWS::AccountId"}}}}]}}}
+    return resources
+
+
+def messaging(stage: str) -> dict:
+    """SES receiving (rule set, rule: store in S3 and notify), the configuration set whose
+    bounces and complaints reach the ses_events function, the two-way SMS topic, and the
+    alarms topic that ops subscribe to."""
+    n, env = names(stage), stage_settings(stage)
+    resources = {
+        **_topic("InboundEmailTopic", n["inbound_email"], "ses.amazonaws.com"),
+        **_topic("SesEventsTopic", n["ses_events"], "ses.amazonaws.com"),
+        **_topic("InboundSmsTopic", n["inbound_sms"], "sms-voice.amazonaws.com"),
+        **_topic("AlarmTopic", n["alarms"], "cloudwatch.amazonaws.com"),
+        "ReceiptRuleSet": {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {"RuleSetName": n["rule_set"]}},
+        "ReceiptRule": {
+            "Type": "AWS::SES::ReceiptRule", "DependsOn": ["MailBucketPolicy", "InboundEmailTopicPolicy"],
+            "Properties": {"RuleSetName": {"Ref": "ReceiptRuleSet"}, "Rule": {
+                "Name": "replies-to-escalations", "Enabled": True, "ScanEnabled": True,
+                "TlsPolicy": "Require", "Recipients": [env["RELAIS_INBOUND_DOMAIN"]],
+                "Actions": [{"S3Action": {"BucketName": {"Ref": "MailBucket"},
+                                          "ObjectKeyPrefix": INBOUND_PREFIX,
+                                          "TopicArn": {"Ref": "InboundEmailTopic"}}}]}},
+        },
+        "ConfigurationSet": {"Type": "AWS::SES::ConfigurationSet", "Properties": {
+            "Name": n["configuration_set"],
+            "ReputationOptions": {"ReputationMetricsEnabled": True},
+            "SendingOptions": {"SendingEnabled": True}}},
+        "ConfigurationSetEvents": {
+            "Type": "AWS::SES::ConfigurationSetEventDestination", "DependsOn": "SesEventsTopicPolicy",
+            "Properties": {"ConfigurationSetName": {"Ref": "ConfigurationSet"}, "EventDestination": {
+                "Name": "bounces-and-complaints", "Enabled": True,
+                "MatchingEventTypes": ["bounce", "complaint", "reject"],
+                "SnsDestination": {"TopicARN": {"Ref": "SesEventsTopic"}}}}},
+    }
+    return resources
+
+
+def queues(stage: str) -> dict:
+    """The SMS queue and its dead-letter queue; the failed-events queue, where the stream's
+    failed batches and the asynchronous handlers' failed events land (see docs/operations.md).
+
+    maxReceiveCount is high enough for quiet hours: a held SMS comes back at most every 12 hours
+    (three times over a long weekend) before it is sent."""
+    n = names(stage)
+    fortnight = 14 * 24 * 3600
+    return {
+        "SmsDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": n["sms_dlq"], "MessageRetentionPeriod": fortnight, "SqsManagedSseEnabled": True}},
+        "SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": n["sms_queue"], "VisibilityTimeout": 60, "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["SmsDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": 12}}},
+        "FailedEventsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": n["failed_events"], "MessageRetentionPeriod": fortnight,
+            "SqsManagedSseEnabled": True}},
+    }
+
+
+def function_overrides(stage: str) -> dict:
+    """What each chalice function gets on top of chalice's own: the real resource names in its
+    environment, active tracing, its event source pointed at the resource above, partial batch
+    responses, and a failure destination."""
+    failed = {"Type": "SQS", "Destination": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}}
+    sources = {
+        "dynamodb": lambda f: {"Stream": {"Fn::GetAtt": ["RelaisTable", "StreamArn"]},
+                               "StartingPosition": "TRIM_HORIZON",
+                               "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                               "MaximumRetryAttempts": STREAM_RETRIES, "BisectBatchOnFunctionError": True,
+                               "DestinationConfig": {"OnFailure": failed}},
+        "sqs": lambda f: {"Queue": {"Fn::GetAtt": [_queue_for(f), "Arn"]},
+                          "FunctionResponseTypes": ["ReportBatchItemFailures"]},
+        "sns": lambda f: {"Topic": {"Ref": _topic_for(f)}},
+    }
+    overrides = {}
+    for function in functions():
+        properties: dict = {
+            "Tracing": "Active",
+            "Environment": {"Variables": {
+                "RELAIS_TABLE": {"Ref": "RelaisTable"},
+                "RELAIS_MAIL_BUCKET": {"Ref": "MailBucket"},
+                "RELAIS_SMS_QUEUE": {"Fn::GetAtt": ["SmsQueue", "QueueName"]},
+                "RELAIS_SES_CONFIGURATION_SET": {"Ref": "ConfigurationSet"},
+            }},
+        }
+        if function.kind in sources:
+            properties["Events"] = {function.event_id: {"Properties": sources[function.kind](function)}}
+        if function.asynchronous:
+            properties["EventInvokeConfig"] = {"MaximumRetryAttempts": 2,
+                                               "DestinationConfig": {"OnFailure": failed}}
+        overrides[function.logical_id] = {"Properties": properties}
+    overrides.update(iam.roles(stage))
+    overrides["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    # chalice names the API function's log group after "ApiHandler", but the function is "APIHandler".
+    overrides["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}}
+    return overrides
+
+
+# app.py names each source by a placeholder ARN; its last part says which resource it is.
+_TOPICS = {"inbound-email": "InboundEmailTopic", "ses-events": "SesEventsTopic", "inbound-sms": "InboundSmsTopic"}
+_QUEUES = {"sms": "SmsQueue"}
+
+
+def _topic_for(function) -> str:
+    return _TOPICS[function.source.rsplit(":", 1)[-1]]
+
+
+def _queue_for(function) -> str:
+    return _QUEUES[function.source.rsplit(":", 1)[-1]]
+
+
+def template(stage: str = "prod") -> dict:
+    return {
+        "Parameters": observability.parameters(),
+        "Resources": {
+            **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage),
+            **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),
+        },
+        "Outputs": {
+            "TableStreamArn": {"Value": {"Fn::GetAtt": ["RelaisTable", "StreamArn"]}},
+            "MailBucketName": {"Value": {"Ref": "MailBucket"}},
+            "AlarmTopicArn": {"Value": {"Ref": "AlarmTopic"},
+                              "Description": "Subscribe the on-call address or pager to this topic"},
+            "ReceiptRuleSetName": {"Value": {"Ref": "ReceiptRuleSet"},
+                                   "Description": "make deploy activates it (CloudFormation cannot)"},
+        },
+    }
 
 
 if __name__ == "__main__":

@@ -158,3 +158,27 @@ def test_package_carries_templates_and_static_files_and_renders_pages(tmp_path):
     rendered = json.loads(result.stdout)
     assert all(module.startswith(str(unpacked)) for module in rendered["modules"]), rendered["modules"]
     assert f'<link rel="stylesheet" href="/static/dsfr/dsfr.min.css?v={DSFR_VERSION}">' in rendered["html"]
+
+
+@pytest.mark.package
+def test_the_packaged_template_wires_every_source_and_passes_cfn_lint(tmp_path):
+    from devtools import package
+    from infra.functions import functions
+
+    sam = package.build(tmp_path / "out").with_name("sam.json")
+    package.lint(sam)                                        # raises on any cfn-lint error
+    resources = json.loads(sam.read_text(encoding="utf-8"))["Resources"]
+    for function in functions():
+        events = resources[function.logical_id]["Properties"].get("Events", {})
+        for event in events.values():
+            source = event["Properties"]
+            wired = source.get("Stream") or source.get("Queue") or source.get("Topic")
+            assert wired is None or isinstance(wired, dict) and len(wired) == 1, (function, wired)
+            assert "000000000000" not in json.dumps(source)          # no placeholder survives
+        role = resources[f"{''.join(p.title() for p in function.name.split('_'))}Role"]
+        assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == ["RelaisLeastPrivilege"]
+    broken = json.loads(sam.read_text(encoding="utf-8"))
+    broken["Resources"]["SmsDeadLetterAlarm"]["Properties"]["ComparisonOperator"] = "Bigger"
+    (tmp_path / "broken.json").write_text(json.dumps(broken), encoding="utf-8")
+    with pytest.raises(subprocess.CalledProcessError):
+        package.lint(tmp_path / "broken.json")

@@ -1,0 +1,93 @@
+"""Least privilege: each function gets a role of its own (chalice makes one per function when
+autogen_policy is off) that allows only the actions it calls, on the exact resources.
+
+GRANTS says what each handler in app.py reaches; tests/unit/test_infra.py checks that every
+function has an entry and that every AWS call in the code is allowed to someone, so that a new
+call cannot ship without its permission.
+"""
+from __future__ import annotations
+
+from infra.functions import functions
+from infra.names import mail_from_domain
+
+_ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+
+# What each handler does beyond reading and writing the table.
+GRANTS: dict[str, set[str]] = {
+    "api_handler": {"send_mail", "documents", "imports"},       # login links, uploads, CSV imports
+    "send_notifications": {"stream", "send_mail", "enqueue_sms", "read_mail"},
+    "receive_email": {"read_mail", "store_attachments"},
+    "ses_events": set(),
+    "reminders": set(),
+    "weekly_digest": {"send_mail"},
+    "results_check": set(),
+    "quarterly_report": {"send_mail"},
+    "send_sms": {"consume_sms", "publish_sms"},
+    "receive_sms": set(),
+}
+
+
+def _sub(template: str) -> dict:
+    return {"Fn::Sub": template}
+
+
+def _arn(service: str, resource: str) -> dict:
+    return _sub(_ARN % (service, resource))
+
+
+def _statements(stage: str) -> dict[str, list[dict]]:
+    bucket = "${MailBucket.Arn}"
+    return {
+        "stream": [{"Action": ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator",
+                               "dynamodb:ListStreams"],
+                    "Resource": {"Fn::GetAtt": ["RelaisTable", "StreamArn"]}}],
+        "send_mail": [{"Action": ["ses:SendEmail", "ses:SendRawEmail"],
+                       "Resource": [_arn("ses", f"identity/{mail_from_domain(stage)}"),
+                                    _arn("ses", "configuration-set/${ConfigurationSet}")]}],
+        "read_mail": [{"Action": ["s3:GetObject"],
+                       "Resource": [_sub(f"{bucket}/inbound/*"), _sub(f"{bucket}/attachments/*"),
+                                    _sub(f"{bucket}/uploads/*")]}],
+        "store_attachments": [{"Action": ["s3:PutObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
+        "documents": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                       "Resource": _sub(f"{bucket}/uploads/*")},
+                      {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
+        "imports": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                     "Resource": _sub(f"{bucket}/imports/*")}],
+        "enqueue_sms": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+                         "Resource": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}],
+        "consume_sms": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                                    "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                         "Resource": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}],
+        # An SMS to a phone number has no ARN to scope to; publishing to any topic is denied.
+        "publish_sms": [{"Action": ["sns:Publish"], "Resource": "*"},
+                        {"Effect": "Deny", "Action": ["sns:Publish"], "Resource": _sub("arn:${AWS::Partition}:sns:*:*:*")}],
+    }
+
+
+def policy(stage: str, function_name: str) -> dict:
+    """The policy document of one function's role."""
+    statements = [
+        {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": _arn("logs", "log-group:/aws/lambda/${AWS::StackName}-*")},
+        {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},  # no resource level
+        {"Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
+                    "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
+                    "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
+         "Resource": [{"Fn::GetAtt": ["RelaisTable", "Arn"]}, _sub("${RelaisTable.Arn}/index/*")]},
+        # Failure destinations: stream batches and asynchronous invocations that failed for good.
+        {"Action": ["sqs:SendMessage"], "Resource": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}},
+    ]
+    granted = _statements(stage)
+    for grant in sorted(GRANTS[function_name]):
+        statements += granted[grant]
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", **statement} for statement in statements]}
+
+
+def roles(stage: str) -> dict:
+    """The override of each chalice-made role's policies (deep-merged over chalice's)."""
+    from chalice.utils import to_cfn_resource_name
+
+    return {to_cfn_resource_name(f"{function.name}_role"): {"Properties": {"Policies": [
+        {"PolicyName": "RelaisLeastPrivilege", "PolicyDocument": policy(stage, function.name)}]}}
+        for function in functions()}
