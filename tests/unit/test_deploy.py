@@ -1,6 +1,7 @@
 """`make deploy`'s steps against moto's S3, CloudFormation and SES (AWS itself is not reachable
 from here): artefacts by hash in a private bucket, a change set, SES receiving switched on."""
 import json
+import uuid
 
 import boto3
 import pytest
@@ -10,6 +11,12 @@ from devtools import deploy
 
 TEMPLATE = {"Resources": {"SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": "relais-test-sms"}}},
             "Outputs": {"QueueArn": {"Value": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}}}
+
+
+@pytest.fixture
+def stage():
+    """A stage of its own: moto's state may be shared with the rest of the suite."""
+    return f"t{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture
@@ -26,19 +33,19 @@ def package(tmp_path, template=TEMPLATE):
     return tmp_path
 
 
-def test_a_deploy_uploads_by_hash_applies_a_change_set_and_activates_receiving(session, tmp_path):
-    session.client("ses").create_receipt_rule_set(RuleSetName="relais-test-inbound")
-    result = deploy.deploy(session, "test", package(tmp_path))
+def test_a_deploy_uploads_by_hash_applies_a_change_set_and_activates_receiving(session, stage, tmp_path):
+    session.client("ses").create_receipt_rule_set(RuleSetName=f"relais-{stage}-inbound")
+    result = deploy.deploy(session, stage, package(tmp_path))
     assert result["result"] == "created", result
     queues = session.client("sqs").list_queues()["QueueUrls"]
     assert any(url.endswith("/relais-test-sms") for url in queues)
-    assert session.client("ses").describe_active_receipt_rule_set().get("Metadata", {}).get("Name") == "relais-test-inbound", result
+    assert session.client("ses").describe_active_receipt_rule_set()["Metadata"]["Name"] == f"relais-{stage}-inbound"
     s3 = session.client("s3")
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("relais-test-artefacts-"))
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith(f"relais-{stage}-artefacts-"))
     blocked = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
     assert all(blocked.values())
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]}
-    deploy.deploy(session, "test", package(tmp_path))          # the same artefacts: not uploaded again
+    deploy.deploy(session, stage, package(tmp_path))           # the same artefacts: not uploaded again
     assert {o["Key"] for o in s3.list_objects_v2(Bucket=bucket)["Contents"]} == keys
 
 
@@ -50,19 +57,20 @@ def test_every_function_runs_the_uploaded_code():
     assert template["Resources"]["Api"]["Properties"]["CodeUri"] == "./deployment.zip"     # a copy
 
 
-def test_a_missing_package_says_what_to_run(session, tmp_path):
+def test_a_missing_package_says_what_to_run(session, stage, tmp_path):
     with pytest.raises(SystemExit, match="make package"):
-        deploy.deploy(session, "test", tmp_path)
+        deploy.deploy(session, stage, tmp_path)
 
 
 class Asked(Exception):
     pass
 
 
-def test_a_parameter_set_once_is_kept_by_the_next_deploy(session, tmp_path):
+def test_a_parameter_set_once_is_kept_by_the_next_deploy(session, stage, tmp_path):
     template = {**TEMPLATE, "Parameters": {"Threshold": {"Type": "Number", "Default": 50}}}
-    session.client("ses").create_receipt_rule_set(RuleSetName="relais-test-inbound")
-    deploy.deploy(session, "test", package(tmp_path, template), parameters={"Threshold": "80"})
+    template["Resources"] = {"SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"relais-{stage}-q"}}}
+    session.client("ses").create_receipt_rule_set(RuleSetName=f"relais-{stage}-inbound")
+    deploy.deploy(session, stage, package(tmp_path, template), parameters={"Threshold": "80"})
     cloudformation = session.client("cloudformation")
     asked = []
 
@@ -72,7 +80,7 @@ def test_a_parameter_set_once_is_kept_by_the_next_deploy(session, tmp_path):
 
     cloudformation.create_change_set = recording
     with pytest.raises(Asked):
-        deploy.apply(cloudformation, "relais-test", "https://example.org/t.json", {}, wait=False)
+        deploy.apply(cloudformation, f"relais-{stage}", "https://example.org/t.json", {}, wait=False)
     assert asked == [[{"ParameterKey": "Threshold", "UsePreviousValue": True}]]
-    assert cloudformation.describe_stacks(StackName="relais-test")["Stacks"][0]["Parameters"] == [
+    assert cloudformation.describe_stacks(StackName=f"relais-{stage}")["Stacks"][0]["Parameters"] == [
         {"ParameterKey": "Threshold", "ParameterValue": "80"}]
