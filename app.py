@@ -210,6 +210,14 @@ def territory_directory(code, principal):
     return directory.read_directory(deps(), principal, code)
 
 
+@api.route("/api/admin/usager-export", "POST", summary="Exporter les données d'un usager (droit d'accès)",
+           body=commands.UsagerExportRequest)
+def usager_export(principal, body):
+    from chalicelib.services import export
+
+    return export.usager_export(deps(), principal, body.phone)
+
+
 @api.route("/api/admin/directory/{kind}", "POST", summary="Importer l'annuaire (CSV)",
            query=commands.ImportQuery, response=views.ImportReport, content_type="text/csv")
 def import_directory(kind, principal, query):
@@ -518,6 +526,12 @@ def digest_schedule(event):
 def results_schedule(event):
     """Sunday 02:00 UTC: the published results recomputed from the source data and compared."""
     return _run_job("results")
+
+
+@app.schedule(Cron(30, 3, "*", "*", "?", "*"), name="retention")
+def retention_schedule(event):
+    """Every day, 03:30 UTC: the personal data of cases closed more than 6 months ago is wiped."""
+    return _run_job("retention")
 
 
 @app.schedule(Cron(0, 6, 1, "1,4,7,10", "?", "*"), name="quarterly_report")

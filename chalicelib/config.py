@@ -24,6 +24,7 @@ class Settings:
     login_token_minutes: int
     session_hours: int
     ladder_spec: str | None            # "reminder:-1,breach:0,manager:2,coordinator:5" (default)
+    retention_months: int              # a closed case's personal data is wiped this long after
 
     @property
     def is_dev(self) -> bool:
@@ -65,6 +66,7 @@ def settings() -> Settings:
         login_token_minutes=min(int(_env("RELAIS_LOGIN_TOKEN_MINUTES", "20")), 30),
         session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),
         ladder_spec=_env("RELAIS_LADDER"),
+        retention_months=max(1, int(_env("RELAIS_RETENTION_MONTHS", "6"))),
     )
 
 

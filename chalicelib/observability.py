@@ -17,7 +17,9 @@ from functools import lru_cache
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-logger = Logger(service="relais", child=True)
+# Not a child: it must work whatever imported first (app.py in Lambda, a service in a job or a
+# test). Powertools shares one handler, and so the appended keys, among Loggers of a service.
+logger = Logger(service="relais")
 metrics = Metrics(namespace="Relais", service="relais")
 
 

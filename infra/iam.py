@@ -24,6 +24,7 @@ GRANTS: dict[str, set[str]] = {
     "quarterly_report": {"send_mail"},
     "send_sms": {"consume_sms", "publish_sms"},
     "receive_sms": set(),
+    "retention": {"purge_documents"},
 }
 
 
@@ -53,6 +54,8 @@ def _statements(stage: str) -> dict[str, list[dict]]:
                       {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
         "imports": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                      "Resource": _sub(f"{bucket}/imports/*")}],
+        "purge_documents": [{"Action": ["s3:DeleteObject"],
+                             "Resource": [_sub(f"{bucket}/attachments/*"), _sub(f"{bucket}/uploads/*")]}],
         "enqueue_sms": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
                          "Resource": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}],
         "consume_sms": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

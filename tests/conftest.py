@@ -18,6 +18,21 @@ def dynamodb_endpoint():
     stack.stop_process(process)
 
 
+_UNGUARDED_CALL = BaseClient._make_api_call
+
+
+def whole_table(deps) -> list[dict]:
+    """Every item of the test's table, read past the Scan guard: for tests that must show
+    something is nowhere (retention)."""
+    items, request = [], {"TableName": deps.settings.table_name}
+    while True:
+        response = _UNGUARDED_CALL(deps.dynamodb, "Scan", request)
+        items += response.get("Items", [])
+        if "LastEvaluatedKey" not in response:
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 @pytest.fixture(autouse=True)
 def forbid_scan(monkeypatch):
     """Request paths and jobs never Scan: any Scan during a test fails it."""

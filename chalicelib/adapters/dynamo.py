@@ -127,6 +127,16 @@ class Check:
             "ExpressionAttributeValues": self.values}}
 
 
+@dataclass(frozen=True)
+class Delete:
+    """An item a transaction removes (no condition: removing a missing item is fine)."""
+
+    key: dict[str, str]
+
+    def as_transact_item(self, table: str) -> dict[str, Any]:
+        return {"Delete": {"TableName": table, "Key": _key(self.key)}}
+
+
 def case_still_open(ref: str) -> Check:
     """Lets a note land without contending for the case's version, but never on a closed case."""
     return Check(keys.case(ref), "#status <> :closed", {"#status": "status"},
@@ -199,6 +209,12 @@ def name_search_writes(case: Case) -> list[Write]:
     return [Write(_plain_item(keys.name_search(case.point_id, key, case.ref), "NameSearch",
                               case_ref=case.ref))
             for key in name_keys(case.usager.first_name, case.usager.last_name)]
+
+
+def retention_write(case: Case) -> Write:
+    """The closed case's place in the retention sweep (services/retention.py)."""
+    return Write(_plain_item(keys.retention_due(case.closed_at, case.ref, case.version), "RetentionDue",
+                             case_ref=case.ref))
 
 
 def reply_token_write(token: str, case_ref: str, group_id: str) -> Write:
@@ -342,9 +358,17 @@ class Repository:
                               ConditionExpression=write.condition)
 
     def put_many(self, items: list[dict[str, Any]]) -> None:
-        """Batch-write items (directory import), retrying what DynamoDB leaves unprocessed."""
-        for start in range(0, len(items), 25):
-            requests = [{"PutRequest": {"Item": item}} for item in items[start:start + 25]]
+        """Batch-write items (directory import)."""
+        self._batch([{"PutRequest": {"Item": item}} for item in items])
+
+    def delete_many(self, key_list: list[dict[str, str]]) -> None:
+        """Batch-delete items (retention)."""
+        self._batch([{"DeleteRequest": {"Key": _key(key)}} for key in key_list])
+
+    def _batch(self, all_requests: list[dict[str, Any]]) -> None:
+        """BatchWriteItem by 25, retrying what DynamoDB leaves unprocessed."""
+        for start in range(0, len(all_requests), 25):
+            requests = all_requests[start:start + 25]
             delay = 0.05
             while requests:
                 response = self._client.batch_write_item(RequestItems={self.table: requests})
@@ -352,6 +376,11 @@ class Repository:
                 if requests:
                     time.sleep(delay)
                     delay = min(delay * 2, 2.0)
+
+    def retention_due(self, day: str) -> list[tuple[str, dict[str, str]]]:
+        """The cases that closed on a (UTC) day and wait for the retention sweep: (ref, key)."""
+        items, _ = self._query(partition=f"PURGE#{day}")
+        return [(i["case_ref"]["S"], {"PK": i["PK"]["S"], "SK": i["SK"]["S"]}) for i in items]
 
     def _get_many(self, key_list: list[dict[str, str]]) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
@@ -634,6 +663,11 @@ class Repository:
         return cells
 
     # --- SMS --------------------------------------------------------------------------
+
+    def cases_of_phone(self, phone_e164: str) -> list[str]:
+        """Every case opened with this number, oldest first (the usager's right of access)."""
+        items, _ = self._query(partition=f"PHONE#{phone_e164}")
+        return [i["case_ref"]["S"] for i in items]
 
     def latest_case_for_phone(self, phone_e164: str) -> str | None:
         response = self._client.query(

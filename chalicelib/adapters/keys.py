@@ -153,6 +153,12 @@ def name_search(point_id: str, name_key: str, ref: str) -> dict[str, str]:
 
 
 # SMS: the cases of a phone number, numbers that said STOP, and one receipt per SMS.
+def retention_due(closed_at: datetime, ref: str, version: int) -> dict[str, str]:
+    """A closed case waiting for the end of its retention period, by the (UTC) day it closed.
+    The closing's version keeps a case closed, reopened and closed again on one day apart."""
+    return {"PK": f"PURGE#{closed_at.date().isoformat()}", "SK": f"{ref}#v{version}"}
+
+
 def phone_case(phone_e164: str, created_at: datetime, ref: str) -> dict[str, str]:
     return {"PK": f"PHONE#{phone_e164}", "SK": f"{iso(created_at)}#{ref}"}
 

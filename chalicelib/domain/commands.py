@@ -17,7 +17,7 @@ from .models import (
     Outcome,
     Usager,
 )
-from .validation import Headcount, LongText, MediumText, ShortText, Slug
+from .validation import Headcount, LongText, MediumText, Phone, ShortText, Slug
 
 
 class Command(BaseModel):
@@ -94,6 +94,12 @@ class ImportQuery(Command):
 class InboundSms(Command):
     from_: str = Field(alias="from", min_length=3, max_length=20)
     body: str = Field(max_length=1600)
+
+
+class UsagerExportRequest(Command):
+    """Right of access: everything held about one usager, found by the phone number their
+    cases were opened with (in the body, never in a URL)."""
+    phone: Phone
 
 
 class RunJobQuery(Command):

@@ -184,7 +184,7 @@ class Case(Entity):
     point_id: str
     territory_code: str
     created_by: str
-    usager: Usager
+    usager: Usager | None = Field(default=None, description="None once the personal data is wiped (retention)")
     identifiers: Identifiers = Field(default_factory=Identifiers)
     situation: LifeSituation
     description: LongText
@@ -201,6 +201,8 @@ class Case(Entity):
     satisfaction_at: datetime | None = None
     consent_confirmed_at: datetime | None = Field(default=None, description="When the usager "
                                                   "replied OUI by SMS to confirm the mandate")
+    purged_at: datetime | None = Field(default=None, description="When the retention job wiped "
+                                       "the usager's identity, the texts and the documents")
     version: int = 1
 
 

@@ -65,6 +65,9 @@ class UserView(View):
         return cls(**user.model_dump())
 
 
+PURGED_NAME = "Données personnelles effacées"
+
+
 class UsagerView(View):
     first_name: str
     last_name: str
@@ -163,7 +166,8 @@ class CaseSummary(View):
                    created_at=case.created_at,
                    updated_at=case.updated_at, next_due_at=case.next_due_at,
                    lateness=lateness, lateness_label=LATENESS_LABELS.get(lateness),
-                   usager_name=f"{case.usager.first_name} {case.usager.last_name}")
+                   usager_name=(f"{case.usager.first_name} {case.usager.last_name}"
+                                if case.usager else PURGED_NAME))
 
 
 class DirectoryView(View):
@@ -194,10 +198,13 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
         for escalation in escalations:  # each partner sees only what it was given
             identifiers = identifiers.merged_with(escalation.identifiers)
     usager = case.usager
-    usager_view = UsagerView(first_name=usager.first_name, last_name=usager.last_name,
-                             sms_opt_in=usager.sms_opt_in)
-    if for_referent_groups is None:
-        usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
+    if usager is None:              # wiped at the end of the retention period
+        usager_view = UsagerView(first_name=PURGED_NAME, last_name="", sms_opt_in=False)
+    else:
+        usager_view = UsagerView(first_name=usager.first_name, last_name=usager.last_name,
+                                 sms_opt_in=usager.sms_opt_in)
+        if for_referent_groups is None:
+            usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
     return CaseView(
         **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
                                    "description", "outcome", "useful",

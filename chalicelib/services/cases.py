@@ -17,6 +17,7 @@ from ..adapters.dynamo import (
     notification_write,
     phone_case_write,
     reply_token_write,
+    retention_write,
 )
 from ..bootstrap import Deps
 from ..domain import authz, ladder, workflow
@@ -38,7 +39,7 @@ from ..domain.references import new_reference, normalize_reference
 from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from ..observability import correlate, count
 from . import sms
-from .common import event, new_id, new_token, retry_on_conflict
+from .common import audit_access, event, new_id, new_token, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
 
@@ -98,6 +99,7 @@ def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
     bundle = deps.repo.get_bundle(_ref(ref))
     authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
+    audit_access(deps, principal, "CASE_VIEWED", ref=bundle.case.ref)
     return _view(deps, principal, bundle)
 
 
@@ -106,6 +108,8 @@ def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: C
     point_id = authz.agent_point(principal, point_id)
     page = deps.repo.list_point_cases(point_id, status, limit, cursor)
     now = deps.now()
+    if page.items:                  # a list of cases shows the usagers' names
+        audit_access(deps, principal, "CASES_LISTED", point_id=point_id, count=str(len(page.items)))
     return PageView[CaseSummary](items=[CaseSummary.of(c, now) for c in page.items], cursor=page.cursor)
 
 
@@ -213,7 +217,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
             template = ("answered" if case.status is CaseStatus.ANSWERED
                         and bundle.case.status is not CaseStatus.ANSWERED
                         else "needs_info" if command.kind is MessageKind.NEEDS_INFO else None)
-            if template and case.usager.sms_opt_in:
+            if template and case.usager and case.usager.sms_opt_in:
                 writes.append(notification_write(sms.notification(
                     ref, f"sms-{template}-{message.id}", template, now)))
         deps.repo.transact([message_write(message), *writes, *(extra_writes or [])])
@@ -240,9 +244,10 @@ def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -
             [case_write(case, bundle.case.version)]
             + [_escalation_write(deps, e, bundle.escalations[e.group_id].version) for e in closed]
             + [event_write(event("CASE_CLOSED", principal.user_id, now, ref,
-                                 outcome=command.outcome.value, useful=str(command.useful).lower()))]
+                                 outcome=command.outcome.value, useful=str(command.useful).lower())),
+               retention_write(case)]
             + ([notification_write(sms.notification(ref, f"sms-closed-v{case.version}", "closed", now))]
-               if case.usager.sms_opt_in else []))
+               if case.usager and case.usager.sms_opt_in else []))
         return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
                           bundle.messages, bundle.events)
 
@@ -302,7 +307,10 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
             case = deps.repo.get_case(ref)
         except NotFound:
             return []
-        return [CaseSummary.of(case, now)] if case.point_id in principal.point_ids else []
+        if case.point_id not in principal.point_ids:
+            return []
+        audit_access(deps, principal, "CASES_SEARCHED", count="1")
+        return [CaseSummary.of(case, now)]
     prefix = query_prefix(text)
     if prefix is None:
         raise InvalidInput("Tapez au moins deux lettres du nom de l'usager, ou la référence du dossier.",
@@ -313,4 +321,6 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
     found = [c for c in deps.repo.get_cases(refs) if c.point_id in principal.point_ids]
     found.sort(key=lambda c: c.created_at, reverse=True)
     logger.info("cases searched", extra={"results": len(found)})
+    if found:
+        audit_access(deps, principal, "CASES_SEARCHED", count=str(min(len(found), SEARCH_LIMIT)))
     return [CaseSummary.of(c, now) for c in found[:SEARCH_LIMIT]]

@@ -33,13 +33,21 @@ def event(code: str, actor_id: str, at: datetime, case_ref: str | None = None,
                  group_id=group_id, data=data)
 
 
-def retry_on_conflict(attempt: Callable[[], R], attempts: int = 8) -> R:
-    """Read-modify-write with optimistic locking: on a lost race, read again and redo."""
+def audit_access(deps, principal, code: str, **data: str) -> None:
+    """An access to personal data (a case opened, a list of names, a document, an export),
+    in the day's audit partition: who, what, when; ids and counts only."""
+    deps.repo.add_event(event(code, principal.user_id, deps.now(), **data))
+
+
+def retry_on_conflict(attempt: Callable[[], R], attempts: int = 16) -> R:
+    """Read-modify-write with optimistic locking: on a lost race, read again and redo, after
+    a jittered wait that doubles up to half a second (50 writers on one case all get through,
+    in a few seconds at worst; tests/integration/test_concurrency.py)."""
     for number in range(1, attempts + 1):
         try:
             return attempt()
         except RaceLost:
             if number == attempts:
                 raise
-            time.sleep(random.uniform(0, 0.02 * 2 ** number))
+            time.sleep(random.uniform(0, min(0.5, 0.02 * 2 ** number)))
     raise AssertionError("unreachable")

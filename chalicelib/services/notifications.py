@@ -123,13 +123,17 @@ def send_once(deps: Deps, notification: Notification, recipient: str, mail: Outg
     @idempotent_function(data_keyword_argument="key", persistence_store=deps.idempotency_store,
                          config=_idempotency_config())
     def send_email(key: str) -> str:
+        # Only the send inside: a failure after it (the record below) must not undo the
+        # idempotency record and so send again when the stream retries.
         ses_id = deps.mailer.send(mail)
         count("emails_sent")
-        deps.repo.put_sent_mail(ses_id, notification.case_ref, track_group, notification.id,
-                                deps.now() + timedelta(days=SENT_MAIL_DAYS))
         return ses_id
 
-    return send_email(key=key)
+    ses_id = send_email(key=key)
+    # Idempotent too: a retry that finds the email sent writes the same record again.
+    deps.repo.put_sent_mail(ses_id, notification.case_ref, track_group, notification.id,
+                            deps.now() + timedelta(days=SENT_MAIL_DAYS))
+    return ses_id
 
 
 def _agent_email(deps: Deps, case) -> str | None:

@@ -117,7 +117,7 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     case = bundle.case
     if case.status is CaseStatus.CLOSED and template not in AFTER_CLOSING:
         return _dropped("stale")
-    if not case.usager.sms_opt_in:
+    if case.usager is None or not case.usager.sms_opt_in:
         return _dropped("declined")
     phone = case.usager.phone
     if deps.repo.is_opted_out(phone):

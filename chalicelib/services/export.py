@@ -1,0 +1,33 @@
+"""Right of access (RGPD article 15): an admin exports everything Relais holds about one
+usager, as one JSON document: each case opened with their phone number, its escalations,
+messages (documents listed, with their size and type), audit events, and whether the number
+said STOP. The export itself is audited (who, when, how many cases; never the number)."""
+from __future__ import annotations
+
+from ..bootstrap import Deps
+from ..domain import authz
+from ..domain.authz import Principal
+from ..domain.errors import NotFound
+from ..domain.models import Role
+from .common import audit_access
+
+
+def usager_export(deps: Deps, principal: Principal, phone_e164: str) -> dict:
+    authz.require_role(principal, Role.ADMIN)
+    refs = deps.repo.cases_of_phone(phone_e164)
+    cases = []
+    for ref in refs:
+        try:
+            bundle = deps.repo.get_bundle(ref)
+        except NotFound:
+            continue
+        cases.append({
+            "case": bundle.case.model_dump(mode="json"),
+            "escalations": [e.model_dump(mode="json", exclude={"reply_token"})
+                            for e in bundle.escalations.values()],
+            "messages": [m.model_dump(mode="json") for m in bundle.messages],
+            "events": [e.model_dump(mode="json") for e in bundle.events],
+        })
+    audit_access(deps, principal, "USAGER_EXPORTED", count=str(len(cases)))
+    return {"phone": phone_e164, "sms_opted_out": deps.repo.is_opted_out(phone_e164),
+            "generated_at": deps.now().isoformat(), "cases": cases}

@@ -1,0 +1,100 @@
+"""Retention (RGPD): the personal data of a case closed more than RELAIS_RETENTION_MONTHS ago
+(6 by default) is wiped; what the published results need stays.
+
+Wiped: the usager's identity (name, phone, email), the description, the partners' questions
+and identifiers, every message and its documents (S3), and the lookups that lead to the usager
+(name search, phone, reply addresses). Kept: the case's reference, point, situation, status,
+outcome, dates and satisfaction mark, the escalations' statuses and dates, and the audit
+events (codes and ids only), so that the results and their rebuild are unchanged.
+
+Each closing writes a marker under the day it closed (PURGE#<day>); the daily job reads the
+days that have just passed the period, so its cost follows the cases due, not the cases held.
+Each purge is idempotent: a run that stops midway is finished by the next one.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from aws_lambda_powertools import Logger
+from dateutil.relativedelta import relativedelta
+
+from ..adapters import keys
+from ..adapters.dynamo import Delete, case_write, escalation_write, event_write
+from ..bootstrap import Deps
+from ..domain.errors import NotFound
+from ..domain.models import CaseStatus, Identifiers
+from ..domain.search import name_keys
+from ..observability import correlate, count
+from .common import event, retry_on_conflict
+
+logger = Logger(service="relais", child=True)
+SYSTEM_ACTOR = "system-retention"
+LOOKBACK_DAYS = 31          # days before the cutoff read again: a month of failed runs catches up
+PURGED_TEXT = "Texte effacé : la durée de conservation des données personnelles est dépassée."
+
+
+def cutoff(deps: Deps, now: datetime) -> datetime:
+    return now - relativedelta(months=deps.settings.retention_months)
+
+
+def sweep(deps: Deps, now: datetime) -> dict:
+    """Purge every case whose retention period has ended; returns what was done."""
+    limit = cutoff(deps, now)
+    purged = skipped = 0
+    for back in range(LOOKBACK_DAYS, -1, -1):
+        day = (limit.date() - timedelta(days=back)).isoformat()
+        for ref, marker in deps.repo.retention_due(day):
+            if purge(deps, ref, limit, now):
+                purged += 1
+            else:
+                skipped += 1
+            deps.repo.delete_many([marker])
+    count("cases_purged", purged)
+    logger.info("retention sweep done", extra={"purged": purged, "skipped": skipped,
+                                                "cutoff": limit.date().isoformat()})
+    return {"purged": purged, "skipped": skipped}
+
+
+def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
+    """Wipe one case if it is still closed since before `limit`; False if it is not due
+    (reopened, or closed again later: that closing has its own marker) or already wiped."""
+    correlate(ref)
+    try:
+        bundle = deps.repo.get_bundle(ref)
+    except NotFound:
+        return False
+    case = bundle.case
+    if case.status is not CaseStatus.CLOSED or case.closed_at is None or case.closed_at > limit:
+        return False
+    if case.purged_at is not None:
+        return False
+    documents = [a.key for m in bundle.messages for a in m.attachments]
+    for key in documents:
+        deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=key)
+    lookups = [keys.message(ref, m.created_at, m.id) for m in bundle.messages]
+    lookups += [keys.reply_token(e.reply_token) for e in bundle.escalations.values() if e.reply_token]
+    if case.usager is not None:
+        lookups += [keys.name_search(case.point_id, key, ref)
+                    for key in name_keys(case.usager.first_name, case.usager.last_name)]
+        lookups.append(keys.phone_case(case.usager.phone, case.created_at, ref))
+    deps.repo.delete_many(lookups)
+
+    def attempt() -> None:
+        current = deps.repo.get_bundle(ref)
+        wiped = current.case.model_copy(update={
+            "usager": None, "description": PURGED_TEXT, "identifiers": Identifiers(),
+            "purged_at": now, "version": current.case.version + 1})
+        writes = [case_write(wiped, current.case.version)]
+        for escalation in current.escalations.values():
+            cleared = escalation.model_copy(update={
+                "question": PURGED_TEXT, "identifiers": Identifiers(), "reply_token": None,
+                "version": escalation.version + 1})
+            writes.append(escalation_write(cleared, escalation.version))
+        writes.append(event_write(event("CASE_PURGED", SYSTEM_ACTOR, now, ref,
+                                        messages=str(len(bundle.messages)),
+                                        documents=str(len(documents)))))
+        writes += [Delete(keys.message(ref, m.created_at, m.id)) for m in current.messages]
+        deps.repo.transact(writes)
+
+    retry_on_conflict(attempt)
+    return True
