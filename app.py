@@ -4,7 +4,6 @@ from __future__ import annotations
 import functools
 import json
 
-from aws_lambda_powertools import Logger, Metrics
 from chalice import Chalice, ConvertToMiddleware, Cron, Rate
 
 from chalicelib.api import http
@@ -12,16 +11,15 @@ from chalicelib.api.http import JsonApi
 from chalicelib.bootstrap import deps
 from chalicelib.domain import commands, views
 from chalicelib.domain.models import Territory
+from chalicelib.observability import correlate, logger, metrics, tracer
 from chalicelib.web import assets
 from chalicelib.web import attachments as attachment_pages
 
 # Powertools owns the "relais" logger (JSON); Chalice must not add its plain-text handler too.
 app = Chalice(app_name="relais", configure_logs=False)
-logger = Logger(service="relais")
 # clear_state: keys appended for one request (user, case) never leak into the next.
 app.register_middleware(ConvertToMiddleware(functools.partial(logger.inject_lambda_context, clear_state=True)))
 # Every invocation's metrics (chalicelib/observability.py) leave as one EMF line at its end.
-metrics = Metrics(namespace="Relais", service="relais")
 app.register_middleware(ConvertToMiddleware(functools.partial(metrics.log_metrics, capture_cold_start_metric=True)))
 
 
@@ -29,8 +27,6 @@ def traced(handler):
     """X-Ray through Powertools Tracer, in Lambda only (chalicelib/observability.py)."""
     @functools.wraps(handler)
     def invoke(event, context):
-        from chalicelib.observability import tracer
-
         active = tracer()
         if active is None:
             return handler(event, context)
@@ -50,8 +46,6 @@ def wired_at_packaging(service: str, name: str) -> str:
 @app.middleware("http")
 def correlation(event, get_response):
     """Requests on a case tag their log lines with its reference."""
-    from chalicelib.observability import correlate
-
     correlate((event.uri_params or {}).get("ref"))
     return get_response(event)
 

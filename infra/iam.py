@@ -8,15 +8,15 @@ call cannot ship without its permission.
 from __future__ import annotations
 
 from infra.functions import functions
-from infra.names import mail_from_domain
+from infra.names import INBOUND_PREFIX, MAIL_PREFIXES, mail_from_domain
 
 _ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
 # What each handler does beyond reading and writing the table.
 GRANTS: dict[str, set[str]] = {
     "api_handler": {"send_mail", "documents", "imports"},       # login links, uploads, CSV imports
-    "send_notifications": {"stream", "send_mail", "enqueue_sms", "read_mail"},
-    "receive_email": {"read_mail", "store_attachments"},
+    "send_notifications": {"stream", "send_mail", "enqueue_sms"},
+    "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
     "reminders": set(),
     "weekly_digest": {"send_mail"},
@@ -45,10 +45,9 @@ def _statements(stage: str) -> dict[str, list[dict]]:
         "send_mail": [{"Action": ["ses:SendEmail", "ses:SendRawEmail"],
                        "Resource": [_arn("ses", f"identity/{mail_from_domain(stage)}"),
                                     _arn("ses", "configuration-set/${ConfigurationSet}")]}],
-        "read_mail": [{"Action": ["s3:GetObject"],
-                       "Resource": [_sub(f"{bucket}/inbound/*"), _sub(f"{bucket}/attachments/*"),
-                                    _sub(f"{bucket}/uploads/*")]}],
-        "store_attachments": [{"Action": ["s3:PutObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
+        "read_mail": [{"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/{INBOUND_PREFIX}*")}],
+        "keep_mail": [{"Action": ["s3:PutObject"],
+                       "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in MAIL_PREFIXES]}],
         "documents": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                        "Resource": _sub(f"{bucket}/uploads/*")},
                       {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
@@ -75,7 +74,7 @@ def policy(stage: str, function_name: str) -> dict:
         {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},  # no resource level
         {"Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
                     "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-                    "dynamodb:ConditionCheckItem", "dynamodb:DescribeTable"],
+                    "dynamodb:ConditionCheckItem"],
          "Resource": [{"Fn::GetAtt": ["RelaisTable", "Arn"]}, _sub("${RelaisTable.Arn}/index/*")]},
         # Failure destinations: stream batches and asynchronous invocations that failed for good.
         {"Action": ["sqs:SendMessage"], "Resource": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}},

@@ -5,6 +5,10 @@ import json
 from email.utils import parseaddr
 from pathlib import Path
 
+INBOUND_PREFIX = "inbound/"            # SES writes each received message here
+# Where the inbound function keeps each message by case (inbound/, quarantine/: services/inbound.py)
+# and its documents (attachments/).
+MAIL_PREFIXES = (INBOUND_PREFIX, "quarantine/", "attachments/")
 CONFIG_PATH = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
 
 

@@ -16,10 +16,9 @@ from pathlib import Path
 
 from infra import iam, observability
 from infra.functions import functions
-from infra.names import names, stage_settings
+from infra.names import INBOUND_PREFIX, names, stage_settings
 from infra.table import cloudformation_resource
 
-INBOUND_PREFIX = "inbound/"          # SES writes each received message here
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
 STREAM_RETRIES = 10                  # then the batch's coordinates go to the failed-events queue
@@ -51,8 +50,8 @@ def mail_bucket(stage: str) -> dict:
                     "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
                 "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
                 "LifecycleConfiguration": {"Rules": [
-                    {"Id": "inbound-mail", "Status": "Enabled", "Prefix": INBOUND_PREFIX,
-                     "ExpirationInDays": MAIL_RETENTION_DAYS},
+                    *({"Id": f"{prefix.strip('/')}-mail", "Status": "Enabled", "Prefix": prefix,
+                       "ExpirationInDays": MAIL_RETENTION_DAYS} for prefix in (INBOUND_PREFIX, "quarantine/")),
                     {"Id": "directory-imports", "Status": "Enabled", "Prefix": "imports/",
                      "ExpirationInDays": IMPORT_RETENTION_DAYS},
                     {"Id": "incomplete-uploads", "Status": "Enabled",

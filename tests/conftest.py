@@ -1,6 +1,7 @@
 """Shared fixtures: DynamoDB Local once per session, a fresh table per test, moto for the rest."""
 from __future__ import annotations
 
+import json
 import re
 import uuid
 
@@ -163,3 +164,11 @@ def count(deps, partition: str, index: str | None = None) -> int:
         if "LastEvaluatedKey" not in response:
             return total
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def post_json(test_client, headers: dict, path: str, body: dict | None = None) -> dict:
+    """A JSON POST that must succeed (200 or 201); returns the body."""
+    response = test_client.http.post(path, headers={**headers, "Content-Type": "application/json"},
+                                     body=json.dumps(body or {}))
+    assert response.status_code in (200, 201), response.body
+    return response.json_body

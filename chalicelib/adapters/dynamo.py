@@ -648,18 +648,22 @@ class Repository:
             raise
         return True
 
-    def replace_results(self, cells: dict[tuple[str, str, str], dict[str, int]]) -> None:
+    def replace_results(self, cells: dict[tuple[str, str, str], dict[str, int]],
+                        stale: Iterable[tuple[str, str, str]] = ()) -> None:
+        """Put these cells whole, and delete the stale ones (the weekly repair)."""
         self.put_many([_plain_item(keys.results_cell(*cell), "ResultsCell", **counters)
                        for cell, counters in cells.items()])
+        self.delete_many([keys.results_cell(*cell) for cell in stale])
 
     def read_results(self, period: str, kind: str | None = None) -> dict[tuple[str, str, str], dict[str, int]]:
         items, _ = self._query(partition=f"RESULTS#{period}", prefix=f"{kind}#" if kind else None)
         cells = {}
         for item in items:
             scope_kind, _, scope_id = item["SK"]["S"].partition("#")
-            cells[(period, scope_kind, scope_id)] = {
-                name: int(value["N"]) for name, value in item.items()
-                if "N" in value and int(value["N"]) != 0}      # a counter taken back to zero
+            counters = {name: int(value["N"]) for name, value in item.items()
+                        if "N" in value and int(value["N"]) != 0}      # a counter taken back to zero
+            if counters:                                                 # a cell taken back to nothing
+                cells[(period, scope_kind, scope_id)] = counters
         return cells
 
     # --- SMS --------------------------------------------------------------------------

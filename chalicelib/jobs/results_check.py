@@ -1,6 +1,7 @@
 """Weekly check of the published results: recompute every cell from the cases and escalations
 and compare with what the stream kept. Differences are logged and counted (a CloudWatch alarm
-can watch ResultsCellsDrifted), then the rebuilt figures replace the stored ones."""
+can watch results_cells_drifted), then the drifted cells are put right: rebuilt ones written
+whole, stale ones deleted."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,6 +26,7 @@ def check_results(deps, now: datetime) -> dict:
     if drifted:
         logger.warning("results drifted from the source data: rebuilt", extra={
             "cells": len(drifted), "first": ["/".join(cell) for cell in drifted[:5]]})
-        results.rebuild(deps, write=True)
+        deps.repo.replace_results({cell: rebuilt[cell] for cell in drifted if cell in rebuilt},
+                                  stale=[cell for cell in drifted if cell not in rebuilt])
     count("results_cells_drifted", len(drifted))
     return {"cells": len(rebuilt), "drifted": len(drifted)}

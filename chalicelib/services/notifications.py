@@ -76,7 +76,14 @@ def _record(deps: Deps, record) -> None:
     A failure retries the record: both parts are idempotent."""
     from . import results
 
-    results.on_record(deps, record)
+    try:
+        results.on_record(deps, record)
+    except (ValueError, TypeError) as error:
+        # A record the figures cannot take (pydantic's ValidationError is a ValueError) must
+        # not hold back the shard's emails: counted, and the weekly check repairs the figures.
+        # AWS errors (throttling) still fail the record, which is retried.
+        logger.error("results: record not applied", extra={"error": type(error).__name__})
+        count("results_failures")
     if record.event_name is None or record.event_name.name != "INSERT":
         return
     image = record.dynamodb.new_image if record.dynamodb else None

@@ -49,6 +49,8 @@ def on_record(deps: Deps, record) -> None:
     new = _entity(new_image, kind)
     old = _entity(stream.old_image, kind) if record.event_name.name == "MODIFY" else None
     change = results.delta(contribution(old), contribution(new))
+    if not change:
+        return          # most changes (a message, a ladder stage) move no figure: no write
     applied = deps.repo.apply_results(
         source=(new_image["PK"], new_image["SK"]), version=new.version, cells=results.by_cell(change),
         guard_expires_at=deps.now() + timedelta(days=GUARD_DAYS))
@@ -56,9 +58,9 @@ def on_record(deps: Deps, record) -> None:
         logger.info("results: record already applied", extra={"version": new.version})
 
 
-def rebuild(deps: Deps, write: bool = False) -> dict[results.Cell, dict[str, int]]:
+def rebuild(deps: Deps) -> dict[results.Cell, dict[str, int]]:
     """Every cell recomputed from the cases and escalations themselves (never a Scan: the
-    directory's points and groups lead to them). With write=True the stored cells are replaced."""
+    directory's points and groups lead to them)."""
     total: results.Contribution = Counter()
     for territory in deps.repo.list_territories():
         points, groups = deps.repo.territory_directory(territory.code)
@@ -70,11 +72,7 @@ def rebuild(deps: Deps, write: bool = False) -> dict[results.Cell, dict[str, int
                 total.update(results.escalation_contribution(escalation))
     cells = {cell: {k: v for k, v in counters.items() if v}
              for cell, counters in results.by_cell(total).items()}
-    cells = {cell: counters for cell, counters in cells.items() if counters}
-    if write:
-        deps.repo.replace_results(cells)
-        logger.info("results rebuilt", extra={"cells": len(cells)})
-    return cells
+    return {cell: counters for cell, counters in cells.items() if counters}
 
 
 def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:

@@ -38,21 +38,30 @@ def cutoff(deps: Deps, now: datetime) -> datetime:
 
 
 def sweep(deps: Deps, now: datetime) -> dict:
-    """Purge every case whose retention period has ended; returns what was done."""
+    """Purge every case whose retention period has ended; returns what was done.
+
+    It reads the days before the cutoff's own day: every case closed then is due, so a marker
+    it leaves is one of a case reopened or closed again later (that closing has its own).
+    A case closed on the cutoff's day waits for the next day's run. A case that fails keeps
+    its marker and is tried again the next day; the others go on."""
     limit = cutoff(deps, now)
-    purged = skipped = 0
-    for back in range(LOOKBACK_DAYS, -1, -1):
+    purged = skipped = failed = 0
+    for back in range(LOOKBACK_DAYS, 0, -1):
         day = (limit.date() - timedelta(days=back)).isoformat()
         for ref, marker in deps.repo.retention_due(day):
-            if purge(deps, ref, limit, now):
-                purged += 1
-            else:
-                skipped += 1
+            try:
+                done = purge(deps, ref, limit, now)
+            except Exception:  # noqa: BLE001 - one case must not hold back the others
+                logger.exception("retention: case not purged; tried again tomorrow")
+                failed += 1
+                continue
+            purged, skipped = purged + done, skipped + (not done)
             deps.repo.delete_many([marker])
     count("cases_purged", purged)
-    logger.info("retention sweep done", extra={"purged": purged, "skipped": skipped,
+    count("retention_failures", failed)
+    logger.info("retention sweep done", extra={"purged": purged, "skipped": skipped, "failed": failed,
                                                 "cutoff": limit.date().isoformat()})
-    return {"purged": purged, "skipped": skipped}
+    return {"purged": purged, "skipped": skipped, "failed": failed}
 
 
 def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:

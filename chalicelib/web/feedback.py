@@ -22,7 +22,7 @@ from ..services import feedback as service
 from . import pages
 from .agent import _chosen_point, _points
 from .forms import FormErrors, text, validate
-from .session import handler, require
+from .session import handler, require, territory_codes
 
 LIST_LIMIT = 100
 PAGE_EXPIRED = "La page a expiré. Vérifiez votre saisie puis envoyez de nouveau."
@@ -100,12 +100,6 @@ def agent_submit(deps, request):
 
 # --- the coordinator ------------------------------------------------------------------------
 
-def _territory_codes(deps, principal) -> list[str]:
-    if principal.role is Role.ADMIN:
-        return sorted(t.code for t in deps.repo.list_territories())
-    return sorted(principal.territory_codes)
-
-
 def _day(filters: dict[str, str], name: str, errors: FormErrors) -> date | None:
     value = (filters.get(name) or "").strip()
     if not value:
@@ -126,7 +120,7 @@ def _filters_from(query: dict[str, str] | None) -> dict[str, str]:
 
 def _territory_page(deps, request, user, principal, filters: dict[str, str], *, errors=None,
                     status=200, notice=None, triage_id=None, fields=None):
-    codes = _territory_codes(deps, principal)
+    codes = territory_codes(deps, principal)
     code = (filters.get("code") or (codes[0] if codes else "")).upper()
     errors = errors or FormErrors()
     filter_errors = FormErrors()

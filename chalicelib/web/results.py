@@ -16,11 +16,12 @@ from chalice import Response
 
 from ..api import http
 from ..domain import results as domain
+from ..domain.errors import NotFound
 from ..domain.models import Role
 from ..domain.territories import DEPARTEMENTS
 from ..services import results
 from . import pages
-from .session import current, handler, require
+from .session import chosen_territory, current, handler, require
 
 PERIOD = re.compile(r"^\d{4}-(T[1-4]|0[1-9]|1[0-2])$")
 LEVELS = {"point": "point", "territoire": "territory", "reseau": "network", "national": "national"}
@@ -58,10 +59,12 @@ def _names(deps, territory: str | None) -> dict[tuple[str, str], str]:
     return names
 
 
-def rows(deps, period: str, kind: str, territory: str | None = None) -> list[dict]:
-    """One row per cell of that kind: its name and figures, sorted by name."""
+def rows(deps, period: str, kind: str, territory: str | None = None,
+         names: dict[tuple[str, str], str] | None = None) -> list[dict]:
+    """One row per cell of that kind: its name and figures, sorted by name. A page that
+    shows several kinds reads the names once (`_names`) and passes them."""
     cells = results.stored(deps, period, kind)
-    names = _names(deps, territory)
+    names = names if names is not None else _names(deps, territory)
     found = []
     for (_, cell_kind, scope_id), counters in cells.items():
         name = names.get((cell_kind, scope_id))
@@ -86,9 +89,10 @@ def public(deps, request):
         territory = None
     signed = current(deps, request)
     national = results.stored(deps, period, "national").get((period, "national", domain.NATIONAL), {})
-    territories = rows(deps, period, "territory")
-    networks = rows(deps, period, "network")
-    points = [r for r in rows(deps, period, "point", territory)] if territory else []
+    names = _names(deps, territory)
+    territories = rows(deps, period, "territory", names=names)
+    networks = rows(deps, period, "network", names=names)
+    points = rows(deps, period, "point", names=names) if territory else []
     return pages.view(request, "results.html", user=signed[1] if signed else None, current="/resultats",
                       period=period, periods=periods(now), territory=territory,
                       territory_name=DEPARTEMENTS.get(territory or ""),
@@ -153,12 +157,12 @@ def _trend(now: domain.Figures, before: domain.Figures) -> list[tuple[str, objec
             ("Satisfaction nette", now.net_satisfaction, before.net_satisfaction)]
 
 
-def _slowest(deps, quarter: str, territory: str) -> list[dict]:
-    """The ten referent groups of the territory slowest to answer this quarter (k = 5 applies)."""
-    groups = [r for r in rows(deps, quarter, "group", territory)
-              if r["code"] in {g.id for g in deps.repo.territory_directory(territory)[1]}]
+def _slowest(deps, quarter: str, names: dict[tuple[str, str], str]) -> list[dict]:
+    """The ten referent groups of the territory slowest to answer this quarter (k = 5 applies):
+    `names` holds the territory's groups only, so the others' cells are left out."""
+    groups = rows(deps, quarter, "group", names=names)
     measured = [r for r in groups if r["figures"].ontime_rate is not None]
-    order = ("1", "2", "4", "8", "16", "24", "32", "40", "48", "64", "80", "120", "160", "240", "over")
+    order = (*map(str, domain.HOUR_BUCKETS), domain.OVER)
     measured.sort(key=lambda r: (r["figures"].ontime_rate,
                                  -order.index(r["figures"].median_hours or "1")))
     return measured[:10]
@@ -168,6 +172,8 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
     from ..domain import authz
 
     authz.require_territory_reader(principal, territory)
+    if territory not in DEPARTEMENTS:
+        raise NotFound("Ce territoire n'existe pas.", field="territory")
     previous = domain.previous_quarter(quarter)
     cell = (quarter, "territory", territory)
     now_figures = domain.figures(results.stored(deps, quarter, "territory").get(cell, {}))
@@ -180,21 +186,25 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
 
     start, end = (datetime.combine(day, time(0), tzinfo=PARIS) for day in domain.quarter_bounds(quarter))
     feedback = feedback_service.quarter_summary(deps, territory, start, end)
+    names = _names(deps, territory)
     return {"quarter": quarter, "previous": previous, "territory": territory,
             "territory_name": DEPARTEMENTS[territory], "trend": _trend(now_figures, before),
-            "slowest": _slowest(deps, quarter, territory), "points": rows(deps, quarter, "point", territory),
+            "slowest": _slowest(deps, quarter, names), "points": rows(deps, quarter, "point", names=names),
             "feedback": feedback}
+
+
+def _report_query(deps, principal, request) -> tuple[str, str]:
+    """The report's quarter (this one unless a valid one is asked for) and territory."""
+    query = request.query_params or {}
+    quarter = query.get("trimestre", "")
+    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
+    return quarter, chosen_territory(deps, principal, query.get("code"))[0]
 
 
 @handler
 def report(deps, request):
     principal, user = require(deps, request, Role.COORDINATOR, Role.ADMIN)
-    query = request.query_params or {}
-    quarter = query.get("trimestre", "")
-    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
-    codes = sorted(principal.territory_codes) or ["61"]
-    territory = (query.get("code") or codes[0]).upper()
-    data = report_data(deps, principal, quarter, territory)
+    data = report_data(deps, principal, *_report_query(deps, principal, request))
     quarters = [q for q, _ in periods(deps.now()) if "-T" in q]
     return pages.view(request, "report.html", user=user, current="/territoire", quarters=quarters, **data)
 
@@ -202,11 +212,7 @@ def report(deps, request):
 @handler
 def report_csv(deps, request):
     principal, _ = require(deps, request, Role.COORDINATOR, Role.ADMIN)
-    query = request.query_params or {}
-    quarter = query.get("trimestre", "")
-    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
-    territory = (query.get("code") or (sorted(principal.territory_codes) or ["61"])[0]).upper()
-    data = report_data(deps, principal, quarter, territory)
+    data = report_data(deps, principal, *_report_query(deps, principal, request))
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(["section", "libelle", data["quarter"], data["previous"]])
@@ -224,6 +230,7 @@ def report_csv(deps, request):
         writer.writerow(["remontees", item.kind_label, item.point_name,
                          f"{item.organisation_name} : {item.procedure}" if item.procedure else item.topic,
                          item.status_label])
+    name = f"{data['territory']}-{data['quarter']}"
     return Response(body=buffer.getvalue(), status_code=200, headers={
         **http.SECURITY_HEADERS, "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="relais-rapport-{territory}-{quarter}.csv"'})
+        "Content-Disposition": f'attachment; filename="relais-rapport-{name}.csv"'})

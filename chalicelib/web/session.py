@@ -66,3 +66,20 @@ def handler(view: Callable):
                 return response
             raise
     return wrapper
+
+
+def territory_codes(deps, principal) -> list[str]:
+    """The territories a coordinator or an admin may open: their own, or all of them."""
+    if principal.role is Role.ADMIN:
+        return sorted(t.code for t in deps.repo.list_territories())
+    return sorted(principal.territory_codes)
+
+
+def chosen_territory(deps, principal, requested: str | None) -> tuple[str, list[str]]:
+    """The territory a page shows (the one asked for, else the first one may open) and the
+    list for its picker."""
+    codes = territory_codes(deps, principal)
+    code = (requested or (codes[0] if codes else "")).upper()
+    if not code:
+        raise NotFound("Vous n'êtes rattaché à aucun territoire. Demandez à l'administrateur de Relais.")
+    return code, codes

@@ -8,18 +8,13 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.conftest import CASE, login, outbox
+from tests.conftest import CASE, login, outbox, post_json
 
 pytestmark = pytest.mark.outbox
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 FUNCTION = "arn:aws:lambda:eu-west-3:123456789012:function:relais-prod-SendNotifications"
 
-
-def post(client, headers, path, body):
-    response = client.http.post(path, headers=headers, body=json.dumps(body))
-    assert response.status_code in (200, 201), response.body
-    return response.json_body
 
 
 def escalation_emails(ref: str) -> list[dict]:
@@ -34,12 +29,12 @@ def test_a_failed_stream_batch_is_redriven_and_its_email_sent_once(client, monke
     from devtools import redrive
 
     agent = login(client, AGENT)
-    ref = post(client, agent, "/api/cases", CASE)["ref"]
+    ref = post_json(client, agent, "/api/cases", CASE)["ref"]
     with monkeypatch.context() as broken:
         def throttled(self, mail):
             raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "SendEmail")
         broken.setattr(SesMailer, "send", throttled)
-        post(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
+        post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
     assert escalation_emails(ref) == []                      # the batch failed: nothing went out
 
     deps = bootstrap.deps()

@@ -9,18 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.conftest import CASE, login, outbox, whole_table
+from tests.conftest import CASE, login, outbox, post_json, whole_table
 
 pytestmark = pytest.mark.outbox
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 SCHEDULED = ["reminders", "weekly_digest", "results_check", "quarterly_report", "retention"]
 
-
-def call(client, headers, path, body=None):
-    response = client.http.post(path, headers=headers, body=json.dumps(body or {}))
-    assert response.status_code in (200, 201), response.body
-    return response.json_body
 
 
 def state(deps) -> tuple[int, str]:
@@ -34,12 +29,12 @@ def test_each_handler_twice_on_the_same_event_acts_once(client):
     from chalicelib import bootstrap
 
     agent, referent = login(client, AGENT), login(client, REFERENT)
-    refs = [call(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 56 {n:02d}"}})["ref"]
+    refs = [post_json(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 56 {n:02d}"}})["ref"]
             for n in range(3)]
     for ref in refs[:2]:
-        call(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
-    call(client, referent, f"/api/cases/{refs[0]}/messages", {"body": "Réglé.", "kind": "answer"})
-    call(client, agent, f"/api/cases/{refs[2]}/close", {"outcome": "solved_at_desk", "useful": True})
+        post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
+    post_json(client, referent, f"/api/cases/{refs[0]}/messages", {"body": "Réglé.", "kind": "answer"})
+    post_json(client, agent, f"/api/cases/{refs[2]}/close", {"outcome": "solved_at_desk", "useful": True})
     deps = bootstrap.deps()
     # Five days on: the second escalation is late, the answered case waits to be closed.
     later = datetime.now(UTC) + timedelta(days=5)

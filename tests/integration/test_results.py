@@ -8,18 +8,13 @@ from datetime import datetime
 import pytest
 
 from chalicelib.domain import results as domain
-from tests.conftest import CASE, login
+from tests.conftest import CASE, login, post_json
 
 pytestmark = pytest.mark.outbox
 AGENT = "agent.bretoncelles@example.org"
 OTHER_AGENT = "agent.remalard@example.org"
 REFERENT = "referent.61-caf@example.org"
 
-
-def post(client, headers, path, body):
-    response = client.http.post(path, headers=headers, body=json.dumps(body))
-    assert response.status_code in (200, 201), response.body
-    return response.json_body
 
 
 def activity(client) -> dict[str, list[str]]:
@@ -29,23 +24,23 @@ def activity(client) -> dict[str, list[str]]:
     refs = {"desk": [], "escalated": [], "other": []}
     for number in range(7):
         usager = {**CASE["usager"], "phone": f"06 12 34 56 {number:02d}"}
-        ref = post(client, agent, "/api/cases", {**CASE, "usager": usager})["ref"]
+        ref = post_json(client, agent, "/api/cases", {**CASE, "usager": usager})["ref"]
         if number < 3:
-            post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": number != 2})
+            post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": number != 2})
             refs["desk"].append(ref)
             continue
-        post(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
+        post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "Le RSA ?"})
         refs["escalated"].append(ref)
         if number < 6:
-            post(client, referent, f"/api/cases/{ref}/messages", {"body": "Réglé.", "kind": "answer"})
+            post_json(client, referent, f"/api/cases/{ref}/messages", {"body": "Réglé.", "kind": "answer"})
         if number == 3:
-            post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
+            post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
     for number, mark in ((0, "5"), (1, "4"), (3, "2")):
         client.http.post("/_dev/inbound-sms", headers={"Content-Type": "application/json"},
                          body=json.dumps({"from": f"+3361234560{number}", "body": mark}))
     other = login(client, OTHER_AGENT)
     for _ in range(2):
-        refs["other"].append(post(client, other, "/api/cases", {**CASE, "point_id": "61-mairie-remalard"})["ref"])
+        refs["other"].append(post_json(client, other, "/api/cases", {**CASE, "point_id": "61-mairie-remalard"})["ref"])
     return refs
 
 
@@ -76,12 +71,12 @@ def test_reopening_a_case_takes_its_closing_back_out(client, deps):
     from chalicelib.services import results
 
     agent = login(client, AGENT)
-    ref = post(client, agent, "/api/cases", CASE)["ref"]
-    post(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
+    ref = post_json(client, agent, "/api/cases", CASE)["ref"]
+    post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
     period = domain.quarter(deps.now())
     cell = (period, "point", "61-mairie-bretoncelles")
     assert results.stored(deps, period)[cell]["closed"] == 1
-    post(client, agent, f"/api/cases/{ref}/reopen", {})
+    post_json(client, agent, f"/api/cases/{ref}/reopen", {})
     assert "closed" not in results.stored(deps, period)[cell]
     assert results.stored(deps, period)[cell] == results.rebuild(deps)[cell] == {"cases": 1}
 
@@ -110,7 +105,7 @@ def test_the_public_page_and_open_data_publish_k_anonymous_figures(client, deps)
 
 def test_the_quarterly_report_is_for_the_territorys_coordinator(client, deps):
     activity(client)
-    post(client, login(client, AGENT), "/api/feedback", {
+    post_json(client, login(client, AGENT), "/api/feedback", {
         "kind": "difficulty", "organisation_id": "cpam", "procedure": "Complémentaire santé solidaire",
         "problem": "Le formulaire en ligne refuse les dossiers des travailleurs saisonniers.",
         "usagers_affected": 12})
@@ -148,8 +143,8 @@ def test_the_weekly_check_finds_no_drift_then_repairs_one(client, deps):
 def test_a_chart_is_drawn_with_its_table_once_five_escalations_are_due(client, deps):
     agent = login(client, AGENT)
     for number in range(5):
-        ref = post(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 57 {number:02d}"}})["ref"]
-        view = post(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "?"})
+        ref = post_json(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 57 {number:02d}"}})["ref"]
+        view = post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "?"})
     due = datetime.fromisoformat(view["escalations"][0]["due_at"])
     period = domain.quarter(due)
     html = client.http.get(f"/resultats?periode={period}").body.decode()
@@ -172,3 +167,10 @@ def test_the_coordinators_get_the_quarterly_report_once(client, deps):
     assert len(mails) == 1
     assert "demandes traitées : 9" in mails[0]["text"]
     assert f"/territoire/rapport?trimestre={quarter}&code=61" in mails[0]["text"]
+
+
+def test_an_unknown_territory_is_a_404_page_not_a_server_error(client):
+    admin = {"Cookie": login(client, "admin@example.org")["Cookie"]}
+    for path in ("/territoire/rapport?code=ZZ", "/territoire/rapport.csv?code=ZZ", "/territoire?code=ZZ"):
+        assert client.http.get(path, headers=admin).status_code == 404, path
+    assert client.http.get("/territoire/rapport", headers=admin).status_code == 200   # admin: first territory

@@ -9,17 +9,12 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain import results as domain
-from tests.conftest import CASE, login, whole_table
+from tests.conftest import CASE, login, post_json, whole_table
 
 pytestmark = pytest.mark.outbox
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 
-
-def call(client, headers, path, body=None):
-    response = client.http.post(path, headers=headers, body=json.dumps(body or {}))
-    assert response.status_code in (200, 201), response.body
-    return response.json_body
 
 
 def search(deps, text: str) -> list:
@@ -40,8 +35,8 @@ def a_closed_case_with_a_document(client, deps) -> str:
 
     agent = login(client, AGENT)
     usager = {**CASE["usager"], "email": "jeanne.martin@example.net"}
-    ref = call(client, agent, "/api/cases", {**CASE, "usager": usager})["ref"]
-    call(client, agent, f"/api/cases/{ref}/escalations",
+    ref = post_json(client, agent, "/api/cases", {**CASE, "usager": usager})["ref"]
+    post_json(client, agent, f"/api/cases/{ref}/escalations",
          {"group_ids": ["61-caf"], "question": "Le RSA de Mme Martin ?", "identifiers": {"caf_number": "1234567"}})
     key = f"attachments/{ref}/m1/0"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=b"%PDF-1.4 avis")
@@ -50,7 +45,7 @@ def a_closed_case_with_a_document(client, deps) -> str:
                        ref, MessageCreate(body="Droit rétabli pour Mme Martin.", kind=MessageKind.ANSWER),
                        Channel.EMAIL, attachments=[Attachment(name="avis-martin.pdf", size=13,
                                                               content_type="application/pdf", key=key)])
-    call(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
+    post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
     return ref
 
 
@@ -64,9 +59,9 @@ def test_personal_data_is_wiped_six_months_after_closing_and_the_results_stay(cl
     before = results.stored(deps, period)
     closed_at = deps.repo.get_case(ref).closed_at
 
-    assert jobs.run("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0, "failed": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0, "failed": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0, "failed": 0}
 
     agent = login(client, AGENT)
     seen = client.http.get(f"/api/cases/{ref}", headers=agent).json_body
@@ -92,11 +87,11 @@ def test_a_reopened_case_keeps_its_data_and_a_second_closing_counts_from_then(cl
     deps = bootstrap.deps()
     ref = a_closed_case_with_a_document(client, deps)
     agent = login(client, AGENT)
-    call(client, agent, f"/api/cases/{ref}/reopen")
+    post_json(client, agent, f"/api/cases/{ref}/reopen")
     closed_at = deps.now()
-    assert jobs.run("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1, "failed": 0}
     assert deps.repo.get_case(ref).usager.last_name == "Martin"
-    call(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
+    post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
     assert jobs.run("retention", deps, deps.now() + timedelta(days=186))["purged"] == 1
     assert deps.repo.get_case(ref).usager is None
 
@@ -131,7 +126,7 @@ def test_an_admin_exports_everything_held_about_one_usager_and_no_one_else_can(c
 
     deps = bootstrap.deps()
     ref = a_closed_case_with_a_document(client, deps)
-    other = call(client, login(client, AGENT), "/api/cases",
+    other = post_json(client, login(client, AGENT), "/api/cases",
                  {**CASE, "usager": {**CASE["usager"], "phone": "06 98 76 12 34"}})["ref"]
     admin = login(client, "admin@example.org")
     response = client.http.post("/api/admin/usager-export", headers={**admin, "Content-Type": "application/json"},
@@ -152,3 +147,38 @@ def test_an_admin_exports_everything_held_about_one_usager_and_no_one_else_can(c
     bad = client.http.post("/api/admin/usager-export", headers={**admin, "Content-Type": "application/json"},
                            body=json.dumps({"phone": "12"}))
     assert bad.status_code == 400 and bad.json_body["field"] == "phone"
+
+
+def test_a_case_closed_after_the_run_time_is_purged_by_the_next_run(client):
+    from dateutil.relativedelta import relativedelta
+
+    from chalicelib import bootstrap, jobs
+
+    deps = bootstrap.deps()
+    ref = a_closed_case_with_a_document(client, deps)
+    closed_at = deps.repo.get_case(ref).closed_at
+    run = closed_at + relativedelta(months=6) - timedelta(hours=1)     # its cutoff: an hour before closing
+    assert jobs.run("retention", deps, run)["purged"] == 0
+    assert jobs.run("retention", deps, run + timedelta(days=1))["purged"] == 1
+    assert deps.repo.get_case(ref).usager is None
+
+
+def test_a_case_that_fails_keeps_its_turn_and_holds_no_one_back(client, monkeypatch):
+    from chalicelib import bootstrap, jobs
+    from chalicelib.services import retention
+
+    deps = bootstrap.deps()
+    first, second = a_closed_case_with_a_document(client, deps), a_closed_case_with_a_document(client, deps)
+    original = retention.purge
+
+    def broken(deps, ref, limit, now):
+        if ref == first:
+            raise RuntimeError("S3 refused")
+        return original(deps, ref, limit, now)
+
+    monkeypatch.setattr(retention, "purge", broken)
+    later = deps.now() + timedelta(days=186)
+    assert jobs.run("retention", deps, later) == {"purged": 1, "skipped": 0, "failed": 1}
+    monkeypatch.setattr(retention, "purge", original)
+    assert jobs.run("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0}
+    assert deps.repo.get_case(first).usager is None and deps.repo.get_case(second).usager is None

@@ -163,3 +163,19 @@ def test_the_dashboard_shows_the_metrics_the_code_emits():
     assert shown <= emitted, shown - emitted
     assert {"cases_created", "escalations_sent", "escalations_late", "answers_by_email", "sms_sent",
             "sms_segments", "emails_bounced"} <= shown
+
+
+def test_the_inbound_function_may_write_every_prefix_it_writes_and_each_expires_or_is_purged():
+    import re
+    from pathlib import Path
+
+    source = Path("chalicelib/services/inbound.py").read_text(encoding="utf-8")
+    written = set(re.findall(r'_keep_raw\(deps, "(\w+)"', source)) | set(re.findall(r'f"(\w+)/\{case_ref\}', source))
+    assert written == {"inbound", "quarantine", "attachments"}
+    resources = template.template()["Resources"]
+    statements = resources["ReceiveEmailRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    writable = {r["Fn::Sub"] for s in statements if "s3:PutObject" in s["Action"]
+                for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])}
+    assert {f"${{MailBucket.Arn}}/{prefix}/*" for prefix in written} <= writable
+    expiring = {rule.get("Prefix") for rule in resources["MailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert {"inbound/", "quarantine/"} <= expiring       # raw mail; documents go with the case (retention)
