@@ -30,7 +30,9 @@ def count(name: str, value: int = 1) -> None:
 
 
 def correlate(case_ref: str | None = None, group_id: str | None = None) -> None:
-    """Tag the invocation's next log lines with the case and the escalation (case/group)."""
+    """Tag the next log lines with the case and the escalation (case/group), replacing the
+    previous record's: in a batch or a job's loop, no line carries another case's keys."""
+    logger.remove_keys(["case_ref", "escalation_id"])
     keys: dict[str, str] = {}
     if case_ref:
         keys["case_ref"] = case_ref

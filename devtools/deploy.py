@@ -64,9 +64,10 @@ def apply(cloudformation, stack: str, template_url: str, parameters: dict[str, s
     """Create or update the stack through a change set; returns what happened."""
     try:
         existing = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-        kind = "UPDATE"
     except cloudformation.exceptions.ClientError:
-        existing, kind = {}, "CREATE"
+        existing = {}
+    # A first deploy that failed leaves a stack that was never created: create it again.
+    kind = "CREATE" if existing.get("StackStatus", "REVIEW_IN_PROGRESS") == "REVIEW_IN_PROGRESS" else "UPDATE"
     # A parameter not given keeps the value it has (an alarm threshold set by ops stays set).
     kept = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
             for p in existing.get("Parameters", []) if p["ParameterKey"] not in parameters]
@@ -82,8 +83,9 @@ def apply(cloudformation, stack: str, template_url: str, parameters: dict[str, s
     except Exception:  # noqa: BLE001 - the waiter fails on "no changes", which is not an error
         described = cloudformation.describe_change_set(StackName=stack, ChangeSetName=name)
         reason = described.get("StatusReason", "")
+        # Deleted either way, so that the same template can be deployed again once fixed.
+        cloudformation.delete_change_set(StackName=stack, ChangeSetName=name)
         if "didn't contain changes" in reason or "No updates" in reason:
-            cloudformation.delete_change_set(StackName=stack, ChangeSetName=name)
             return "unchanged"
         raise RuntimeError(f"the change set failed: {reason}") from None
     cloudformation.execute_change_set(StackName=stack, ChangeSetName=name)

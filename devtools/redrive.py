@@ -7,7 +7,8 @@ Two kinds of message land in relais-<stage>-failed-events (docs/operations.md):
 - an asynchronous invocation (inbound mail or SMS, SES event, scheduled job) that failed
   three times: its original event is sent to its function again.
 
-Every handler is idempotent (emails and SMS are sent once, results are version-guarded), so a
+A batch older than the stream's 24 hours cannot be read again: it is counted as expired and
+left in the queue. Every handler is idempotent (emails and SMS are sent once, results are version-guarded), so a
 redrive never sends twice. A message is deleted only once its redrive succeeded.
 """
 from __future__ import annotations
@@ -54,7 +55,7 @@ def stream_event(streams, info: dict) -> dict:
 
 def redrive(sqs, queue_url: str, streams, invoke: Invoke, limit: int = 1000) -> dict[str, int]:
     """Redrive up to `limit` messages; returns how many were redriven, kept and unknown."""
-    counts = {"redriven": 0, "kept": 0, "unknown": 0}
+    counts = {"redriven": 0, "kept": 0, "unknown": 0, "expired": 0}
     while sum(counts.values()) < limit:
         messages = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0,
                                        VisibilityTimeout=300).get("Messages", [])
@@ -64,7 +65,14 @@ def redrive(sqs, queue_url: str, streams, invoke: Invoke, limit: int = 1000) -> 
             body = json.loads(message["Body"])
             function = body.get("requestContext", {}).get("functionArn", "")
             if "DDBStreamBatchInfo" in body:
-                done = invoke(function, stream_event(streams, body["DDBStreamBatchInfo"]), True)
+                try:
+                    event = stream_event(streams, body["DDBStreamBatchInfo"])
+                except streams.exceptions.TrimmedDataAccessException:
+                    # Older than the stream's 24 hours: kept in the queue for a person to read
+                    # (docs/operations.md), and the others go on.
+                    counts["expired"] += 1
+                    continue
+                done = invoke(function, event, True)
             elif "requestPayload" in body:
                 done = invoke(function, body["requestPayload"], False)
             else:

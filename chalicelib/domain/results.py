@@ -103,8 +103,12 @@ def escalation_contribution(escalation: Escalation | None) -> Contribution:
               ("network", escalation.organisation_id), ("group", escalation.group_id),
               ("national", NATIONAL)]
     _add(contribution, escalation.created_at, scopes, "esc")
-    # On time: judged in the period of the deadline, answered or not.
-    _add(contribution, escalation.due_at, scopes, "due")
+    # On time: judged in the period of the deadline, answered or not; but a request the agent
+    # withdrew (the case closed) before its deadline, unanswered, never reached its deadline.
+    withdrawn = (escalation.status is EscalationStatus.CLOSED and escalation.answered_at is None
+                 and escalation.updated_at < escalation.due_at)
+    if not withdrawn:
+        _add(contribution, escalation.due_at, scopes, "due")
     if escalation.answered_at is not None:
         if escalation.answered_at <= escalation.due_at:
             _add(contribution, escalation.due_at, scopes, "ontime")
@@ -126,7 +130,7 @@ def delta(old: Contribution, new: Contribution) -> Contribution:
 def by_cell(contribution: Contribution) -> dict[Cell, dict[str, int]]:
     cells: dict[Cell, dict[str, int]] = {}
     for (cell, counter), amount in contribution.items():
-        cells.setdefault(cell, {})[counter] = cells.get(cell, {}).get(counter, 0) + amount
+        cells.setdefault(cell, {})[counter] = amount          # (cell, counter) keys are unique
     return cells
 
 

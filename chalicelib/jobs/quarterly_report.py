@@ -1,6 +1,7 @@
 """The quarterly report reaches each territory's follow-up commission: on the first day of a
 quarter, the coordinators get the past quarter's key figures and the link to the full report
-(printable, and as CSV). Sent once per territory and quarter, whatever the number of runs."""
+(printable, and as CSV). Sent once per territory and quarter, whatever the number of runs within
+the idempotency window (notifications.IDEMPOTENCY_DAYS): a run by hand weeks later sends again."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,8 +26,9 @@ def quarterly_report(deps, now: datetime) -> dict:
     stored = results.stored(deps, quarter, "territory")
     sent = 0
     for territory in deps.repo.list_territories():
-        coordinators = [c for c in deps.repo.territory_coordinators(territory.code)
-                        if c.email not in deps.repo.undeliverable([c.email])]
+        everyone = deps.repo.territory_coordinators(territory.code)
+        undeliverable = deps.repo.undeliverable([c.email for c in everyone])
+        coordinators = [c for c in everyone if c.email not in undeliverable]
         if not coordinators:
             continue
         figures = domain.figures(stored.get((quarter, "territory", territory.code), {}))

@@ -24,7 +24,6 @@ from ..domain.authz import Principal
 from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, FileRefused, InvalidInput, NotFound
 from ..domain.models import Attachment, CaseStatus, Role
-from ..domain.references import normalize_reference
 from ..domain.views import CaseView
 from . import cases
 from .common import event
@@ -81,17 +80,10 @@ class UploadForm:
         return f"{parts.scheme}://{parts.netloc}"
 
 
-def _case_ref(text: str) -> str:
-    ref = normalize_reference(text)
-    if ref is None:
-        raise NotFound(authz.CASE_NOT_FOUND)
-    return ref
-
-
 def upload_form(deps: Deps, principal: Principal, ref: str, group_id: str | None = None) -> UploadForm:
     """A presigned POST for one document, valid 15 minutes: the case's agent, an open case."""
     authz.require_role(principal, Role.AGENT)
-    ref = _case_ref(ref)
+    ref = cases.case_ref(ref)
     bundle = deps.repo.get_bundle(ref)
     authz.require_agent_of_case(principal, bundle.case)
     if bundle.case.status is CaseStatus.CLOSED:
@@ -120,7 +112,7 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     """The browser is back from S3 with the object's key: check the object, then add it to the
     thread once. A file that is too large or of a refused type is deleted."""
     authz.require_role(principal, Role.AGENT)
-    ref = _case_ref(ref)
+    ref = cases.case_ref(ref)
     match = _UPLOAD_KEY.match(key or "")
     if match is None or match["ref"] != ref:
         raise NotFound(DOCUMENT_NOT_FOUND)
@@ -169,7 +161,7 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
 def download_url(deps: Deps, principal: Principal, ref: str, message_id: str, index: int) -> str:
     """A link to one attachment, valid 5 minutes, for whoever may read its message: the case's
     agent, or a referent whose group's thread holds it (the case view's own rules)."""
-    view = cases.get_case(deps, principal, ref)
+    view = cases.read_case(deps, principal, ref)        # ATTACHMENT_READ below is its audit
     message = next((m for m in view.messages if m.id == message_id), None)
     if message is None or not 0 <= index < len(message.attachments):
         raise NotFound(DOCUMENT_NOT_FOUND)

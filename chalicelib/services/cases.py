@@ -44,7 +44,8 @@ from .common import audit_access, event, new_id, new_token, retry_on_conflict
 logger = Logger(service="relais", child=True)
 
 
-def _ref(text: str) -> str:
+def case_ref(text: str) -> str:
+    """A reference as typed or linked, normalised; else the case is "not found"."""
     ref = normalize_reference(text)
     if ref is None:
         raise NotFound(authz.CASE_NOT_FOUND)
@@ -95,11 +96,18 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
 
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    """The case as the reader may see it; the read is audited (CASE_VIEWED)."""
+    view = read_case(deps, principal, ref)
+    audit_access(deps, principal, "CASE_VIEWED", ref=view.ref)
+    return view
+
+
+def read_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
+    """The same, unaudited: for a caller that audits what it reads itself (a document)."""
     # Roles first: a role that may never read cases must not learn which references exist.
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
-    bundle = deps.repo.get_bundle(_ref(ref))
+    bundle = deps.repo.get_bundle(case_ref(ref))
     authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
-    audit_access(deps, principal, "CASE_VIEWED", ref=bundle.case.ref)
     return _view(deps, principal, bundle)
 
 
@@ -115,7 +123,7 @@ def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: C
 
 def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCreate) -> CaseView:
     authz.require_role(principal, Role.AGENT)
-    ref = _ref(ref)
+    ref = case_ref(ref)
 
     def attempt() -> CaseBundle:
         bundle = deps.repo.get_bundle(ref)
@@ -157,7 +165,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
     A message_id chosen by the caller (an inbound email's) makes the call idempotent: if the
     case already holds that message, nothing is written again."""
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
-    ref = _ref(ref)
+    ref = case_ref(ref)
 
     def attempt() -> CaseBundle:
         bundle = deps.repo.get_bundle(ref)
@@ -233,7 +241,7 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
 
 def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -> CaseView:
     authz.require_role(principal, Role.AGENT)
-    ref = _ref(ref)
+    ref = case_ref(ref)
 
     def attempt() -> CaseBundle:
         bundle = deps.repo.get_bundle(ref)
@@ -258,7 +266,7 @@ def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -
 
 def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     authz.require_role(principal, Role.AGENT)
-    ref = _ref(ref)
+    ref = case_ref(ref)
 
     def attempt() -> CaseBundle:
         bundle = deps.repo.get_bundle(ref)

@@ -26,10 +26,6 @@ TABS = [
 TAB_BY_SLUG = {slug: (label, status, hint) for slug, label, status, hint in TABS}
 SITUATIONS = [(s.value, label, " ".join(situations.SUGGESTED_ORGANISATIONS.get(s, ())))
               for s, label in LIFE_SITUATION_LABELS.items()]
-NOTICES = {
-    "cree": "Le dossier est créé.",
-    "saisi": "Le dossier est créé et transmis. Le partenaire a 4 jours ouvrés pour répondre.",
-}
 IDENTIFIER_FIELDS = [
     ("identifiers.caf_number", "N° d'allocataire CAF", "7 chiffres"),
     ("identifiers.nir", "N° de sécurité sociale", "15 caractères, clé comprise"),
@@ -196,6 +192,3 @@ def search_submit(deps, request):
                       results=results, errors=errors.by_field, summary=errors.summary,
                       status=400 if errors else 200)
 
-
-def notice_for(query: dict | None) -> str | None:
-    return NOTICES.get((query or {}).get("fait", ""))

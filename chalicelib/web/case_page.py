@@ -104,7 +104,6 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
     if principal.role is Role.REFERENT:
         context["can_answer"] = any(e.status.value in ("sent", "needs_info", "answered")
                                     for e in view.escalations)
-        context.setdefault("fields", {})
     else:
         is_open = view.status is not CaseStatus.CLOSED
         context.update(
@@ -236,8 +235,3 @@ def reopen(deps, request, ref: str):
 
     return _act(deps, request, ref, "reouverture", build, run, "rouvert")
 
-
-def sent_message(query: dict | None) -> str | None:
-    """The notice of a redirect after a form (kept for callers of the first version)."""
-    query = query or {}
-    return NOTICES.get(query.get("fait", "") or query.get("envoye", ""))

@@ -56,7 +56,7 @@ def test_a_failed_stream_batch_is_redriven_and_its_email_sent_once(client, monke
 
     for _ in range(2):                                       # the same failure redriven twice
         deps.sqs.send_message(QueueUrl=url, MessageBody=failure)
-        assert redrive.redrive(deps.sqs, url, reader, invoke) == {"redriven": 1, "kept": 0, "unknown": 0}
+        assert redrive.redrive(deps.sqs, url, reader, invoke) == {"redriven": 1, "kept": 0, "unknown": 0, "expired": 0}
     assert invoked == [(FUNCTION, 1, True)] * 2
     assert len(escalation_emails(ref)) == 1
     assert "Messages" not in deps.sqs.receive_message(QueueUrl=url)
@@ -75,5 +75,5 @@ def test_a_failed_event_goes_back_to_its_function_and_a_refused_one_stays(client
     deps.sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"something": "else"}))
     calls = []
     assert redrive.redrive(deps.sqs, url, None, lambda f, e, s: calls.append((f, e, s)) or True, limit=2) == \
-        {"redriven": 1, "kept": 0, "unknown": 1}
+        {"redriven": 1, "kept": 0, "unknown": 1, "expired": 0}
     assert calls == [("arn:aws:lambda:eu-west-3:1:function:relais-prod-Reminders", event, False)]

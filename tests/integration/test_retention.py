@@ -182,3 +182,19 @@ def test_a_case_that_fails_keeps_its_turn_and_holds_no_one_back(client, monkeypa
     monkeypatch.setattr(retention, "purge", original)
     assert jobs.run("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0}
     assert deps.repo.get_case(first).usager is None and deps.repo.get_case(second).usager is None
+
+
+def test_a_document_opened_is_one_audit_event_not_a_case_view_too(client):
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.services import attachments
+
+    deps = bootstrap.deps()
+    ref = a_closed_case_with_a_document(client, deps)
+    agent = Principal.of(deps.repo.get_user_by_email(AGENT))
+    message = next(m for m in deps.repo.get_bundle(ref).messages if m.attachments)
+    viewed = len(audit_events(deps, "CASE_VIEWED"))
+    assert "X-Amz-Signature" in attachments.download_url(deps, agent, ref, message.id, 0)
+    assert len(audit_events(deps, "CASE_VIEWED")) == viewed
+    read = [e for e in deps.repo.get_bundle(ref).events if e.code == "ATTACHMENT_READ"]
+    assert len(read) == 1 and read[0].actor_id == agent.user_id

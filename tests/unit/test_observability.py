@@ -41,7 +41,11 @@ def test_log_lines_carry_the_case_and_the_escalation():
     observability.correlate("61-ABC-DEF", "61-caf")
     keys = logger.get_current_keys()
     assert keys["case_ref"] == "61-ABC-DEF" and keys["escalation_id"] == "61-ABC-DEF/61-caf"
-    logger.remove_keys(["case_ref", "escalation_id"])
+    observability.correlate("61-GHJ-KLM")                 # the next record of a batch: no group
+    keys = logger.get_current_keys()
+    assert keys["case_ref"] == "61-GHJ-KLM" and "escalation_id" not in keys
+    observability.correlate()
+    assert "case_ref" not in logger.get_current_keys()
 
 
 def test_an_invocation_flushes_its_counters_as_one_emf_line(capsys, monkeypatch):

@@ -86,3 +86,13 @@ def test_figures_are_written_the_french_way():
     assert fr_number(87.5) == "87,5" and fr_number(0.0) == "0,0"
     assert fr_number(12345) == "12\u202f345" and fr_number(1234567.25) == "1\u202f234\u202f567,2"
     assert fr_number("8") == "8"
+
+
+def test_a_request_withdrawn_before_its_deadline_is_not_counted_late():
+    due = deadlines.due_at(T0, 4, "61")
+    withdrawn = escalation(status=EscalationStatus.CLOSED, updated_at=T0 + timedelta(days=1))
+    cells = results.by_cell(results.escalation_contribution(withdrawn))
+    assert "due" not in cells[("2026-T4", "group", "61-caf")]
+    late = escalation(status=EscalationStatus.CLOSED, updated_at=due + timedelta(days=1))
+    cells = results.by_cell(results.escalation_contribution(late))
+    assert cells[("2026-T4", "group", "61-caf")]["due"] == 1 and "ontime" not in cells[("2026-T4", "group", "61-caf")]
