@@ -23,6 +23,7 @@ def environment():
     environment.filters["nl2br"] = _nl2br
     environment.filters["phone"] = _phone
     environment.filters["fr"] = fr_number
+    environment.filters["paris"] = paris_time
     # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
     environment.globals["static_url"] = static_files.url
     return environment
@@ -33,6 +34,16 @@ def _nl2br(text) -> str:
     from markupsafe import Markup, escape
 
     return Markup("<br>\n").join(escape(line) for line in str(text).splitlines())
+
+
+def paris_time(moment, pattern: str = "%d/%m/%Y") -> str:
+    """A moment as the agent's clock shows it: stored in UTC, shown in Paris time (a case opened
+    at 23:30 UTC on the 1st was opened on the 2nd in France)."""
+    from zoneinfo import ZoneInfo
+
+    if getattr(moment, "tzinfo", None) is not None:
+        moment = moment.astimezone(ZoneInfo("Europe/Paris"))
+    return moment.strftime(pattern)
 
 
 def fr_number(value) -> str:

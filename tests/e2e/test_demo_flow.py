@@ -1,10 +1,10 @@
 """The demo flow over HTTP against the local stack that `make run` starts."""
-import re
 
 import pytest
 import requests
 
 from devtools import stack
+from tests.browser.conftest import api_sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -29,19 +29,8 @@ def base_url(stack_log):
     return stack_log[0]
 
 
-def sign_in(base_url: str, email: str) -> requests.Session:
-    browser = requests.Session()
-    assert browser.post(f"{base_url}/api/auth/magic-link", json={"email": email}).status_code == 202
-    mails = [m for m in requests.get(f"{base_url}/_dev/outbox").json() if email in m["to"]]
-    token = re.search(r"/connexion/([\w-]+)", mails[-1]["text"]).group(1)
-    response = browser.post(f"{base_url}/api/auth/session", json={"token": token})
-    assert response.status_code == 200, response.text
-    assert browser.cookies.get("relais_session")
-    return browser
-
-
 def test_demo_flow_end_to_end(base_url):
-    agent = sign_in(base_url, "agent.remalard@example.org")
+    agent = api_sign_in(base_url, "agent.remalard@example.org")
     directory = agent.get(f"{base_url}/api/territories/61/directory").json()
     assert len(directory["contact_points"]) == 8 and len(directory["referent_groups"]) == 16
 
@@ -60,7 +49,7 @@ def test_demo_flow_end_to_end(base_url):
         "identifiers": {"caf_number": "7654321"}})
     assert escalated.status_code == 201 and escalated.json()["status"] == "escalated"
 
-    referent = sign_in(base_url, "referent.61-caf@example.org")
+    referent = api_sign_in(base_url, "referent.61-caf@example.org")
     queue = referent.get(f"{base_url}/api/escalations", params={"status": "sent"}).json()
     assert ref in [item["case_ref"] for item in queue["items"]]
     seen = referent.get(f"{base_url}/api/cases/{ref}").json()
@@ -100,7 +89,7 @@ def test_demo_flow_end_to_end(base_url):
 def test_the_logs_of_the_whole_flow_hold_no_personal_data_of_the_usager(base_url, stack_log):
     """Runs after the demo flow (same stack): an SMS reply from the usager, then every log line,
     metric line included, is searched for the usager's name, phone and email."""
-    agent = sign_in(base_url, "agent.remalard@example.org")
+    agent = api_sign_in(base_url, "agent.remalard@example.org")
     ref = agent.get(f"{base_url}/api/cases", params={"status": "closed"}).json()["items"][0]["ref"]
     replied = requests.post(f"{base_url}/_dev/inbound-sms", json={"from": "+33698765432", "body": "5"})
     assert replied.status_code == 200, replied.text
