@@ -551,6 +551,4 @@ def receive_sms(event):
     """SNS two-way SMS: {"originationNumber": "+33...", "messageBody": "..."}."""
     from chalicelib.services import sms
 
-    message = json.loads(event.message)
-    return sms.receive(deps(), message.get("originationNumber", ""), message.get("messageBody", ""),
-                       message.get("inboundMessageId") or event.to_dict()["Records"][0]["Sns"]["MessageId"])
+    return sms.receive_notification(deps(), event.message, event.to_dict()["Records"][0]["Sns"]["MessageId"])

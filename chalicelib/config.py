@@ -25,6 +25,7 @@ class Settings:
     session_hours: int
     ladder_spec: str | None            # "reminder:-1,breach:0,manager:2,coordinator:5" (default)
     retention_months: int              # a closed case's personal data is wiped this long after
+    feedback_retention_months: int     # agents' feedback (free text) is deleted this long after it was sent
 
     @property
     def is_dev(self) -> bool:
@@ -67,6 +68,7 @@ def settings() -> Settings:
         session_hours=int(_env("RELAIS_SESSION_HOURS", "12")),
         ladder_spec=_env("RELAIS_LADDER"),
         retention_months=max(1, int(_env("RELAIS_RETENTION_MONTHS", "6"))),
+        feedback_retention_months=max(3, int(_env("RELAIS_FEEDBACK_RETENTION_MONTHS", "24"))),
     )
 
 

@@ -228,6 +228,14 @@ def inbound_write(digest: str, at: datetime, outcome: str, case_ref: str | None 
                              outcome=outcome, case_ref=case_ref))
 
 
+def sender_notice_write(notification: Notification, expires_at: datetime) -> Write:
+    """A Notification with no case (keys.sender_notice): the stream sends it like any other,
+    and the item expires by TTL."""
+    return Write(to_item(notification, keys.sender_notice(notification.created_at.date().isoformat(),
+                                                           notification.id),
+                         expires_at=int(expires_at.timestamp())))
+
+
 def upload_write(upload_id: str, at: datetime, case_ref: str, message_id: str) -> Write:
     """Written with the upload's message: a second confirmation of the same upload is refused."""
     return Write(_plain_item(keys.upload(upload_id), "Upload", at=at.isoformat(), case_ref=case_ref,
@@ -569,7 +577,8 @@ class Repository:
         return self._get(keys.inbound(digest), consistent=True) is not None
 
     def put_inbound(self, write: Write) -> bool:
-        """Record an inbound email that changes no case; False if it was already recorded."""
+        """Record an inbound email that changes no case (or a notice about one); False if it
+        was already recorded."""
         try:
             self._client.put_item(TableName=self.table, Item=write.item,
                                   ConditionExpression=write.condition)

@@ -142,6 +142,11 @@ def inbound(digest: str) -> dict[str, str]:
     return {"PK": f"INBOUND#{digest}", "SK": "INBOUND"}
 
 
+def sender_notice(day: str, notice_id: str) -> dict[str, str]:
+    """A notice to the sender of an email that matched no case (one per sender and day)."""
+    return {"PK": f"NOTICE#{day}", "SK": f"OUT#{notice_id}"}
+
+
 def upload(upload_id: str) -> dict[str, str]:
     """One per document a browser uploaded to S3: it is added to its case once."""
     return {"PK": f"UPLOAD#{upload_id}", "SK": "UPLOAD"}

@@ -279,6 +279,7 @@ class NotificationKind(StrEnum):
     REFERENT_REPLIED = "referent_replied"    # to the agent: a partner answered or asked
     AGENT_MESSAGE = "agent_message"          # to the referent group: the agent wrote in its thread
     EMAIL_QUARANTINED = "email_quarantined"  # to the agent: a reply by email was not accepted
+    REPLY_REFUSED = "reply_refused"          # to a referent: their email was not added (why, what to do)
     ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
     LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator
     DIGEST = "digest"                        # the weekly digest of an agent
@@ -294,7 +295,7 @@ class Notification(Entity):
     """
 
     id: str
-    case_ref: str
+    case_ref: str = Field(description="Empty for a notice about an email that matched no case")
     kind: NotificationKind
     group_id: str | None = None
     message_id: str | None = None

@@ -16,6 +16,18 @@ _SMS_CAPABLE = {phonenumbers.PhoneNumberType.MOBILE,
                 phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
 
 
+# Direction overrides and isolates would let a text show other than what it is.
+_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def showable(text: str) -> str:
+    """Text from outside (an SMS, an email) as it can be stored and shown: no control,
+    surrogate, private or unassigned characters but line breaks and tabs, and no direction
+    overrides. The joiners that make up emoji stay."""
+    return "".join(ch for ch in text if ch in "\n\t" or (
+        unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn") and ch not in _BIDI_CONTROLS))
+
+
 def _no_control_chars(value: str) -> str:
     if any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in value):
         raise ValueError("Ce texte contient des caractères non autorisés.")

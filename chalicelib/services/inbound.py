@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -25,6 +25,7 @@ from ..adapters.dynamo import (
     event_write,
     inbound_write,
     notification_write,
+    sender_notice_write,
 )
 from ..bootstrap import Deps
 from ..domain import authz
@@ -40,6 +41,7 @@ from ..domain.models import (
     Role,
 )
 from ..domain.references import normalize_reference
+from ..domain.validation import showable
 from ..observability import correlate, count
 from . import cases
 from .common import event
@@ -53,6 +55,9 @@ _TOKEN = re.compile(r"^reponse\+([a-z2-7]{26})@(.+)$")
 _SUBJECT_TAG = re.compile(r"\[\s*Relais\s+([0-9]{2}[0-9AB]?\s*-\s*[0-9A-Z]{3}\s*-\s*[0-9A-Z]{3})\s*\]",
                           re.IGNORECASE)
 SYSTEM_ACTOR = "system-inbound-email"
+# A reply the workflow refuses: the referent who wrote it is told why, and the agent too.
+REFUSED_BY_WORKFLOW = ("case_closed", "exchange_closed")
+SENDER_NOTICE_DAYS = 30
 
 
 @dataclass
@@ -62,6 +67,7 @@ class Outcome:
     case_ref: str | None = None
     message_id: str | None = None
     threading: str | None = None     # token | in_reply_to | subject
+    sender_told: bool | None = None  # the sender got a notice saying why it was not added
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -104,7 +110,7 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
     target, threading = find_target(deps, parsed, envelope_recipients)
     if target is None:
         logger.warning("inbound email matches no escalation")
-        return _count(_drop(deps, digest, now, Outcome("unthreaded", "unknown_token")))
+        return _count(_unthreaded(deps, digest, now, parsed, verdicts))
     outcome = Outcome("accepted", case_ref=target.case_ref, threading=threading)
     correlate(target.case_ref, target.group_id)
     group = deps.repo.get_group(target.group_id)
@@ -115,7 +121,7 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
         return _count(_quarantine(deps, digest, now, target, parsed, "verdict", outcome, raw))
     if parsed.sender not in members:
         return _count(_quarantine(deps, digest, now, target, parsed, "foreign_sender", outcome, raw))
-    text = parsed.text or ("(pièce jointe)" if parsed.attachments else "")
+    text = showable(parsed.text).strip() or ("(pièce jointe)" if parsed.attachments else "")
     if not text:
         return _count(_quarantine(deps, digest, now, target, parsed, "empty", outcome, raw))
     return _count(_append(deps, digest, now, target, parsed, text, outcome, raw))
@@ -164,6 +170,25 @@ def _drop(deps: Deps, digest: str, now: datetime, outcome: Outcome) -> Outcome:
     return outcome
 
 
+def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.ParsedEmail,
+                verdicts: dict[str, str]) -> Outcome:
+    """No escalation has this reply address: a token changed by hand, or deleted with the
+    case's personal data. A referent of the directory whose message passed SES's checks is told
+    so, once a day at most; anybody else is told nothing (no backscatter for spam)."""
+    outcome = Outcome("unthreaded", "unknown_token")
+    user = deps.repo.get_user_by_email(parsed.sender) if parsed.sender else None
+    if user is not None and user.role is Role.REFERENT and "FAIL" not in verdicts.values():
+        day = now.date().isoformat()
+        notice = Notification(
+            id="refused-" + hashlib.sha256(f"{parsed.sender}|{day}".encode()).hexdigest()[:16],
+            case_ref="", kind=NotificationKind.REPLY_REFUSED,
+            data={"reason": "unknown_token", "sender": parsed.sender[:254]}, created_at=now)
+        # Before the email's own record: a retry after a crash in between sends no second notice.
+        outcome.sender_told = deps.repo.put_inbound(
+            sender_notice_write(notice, now + timedelta(days=SENDER_NOTICE_DAYS)))
+    return _drop(deps, digest, now, outcome)
+
+
 def _keep_raw(deps: Deps, prefix: str, digest: str, case_ref: str, raw: bytes) -> str:
     key = f"{prefix}/{case_ref}/{digest}.eml"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=raw,
@@ -174,20 +199,26 @@ def _keep_raw(deps: Deps, prefix: str, digest: str, case_ref: str, raw: bytes) -
 def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
                 parsed: mailparse.ParsedEmail, reason: str, outcome: Outcome, raw: bytes) -> Outcome:
     _keep_raw(deps, "quarantine", digest, target.case_ref, raw)
-    notification = Notification(id=f"quarantine-{digest[:16]}", case_ref=target.case_ref,
-                                kind=NotificationKind.EMAIL_QUARANTINED, group_id=target.group_id,
-                                data={"reason": reason, "sender": parsed.sender[:254]},
-                                created_at=now)
+    data = {"reason": reason, "sender": parsed.sender[:254]}
+    notices = [Notification(id=f"quarantine-{digest[:16]}", case_ref=target.case_ref,
+                            kind=NotificationKind.EMAIL_QUARANTINED, group_id=target.group_id,
+                            data=data, created_at=now)]
+    if reason in REFUSED_BY_WORKFLOW:
+        # The sender is one of the partner's referents (checked before): tell them too.
+        notices.append(Notification(id=f"refused-{digest[:16]}", case_ref=target.case_ref,
+                                    kind=NotificationKind.REPLY_REFUSED, group_id=target.group_id,
+                                    data=data, created_at=now))
     try:
         deps.repo.transact([
             inbound_write(digest, now, "quarantined", target.case_ref),
-            notification_write(notification),
+            *(notification_write(notice) for notice in notices),
             event_write(event("EMAIL_QUARANTINED", SYSTEM_ACTOR, now, target.case_ref,
                               target.group_id, reason=reason)),
         ])
     except RaceLost:
         return Outcome("duplicate", case_ref=target.case_ref)
     outcome.outcome, outcome.reason = "quarantined", reason
+    outcome.sender_told = reason in REFUSED_BY_WORKFLOW
     return outcome
 
 

@@ -17,7 +17,7 @@ from functools import partial
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import from_item
+from ..adapters.dynamo import KEY_ATTRIBUTES, from_item
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
 from ..bootstrap import Deps
@@ -90,7 +90,7 @@ def _record(deps: Deps, record) -> None:
     if not image or image.get("type") != "Notification":
         return
     notification = Notification.model_validate(
-        {k: v for k, v in image.items() if k not in ("PK", "SK", "type")})
+        {k: v for k, v in image.items() if k not in KEY_ATTRIBUTES})
     correlate(notification.case_ref, notification.group_id)
     deliver(deps, notification)
 
@@ -284,6 +284,35 @@ def _email_quarantined(deps: Deps, notification: Notification) -> None:
         text=text, html=html))
 
 
+REFUSAL_REASONS = {
+    "unknown_token": ("l'adresse à laquelle vous avez répondu ne correspond à aucune demande en cours : "
+                      "elle a peut-être été modifiée, ou la demande est ancienne et ses données effacées.",
+                      "Pour répondre à une demande, répondez directement à l'e-mail de demande reçu, "
+                      "sans modifier l'adresse du destinataire, ou ouvrez le dossier avec le lien "
+                      "de cet e-mail. Votre message n'a été transmis à personne."),
+    "case_closed": ("le dossier est clos.",
+                    "L'agent qui suit le dossier est informé de votre message, qui est conservé : "
+                    "s'il faut reprendre le dossier, il vous recontactera."),
+    "exchange_closed": ("votre organisme n'est plus saisi sur ce dossier.",
+                        "L'agent qui suit le dossier est informé de votre message, qui est conservé : "
+                        "s'il faut reprendre l'échange, il vous saisira à nouveau."),
+}
+
+
+def _reply_refused(deps: Deps, notification: Notification) -> None:
+    """To the referent whose email was not added: why, and what to do."""
+    sender = notification.data.get("sender", "")
+    if not sender or sender in deps.repo.undeliverable([sender]):
+        raise Stale("no address to tell")
+    reason, advice = REFUSAL_REASONS[notification.data.get("reason", "unknown_token")]
+    ref = notification.case_ref or None
+    text, html = render_email("reply_refused", ref=ref, reason=reason, advice=advice,
+                              link=case_link(deps, ref) if ref else None)
+    subject = (f"Dossier {ref} : votre réponse n'a pas été ajoutée" if ref
+               else "Relais : votre e-mail n'a pas été transmis")
+    send_once(deps, notification, sender, OutgoingEmail(to=[sender], subject=subject, text=text, html=html))
+
+
 def _address_undeliverable(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     escalation = bundle.escalations.get(notification.group_id or "")
@@ -387,6 +416,7 @@ SENDERS = {
     NotificationKind.REFERENT_REPLIED: _referent_replied,
     NotificationKind.AGENT_MESSAGE: _agent_message,
     NotificationKind.EMAIL_QUARANTINED: _email_quarantined,
+    NotificationKind.REPLY_REFUSED: _reply_refused,
     NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
     NotificationKind.LADDER: _ladder,
     NotificationKind.DIGEST: _digest,

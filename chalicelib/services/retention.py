@@ -10,6 +10,11 @@ events (codes and ids only), so that the results and their rebuild are unchanged
 Each closing writes a marker under the day it closed (PURGE#<day>); the daily job reads the
 days that have just passed the period, so its cost follows the cases due, not the cases held.
 Each purge is idempotent: a run that stops midway is finished by the next one.
+
+Agents' feedback (remontées) is free text that may name someone despite the form's advice: it
+is deleted RELAIS_FEEDBACK_RETENTION_MONTHS (24 by default: eight quarters for the follow-up
+commission to compare) after it was sent, with one Query per territory on the part of its
+partition that has passed the period. Its audit events (codes and ids) stay.
 """
 from __future__ import annotations
 
@@ -62,6 +67,20 @@ def sweep(deps: Deps, now: datetime) -> dict:
     logger.info("retention sweep done", extra={"purged": purged, "skipped": skipped, "failed": failed,
                                                 "cutoff": limit.date().isoformat()})
     return {"purged": purged, "skipped": skipped, "failed": failed}
+
+
+def sweep_feedback(deps: Deps, now: datetime) -> int:
+    """Delete the feedback sent before the feedback period's cutoff; returns how many."""
+    limit = now - relativedelta(months=deps.settings.feedback_retention_months)
+    deleted = 0
+    for territory in deps.repo.list_territories():
+        old = deps.repo.list_territory_feedback(territory.code, end=limit, newest_first=False).items
+        deps.repo.delete_many([keys.feedback(f.territory_code, f.created_at, f.id) for f in old])
+        deleted += len(old)
+    count("feedback_purged", deleted)
+    if deleted:
+        logger.info("retention: feedback deleted", extra={"deleted": deleted, "cutoff": limit.date().isoformat()})
+    return deleted
 
 
 def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:

@@ -27,7 +27,7 @@ from ..bootstrap import Deps
 from ..domain import sms as texts
 from ..domain.errors import NotFound
 from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
-from ..domain.validation import normalize_phone
+from ..domain.validation import normalize_phone, showable
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
 
@@ -177,8 +177,30 @@ def _word(text: str) -> str:
     return re.sub(r"[\s.!]+$", "", plain)
 
 
+def receive_notification(deps: Deps, message: str, fallback_id: str) -> dict:
+    """An SNS two-way SMS notification ({"originationNumber", "messageBody", "inboundMessageId"}).
+    One that cannot be read is counted and dropped: retrying it would never make it readable."""
+    try:
+        payload = json.loads(message)
+        sender, body = payload["originationNumber"], payload["messageBody"]
+        if not isinstance(sender, str) or not isinstance(body, str):
+            raise TypeError("not text")
+        inbound_id = payload.get("inboundMessageId") or fallback_id
+    except (ValueError, KeyError, TypeError, AttributeError):
+        logger.warning("inbound SMS notification unreadable: dropped")
+        count("sms_inbound_malformed")
+        return {"outcome": "malformed"}
+    return receive(deps, sender, body, str(inbound_id))
+
+
+def _clean(body: str) -> str:
+    """What the usager wrote, as it can be shown, and no longer than the longest concatenated SMS."""
+    return showable(body).strip()[:1600]
+
+
 def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
     """An SMS from a usager: STOP, a satisfaction mark, OUI, or a message for the agent."""
+    body = _clean(body)
     try:
         phone = normalize_phone(sender)
     except ValueError:
@@ -211,7 +233,7 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
             outcome = "consent"
         else:
             message = Message(id=message_id, case_ref=ref, author_id="usager", author_role=Role.USAGER,
-                              channel=Channel.SMS, kind=MessageKind.NOTE, body=body.strip()[:1600] or "(vide)",
+                              channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)",
                               created_at=now)
             deps.repo.transact([message_write(message), event_write(event(
                 "SMS_RECEIVED", "usager", now, ref, inbound=message_id))])

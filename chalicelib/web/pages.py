@@ -55,11 +55,15 @@ MAX_FORM_BYTES = 512 * 1024
 
 
 def form_lists(raw_body: bytes | None) -> dict[str, list[str]]:
-    """Every value of every field (checkbox groups send several). Oversized bodies read as empty."""
+    """Every value of every field (checkbox groups send several). A body no form of ours sends
+    (over 512 KB, or over 500 fields) reads as empty: its CSRF check fails, nothing is written."""
     raw = raw_body or b""
     if len(raw) > MAX_FORM_BYTES:
         return {}
-    return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=500)
+    try:
+        return parse_qs(raw.decode("utf-8", errors="replace"), keep_blank_values=True, max_num_fields=500)
+    except ValueError:          # "Max number of fields exceeded"
+        return {}
 
 
 def form_fields(raw_body: bytes | None) -> dict[str, str]:

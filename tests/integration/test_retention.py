@@ -58,10 +58,12 @@ def test_personal_data_is_wiped_six_months_after_closing_and_the_results_stay(cl
     period = domain.quarter(deps.now())
     before = results.stored(deps, period)
     closed_at = deps.repo.get_case(ref).closed_at
+    token = deps.repo.get_bundle(ref).escalations["61-caf"].reply_token
+    assert deps.repo.get_reply_target(token) is not None
 
-    assert jobs.run("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0, "failed": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0, "failed": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0, "failed": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
 
     agent = login(client, AGENT)
     seen = client.http.get(f"/api/cases/{ref}", headers=agent).json_body
@@ -76,6 +78,7 @@ def test_personal_data_is_wiped_six_months_after_closing_and_the_results_stay(cl
     objects = deps.s3.list_objects_v2(Bucket=deps.settings.mail_bucket, Prefix=f"attachments/{ref}/")
     assert objects.get("KeyCount", 0) == 0
     assert deps.repo.latest_case_for_phone("+33612345678") is None
+    assert deps.repo.get_reply_target(token) is None                  # a late reply is "unknown_token"
     assert search(deps, "martin") == []                               # the name leads nowhere
     assert results.stored(deps, period) == before                      # the figures are untouched
     assert any(e.code == "CASE_PURGED" for e in deps.repo.get_bundle(ref).events)
@@ -89,7 +92,7 @@ def test_a_reopened_case_keeps_its_data_and_a_second_closing_counts_from_then(cl
     agent = login(client, AGENT)
     post_json(client, agent, f"/api/cases/{ref}/reopen")
     closed_at = deps.now()
-    assert jobs.run("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1, "failed": 0}
+    assert jobs.run("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1, "failed": 0, "feedback_deleted": 0}
     assert deps.repo.get_case(ref).usager.last_name == "Martin"
     post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
     assert jobs.run("retention", deps, deps.now() + timedelta(days=186))["purged"] == 1
@@ -178,9 +181,9 @@ def test_a_case_that_fails_keeps_its_turn_and_holds_no_one_back(client, monkeypa
 
     monkeypatch.setattr(retention, "purge", broken)
     later = deps.now() + timedelta(days=186)
-    assert jobs.run("retention", deps, later) == {"purged": 1, "skipped": 0, "failed": 1}
+    assert jobs.run("retention", deps, later) == {"purged": 1, "skipped": 0, "failed": 1, "feedback_deleted": 0}
     monkeypatch.setattr(retention, "purge", original)
-    assert jobs.run("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0}
+    assert jobs.run("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
     assert deps.repo.get_case(first).usager is None and deps.repo.get_case(second).usager is None
 
 
@@ -198,3 +201,31 @@ def test_a_document_opened_is_one_audit_event_not_a_case_view_too(client):
     assert len(audit_events(deps, "CASE_VIEWED")) == viewed
     read = [e for e in deps.repo.get_bundle(ref).events if e.code == "ATTACHMENT_READ"]
     assert len(read) == 1 and read[0].actor_id == agent.user_id
+
+
+def test_agents_feedback_is_deleted_two_years_after_it_was_sent(client):
+    """Free text that may name someone despite the form's advice: deleted after 24 months (8
+    quarters for the commission to compare), the newer kept, the audit events kept."""
+    from chalicelib import bootstrap, jobs
+    from tests.conftest import count
+
+    deps = bootstrap.deps()
+    agent = login(client, AGENT)
+    sent_at = deps.now()
+    for kind, fields in (("difficulty", {"organisation_id": "cpam", "procedure": "Complémentaire santé solidaire",
+                                          "problem": "M. Durand n'arrive pas à joindre la caisse.",
+                                          "usagers_affected": 2}),
+                         ("training", {"topic": "La retraite progressive"})):
+        post_json(client, agent, "/api/feedback", {"kind": kind, "point_id": "61-mairie-bretoncelles", **fields})
+    deps.clock = lambda: sent_at + timedelta(days=400)
+    post_json(client, login(client, AGENT), "/api/feedback", {"kind": "training", "point_id": "61-mairie-bretoncelles",
+                                               "topic": "Les aides au logement"})
+    events = count(deps, f"AUDIT#{sent_at.date().isoformat()}")
+
+    assert jobs.run("retention", deps, sent_at + timedelta(days=700))["feedback_deleted"] == 0
+    assert jobs.run("retention", deps, sent_at + timedelta(days=732))["feedback_deleted"] == 2
+    assert jobs.run("retention", deps, sent_at + timedelta(days=733))["feedback_deleted"] == 0
+    left = [item for item in whole_table(deps) if item.get("type", {}).get("S") == "Feedback"]
+    assert [item["topic"]["S"] for item in left] == ["Les aides au logement"]
+    assert not any("Durand" in json.dumps(item) for item in whole_table(deps))
+    assert count(deps, f"AUDIT#{sent_at.date().isoformat()}") == events
