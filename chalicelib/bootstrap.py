@@ -50,6 +50,11 @@ class Deps:
         if self.settings.aws_emulation == "moto":
             from .dev import emulation
             emulation.observe(client)
+        elif self.settings.is_dev and service == "dynamodb" and endpoint:
+            # DynamoDB Local with AWS elsewhere (the benchmarks): the dev drain still needs
+            # to know when an outbox item was written.
+            from .dev import emulation
+            emulation.observe(client)
         return client
 
     @cached_property

@@ -1,0 +1,308 @@
+"""What the benchmarks share: the local stack as Lambda sees AWS, a capacity meter with its
+floor, and the figures file each benchmark writes for docs/performance.md (bench/report.py).
+
+The stack: DynamoDB Local for the table (real ConsumedCapacity), and moto's server in its own
+process for SES, SNS, SQS and S3, reached through botocore's AWS_ENDPOINT_URL_<SERVICE>. The
+app runs as in Lambda: no emulation in its process, so its memory is its own. The dev stage
+only plays the table's stream and the SMS queue after each request, as the event source
+mappings do in AWS.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import secrets
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+FIGURES = ROOT / "build" / "bench"
+TABLE = "relais-bench"
+MOTO_SERVICES = ("SESV2", "SES", "SNS", "SQS", "S3")
+
+
+# --- the stack ---------------------------------------------------------------------------------
+
+@contextmanager
+def local_aws(table: str = TABLE, stream: bool = True, directory: bool = True):
+    """DynamoDB Local and moto's server, each in its own process; the environment set for the
+    app; the table created, the demo directory imported. Yields the DynamoDB endpoint."""
+    from devtools import stack
+
+    ddb_port, moto_port = stack.free_port(), stack.free_port()
+    dynamodb = stack.start_dynamodb(ddb_port)
+    moto = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-p", str(moto_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        endpoint, moto_url = f"http://127.0.0.1:{ddb_port}", f"http://127.0.0.1:{moto_port}"
+        _wait(moto_url)
+        os.environ.update({**stack.LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": endpoint,
+                           "RELAIS_TABLE": table, "RELAIS_STAGE": "dev", "POWERTOOLS_METRICS_NAMESPACE": "Relais",
+                           "POWERTOOLS_SERVICE_NAME": "relais", "RELAIS_BASE_URL": "http://relais.bench",
+                           **{f"AWS_ENDPOINT_URL_{service}": moto_url for service in MOTO_SERVICES}})
+        os.environ.pop("RELAIS_AWS_EMULATION", None)
+        stack.create_table(endpoint, table, stream=stream)
+        _prepare_moto()
+        if directory:
+            import_demo_directory()
+        yield endpoint
+    finally:
+        stack.stop_process(moto)
+        stack.stop_process(dynamodb)
+
+
+def _wait(url: str) -> None:
+    import urllib.request
+
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(f"{url}/moto-api/", timeout=1)
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("moto's server did not start")
+
+
+def _prepare_moto() -> None:
+    import boto3
+
+    from chalicelib.config import settings
+
+    current = settings()
+    sender = current.mail_from.rsplit("@", 1)[1].rstrip(">")
+    boto3.client("sesv2").create_email_identity(EmailIdentity=sender)
+    boto3.client("sqs").create_queue(QueueName=current.sms_queue, Attributes={"VisibilityTimeout": "60"})
+    boto3.client("s3").create_bucket(Bucket=current.mail_bucket,
+                                     CreateBucketConfiguration={"LocationConstraint": current.region})
+
+
+def import_demo_directory() -> None:
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.models import Role
+    from chalicelib.services import directory
+    from devtools import stack
+
+    bootstrap.reset()
+    admin = Principal(user_id="bench-admin", role=Role.ADMIN)
+    for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
+        directory.import_csv(bootstrap.deps(), admin, kind, text, dry_run=False)
+
+
+def session_cookie(email: str) -> dict[str, str]:
+    """A signed-in session for a directory user, written as the sign-in writes it (the login
+    email is not what is measured)."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters import keys
+    from chalicelib.services import auth
+
+    deps = bootstrap.deps()
+    token = secrets.token_urlsafe(32)
+    user = deps.repo.get_user_by_email(email)
+    deps.repo.put_secret(keys.SESSION, auth._digest(token), user.id, deps.now() + timedelta(hours=12))
+    return {"Cookie": f"relais_session={token}", "Content-Type": "application/json"}
+
+
+# --- capacity ----------------------------------------------------------------------------------
+
+WRITES = {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+
+
+def item_size(item: dict) -> int:
+    """An item's size in bytes as DynamoDB counts it: attribute names plus values."""
+    return sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _value_size(value: dict) -> int:
+    (kind, content), = value.items()
+    if kind == "S":
+        return len(content.encode())
+    if kind == "N":
+        digits = len(str(Decimal(content)).replace("-", "").replace(".", "").lstrip("0")) or 1
+        return math.ceil(digits / 2) + 1
+    if kind == "B":
+        return len(content)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(_value_size({kind[0]: element}) for element in content)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(v) + 1 for k, v in content.items())
+    if kind == "L":
+        return 3 + sum(_value_size(v) + 1 for v in content)
+    raise ValueError(kind)
+
+
+def _indexes() -> list[tuple[tuple[str, ...], bool]]:
+    """The table's GSIs: their key attributes, and whether they project the whole item."""
+    spec = json.loads((ROOT / "infra" / "table.json").read_text(encoding="utf-8"))
+    return [(tuple(k["AttributeName"] for k in index["KeySchema"]),
+             index["Projection"]["ProjectionType"] == "ALL") for index in spec["GlobalSecondaryIndexes"]]
+
+
+INDEXES = _indexes()
+
+
+def standalone_units(item: dict | None) -> int:
+    """What writing (or deleting) this item alone costs in AWS: the table's write, plus one
+    write in each index the item is in (the whole item, or its keys)."""
+    if not item:
+        return 1
+    units = kilobytes(item)
+    for key_names, whole in INDEXES:
+        if all(name in item for name in key_names):
+            units += kilobytes(item) if whole else 1
+    return units
+
+
+def kilobytes(item: dict | None) -> int:
+    """The write floor of one item: its size rounded up to 1 KB (a delete of nothing: 1)."""
+    return max(1, math.ceil(item_size(item) / 1024)) if item else 1
+
+
+@dataclass
+class Meter:
+    """Every DynamoDB call of the process, by any client (the app's, Powertools' idempotency
+    store's): the capacity DynamoDB reports, and the floor of what was written."""
+
+    read: float = 0.0
+    write: float = 0.0              # as DynamoDB Local reports it
+    billed_write: float = 0.0       # as AWS bills it: Local under-reports transactions (below)
+    floor: int = 0
+    items_written: int = 0
+    calls: dict[str, int] = field(default_factory=dict)
+    by_step: dict[str, dict] = field(default_factory=dict)
+    written_types: dict[str, int] = field(default_factory=dict)   # items written, by their type
+    emails: int = 0                 # SES sends (one recipient each)
+    sms_segments: int = 0           # SNS publishes to a phone, in 160/70-character segments
+
+    @contextmanager
+    def on(self):
+        from botocore.client import BaseClient
+
+        original = BaseClient._make_api_call
+        meter = self
+
+        def metered(client, operation, params):
+            service = client.meta.service_model.service_name
+            if service != "dynamodb":
+                response = original(client, operation, params)
+                meter._count_message(service, operation, params)
+                return response
+            if params.get("Item", {}).get("type") == {"S": "DevStreamMark"}:
+                return original(client, operation, params)      # the dev drain's own mark: not in AWS
+            shape = client.meta.service_model.operation_model(operation).input_shape
+            if "ReturnConsumedCapacity" in shape.members:
+                params = {**params, "ReturnConsumedCapacity": "TOTAL"}
+            before = meter._deleted_items(original, client, operation, params)
+            response = original(client, operation, params)
+            meter._count(original, client, operation, params, response, before)
+            return response
+
+        BaseClient._make_api_call = metered
+        try:
+            yield self
+        finally:
+            BaseClient._make_api_call = original
+
+    @contextmanager
+    def step(self, name: str):
+        names = ("read", "write", "billed_write", "floor", "items_written")
+        start = [getattr(self, name) for name in names]
+        yield
+        totals = self.by_step.setdefault(name, dict.fromkeys(names, 0))
+        for key, then in zip(names, start, strict=True):
+            totals[key] += getattr(self, key) - then
+
+    def _count_message(self, service: str, operation: str, params: dict) -> None:
+        from chalicelib.domain.sms import segments
+
+        if service == "sesv2" and operation == "SendEmail":
+            self.emails += 1
+        elif service == "sns" and operation == "Publish" and "PhoneNumber" in params:
+            self.sms_segments += segments(params["Message"])
+
+    def _deleted_items(self, original, client, operation, params) -> list[dict | None]:
+        """What a delete is about to remove (its size is what DynamoDB charges)."""
+        keys = []
+        if operation == "DeleteItem":
+            keys = [(params["TableName"], params["Key"])]
+        elif operation == "TransactWriteItems":
+            keys = [(i["Delete"]["TableName"], i["Delete"]["Key"]) for i in params["TransactItems"] if "Delete" in i]
+        elif operation == "BatchWriteItem":
+            keys = [(table, r["DeleteRequest"]["Key"]) for table, requests in params["RequestItems"].items()
+                    for r in requests if "DeleteRequest" in r]
+        return [original(client, "GetItem", {"TableName": t, "Key": k}).get("Item") for t, k in keys]
+
+    def _count(self, original, client, operation, params, response, deleted) -> None:
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        consumed = response.get("ConsumedCapacity")
+        for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
+            units = entry.get("CapacityUnits", 0.0)
+            if operation in WRITES:
+                self.write += units
+            else:
+                self.read += units
+        if operation not in WRITES:
+            return
+        written: list[dict | None] = list(deleted)
+        if operation == "PutItem":
+            written.append(params["Item"])
+        elif operation == "UpdateItem":
+            written.append(original(client, "GetItem", {"TableName": params["TableName"],
+                                                        "Key": params["Key"]}).get("Item"))
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                if "Put" in entry:
+                    written.append(entry["Put"]["Item"])
+                elif "Update" in entry:
+                    written.append(original(client, "GetItem", {"TableName": entry["Update"]["TableName"],
+                                                                "Key": entry["Update"]["Key"]}).get("Item"))
+        elif operation == "BatchWriteItem":
+            unprocessed = response.get("UnprocessedItems", {})
+            for table, requests in params["RequestItems"].items():
+                for request in requests:
+                    if "PutRequest" in request and request not in unprocessed.get(table, []):
+                        written.append(request["PutRequest"]["Item"])
+        floor = sum(kilobytes(item) for item in written)
+        self.floor += floor
+        for item in written:
+            kind = (item or {}).get("type", {}).get("S") or (item or {}).get("PK", {}).get("S", "?").split("#")[0]
+            self.written_types[kind] = self.written_types.get(kind, 0) + 1
+        if operation == "TransactWriteItems":
+            # DynamoDB Local reports a transaction as if it held its first item only (2 units
+            # for 1, 2 or 4 small items). AWS bills 2 writes per item, indexes included, and
+            # a condition check as a write of the item checked.
+            checked = [original(client, "GetItem", {"TableName": e["ConditionCheck"]["TableName"],
+                                                    "Key": e["ConditionCheck"]["Key"]}).get("Item")
+                       for e in params["TransactItems"] if "ConditionCheck" in e]
+            self.billed_write += 2 * (sum(standalone_units(item) for item in written)
+                                      + sum(kilobytes(item) for item in checked))
+        else:
+            self.billed_write += sum(e.get("CapacityUnits", 0.0) for e in (
+                consumed if isinstance(consumed, list) else [consumed] if consumed else []))
+        self.items_written += len(written)
+
+
+# --- figures -----------------------------------------------------------------------------------
+
+def record(section: str, figures: list[dict], notes: list[str] | None = None) -> None:
+    """One benchmark's figures for docs/performance.md: each {figure, value, goal, met}."""
+    FIGURES.mkdir(parents=True, exist_ok=True)
+    (FIGURES / f"{section}.json").write_text(json.dumps(
+        {"section": section, "figures": figures, "notes": notes or []}, ensure_ascii=False, indent=1),
+        encoding="utf-8")
+
+
+def figure(name: str, value: str, goal: str = "", met: bool | None = None) -> dict:
+    print(f"  {name}: {value}" + (f" (goal: {goal}: {'met' if met else 'MISSED'})" if goal else ""))
+    return {"figure": name, "value": value, "goal": goal, "met": met}
