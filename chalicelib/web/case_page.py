@@ -100,14 +100,14 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
             form = "piece"
     context = dict(case=view, form=form, fields=fields or {}, errors=errors.by_field,
                    summary=errors.summary, notice=notice, kind_choices=KIND_CHOICES,
-                   selected_groups=selected_groups or [])
+                   outcomes=OUTCOMES, selected_groups=selected_groups or [])
     if principal.role is Role.REFERENT:
         context["can_answer"] = any(e.status.value in ("sent", "needs_info", "answered")
                                     for e in view.escalations)
     else:
         is_open = view.status is not CaseStatus.CLOSED
         context.update(
-            can_answer=False, is_open=is_open, outcomes=OUTCOMES, useful_choices=USEFUL,
+            can_answer=False, is_open=is_open, useful_choices=USEFUL,
             identifier_fields=IDENTIFIER_FIELDS,
             group_options=_escalation_options(deps, view) if is_open else [],
             thread_choices=[("", "Note pour le dossier (les partenaires ne la voient pas)", None)]

@@ -103,3 +103,15 @@ def test_the_agent_sees_the_case_without_the_referent_form(client, escalated):
     agent = login(client, AGENT)
     html = client.http.get(f"/dossiers/{escalated}", headers={"Cookie": agent["Cookie"]}).body.decode()
     assert "Jeanne Martin" in html and "/reponse" not in html
+
+
+def test_the_referent_reads_a_closed_case_with_its_outcome(client, escalated):
+    """Found by the memory benchmark: a referent opening a closed case got a 500."""
+    agent = login(client, AGENT)
+    closed = client.http.post(f"/api/cases/{escalated}/close", headers=agent,
+                              body=json.dumps({"outcome": "solved_with_partner", "useful": True}))
+    assert closed.status_code == 200, closed.body
+    html, csrf, _ = page_with_csrf(client, escalated, login(client, REFERENT))
+    text = unescape(re.sub(r"<[^>]+>", " ", html))
+    assert "Réglée avec un partenaire" in text and "accompagnement utile" in text
+    assert "Votre message" not in text                  # nothing left to answer
