@@ -58,9 +58,13 @@ lint: install
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
 
-# Speed and memory figures, printed (never asserted in tests).
+# Speed, capacity, memory and cost figures, printed and written to docs/performance.md
+# (never asserted in tests). About 10 minutes.
 bench: install
-	@for script in bench/bench_*.py; do $(PY) $$script || exit 1; done
+	@rm -rf build/bench
+	@set -o pipefail; for script in bench/bench_*.py; do echo "== $$script"; \
+	  $(PY) $$script 2>/dev/null | grep -v '^{' || exit 1; done
+	$(PY) bench/report.py
 
 # The Lambda package (templates and static files inside chalicelib/) and its CloudFormation
 # (sam.json: chalice's output merged with infra/), checked by cfn-lint, in build/package/. Offline.

@@ -59,7 +59,7 @@ def main() -> None:
         figure("serving the demo flow (3 lifecycles and 6 pages)", f"{serving:.0f} MB",
                f"fits a {LAMBDA_MB} MB Lambda", serving < LAMBDA_MB),
     ]
-    record("memory", figures)
+    record("memory", figures, data={"peak_mb": serving})
 
 
 if __name__ == "__main__":

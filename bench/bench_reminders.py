@@ -16,6 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 NOW = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
 DUE = 100
 
@@ -111,7 +112,13 @@ def main() -> None:
         for label, (units, calls, queries, loaded) in (("1,000 open", small), ("100,000 open", large)):
             print(f"reminder sweep, {DUE} due among {label}: {units:.1f} capacity units, {calls} calls "
                   f"({queries} index queries); table filled in {loaded:.0f} s")
-        print(f"  ratio 100,000 / 1,000: {large[0] / small[0]:.3f} (target: close to 1)")
+        from harness import figure, record
+
+        ratio = large[0] / small[0]
+        record("reminders", [
+            figure(f"reminder sweep, {DUE} due among 1,000 open", f"{small[0]:.1f} read and write units"),
+            figure(f"reminder sweep, {DUE} due among 100,000 open", f"{large[0]:.1f} read and write units"),
+            figure("ratio 100,000 / 1,000", f"{ratio:.3f}", "<= 1.1", ratio <= 1.1)])
     finally:
         stack.stop_process(process)
 

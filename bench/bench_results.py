@@ -90,7 +90,14 @@ def main() -> None:
         for label, (read, per_change, cells) in (("400 cases", small), ("8,000 cases", large)):
             print(f"results, {POINTS} points, {label}: reading a quarter {read:.1f} capacity units "
                   f"({cells} cells); {per_change:.1f} units per applied change")
-        print(f"  read ratio 8,000 / 400: {large[0] / small[0]:.3f} (target: close to 1)")
+        from harness import figure, record
+
+        ratio = large[0] / small[0]
+        record("results", [
+            figure(f"reading a quarter's results, {POINTS} points, 400 cases", f"{small[0]:.1f} units ({small[2]} cells)"),
+            figure(f"reading a quarter's results, {POINTS} points, 8,000 cases", f"{large[0]:.1f} units ({large[2]} cells)"),
+            figure("read ratio 8,000 / 400", f"{ratio:.3f}", "<= 1.1", ratio <= 1.1),
+            figure("units per change applied to the results", f"{large[1]:.1f}")])
     finally:
         stack.stop_process(process)
 

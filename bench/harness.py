@@ -47,6 +47,7 @@ def local_aws(table: str = TABLE, stream: bool = True, directory: bool = True):
         os.environ.update({**stack.LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": endpoint,
                            "RELAIS_TABLE": table, "RELAIS_STAGE": "dev", "POWERTOOLS_METRICS_NAMESPACE": "Relais",
                            "POWERTOOLS_SERVICE_NAME": "relais", "RELAIS_BASE_URL": "http://relais.bench",
+                           "POWERTOOLS_METRICS_DISABLED": "true",
                            **{f"AWS_ENDPOINT_URL_{service}": moto_url for service in MOTO_SERVICES}})
         os.environ.pop("RELAIS_AWS_EMULATION", None)
         stack.create_table(endpoint, table, stream=stream)
@@ -182,6 +183,7 @@ class Meter:
     calls: dict[str, int] = field(default_factory=dict)
     by_step: dict[str, dict] = field(default_factory=dict)
     written_types: dict[str, int] = field(default_factory=dict)   # items written, by their type
+    other_calls: int = 0            # calls to SES, SNS, SQS and S3 (not the dev stream's reads)
     emails: int = 0                 # SES sends (one recipient each)
     sms_segments: int = 0           # SNS publishes to a phone, in 160/70-character segments
 
@@ -197,6 +199,7 @@ class Meter:
             if service != "dynamodb":
                 response = original(client, operation, params)
                 meter._count_message(service, operation, params)
+                meter.other_calls += service != "dynamodbstreams"
                 return response
             if params.get("Item", {}).get("type") == {"S": "DevStreamMark"}:
                 return original(client, operation, params)      # the dev drain's own mark: not in AWS
@@ -295,12 +298,14 @@ class Meter:
 
 # --- figures -----------------------------------------------------------------------------------
 
-def record(section: str, figures: list[dict], notes: list[str] | None = None) -> None:
-    """One benchmark's figures for docs/performance.md: each {figure, value, goal, met}."""
+def record(section: str, figures: list[dict], notes: list[str] | None = None,
+           data: dict | None = None) -> None:
+    """One benchmark's figures for docs/performance.md (bench/report.py): each {figure, value,
+    goal, met}; `data`, raw numbers other sections use (the cost model)."""
     FIGURES.mkdir(parents=True, exist_ok=True)
     (FIGURES / f"{section}.json").write_text(json.dumps(
-        {"section": section, "figures": figures, "notes": notes or []}, ensure_ascii=False, indent=1),
-        encoding="utf-8")
+        {"section": section, "figures": figures, "notes": notes or [], "data": data or {}},
+        ensure_ascii=False, indent=1), encoding="utf-8")
 
 
 def figure(name: str, value: str, goal: str = "", met: bool | None = None) -> dict:

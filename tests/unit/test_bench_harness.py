@@ -1,0 +1,50 @@
+"""The benchmarks' own arithmetic: item sizes as DynamoDB counts them, the write floor, what AWS
+bills for a transaction's item, and the report's table of goals."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+
+import harness  # noqa: E402
+import report  # noqa: E402
+
+
+def test_item_sizes_are_counted_as_dynamodb_counts_them():
+    # Names and values in UTF-8 bytes; a number: about one byte per two digits, plus one.
+    assert harness.item_size({"PK": {"S": "CASE#1"}}) == 2 + 6
+    assert harness.item_size({"é": {"S": "ü"}}) == 2 + 2
+    assert harness.item_size({"n": {"N": "12345"}}) == 1 + 4
+    assert harness.item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
+    assert harness.item_size({"m": {"M": {"a": {"S": "xy"}}}}) == 1 + 3 + (1 + 2 + 1)
+    assert harness.item_size({"l": {"L": [{"S": "x"}, {"N": "7"}]}}) == 1 + 3 + (1 + 1) + (2 + 1)
+
+
+def test_the_floor_rounds_each_item_up_to_a_kilobyte():
+    assert harness.kilobytes({"PK": {"S": "x"}}) == 1
+    assert harness.kilobytes({"PK": {"S": "x" * 1022}}) == 1            # 2 + 1,022 bytes
+    assert harness.kilobytes({"PK": {"S": "x" * 1023}}) == 2
+    assert harness.kilobytes(None) == 1
+
+
+def test_a_transaction_item_is_billed_with_its_index_copies():
+    plain = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}}
+    in_gsi1 = {**plain, "GSI1PK": {"S": "POINT#1"}, "GSI1SK": {"S": "open#1"}}
+    assert harness.standalone_units(plain) == 1
+    assert harness.standalone_units(in_gsi1) == 2                      # GSI1 projects the whole item
+    keys_only = [names for names, whole in harness.INDEXES if not whole]
+    if keys_only:
+        in_keys_only = {**plain, **{name: {"S": "k"} for name in keys_only[0]}}
+        big = {**in_keys_only, "text": {"S": "x" * 3000}}
+        assert harness.standalone_units(big) == 3 + 1                    # the index holds the keys only
+
+
+def test_the_report_puts_every_goal_in_its_table_and_says_which_are_missed():
+    sections = {"request": {"figures": [harness.figure("overhead", "12 %", "<= 30 %", True)], "notes": []},
+                "lifecycle": {"figures": [harness.figure("writes / floor", "1.9x", "<= 1.5x", False),
+                                          harness.figure("reads", "25")], "notes": ["a note"]}}
+    text = report.render(sections)
+    assert "| Request overhead: overhead | 12 % | <= 30 % | met |" in text
+    assert "| Capacity units per case lifecycle: writes / floor | 1.9x | <= 1.5x | **missed** |" in text
+    assert "- reads: 25" in text and "Why the goal is missed" in text
