@@ -128,7 +128,7 @@ def _value_size(value: dict) -> int:
     if kind == "S":
         return len(content.encode())
     if kind == "N":
-        digits = len(str(Decimal(content)).replace("-", "").replace(".", "").lstrip("0")) or 1
+        digits = len(Decimal(content).normalize().as_tuple().digits) or 1   # zeros at either end trimmed
         return math.ceil(digits / 2) + 1
     if kind == "B":
         return len(content)
@@ -153,16 +153,39 @@ def _indexes() -> list[tuple[tuple[str, ...], bool]]:
 INDEXES = _indexes()
 
 
-def standalone_units(item: dict | None) -> int:
-    """What writing (or deleting) this item alone costs in AWS: the table's write, plus one
-    write in each index the item is in (the whole item, or its keys)."""
-    if not item:
-        return 1
-    units = kilobytes(item)
+def billed_units(old: dict | None, new: dict | None) -> int:
+    """What AWS bills for one write, from the item before and after it (DynamoDB's rules):
+    the table's write on the larger of the two images; in each index, one write when the item
+    enters, leaves, or stays with the same key, two when its index key changes (the old entry
+    deleted, the new one put); an index projecting ALL writes the whole item, KEYS_ONLY its keys."""
+    units = kilobytes(_larger(old, new))
     for key_names, whole in INDEXES:
-        if all(name in item for name in key_names):
-            units += kilobytes(item) if whole else 1
+        was = old is not None and all(name in old for name in key_names)
+        now = new is not None and all(name in new for name in key_names)
+        if was and now:
+            same = all(old[name] == new[name] for name in key_names)
+            units += (_index_size(_larger(old, new), whole) if same
+                      else _index_size(old, whole) + _index_size(new, whole))
+        elif was:
+            units += _index_size(old, whole)
+        elif now:
+            units += _index_size(new, whole)
     return units
+
+
+def _index_size(item: dict, whole: bool) -> int:
+    return kilobytes(item) if whole else 1
+
+
+def standalone_units(item: dict | None) -> int:
+    """What writing a new item alone costs in AWS, its index copies included."""
+    return billed_units(None, item) if item else 1
+
+
+def _larger(old: dict | None, new: dict | None) -> dict | None:
+    if old is None or new is None:
+        return new if old is None else old
+    return new if item_size(new) >= item_size(old) else old
 
 
 def kilobytes(item: dict | None) -> int:
@@ -206,9 +229,13 @@ class Meter:
             shape = client.meta.service_model.operation_model(operation).input_shape
             if "ReturnConsumedCapacity" in shape.members:
                 params = {**params, "ReturnConsumedCapacity": "TOTAL"}
-            before = meter._deleted_items(original, client, operation, params)
-            response = original(client, operation, params)
-            meter._count(original, client, operation, params, response, before)
+            entries = meter._entries(original, client, operation, params)
+            try:
+                response = original(client, operation, params)
+            except client.exceptions.ClientError as error:
+                meter._count_failed(operation, entries, error)
+                raise
+            meter._count(original, client, operation, response, entries)
             return response
 
         BaseClient._make_api_call = metered
@@ -234,19 +261,46 @@ class Meter:
         elif service == "sns" and operation == "Publish" and "PhoneNumber" in params:
             self.sms_segments += segments(params["Message"])
 
-    def _deleted_items(self, original, client, operation, params) -> list[dict | None]:
-        """What a delete is about to remove (its size is what DynamoDB charges)."""
-        keys = []
-        if operation == "DeleteItem":
-            keys = [(params["TableName"], params["Key"])]
-        elif operation == "TransactWriteItems":
-            keys = [(i["Delete"]["TableName"], i["Delete"]["Key"]) for i in params["TransactItems"] if "Delete" in i]
-        elif operation == "BatchWriteItem":
-            keys = [(table, r["DeleteRequest"]["Key"]) for table, requests in params["RequestItems"].items()
-                    for r in requests if "DeleteRequest" in r]
-        return [original(client, "GetItem", {"TableName": t, "Key": k}).get("Item") for t, k in keys]
+    def _entries(self, original, client, operation, params) -> list[list]:
+        """Each write of the call as [kind, table, key, item before, item put (or None)]."""
+        def key_of(table: str, item: dict) -> dict:
+            schema = ("PK", "SK")
+            return {name: item[name] for name in schema if name in item}
 
-    def _count(self, original, client, operation, params, response, deleted) -> None:
+        raw: list[tuple[str, str, dict, dict | None]] = []
+        if operation == "PutItem":
+            raw.append(("put", params["TableName"], key_of(params["TableName"], params["Item"]), params["Item"]))
+        elif operation == "UpdateItem":
+            raw.append(("update", params["TableName"], params["Key"], None))
+        elif operation == "DeleteItem":
+            raw.append(("delete", params["TableName"], params["Key"], None))
+        elif operation == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                (kind, body), = entry.items()
+                item = body.get("Item")
+                raw.append(({"Put": "put", "Update": "update", "Delete": "delete", "ConditionCheck": "check"}[kind],
+                            body["TableName"], body.get("Key") or key_of(body["TableName"], item), item))
+        elif operation == "BatchWriteItem":
+            for table, requests in params["RequestItems"].items():
+                for request in requests:
+                    if "PutRequest" in request:
+                        item = request["PutRequest"]["Item"]
+                        raw.append(("put", table, key_of(table, item), item))
+                    else:
+                        raw.append(("delete", table, request["DeleteRequest"]["Key"], None))
+        return [[kind, table, key, original(client, "GetItem", {"TableName": table, "Key": key}).get("Item"), item]
+                for kind, table, key, item in raw]
+
+    def _count_failed(self, operation: str, entries: list[list], error) -> None:
+        """A write refused by its condition is billed all the same (the table's write)."""
+        code = error.response.get("Error", {}).get("Code", "")
+        if code not in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+            return
+        self.calls[operation] = self.calls.get(operation, 0) + 1
+        factor = 2 if operation == "TransactWriteItems" else 1
+        self.billed_write += factor * sum(kilobytes(_larger(old, new)) for _, _, _, old, new in entries)
+
+    def _count(self, original, client, operation, response, entries) -> None:
         self.calls[operation] = self.calls.get(operation, 0) + 1
         consumed = response.get("ConsumedCapacity")
         for entry in consumed if isinstance(consumed, list) else [consumed] if consumed else []:
@@ -257,43 +311,26 @@ class Meter:
                 self.read += units
         if operation not in WRITES:
             return
-        written: list[dict | None] = list(deleted)
-        if operation == "PutItem":
-            written.append(params["Item"])
-        elif operation == "UpdateItem":
-            written.append(original(client, "GetItem", {"TableName": params["TableName"],
-                                                        "Key": params["Key"]}).get("Item"))
-        elif operation == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                if "Put" in entry:
-                    written.append(entry["Put"]["Item"])
-                elif "Update" in entry:
-                    written.append(original(client, "GetItem", {"TableName": entry["Update"]["TableName"],
-                                                                "Key": entry["Update"]["Key"]}).get("Item"))
-        elif operation == "BatchWriteItem":
-            unprocessed = response.get("UnprocessedItems", {})
-            for table, requests in params["RequestItems"].items():
-                for request in requests:
-                    if "PutRequest" in request and request not in unprocessed.get(table, []):
-                        written.append(request["PutRequest"]["Item"])
-        floor = sum(kilobytes(item) for item in written)
-        self.floor += floor
-        for item in written:
-            kind = (item or {}).get("type", {}).get("S") or (item or {}).get("PK", {}).get("S", "?").split("#")[0]
-            self.written_types[kind] = self.written_types.get(kind, 0) + 1
-        if operation == "TransactWriteItems":
-            # DynamoDB Local reports a transaction as if it held its first item only (2 units
-            # for 1, 2 or 4 small items). AWS bills 2 writes per item, indexes included, and
-            # a condition check as a write of the item checked.
-            checked = [original(client, "GetItem", {"TableName": e["ConditionCheck"]["TableName"],
-                                                    "Key": e["ConditionCheck"]["Key"]}).get("Item")
-                       for e in params["TransactItems"] if "ConditionCheck" in e]
-            self.billed_write += 2 * (sum(standalone_units(item) for item in written)
-                                      + sum(kilobytes(item) for item in checked))
-        else:
-            self.billed_write += sum(e.get("CapacityUnits", 0.0) for e in (
-                consumed if isinstance(consumed, list) else [consumed] if consumed else []))
-        self.items_written += len(written)
+        unprocessed = [r for requests in response.get("UnprocessedItems", {}).values() for r in requests]
+        if unprocessed:     # BatchWriteItem: what was left is sent again, and counted then
+            keys = [r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"] for r in unprocessed]
+            entries = [e for e in entries if not any(all(e[2].get(k) == v for k, v in key.items() if k in ("PK", "SK"))
+                                                     for key in keys)]
+        factor = 2 if operation == "TransactWriteItems" else 1
+        for kind, table, key, old, new in entries:
+            if kind == "update":
+                new = original(client, "GetItem", {"TableName": table, "Key": key}).get("Item")
+            if kind == "check":
+                # DynamoDB Local reports a transaction as if it held its first item only; AWS
+                # bills each item twice, a condition check as a write of the item checked.
+                self.billed_write += factor * kilobytes(old)
+                continue
+            written = old if kind == "delete" else new
+            self.billed_write += factor * billed_units(old, None if kind == "delete" else new)
+            self.floor += kilobytes(written)
+            self.items_written += 1
+            kind_name = (written or {}).get("type", {}).get("S") or (written or {}).get("PK", {}).get("S", "?").split("#")[0]
+            self.written_types[kind_name] = self.written_types.get(kind_name, 0) + 1
 
 
 # --- figures -----------------------------------------------------------------------------------

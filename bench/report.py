@@ -55,7 +55,8 @@ EXPLAINED = {
         "change, its audit event and its outbox notification together, and the results cells with "
         "their version guard, so most items cost double.",
         "- Index copies: GSI1 and GSI2 project whole items, so a case, an escalation or a feedback "
-        "item is written again in each index it is in.",
+        "item is written again in each index it is in; a status change moves its index entry (a "
+        "delete and a put), and an overwrite is billed on the larger of the two images.",
         "- Results cells are about 40 % of the items written: each change adds to its point, "
         "territory, network, partner and national cells, by month and by quarter.",
         "",

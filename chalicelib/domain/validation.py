@@ -22,10 +22,11 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 def showable(text: str) -> str:
     """Text from outside (an SMS, an email) as it can be stored and shown: no control,
-    surrogate, private or unassigned characters but line breaks and tabs, and no direction
-    overrides. The joiners that make up emoji stay."""
+    surrogate or private characters but line breaks and tabs, and no direction overrides. The
+    joiners that make up emoji stay, and so do characters newer than Python's Unicode tables
+    (the newest emoji)."""
     return "".join(ch for ch in text if ch in "\n\t" or (
-        unicodedata.category(ch) not in ("Cc", "Cs", "Co", "Cn") and ch not in _BIDI_CONTROLS))
+        unicodedata.category(ch) not in ("Cc", "Cs", "Co") and ch not in _BIDI_CONTROLS))
 
 
 def _no_control_chars(value: str) -> str:

@@ -177,7 +177,8 @@ def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.Parsed
     so, once a day at most; anybody else is told nothing (no backscatter for spam)."""
     outcome = Outcome("unthreaded", "unknown_token")
     user = deps.repo.get_user_by_email(parsed.sender) if parsed.sender else None
-    if user is not None and user.role is Role.REFERENT and "FAIL" not in verdicts.values():
+    authenticated = "PASS" in (verdicts.get("spf"), verdicts.get("dkim")) and "FAIL" not in verdicts.values()
+    if user is not None and user.role is Role.REFERENT and authenticated:
         day = now.date().isoformat()
         notice = Notification(
             id="refused-" + hashlib.sha256(f"{parsed.sender}|{day}".encode()).hexdigest()[:16],
@@ -249,6 +250,8 @@ def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
         cases.post_message(deps, principal, target.case_ref, command, Channel.EMAIL,
                            message_id=message_id, attachments=attachments,
                            extra_writes=[inbound_write(digest, now, "accepted", target.case_ref)])
+    except RaceLost:
+        raise       # still busy after the retries: the event is retried, the reply is not refused
     except (Conflict, NotFound) as refused:
         # The case or this partner's exchange was closed (or handed back) meanwhile.
         bundle = deps.repo.get_bundle(target.case_ref)

@@ -186,7 +186,7 @@ def receive_notification(deps: Deps, message: str, fallback_id: str) -> dict:
         if not isinstance(sender, str) or not isinstance(body, str):
             raise TypeError("not text")
         inbound_id = payload.get("inboundMessageId") or fallback_id
-    except (ValueError, KeyError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
         logger.warning("inbound SMS notification unreadable: dropped")
         count("sms_inbound_malformed")
         return {"outcome": "malformed"}

@@ -101,7 +101,9 @@ def cookie_csrf(request) -> str | None:
 
 
 def csrf_ok(cookie_value: str | None, form_value: str | None) -> bool:
-    return bool(cookie_value and form_value and hmac.compare_digest(cookie_value, form_value))
+    """Bytes compared: compare_digest refuses str with characters outside ASCII (a forged form)."""
+    return bool(cookie_value and form_value and hmac.compare_digest(
+        cookie_value.encode("utf-8", "surrogatepass"), form_value.encode("utf-8", "surrogatepass")))
 
 
 # --- the signed-in layout ---------------------------------------------------------------

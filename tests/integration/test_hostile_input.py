@@ -109,6 +109,7 @@ def test_a_tampered_reply_address_is_refused_and_the_referent_told_once(client, 
 @pytest.mark.parametrize("sender, query", [
     ("inconnu@example.net", {}),                          # not in the directory: maybe spam
     (REFERENT, {"spf": "FAIL"}),                          # a forged referent's address
+    (REFERENT, {"spf": "GRAY", "dkim": "GRAY"}),          # not authenticated either way
 ])
 def test_a_tampered_reply_address_tells_nobody_outside_the_directory(client, escalated, sender, query):
     before = len(outbox())
@@ -265,16 +266,22 @@ def test_the_dev_sms_route_refuses_an_sms_over_1600_characters(client):
 # --- forms no page of ours sends --------------------------------------------------------------
 
 @pytest.mark.parametrize("body", [
-    "&".join(f"f{i}=x" for i in range(600)),              # over 500 fields
-    "description=" + "x" * (600 * 1024),                  # over 512 KB
-    "%ff%fe=%00&csrf=%E2%82",                             # broken UTF-8 and percent-encoding
+    "csrf={csrf}&" + "&".join(f"f{i}=x" for i in range(600)),     # over 500 fields
+    "csrf={csrf}&description=" + "x" * (600 * 1024),              # over 512 KB
+    "%ff%fe=%00&csrf=%E2%82",                                     # broken UTF-8 and percent-encoding
+    "csrf=%C3%A9t%C3%A9",                                         # a token that is not ASCII
 ])
 def test_a_form_no_page_sends_is_refused_in_french_and_writes_nothing(client, deps, body):
+    """With the page's real CSRF cookie, so that the token comparison itself is reached."""
     from tests.conftest import count
 
     headers = login(client, AGENT)
+    form = client.http.get("/nouveau-dossier", headers={"Cookie": headers["Cookie"]})
+    csrf_cookie = form.headers["Set-Cookie"].split(";")[0]
+    csrf = re.search(r'name="csrf" value="([^"]+)"', form.body.decode()).group(1)
     before = count(deps, "POINT#61-mairie-bretoncelles", index="GSI1")
-    page = client.http.post("/nouveau-dossier", headers={**FORM, "Cookie": headers["Cookie"]}, body=body)
+    page = client.http.post("/nouveau-dossier", headers={**FORM, "Cookie": f"{headers['Cookie']}; {csrf_cookie}"},
+                            body=body.replace("{csrf}", csrf))
     assert page.status_code == 400
     assert "La page a expiré" in page.body.decode()
     assert count(deps, "POINT#61-mairie-bretoncelles", index="GSI1") == before

@@ -16,6 +16,7 @@ def test_item_sizes_are_counted_as_dynamodb_counts_them():
     assert harness.item_size({"PK": {"S": "CASE#1"}}) == 2 + 6
     assert harness.item_size({"é": {"S": "ü"}}) == 2 + 2
     assert harness.item_size({"n": {"N": "12345"}}) == 1 + 4
+    assert harness.item_size({"n": {"N": "1795444000"}}) == 1 + 5           # trailing zeros trimmed: 1795444
     assert harness.item_size({"b": {"BOOL": True}, "z": {"NULL": True}}) == 2 + 2
     assert harness.item_size({"m": {"M": {"a": {"S": "xy"}}}}) == 1 + 3 + (1 + 2 + 1)
     assert harness.item_size({"l": {"L": [{"S": "x"}, {"N": "7"}]}}) == 1 + 3 + (1 + 1) + (2 + 1)
@@ -38,6 +39,18 @@ def test_a_transaction_item_is_billed_with_its_index_copies():
         in_keys_only = {**plain, **{name: {"S": "k"} for name in keys_only[0]}}
         big = {**in_keys_only, "text": {"S": "x" * 3000}}
         assert harness.standalone_units(big) == 3 + 1                    # the index holds the keys only
+
+
+def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice():
+    old = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}, "GSI1PK": {"S": "POINT#1"}, "GSI1SK": {"S": "open#1"},
+           "text": {"S": "x" * 1500}}
+    moved = {**old, "GSI1SK": {"S": "closed#1"}, "text": {"S": "x"}}
+    same_key = {**old, "text": {"S": "x"}}
+    assert harness.billed_units(old, same_key) == 2 + 2                 # the larger image: 2 KB, in the table and GSI1
+    assert harness.billed_units(old, moved) == 2 + (2 + 1)              # GSI1: the old entry deleted, the new put
+    left = {k: v for k, v in moved.items() if not k.startswith("GSI1")}
+    assert harness.billed_units(old, left) == 2 + 2                     # leaving an index is a write too
+    assert harness.billed_units(old, None) == 2 + 2                     # a delete
 
 
 def test_the_report_puts_every_goal_in_its_table_and_says_which_are_missed():
