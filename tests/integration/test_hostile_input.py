@@ -25,7 +25,9 @@ from tests.integration.test_email import AGENT, post_inbound, reply
 
 agent, escalated = test_email.agent, test_email.escalated     # the email tests' fixtures
 
-pytestmark = pytest.mark.outbox
+# Only the tests whose case needs its emails (the escalation's reply address, the notices) get
+# the table's stream (`outbox`): a streamed table slows DynamoDB Local for the rest of the run.
+streamed = pytest.mark.outbox
 
 JSON = {"Content-Type": "application/json"}
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -87,6 +89,7 @@ def test_a_bad_magic_link_is_refused_with_a_clear_message_and_opens_no_session(c
 
 # --- reply tokens -----------------------------------------------------------------------------
 
+@streamed
 def test_a_tampered_reply_address_is_refused_and_the_referent_told_once(client, escalated):
     raw = reply(REFERENT, f"reponse+{tampered(escalated['token'])}@{DOMAIN}", "Le droit est rétabli.")
     outcome = post_inbound(client, raw)
@@ -106,6 +109,7 @@ def test_a_tampered_reply_address_is_refused_and_the_referent_told_once(client, 
     assert len([m for m in emails_to(REFERENT) if "n'a pas été transmis" in m["subject"]]) == 1
 
 
+@streamed
 @pytest.mark.parametrize("sender, query", [
     ("inconnu@example.net", {}),                          # not in the directory: maybe spam
     (REFERENT, {"spf": "FAIL"}),                          # a forged referent's address
@@ -119,6 +123,7 @@ def test_a_tampered_reply_address_tells_nobody_outside_the_directory(client, esc
     assert len(outbox()) == before                        # no backscatter
 
 
+@streamed
 def test_a_reply_to_a_closed_case_is_refused_and_the_referent_and_the_agent_told(client, escalated):
     agent_headers = login(client, AGENT)
     closed = client.http.post(f"/api/cases/{escalated['ref']}/close", headers=agent_headers,
@@ -142,6 +147,7 @@ def test_a_reply_to_a_closed_case_is_refused_and_the_referent_and_the_agent_told
     assert len(outbox()) == sent
 
 
+@streamed
 def test_a_replayed_reply_is_appended_once_and_notified_once(client, escalated):
     raw = reply(REFERENT, f"reponse+{escalated['token']}@{DOMAIN}", "Droit rétabli ce jour.")
     assert post_inbound(client, raw)["outcome"] == "accepted"
@@ -187,6 +193,7 @@ MALFORMED = {
 }
 
 
+@streamed
 @pytest.mark.parametrize("name", MALFORMED)
 def test_malformed_mime_never_breaks_the_handler_nor_the_case(client, escalated, name):
     from chalicelib.services import inbound
@@ -207,6 +214,7 @@ def test_malformed_mime_never_breaks_the_handler_nor_the_case(client, escalated,
         assert messages == []
 
 
+@streamed
 def test_an_oversized_reply_is_kept_whole_and_shown_truncated(client, deps, escalated):
     from chalicelib.services import inbound
 
@@ -241,6 +249,7 @@ def test_an_sms_from_an_unreadable_number_is_ignored(deps, sender):
     assert sms.receive_notification(deps, notification, "sns-2")["outcome"] == "unknown_number"
 
 
+@streamed
 def test_an_sms_is_stored_as_it_can_be_shown(client, escalated):
     """Control characters and direction overrides are dropped, an emoji stays, 1,600 characters at most."""
     from chalicelib.services import sms
@@ -289,6 +298,7 @@ def test_a_form_no_page_sends_is_refused_in_french_and_writes_nothing(client, de
 
 # --- attachment names -------------------------------------------------------------------------
 
+@streamed
 @pytest.mark.parametrize("filename", ["../../../../etc/attestation.pdf", "..\\..\\Windows\\attestation.pdf",
                                       "/var/task/app.py/../attestation.pdf", "attes\x00tation.pdf"])
 def test_a_path_in_an_attachment_name_goes_nowhere(client, deps, escalated, filename):
