@@ -15,6 +15,8 @@ from email.utils import make_msgid
 
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
+# The tests' request (tests/conftest.py CASE), written again: importing the tests would load
+# pytest into the memory the benchmark measures.
 CASE = {
     "point_id": "61-mairie-bretoncelles",
     "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},

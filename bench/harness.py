@@ -53,7 +53,7 @@ def local_aws(table: str = TABLE, stream: bool = True, directory: bool = True):
         stack.create_table(endpoint, table, stream=stream)
         _prepare_moto()
         if directory:
-            import_demo_directory()
+            stack.seed_demo(endpoint, table)        # as `make run` does: the admin CSV import
         yield endpoint
     finally:
         stack.stop_process(moto)
@@ -83,20 +83,6 @@ def _prepare_moto() -> None:
     boto3.client("sqs").create_queue(QueueName=current.sms_queue, Attributes={"VisibilityTimeout": "60"})
     boto3.client("s3").create_bucket(Bucket=current.mail_bucket,
                                      CreateBucketConfiguration={"LocationConstraint": current.region})
-
-
-def import_demo_directory() -> None:
-    from chalicelib import bootstrap
-    from chalicelib.domain.authz import Principal
-    from chalicelib.domain.models import Role
-    from chalicelib.services import directory
-    from devtools import stack
-
-    bootstrap.reset()
-    admin = Principal(user_id="bench-admin", role=Role.ADMIN)
-    for kind in ("organisations", "contact_points", "referent_groups", "users"):
-        text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
-        directory.import_csv(bootstrap.deps(), admin, kind, text, dry_run=False)
 
 
 def session_cookie(email: str) -> dict[str, str]:

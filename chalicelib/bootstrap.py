@@ -47,12 +47,9 @@ class Deps:
             client = _boto_session().client(
                 service, region_name=self.settings.region, endpoint_url=endpoint,
                 config=retry.merge(config) if config else retry)
-        if self.settings.aws_emulation == "moto":
-            from .dev import emulation
-            emulation.observe(client)
-        elif self.settings.is_dev and service == "dynamodb" and endpoint:
-            # DynamoDB Local with AWS elsewhere (the benchmarks): the dev drain still needs
-            # to know when an outbox item was written.
+        # Emulated AWS, or DynamoDB Local with AWS elsewhere (the benchmarks): the dev drain
+        # needs to know when an outbox item was written.
+        if self.settings.aws_emulation == "moto" or (self.settings.is_dev and service == "dynamodb" and endpoint):
             from .dev import emulation
             emulation.observe(client)
         return client

@@ -576,9 +576,9 @@ class Repository:
     def inbound_seen(self, digest: str) -> bool:
         return self._get(keys.inbound(digest), consistent=True) is not None
 
-    def put_inbound(self, write: Write) -> bool:
-        """Record an inbound email that changes no case (or a notice about one); False if it
-        was already recorded."""
+    def put_new(self, write: Write) -> bool:
+        """Put an item unless it exists (an inbound email that changes no case, a notice about
+        one); False if it was already there."""
         try:
             self._client.put_item(TableName=self.table, Item=write.item,
                                   ConditionExpression=write.condition)

@@ -165,7 +165,7 @@ def _count(outcome: Outcome) -> Outcome:
 
 
 def _drop(deps: Deps, digest: str, now: datetime, outcome: Outcome) -> Outcome:
-    if not deps.repo.put_inbound(inbound_write(digest, now, outcome.outcome)):
+    if not deps.repo.put_new(inbound_write(digest, now, outcome.outcome)):
         return Outcome("duplicate")
     return outcome
 
@@ -185,7 +185,7 @@ def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.Parsed
             case_ref="", kind=NotificationKind.REPLY_REFUSED,
             data={"reason": "unknown_token", "sender": parsed.sender[:254]}, created_at=now)
         # Before the email's own record: a retry after a crash in between sends no second notice.
-        outcome.sender_told = deps.repo.put_inbound(
+        outcome.sender_told = deps.repo.put_new(
             sender_notice_write(notice, now + timedelta(days=SENDER_NOTICE_DAYS)))
     return _drop(deps, digest, now, outcome)
 
