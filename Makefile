@@ -9,9 +9,11 @@ DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
 STAGE ?= prod
-.PHONY: install run stop test unit lint bench package deploy clean .java .chromium
+.PHONY: install run stop test unit instants lint bench package deploy clean .java .chromium .faketime
+# When make started: `make test` prints its wall time, the install included.
+STARTED := $(shell date +%s)
 
-install: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed .java .chromium
+install: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed .java .chromium .faketime
 
 .java:
 	@command -v java >/dev/null 2>&1 || { \
@@ -26,6 +28,13 @@ install: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed .java .
 	  echo "Chromium is missing: installing chromium with apt"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 	@/usr/bin/chromium --version 2>/dev/null | head -1
+
+# libfaketime: the browser and end-to-end tests start the local stack's clock (DynamoDB Local
+# included) at their own instant, and `make instants` runs the suite at awkward wall-clock times.
+.faketime: | .chromium
+	@test -e /usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1 || { \
+	  echo "libfaketime is missing: installing faketime with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq faketime; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -48,15 +57,24 @@ run: install
 stop:
 	$(PY) -m devtools.stack stop
 
+# Two workers (pytest-xdist), each with its own DynamoDB Local; a module stays on one worker.
+TEST_WORKERS ?= 2
 test: install
 	$(VENV)/bin/ruff check .
-	$(PY) -m pytest
+	@set -o pipefail; status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
+	  echo "make test: $$(( $$(date +%s) - $(STARTED) )) s of wall time, the install included"; exit $$status
 
 lint: install
 	$(VENV)/bin/ruff check .
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest tests/unit
+
+# The time-sensitive tests at awkward wall-clock instants (libfaketime on pytest and DynamoDB
+# Local, TZ far from Paris): each test names its own instant, so none may notice. Run it before
+# each submission. INSTANTS="2027-03-28 01:30:00" make instants runs one.
+instants: install
+	$(PY) -m devtools.instants $(if $(INSTANTS),--at "$(INSTANTS)")
 
 # Speed, capacity, memory and cost figures, printed and written to docs/performance.md
 # (never asserted in tests). About 10 minutes.

@@ -9,6 +9,7 @@ import pytest
 from botocore.client import BaseClient
 
 from devtools import stack
+from tests.clock import instant  # noqa: F401  (autouse: the test's instant, or the real-clock guard)
 
 
 @pytest.fixture(scope="session")
@@ -49,18 +50,26 @@ def forbid_scan(monkeypatch):
 
 @pytest.fixture
 def table(dynamodb_endpoint, monkeypatch, request):
+    """A fresh table per test. With the `demo` fixture, the demo directory is in it before the
+    stream is switched on: the stream handler has no directory record to wade through."""
     from chalicelib import bootstrap
     from chalicelib.dev import emulation, streams
 
     name = f"relais-test-{uuid.uuid4().hex[:10]}"
     # Only tests marked `outbox` get the table's stream, and so the emails it sends.
-    stack.create_table(dynamodb_endpoint, name, stream=request.node.get_closest_marker("outbox") is not None)
+    streamed = request.node.get_closest_marker("outbox") is not None
+    with_demo = "demo" in request.fixturenames
+    stack.create_table(dynamodb_endpoint, name, stream=streamed and not with_demo)
     for key, value in {**stack.LOCAL_CREDENTIALS, "POWERTOOLS_SERVICE_NAME": "relais", "RELAIS_DYNAMODB_ENDPOINT": dynamodb_endpoint,
                        "RELAIS_TABLE": name, "RELAIS_STAGE": "dev", "RELAIS_AWS_EMULATION": "moto",
                        "RELAIS_BASE_URL": "http://relais.test"}.items():
         monkeypatch.setenv(key, value)
     emulation.reset()
     bootstrap.reset()
+    if with_demo:
+        _load_demo(bootstrap.deps())
+        if streamed:
+            stack.enable_stream(dynamodb_endpoint, name)
     yield name
     # The next test's setup empties the emulation: no second reset here.
     streams.forget(name)
@@ -78,8 +87,7 @@ def deps(table):
 _demo_items: list[dict] = []
 
 
-@pytest.fixture
-def demo(deps):
+def _load_demo(deps) -> None:
     """The demo directory (Perche and Béthune), imported through the admin CSV service once,
     then replayed item for item into each test's fresh table (the import is its own test)."""
     from chalicelib.domain.authz import Principal
@@ -88,7 +96,7 @@ def demo(deps):
 
     if _demo_items:
         deps.repo.put_many(_demo_items)
-        return deps
+        return
     written: list[dict] = []
     original = deps.repo.put_many
     deps.repo.put_many = lambda items: (written.extend(items), original(items))
@@ -98,6 +106,11 @@ def demo(deps):
         directory.import_csv(deps, admin, kind, text, dry_run=False)
     del deps.repo.put_many
     _demo_items.extend(written)
+
+
+@pytest.fixture
+def demo(deps):
+    """The demo directory, loaded by the `table` fixture (before its stream is on)."""
     return deps
 
 

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import time
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -18,6 +19,7 @@ import pytest
 import requests
 
 from devtools import stack
+from tests.clock import STACK_INSTANT
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = "/usr/bin/chromium"
@@ -43,8 +45,9 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory):
-    """The local stack with demo data, as `make run` starts it."""
-    with stack.running("relais-browser", tmp_path_factory.mktemp("browser-stack")) as url:
+    """The local stack with demo data, as `make run` starts it, its clock at STACK_INSTANT."""
+    at = datetime.fromisoformat(STACK_INSTANT)
+    with stack.running("relais-browser", tmp_path_factory.mktemp("browser-stack"), at=at) as url:
         yield url
 
 

@@ -1,10 +1,13 @@
 """The demo flow over HTTP against the local stack that `make run` starts."""
 
+from datetime import datetime
+
 import pytest
 import requests
 
 from devtools import stack
 from tests.browser.conftest import api_sign_in
+from tests.clock import STACK_INSTANT
 
 pytestmark = pytest.mark.e2e
 
@@ -20,7 +23,7 @@ def stack_log(tmp_path_factory):
     state = tmp_path_factory.mktemp("stack")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
-        with stack.running("relais-e2e", state) as url:
+        with stack.running("relais-e2e", state, at=datetime.fromisoformat(STACK_INSTANT)) as url:
             yield url, state / "stack.log"
 
 

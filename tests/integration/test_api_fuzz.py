@@ -29,7 +29,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from tests.clock import TUESDAY_MORNING
 from tests.integration import test_authorization_matrix as matrix
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 world = matrix.world
 ROLES = ["anonymous", "agent", "referent", "coordinator", "admin"]

@@ -19,7 +19,10 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import requests
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
@@ -49,26 +52,15 @@ PDF = minimal_pdf()
 
 
 @pytest.fixture
-def routes(client):
-    """The attachment routes, whether or not app.py registers the blueprint yet."""
-    import app as relais
-    from chalicelib.web import attachments
-
-    if "/dossiers/{ref}/pieces-jointes/ajout" not in relais.app.routes:
-        relais.app.register_blueprint(attachments.bp)
-    return client
+def agent(client):
+    return login(client, AGENT)
 
 
 @pytest.fixture
-def agent(routes):
-    return login(routes, AGENT)
-
-
-@pytest.fixture
-def escalated(routes, agent):
+def escalated(client, agent):
     """A case of the Bretoncelles agent, escalated to the CAF."""
-    ref = routes.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
-    response = routes.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
+    ref = client.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
+    response = client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
         {"group_ids": ["61-caf"], "question": "Le RSA est bloqué : voici son avis d'imposition."}))
     assert response.status_code == 201, response.body
     return ref
@@ -155,17 +147,17 @@ def test_the_form_posts_to_s3_with_the_file_last_and_no_file_name(deps, escalate
     assert ["starts-with", "$x-amz-meta-label", ""] in policy["conditions"]
 
 
-def test_an_agent_uploads_a_pdf_that_lands_in_the_thread_once(routes, deps, agent, escalated):
+def test_an_agent_uploads_a_pdf_that_lands_in_the_thread_once(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated, group_id="61-caf")
     s3_response = browser_upload(upload, PDF)
-    confirm_path, response = back_from_s3(routes, s3_response, agent)
+    confirm_path, response = back_from_s3(client, s3_response, agent)
     assert confirm_path.startswith(f"/dossiers/{escalated}/pieces-jointes/ajout?")
     assert response.status_code == 303
     assert response.headers["Location"] == f"/dossiers/{escalated}?envoye=piece"
 
-    messages = case_of(routes, escalated, agent)["messages"]
+    messages = case_of(client, escalated, agent)["messages"]
     assert len(messages) == 1
     message = messages[0]
     assert message["body"] == f"Document ajouté : {LABEL}" and message["kind"] == "note"
@@ -174,15 +166,15 @@ def test_an_agent_uploads_a_pdf_that_lands_in_the_thread_once(routes, deps, agen
                                        "content_type": "application/pdf", "key": upload.key}]
     assert deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=upload.key)["Body"].read() == PDF
 
-    again = routes.http.get(confirm_path, headers={"Cookie": agent["Cookie"]})   # reloaded
+    again = client.http.get(confirm_path, headers={"Cookie": agent["Cookie"]})   # reloaded
     assert again.status_code == 303 and again.headers["Location"] == f"/dossiers/{escalated}?envoye=piece"
-    assert len(case_of(routes, escalated, agent)["messages"]) == 1
+    assert len(case_of(client, escalated, agent)["messages"]) == 1
 
     for url in [upload.url, *upload.fields.values(), s3_response.headers["Location"], confirm_path]:
         assert "Jeanne" not in unquote(url) and "avis" not in unquote(url).lower()
 
 
-def test_a_concurrent_second_confirmation_adds_nothing(routes, deps, agent, escalated, monkeypatch):
+def test_a_concurrent_second_confirmation_adds_nothing(client, deps, agent, escalated, monkeypatch):
     """Two confirmations that both read the case before either wrote: the upload's marker item,
     written with the message, makes the second one lose, read again and find the document."""
     import dataclasses
@@ -191,7 +183,7 @@ def test_a_concurrent_second_confirmation_adds_nothing(routes, deps, agent, esca
 
     principal = principal_of(deps, AGENT)
     upload = attachments.upload_form(deps, principal, escalated)
-    back_from_s3(routes, browser_upload(upload, PDF), agent)
+    back_from_s3(client, browser_upload(upload, PDF), agent)
     message_id = f"u{upload.key.rsplit('/', 1)[1]}"
     original, stale_reads = deps.repo.get_bundle, [2]   # confirm_upload's read, post_message's first
 
@@ -205,19 +197,19 @@ def test_a_concurrent_second_confirmation_adds_nothing(routes, deps, agent, esca
     monkeypatch.setattr(deps.repo, "get_bundle", read_before_the_first_wrote)
     view = attachments.confirm_upload(deps, principal, escalated, upload.key)
     assert stale_reads == [0] and [m.id for m in view.messages] == [message_id]
-    assert len(case_of(routes, escalated, agent)["messages"]) == 1
+    assert len(case_of(client, escalated, agent)["messages"]) == 1
 
 
-def test_the_referent_of_the_thread_downloads_through_a_short_lived_link(routes, deps, agent, escalated):
+def test_the_referent_of_the_thread_downloads_through_a_short_lived_link(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated, group_id="61-caf")
-    back_from_s3(routes, browser_upload(upload, PDF), agent)
-    message_id = case_of(routes, escalated, agent)["messages"][0]["id"]
+    back_from_s3(client, browser_upload(upload, PDF), agent)
+    message_id = case_of(client, escalated, agent)["messages"][0]["id"]
     link = f"/dossiers/{escalated}/pieces-jointes/{message_id}/0"
 
     for reader in (REFERENT, AGENT):
-        response = routes.http.get(link, headers={"Cookie": login(routes, reader)["Cookie"]})
+        response = client.http.get(link, headers={"Cookie": login(client, reader)["Cookie"]})
         assert response.status_code == 303, response.body
         url = response.headers["Location"]
         assert "Jeanne" not in unquote(url) and "avis" not in unquote(url).lower()
@@ -228,39 +220,39 @@ def test_the_referent_of_the_thread_downloads_through_a_short_lived_link(routes,
         assert document.headers["Content-Type"] == "application/pdf"
 
     for stranger in (OTHER_REFERENT, OTHER_AGENT, COORDINATOR):
-        response = routes.http.get(link, headers={"Cookie": login(routes, stranger)["Cookie"]})
+        response = client.http.get(link, headers={"Cookie": login(client, stranger)["Cookie"]})
         assert response.status_code == 404 and "Page introuvable" in response.body.decode()
         assert "piece-jointe" not in response.body.decode() and ".amazonaws.com" not in response.body.decode()
     for missing in (f"/dossiers/{escalated}/pieces-jointes/{message_id}/1",
                     f"/dossiers/{escalated}/pieces-jointes/u{'0' * 32}/0",
                     f"/dossiers/{escalated}/pieces-jointes/{message_id}/-1"):
-        response = routes.http.get(missing, headers={"Cookie": login(routes, REFERENT)["Cookie"]})
+        response = client.http.get(missing, headers={"Cookie": login(client, REFERENT)["Cookie"]})
         assert response.status_code == 404
-    assert routes.http.get(link).headers["Location"] == "/connexion"
+    assert client.http.get(link).headers["Location"] == "/connexion"
 
 
-def test_a_note_without_a_thread_is_not_shown_to_the_referent(routes, deps, agent, escalated):
+def test_a_note_without_a_thread_is_not_shown_to_the_referent(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated)   # no group: a note
-    back_from_s3(routes, browser_upload(upload, PDF), agent)
-    message = case_of(routes, escalated, agent)["messages"][0]
+    back_from_s3(client, browser_upload(upload, PDF), agent)
+    message = case_of(client, escalated, agent)["messages"][0]
     assert message["group_id"] is None
     link = f"/dossiers/{escalated}/pieces-jointes/{message['id']}/0"
-    assert routes.http.get(link, headers={"Cookie": login(routes, REFERENT)["Cookie"]}).status_code == 404
-    assert routes.http.get(link, headers={"Cookie": agent["Cookie"]}).status_code == 303
+    assert client.http.get(link, headers={"Cookie": login(client, REFERENT)["Cookie"]}).status_code == 404
+    assert client.http.get(link, headers={"Cookie": agent["Cookie"]}).status_code == 303
 
 
-def test_a_file_that_is_not_an_accepted_type_is_refused_and_deleted(routes, deps, agent, escalated):
+def test_a_file_that_is_not_an_accepted_type_is_refused_and_deleted(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated)
     program = b"MZ\x90\x00\x03\x00\x00\x00" + secrets.token_bytes(2000)
-    _, response = back_from_s3(routes, browser_upload(upload, program, file_name="facture.pdf"), agent)
+    _, response = back_from_s3(client, browser_upload(upload, program, file_name="facture.pdf"), agent)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/dossiers/{escalated}?erreur=piece-type"
     assert not stored(deps, upload.key)
-    assert case_of(routes, escalated, agent)["messages"] == []
+    assert case_of(client, escalated, agent)["messages"] == []
 
 
 def test_s3_itself_refuses_a_file_over_10_mb_and_a_changed_key(deps, escalated):
@@ -277,37 +269,37 @@ def test_s3_itself_refuses_a_file_over_10_mb_and_a_changed_key(deps, escalated):
     assert not stored(deps, upload.key) and not stored(deps, other_key)
 
 
-def test_an_object_over_10_mb_that_reached_s3_is_refused_and_deleted(routes, deps, agent, escalated):
+def test_an_object_over_10_mb_that_reached_s3_is_refused_and_deleted(client, deps, agent, escalated):
     key = f"uploads/{escalated}/{secrets.token_hex(16)}"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=PDF + b"\0" * (10 * 1024 * 1024),
                        Metadata={"label": "Gros"})
-    response = routes.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={key}",
+    response = client.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={key}",
                                headers={"Cookie": agent["Cookie"]})
     assert response.headers["Location"] == f"/dossiers/{escalated}?erreur=piece-taille"
     assert not stored(deps, key)
 
 
-def test_a_key_of_another_case_or_outside_uploads_is_refused(routes, deps, agent, escalated):
+def test_a_key_of_another_case_or_outside_uploads_is_refused(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
-    other = routes.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
+    other = client.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), other)
     assert browser_upload(upload, PDF).status_code == 303
     inbound_key = f"attachments/{escalated}/m0000000000/1"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=inbound_key, Body=PDF)
     for key in (upload.key, inbound_key, f"uploads/{escalated}/../{upload.key.rsplit('/', 1)[1]}"):
-        response = routes.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={key}",
+        response = client.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={key}",
                                    headers={"Cookie": agent["Cookie"]})
         assert response.status_code == 404
     # Nor may another point's agent add it to the case it was made for.
-    response = routes.http.get(f"/dossiers/{other}/pieces-jointes/ajout?key={upload.key}",
-                               headers={"Cookie": login(routes, OTHER_AGENT)["Cookie"]})
+    response = client.http.get(f"/dossiers/{other}/pieces-jointes/ajout?key={upload.key}",
+                               headers={"Cookie": login(client, OTHER_AGENT)["Cookie"]})
     assert response.status_code == 404
-    assert case_of(routes, escalated, agent)["messages"] == case_of(routes, other, agent)["messages"] == []
+    assert case_of(client, escalated, agent)["messages"] == case_of(client, other, agent)["messages"] == []
     assert stored(deps, upload.key)
 
 
-def test_only_the_agent_of_an_open_case_gets_a_form(routes, deps, agent, escalated):
+def test_only_the_agent_of_an_open_case_gets_a_form(client, deps, agent, escalated):
     from chalicelib.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
     from chalicelib.services import attachments
 
@@ -319,19 +311,19 @@ def test_only_the_agent_of_an_open_case_gets_a_form(routes, deps, agent, escalat
         attachments.upload_form(deps, principal_of(deps, AGENT), escalated, group_id="61-cpam")
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated)
     assert browser_upload(upload, PDF).status_code == 303
-    closed = routes.http.post(f"/api/cases/{escalated}/close", headers=agent,
+    closed = client.http.post(f"/api/cases/{escalated}/close", headers=agent,
                               body=json.dumps({"outcome": "solved_with_partner", "useful": True}))
     assert closed.status_code == 200, closed.body
     with pytest.raises(Conflict):
         attachments.upload_form(deps, principal_of(deps, AGENT), escalated)
     # A document posted just before the case was closed is not kept.
-    response = routes.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={upload.key}",
+    response = client.http.get(f"/dossiers/{escalated}/pieces-jointes/ajout?key={upload.key}",
                                headers={"Cookie": agent["Cookie"]})
     assert response.headers["Location"] == f"/dossiers/{escalated}?erreur=piece-clos"
     assert not stored(deps, upload.key)
 
 
-def test_a_referents_email_attachment_is_downloaded_the_same_way(routes, deps, agent, escalated):
+def test_a_referents_email_attachment_is_downloaded_the_same_way(client, deps, agent, escalated):
     from email.message import EmailMessage
 
     message = EmailMessage()
@@ -340,12 +332,12 @@ def test_a_referents_email_attachment_is_downloaded_the_same_way(routes, deps, a
     message["Subject"] = f"RE: [Relais {escalated}] demande"
     message.set_content("Voici l'attestation.")
     message.add_attachment(PDF, maintype="application", subtype="pdf", filename="attestation Martin.pdf")
-    response = routes.http.post("/_dev/inbound-email", body=bytes(message),
+    response = client.http.post("/_dev/inbound-email", body=bytes(message),
                                 headers={"Content-Type": "message/rfc822"})
     assert response.json_body["outcome"] == "accepted", response.body
-    answer = case_of(routes, escalated, agent)["messages"][-1]
+    answer = case_of(client, escalated, agent)["messages"][-1]
     assert answer["attachments"][0]["key"].startswith(f"attachments/{escalated}/")
-    response = routes.http.get(f"/dossiers/{escalated}/pieces-jointes/{answer['id']}/0",
+    response = client.http.get(f"/dossiers/{escalated}/pieces-jointes/{answer['id']}/0",
                                headers={"Cookie": agent["Cookie"]})
     assert response.status_code == 303 and "Martin" not in unquote(response.headers["Location"])
     assert requests.get(response.headers["Location"], timeout=10).content == PDF
@@ -401,31 +393,31 @@ REFUSED = {
 }
 
 
-def _confirm_stored(routes, deps, agent, ref: str, data: bytes, label: str = "Piece"):
+def _confirm_stored(client, deps, agent, ref: str, data: bytes, label: str = "Piece"):
     key = f"uploads/{ref}/{secrets.token_hex(16)}"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=data, Metadata={"label": label})
-    response = routes.http.get(f"/dossiers/{ref}/pieces-jointes/ajout?key={key}",
+    response = client.http.get(f"/dossiers/{ref}/pieces-jointes/ajout?key={key}",
                                headers={"Cookie": agent["Cookie"]})
     return key, response
 
 
-def test_each_accepted_type_is_recognised_from_its_bytes(routes, deps, agent, escalated):
+def test_each_accepted_type_is_recognised_from_its_bytes(client, deps, agent, escalated):
     for extension, (data, content_type) in KINDS.items():
-        _, response = _confirm_stored(routes, deps, agent, escalated, data)
+        _, response = _confirm_stored(client, deps, agent, escalated, data)
         assert response.headers["Location"] == f"/dossiers/{escalated}?envoye=piece", extension
-        attachment = case_of(routes, escalated, agent)["messages"][-1]["attachments"][0]
+        attachment = case_of(client, escalated, agent)["messages"][-1]["attachments"][0]
         assert (attachment["name"], attachment["content_type"]) == (f"Piece.{extension}", content_type)
 
 
-def test_other_types_are_refused_and_deleted(routes, deps, agent, escalated):
+def test_other_types_are_refused_and_deleted(client, deps, agent, escalated):
     for kind, data in REFUSED.items():
-        key, response = _confirm_stored(routes, deps, agent, escalated, data)
+        key, response = _confirm_stored(client, deps, agent, escalated, data)
         assert response.headers["Location"] == f"/dossiers/{escalated}?erreur=piece-type", kind
         assert not stored(deps, key), kind
-    assert case_of(routes, escalated, agent)["messages"] == []
+    assert case_of(client, escalated, agent)["messages"] == []
 
 
-def test_the_label_is_one_line_of_120_characters_or_document(routes, deps, agent, escalated):
+def test_the_label_is_one_line_of_120_characters_or_document(client, deps, agent, escalated):
     from chalicelib.services.attachments import document_label
 
     assert document_label("  Relevé\tde   compte\n ") == "Relevé de compte"
@@ -433,16 +425,16 @@ def test_the_label_is_one_line_of_120_characters_or_document(routes, deps, agent
     assert document_label("RelevÃ© CAF") == "Relevé CAF"                        # UTF-8 read as Latin-1
     assert document_label("x" * 300) == "x" * 120
     assert document_label("   ") == document_label(None) == "Document"
-    _, response = _confirm_stored(routes, deps, agent, escalated, PDF, label="  ")
-    assert case_of(routes, escalated, agent)["messages"][-1]["attachments"][0]["name"] == "Document.pdf"
+    _, response = _confirm_stored(client, deps, agent, escalated, PDF, label="  ")
+    assert case_of(client, escalated, agent)["messages"][-1]["attachments"][0]["name"] == "Document.pdf"
 
 
-def test_a_non_ascii_label_survives_the_browser_post(routes, deps, agent, escalated):
+def test_a_non_ascii_label_survives_the_browser_post(client, deps, agent, escalated):
     from chalicelib.services import attachments
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated)
-    back_from_s3(routes, browser_upload(upload, PDF, label="Relevé de situation – CAF"), agent)
-    message = case_of(routes, escalated, agent)["messages"][-1]
+    back_from_s3(client, browser_upload(upload, PDF, label="Relevé de situation – CAF"), agent)
+    message = case_of(client, escalated, agent)["messages"][-1]
     assert message["attachments"][0]["name"] == "Relevé de situation – CAF.pdf"
 
 

@@ -8,7 +8,10 @@ from chalice.test import Client
 
 import app as relais
 from chalicelib import bootstrap
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import LINK, login, outbox
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 JSON = {"Content-Type": "application/json"}
 

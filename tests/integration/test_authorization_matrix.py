@@ -28,7 +28,10 @@ from urllib.parse import urlencode
 import pytest
 
 from devtools import stack
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 OWN_POINT = "61-mairie-bretoncelles"
 FOREIGN_POINT = "61-mairie-berdhuis"

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.integration import test_authorization_matrix as matrix
 from tests.integration.test_authorization_matrix import ESCALATED_GROUP, ROLES, open_escalated_case, params
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 world, case = matrix.world, matrix.case         # the API matrix's fixtures: its world, its cases
 

@@ -12,7 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import count, login, outbox
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 POINT = "61-mairie-bretoncelles"
 AGENT = "agent.bretoncelles@example.org"

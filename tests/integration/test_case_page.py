@@ -8,7 +8,10 @@ from html import unescape
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"

@@ -1,10 +1,15 @@
 """Concurrent writers against DynamoDB Local: nothing lost, references unique."""
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from chalicelib.domain.authz import Principal
 from chalicelib.domain.commands import CaseCreate, EscalationCreate, MessageCreate
 from chalicelib.domain.models import Role
 from chalicelib.services import cases
+from tests.clock import TUESDAY_MORNING
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 
 def principal(deps, email: str) -> Principal:

@@ -15,7 +15,10 @@ from chalicelib.domain.errors import InvalidInput
 from chalicelib.domain.models import Role
 from chalicelib.services import directory
 from devtools import stack
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import count, login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 ADMIN = Principal(user_id="test-admin", role=Role.ADMIN)
 POINTS_HEADER = "id;territory_code;name;kind;phone;address"
@@ -257,18 +260,21 @@ def test_a_utf8_bom_is_accepted(client, deps, admin):
     assert count(deps, "TERR#61", "GSI1") == 8 + 16 + 1
 
 
-def test_a_windows_1252_file_is_never_stored_with_replacement_characters(client, deps, admin):
-    """Spreadsheets on French Windows export CSV in Windows-1252: refuse it or read it right."""
-    raw = csv_file(POINTS_HEADER,
-                   "61-mairie-belleme;61;Mairie de Bellême;mairie;;Bellême").encode("cp1252")
+def test_a_windows_1252_file_is_read_as_windows_1252(client, deps, admin):
+    """Spreadsheets on French Windows export CSV in Windows-1252: its accents, and its Œ and ’
+    (which Latin-1 has not), are stored as typed."""
+    names = {"61-prefecture-orne": ("Préfecture de l'Orne", "prefecture", "Alençon"),
+             "62-mairie-bethune": ("Mairie de Béthune", "mairie", "Béthune"),
+             "61-oeuvre-saint-vincent": ("Œuvre Saint-Vincent – l’accueil", "association", "Mortagne-au-Perche")}
+    raw = csv_file(POINTS_HEADER, *(f"{point_id};{point_id[:2]};{name};{kind};;{address}"
+                                    for point_id, (name, kind, address) in names.items())).encode("cp1252")
+    assert b"\x8c" in raw and b"\x92" in raw and b"\xe9" in raw       # Œ, ’ and é, one byte each
     response = post_csv(client, admin, "contact_points", raw)
-    assert response.status_code in (200, 400), (response.status_code, response.body)
-    point = deps.repo.get_point("61-mairie-belleme")
-    if response.status_code == 400:
-        assert json.loads(response.body)["error"] == "invalid_input"
-        assert point is None
-    else:
-        assert point is not None and point.name == "Mairie de Bellême", point
+    assert response.status_code == 200, response.body
+    assert (response.json_body["created"], response.json_body["errors"]) == (3, [])
+    for point_id, (name, _, address) in names.items():
+        point = deps.repo.get_point(point_id)
+        assert (point.name, point.address) == (name, address)
 
 
 def test_the_demo_files_import_over_http(client, deps, admin):

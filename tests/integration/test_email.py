@@ -13,9 +13,10 @@ from email.utils import make_msgid
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, outbox
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 
 CAF_MEMBERS = {"referent.61-caf@example.org", "referent2.61-caf@example.org",
                "sp-plus.61-caf@example.org"}

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.corpus import email_corpus as corpus
 from tests.integration.test_email import agent, case_of, escalated, post_inbound  # noqa: F401 - fixtures
 
 ENTRIES = corpus.entries()
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 
 
 @pytest.mark.parametrize("entry", ENTRIES, ids=lambda e: e["file"])

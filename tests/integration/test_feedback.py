@@ -9,8 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import count, login
 from tests.integration.test_pages import Browser, text, title
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 AGENT = "agent.bretoncelles@example.org"          # Sophie Girard, Mairie de Bretoncelles (61)
 AGENT_NAME = "Sophie Girard"

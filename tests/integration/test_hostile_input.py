@@ -19,9 +19,12 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.services import auth
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import LINK, login, outbox
 from tests.integration import test_email
 from tests.integration.test_email import AGENT, post_inbound, reply
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 agent, escalated = test_email.agent, test_email.escalated     # the email tests' fixtures
 

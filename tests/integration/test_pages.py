@@ -9,7 +9,10 @@ from urllib.parse import urlencode
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"

@@ -8,9 +8,10 @@ import json
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, outbox, post_json
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 FUNCTION = "arn:aws:lambda:eu-west-3:123456789012:function:relais-prod-SendNotifications"

@@ -7,9 +7,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, outbox
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 
 AGENT = "agent.bretoncelles@example.org"
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)          # due: end of Friday 27 November

@@ -5,13 +5,14 @@ SMS worker's in test_sms.py.)"""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, outbox, post_json, whole_table
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 SCHEDULED = ["reminders", "weekly_digest", "results_check", "quarterly_report", "retention"]
@@ -36,8 +37,9 @@ def test_each_handler_twice_on_the_same_event_acts_once(client):
     post_json(client, referent, f"/api/cases/{refs[0]}/messages", {"body": "Réglé.", "kind": "answer"})
     post_json(client, agent, f"/api/cases/{refs[2]}/close", {"outcome": "solved_at_desk", "useful": True})
     deps = bootstrap.deps()
-    # Five days on: the second escalation is late, the answered case waits to be closed.
-    later = datetime.now(UTC) + timedelta(days=5)
+    # Escalated on Tuesday 24 November at 10:00; five days on, Sunday 29: the second
+    # escalation's reminder is due (answer by Monday 30), the answered case waits to be closed.
+    later = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
     deps.clock = lambda: later
 
     sent = {}

@@ -7,6 +7,9 @@ from chalicelib.adapters import keys
 from chalicelib.adapters.dynamo import ReferenceTaken, case_write
 from chalicelib.domain.errors import InvalidInput, RaceLost
 from chalicelib.domain.models import Case, CaseStatus, Event, Usager
+from tests.clock import TUESDAY_MORNING
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

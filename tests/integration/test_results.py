@@ -3,14 +3,17 @@ rebuild from the source data, untouched by a replayed stream, and never below k 
 from __future__ import annotations
 
 import json
+from collections import Counter, defaultdict
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from chalicelib.domain import results as domain
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, post_json
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 OTHER_AGENT = "agent.remalard@example.org"
 REFERENT = "referent.61-caf@example.org"
@@ -125,18 +128,49 @@ def test_the_quarterly_report_is_for_the_territorys_coordinator(client, deps):
     assert client.http.get("/territoire/rapport", headers=agent).status_code == 403
 
 
-def test_the_weekly_check_finds_no_drift_then_repairs_one(client, deps):
+def counted_by_hand(client, refs: dict[str, list[str]], instant: datetime) -> dict[tuple, dict[str, int]]:
+    """activity()'s cells, counted from what it did, without the app's results code: every case,
+    closing, SMS mark, escalation and answer happened at the test's instant (answered within
+    the hour), each deadline (read from the case) counts in its own month and quarter."""
+    cells: dict[tuple, Counter] = defaultdict(Counter)
+
+    def add(moment: datetime, scopes: list[tuple[str, str]], **counters: int) -> None:
+        local = moment.astimezone(ZoneInfo("Europe/Paris"))
+        for period in (f"{local:%Y-%m}", f"{local.year}-T{(local.month - 1) // 3 + 1}"):
+            for kind, scope_id in scopes:
+                cells[(period, kind, scope_id)].update(counters)
+
+    def case_scopes(point: str) -> list[tuple[str, str]]:
+        return [("point", point), ("territory", "61"), ("national", "FR")]
+
+    escalation_scopes = [*case_scopes("61-mairie-bretoncelles"), ("network", "caf"), ("group", "61-caf")]
+    add(instant, case_scopes("61-mairie-bretoncelles"), cases=7, closed=4, desk=3, useful_known=4, useful=3,
+        sat=3, sat5=1, sat4=1, sat2=1)
+    add(instant, case_scopes("61-mairie-remalard"), cases=2)
+    add(instant, escalation_scopes, esc=4, answered=3, h1=3)
+    agent = login(client, AGENT)
+    for number, ref in enumerate(refs["escalated"], start=3):
+        escalation = client.http.get(f"/api/cases/{ref}", headers=agent).json_body["escalations"][0]
+        answered = number < 6
+        add(datetime.fromisoformat(escalation["due_at"]), escalation_scopes, due=1, ontime=int(answered))
+    return {cell: dict(counters) for cell, counters in cells.items()}
+
+
+def test_the_weekly_check_finds_no_drift_then_repairs_one(client, deps, instant):
     from chalicelib import jobs
     from chalicelib.adapters import keys
+    from chalicelib.services import results
 
-    activity(client)
-    assert jobs.run("results", deps, deps.now()) == {"cells": pytest.approx(jobs.run("results", deps, deps.now())["cells"]),
-                                                     "drifted": 0}
-    period = domain.quarter(deps.now())
+    expected = counted_by_hand(client, activity(client), instant)
+    assert jobs.run("results", deps, deps.now()) == {"cells": len(expected), "drifted": 0}
+    for period in {cell[0] for cell in expected}:
+        assert results.stored(deps, period) == {cell: c for cell, c in expected.items() if cell[0] == period}
+    cell = next(c for c in expected if "-T" in c[0] and c[1:] == ("point", "61-mairie-bretoncelles"))
     deps.dynamodb.update_item(TableName=deps.settings.table_name,
-                              Key={k: {"S": v} for k, v in keys.results_cell(period, "point", "61-mairie-bretoncelles").items()},
+                              Key={k: {"S": v} for k, v in keys.results_cell(*cell).items()},
                               UpdateExpression="ADD cases :one", ExpressionAttributeValues={":one": {"N": "1"}})
-    assert jobs.run("results", deps, deps.now())["drifted"] == 1
+    assert jobs.run("results", deps, deps.now()) == {"cells": len(expected), "drifted": 1}
+    assert results.stored(deps, cell[0])[cell] == expected[cell]                  # repaired to the count
     assert jobs.run("results", deps, deps.now())["drifted"] == 0
 
 

@@ -9,9 +9,10 @@ from datetime import timedelta
 import pytest
 
 from chalicelib.domain import results as domain
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, post_json, whole_table
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 

@@ -1,7 +1,12 @@
 """The demo flow through the API with Chalice's test client, against DynamoDB Local."""
 import json
 
+import pytest
+
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import login
+
+pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 CASE = {
     "point_id": "61-mairie-bretoncelles",

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, outbox
 
-pytestmark = pytest.mark.outbox
+pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 
 AGENT = "agent.bretoncelles@example.org"
 PHONE = "+33612345678"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import pytest
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
 
 import harness  # noqa: E402
@@ -34,11 +36,19 @@ def test_a_transaction_item_is_billed_with_its_index_copies():
     in_gsi1 = {**plain, "GSI1PK": {"S": "POINT#1"}, "GSI1SK": {"S": "open#1"}}
     assert harness.standalone_units(plain) == 1
     assert harness.standalone_units(in_gsi1) == 2                      # GSI1 projects the whole item
-    keys_only = [names for names, whole in harness.INDEXES if not whole]
-    if keys_only:
-        in_keys_only = {**plain, **{name: {"S": "k"} for name in keys_only[0]}}
-        big = {**in_keys_only, "text": {"S": "x" * 3000}}
-        assert harness.standalone_units(big) == 3 + 1                    # the index holds the keys only
+
+
+@pytest.mark.parametrize("projects_all, units", [
+    pytest.param(True, 3 + 3, id="ALL"),                # the index holds a copy of the 3 KB item
+    pytest.param(False, 3 + 1, id="KEYS_ONLY"),         # the index holds the keys only
+])
+def test_an_index_copy_is_billed_as_its_projection(projects_all, units):
+    """The table has an index of each projection (infra/table.json): each is billed its way."""
+    key_names = next((names for names, whole in harness.INDEXES if whole is projects_all), None)
+    assert key_names, f"no index with projects_all={projects_all} in harness.INDEXES"
+    big = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}, **{name: {"S": "k"} for name in key_names},
+           "text": {"S": "x" * 3000}}
+    assert harness.standalone_units(big) == units
 
 
 def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice():
@@ -53,6 +63,7 @@ def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice():
     assert harness.billed_units(old, None) == 2 + 2                     # a delete
 
 
+@pytest.mark.instant("2026-11-24T10:00:00+01:00")     # the report is dated
 def test_the_report_puts_every_goal_in_its_table_and_says_which_are_missed():
     sections = {"request": {"figures": [harness.figure("overhead", "12 %", "<= 30 %", True)], "notes": []},
                 "lifecycle": {"figures": [harness.figure("writes / floor", "1.9x", "<= 1.5x", False),
