@@ -2,8 +2,8 @@
 autogen_policy is off) that allows only the actions it calls, on the exact resources.
 
 GRANTS says what each handler in app.py reaches; tests/unit/test_infra.py checks that every
-function has an entry and that every AWS call in the code is allowed to someone, so that a new
-call cannot ship without its permission.
+function has an entry and that every AWS call its handler's code can reach is allowed to that
+function, so that a new call cannot ship without its permission.
 """
 from __future__ import annotations
 

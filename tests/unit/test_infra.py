@@ -1,4 +1,7 @@
 """One table definition: what infra deploys is what the local stack and the tests create."""
+import ast
+from pathlib import Path
+
 from infra import functions, iam, names, observability, table, template
 
 
@@ -109,33 +112,240 @@ def test_each_role_allows_only_what_its_function_needs():
                 assert set(statement["Action"]) <= {"sns:Publish", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
-# boto3 calls in the code, by the IAM action they need (the clients' method names, snake_case).
-_ACTIONS = {"put_item": "dynamodb:PutItem", "get_item": "dynamodb:GetItem", "query": "dynamodb:Query",
-            "update_item": "dynamodb:UpdateItem", "delete_item": "dynamodb:DeleteItem",
-            "transact_write_items": "dynamodb:PutItem", "batch_get_item": "dynamodb:BatchGetItem",
-            "batch_write_item": "dynamodb:BatchWriteItem", "send_email": "ses:SendEmail",
-            "publish": "sns:Publish", "get_object": "s3:GetObject", "put_object": "s3:PutObject",
-            "head_object": "s3:GetObject", "delete_object": "s3:DeleteObject",
-            "send_message": "sqs:SendMessage", "get_queue_url": "sqs:GetQueueUrl",
-            "change_message_visibility": "sqs:ChangeMessageVisibility",
-            "generate_presigned_post": "s3:PutObject", "generate_presigned_url": "s3:GetObject"}
+# boto3 calls in the code, by the IAM actions they need (the clients' method names, snake_case).
+# A transaction needs the action of each kind of item the code puts in one (_TRANSACT_ITEMS).
+_ACTIONS = {"put_item": {"dynamodb:PutItem"}, "get_item": {"dynamodb:GetItem"}, "query": {"dynamodb:Query"},
+            "update_item": {"dynamodb:UpdateItem"}, "delete_item": {"dynamodb:DeleteItem"},
+            "transact_write_items": set(), "batch_get_item": {"dynamodb:BatchGetItem"},
+            "batch_write_item": {"dynamodb:BatchWriteItem"}, "send_email": {"ses:SendEmail"},
+            "publish": {"sns:Publish"}, "get_object": {"s3:GetObject"}, "put_object": {"s3:PutObject"},
+            "head_object": {"s3:GetObject"}, "delete_object": {"s3:DeleteObject"},
+            "send_message": {"sqs:SendMessage"}, "get_queue_url": {"sqs:GetQueueUrl"},
+            "change_message_visibility": {"sqs:ChangeMessageVisibility"},
+            "generate_presigned_post": {"s3:PutObject"}, "generate_presigned_url": {"s3:GetObject"}}
+_TRANSACT_ITEMS = {"Put": "dynamodb:PutItem", "Update": "dynamodb:UpdateItem", "Delete": "dynamodb:DeleteItem",
+                   "ConditionCheck": "dynamodb:ConditionCheckItem"}
+_DEV = "chalicelib.dev"          # the local emulation: never deployed behind a role
 
 
-def test_every_aws_call_in_the_code_is_allowed_to_some_function():
-    import re
-    from pathlib import Path
+class _Code:
+    """app.py and chalicelib read with `ast`, function by function: the project functions each
+    one calls or hands on (callbacks included), and the boto3 methods it calls.
+
+    Calls resolve through imports (lazy ones too), `self`, a `Deps` (`deps`, `d`, `deps()`) and
+    the adapters its properties build, and app.py's two dispatches by name (`_page` and
+    `_run_job`). A boto3 method name called on anything else counts as an AWS call."""
+
+    def __init__(self):
+        self.defs: dict[str, tuple] = {}            # "pkg.module.function" or "...Class.method"
+        self.values: dict[str, tuple] = {}          # module-level names: tables of functions
+        self.classes: set[str] = set()
+        self.symbols: dict[str, dict[str, str]] = {}
+        self.modules: dict[str, tuple[ast.Module, bool]] = {}     # name -> (tree, is a package)
+        for path in [Path("app.py"), *sorted(Path("chalicelib").rglob("*.py"))]:
+            parts = path.with_suffix("").parts
+            name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            if not self._dev(name):
+                self.modules[name] = (ast.parse(path.read_text(encoding="utf-8")), parts[-1] == "__init__")
+        for module, (tree, package) in self.modules.items():
+            table = self._imports(module, package, tree.body)
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                    table[node.name] = f"{module}.{node.name}"
+                if isinstance(node, ast.FunctionDef):
+                    self.defs[f"{module}.{node.name}"] = (module, None, node)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+                    for target in getattr(node, "targets", [getattr(node, "target", None)]):
+                        if isinstance(target, ast.Name):
+                            table[target.id] = f"{module}.{target.id}"
+                            self.values[f"{module}.{target.id}"] = (module, None, node.value)
+                elif isinstance(node, ast.ClassDef):
+                    self.classes.add(f"{module}.{node.name}")
+                    for method in node.body:
+                        if isinstance(method, ast.FunctionDef):
+                            self.defs[f"{module}.{node.name}.{method.name}"] = (module, f"{module}.{node.name}", method)
+            self.symbols[module] = table
+        self.top_level = {module: [n for n in tree.body if not isinstance(n, (ast.FunctionDef, ast.ClassDef))]
+                          for module, (tree, _) in self.modules.items()}
+
+    @staticmethod
+    def _dev(name: str) -> bool:
+        return name == _DEV or name.startswith(_DEV + ".")
+
+    def _imports(self, module: str, package: bool, nodes) -> dict[str, str]:
+        table = {}
+        for node in nodes:
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    top = alias.name.split(".")[0]
+                    table[alias.asname or top] = alias.name if alias.asname else top
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    parts = module.split(".")[:None if package else -1]
+                    parts = parts[:len(parts) - node.level + 1]
+                    base = ".".join(parts + ([node.module] if node.module else []))
+                for alias in node.names:
+                    table[alias.asname or alias.name] = f"{base}.{alias.name}"
+        return table
+
+    def _classify(self, name: str):
+        if self._dev(name):
+            return ("dev", name)
+        for kind, known in (("module", self.modules), ("function", self.defs), ("class", self.classes),
+                            ("value", self.values)):
+            if name in known:
+                return (kind, name)
+        return None
+
+    def _member(self, cls: str, name: str):
+        """An attribute of an instance: a method, or what a property builds (an adapter)."""
+        qualified = f"{cls}.{name}"
+        if qualified not in self.defs:
+            return None
+        module, _, node = self.defs[qualified]
+        if not any(getattr(d, "id", getattr(d, "attr", None)) in ("property", "cached_property")
+                   for d in node.decorator_list):
+            return ("function", qualified)
+        scope = (module, cls, self._imports(module, self.modules[module][1], ast.walk(node)))
+        for returned in (n.value for n in ast.walk(node) if isinstance(n, ast.Return)):
+            built = self.kind(returned.func, scope) if isinstance(returned, ast.Call) else None
+            if built and built[0] == "class":
+                return ("instance", built[1], qualified)
+        return ("property", qualified)
+
+    def kind(self, node, scope):
+        """What an expression is: a module, a project function, class or instance, or None."""
+        module, cls, local = scope
+        if isinstance(node, ast.Name):
+            if node.id == "self" and cls:
+                return ("instance", cls)
+            known = local.get(node.id) or self.symbols[module].get(node.id)
+            if known:
+                return self._classify(known)
+            return ("instance", "chalicelib.bootstrap.Deps") if node.id in ("deps", "d") else None
+        if isinstance(node, ast.Call):
+            called = self.kind(node.func, scope)
+            if called == ("function", "chalicelib.bootstrap.deps"):
+                return ("instance", "chalicelib.bootstrap.Deps")
+            return ("instance", called[1]) if called and called[0] == "class" else None
+        if isinstance(node, ast.Attribute):
+            base = self.kind(node.value, scope)
+            if base and base[0] in ("module", "dev"):
+                return self._classify(f"{base[1]}.{node.attr}")
+            if base and base[0] in ("instance", "class"):
+                return self._member(base[1], node.attr)
+        return None
+
+    def edges(self, qualified: str | None, nodes=None, module: str = "app", cls: str | None = None):
+        """(project functions reached, boto3 methods called) by one function, or by top-level code."""
+        if qualified in self.values:
+            module, cls, value = self.values[qualified]
+            nodes = [value]
+        elif qualified is not None:
+            module, cls, function = self.defs[qualified]
+            nodes = [*function.body, *function.args.defaults]
+        scope = (module, cls, self._imports(module, self.modules[module][1],
+                                            (n for top in nodes for n in ast.walk(top))))
+        reached, calls = set(), set()
+        pending = list(nodes)
+        while pending:
+            node = pending.pop()
+            if isinstance(node, ast.Call):
+                called = self.kind(node.func, scope)
+                if called and called[0] == "dev":
+                    continue                        # what goes to the emulation runs in dev only
+                if called is None and isinstance(node.func, ast.Attribute) and node.func.attr in _ACTIONS:
+                    calls.add(node.func.attr)
+                names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+                if called == ("function", "app._page"):
+                    reached.add(f"chalicelib.web.{names[0]}.{names[1]}")
+                if called == ("function", "app._run_job"):
+                    from chalicelib import jobs
+
+                    job = jobs.load()[names[0]]
+                    reached.add(f"{job.__module__}.{job.__qualname__}")
+            if isinstance(node, (ast.Name, ast.Attribute)) and isinstance(node.ctx, ast.Load):
+                found = self.kind(node, scope)
+                if found and found[0] in ("function", "property", "value"):
+                    reached.add(found[1])
+                elif found and found[0] == "instance" and len(found) == 3:
+                    reached.add(found[2])           # the property that builds the adapter
+                elif found and found[0] == "class" and f"{found[1]}.__init__" in self.defs:
+                    reached.add(f"{found[1]}.__init__")
+            pending.extend(ast.iter_child_nodes(node))
+        return reached, calls
+
+    def reachable(self, entries: set[str]) -> tuple[set[str], set[str]]:
+        """Every project function reachable from the entries, and the boto3 methods they call.
+        app.py's top-level code (middleware, the API's principal loader) runs in every function."""
+        reached, calls = self.edges(None, self.top_level["app"])
+        seen, pending = set(), set(entries) | reached
+        while pending:
+            qualified = pending.pop()
+            seen.add(qualified)
+            more, called = self.edges(qualified)
+            calls |= called
+            pending |= more - seen
+        return seen, calls
+
+
+def _function_entries(code: _Code) -> dict[str, set[str]]:
+    """Each Lambda function's handler code in app.py: the event handler chalice names, or for
+    the API every route's view (blueprints included, dev-only routes excluded) and the HTTP
+    middleware."""
+    import app as application
+
+    chalice_app = application.app
+    entries = {source.name: {source.handler_string} for source in chalice_app.event_sources}
+    views = set()
+    for methods in chalice_app.routes.values():
+        for route in methods.values():
+            view = getattr(route.view_function, "__wrapped__", route.view_function)
+            qualified = f"{view.__module__}.{view.__qualname__}"
+            decorators = code.defs[qualified][2].decorator_list
+            if not any(k.arg == "dev_only" and getattr(k.value, "value", False)
+                       for d in decorators if isinstance(d, ast.Call) for k in d.keywords):
+                views.add(qualified)
+    views |= {f"{h.__module__}.{h.__qualname__}" for h, kind in chalice_app.middleware_handlers if kind == "http"}
+    entries["api_handler"] = views
+    return entries
+
+
+def _transaction_actions(code: _Code) -> set[str]:
+    """The kinds of items the code puts in a TransactWriteItems ({"Put": ...}, {"Update": ...})."""
+    kinds = {key.value for tree, _ in code.modules.values() for node in ast.walk(tree)
+             if isinstance(node, ast.Dict) and len(node.keys) == 1
+             for key in node.keys if isinstance(key, ast.Constant) and key.value in _TRANSACT_ITEMS}
+    return {_TRANSACT_ITEMS[kind] for kind in kinds}
+
+
+def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
+    from chalice.utils import to_cfn_resource_name
 
     resources = template.template()["Resources"]
-    allowed = {a for r in resources if r.endswith("Role")
-               for s in resources[r]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-               if s["Effect"] == "Allow" for a in s["Action"]}
-    calls = set()
-    for path in Path("chalicelib").rglob("*.py"):
-        if "dev" in path.parts:                                 # the local emulation only
-            continue
-        calls |= set(re.findall(r"\.(\w+)\(", path.read_text(encoding="utf-8"))) & set(_ACTIONS)
-    assert calls, "the scan found no AWS call"
-    assert {_ACTIONS[c] for c in calls} <= allowed
+    code = _Code()
+    actions = {**_ACTIONS, "transact_write_items": _transaction_actions(code)}
+    assert actions["transact_write_items"], "the scan found no transaction item"
+    entries = _function_entries(code)
+    assert set(entries) == {f.name for f in functions.functions()}
+    needs, reached_anywhere = {}, set()
+    for name, handlers in entries.items():
+        reached, calls = code.reachable(handlers)
+        reached_anywhere |= reached
+        needs[name] = set().union(*(actions[c] for c in calls))
+        role = resources[to_cfn_resource_name(f"{name}_role")]
+        allowed = {a for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+                   if s["Effect"] == "Allow" for a in s["Action"]}
+        assert needs[name] <= allowed, (name, needs[name] - allowed)
+    # The analysis sees every call: each function that calls AWS is reached from some handler.
+    calling = {q for q in code.defs if code.edges(q)[1]}
+    assert calling and calling <= reached_anywhere, calling - reached_anywhere
+    # And it tells the functions apart.
+    assert {"ses:SendEmail", "sqs:SendMessage"} <= needs["send_notifications"]
+    assert "sns:Publish" in needs["send_sms"] and "sns:Publish" not in needs["api_handler"]
+    assert "s3:PutObject" in needs["receive_email"] and "s3:DeleteObject" in needs["retention"]
+    assert "ses:SendEmail" in needs["weekly_digest"] and "ses:SendEmail" not in needs["reminders"]
 
 
 def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failures():

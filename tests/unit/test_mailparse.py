@@ -90,15 +90,36 @@ def test_status_keywords(text, keyword):
     assert mailparse.status_keyword(text) == keyword
 
 
-@pytest.mark.parametrize("raw", [
-    b"",
-    b"\x00\xff\xfe garbage without headers",
-    b"From: <<<@@@>>>\r\nTo: ,,,\r\nSubject: =?utf-8?q?=ZZ?=\r\nContent-Type: multipart/mixed\r\n\r\nno boundary",
-    b"From: a@example.org\r\nContent-Type: text/plain; charset=x-unknown-charset\r\n"
-    b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!",
-    b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
-    b"Content-Type: text/html\r\n\r\n<div><blockquote><p>unclosed",
+QUOTE = ("\r\n\r\nLe mar. 24 nov. 2026 à 10:00, Relais <ne-pas-repondre@relais.example.org> a écrit :\r\n"
+         "> Le RSA est bloqué.\r\n")
+SIGNATURE = "\r\n-- \r\nKarim Benali\r\nCAF de l'Orne\r\n"
+
+
+@pytest.mark.parametrize("raw, text", [
+    pytest.param(b"", "", id="empty"),
+    pytest.param(b"\x00\xff\xfe garbage without headers", "\x00\ufffd\ufffd garbage without headers",
+                 id="no-headers"),
+    pytest.param(b"From: <<<@@@>>>\r\nTo: ,,,\r\nSubject: =?utf-8?q?=ZZ?=\r\nContent-Type: multipart/mixed\r\n\r\n"
+                 b"no boundary", "", id="multipart-without-boundary"),
+    pytest.param(b"From: <<<@@@>>>\r\nTo: ,,,\r\nSubject: =?utf-8?q?=ZZ?=\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 b"Content-Transfer-Encoding: 8bit\r\n\r\n" + f"C'est réglé.{QUOTE}{SIGNATURE}".encode(),
+                 "C'est réglé.", id="broken-addresses-and-subject"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: text/plain; charset=x-unknown-charset\r\n"
+                 b"Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!", "!!!not base64!!!", id="bad-base64"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: text/plain; charset=x-unknown-charset\r\n"
+                 b"Content-Transfer-Encoding: 8bit\r\n\r\n" + f"Réglé ce matin.{QUOTE}{SIGNATURE}".encode("latin-1"),
+                 "Réglé ce matin.", id="unknown-charset-read-as-latin-1"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                 b"Content-Transfer-Encoding: quoted-printable\r\n\r\nR=C3=A9gl=C3=A9 =ZZ ce matin.=\r\n"
+                 + f"{QUOTE}{SIGNATURE}".encode(), "Réglé =ZZ ce matin.", id="bad-quoted-printable"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                 b"Content-Type: text/html\r\n\r\n<div><blockquote><p>unclosed", "", id="html-only-an-unclosed-quote"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                 b"Content-Type: text/html; charset=utf-8\r\n\r\n"
+                 + "<div>Réglé ce matin.<br>-- <br>Karim<blockquote><p>Le RSA est bloqué.".encode(),
+                 "Réglé ce matin.", id="html-reply-signature-and-unclosed-quote"),
 ])
-def test_malformed_messages_parse_without_raising(raw):
-    parsed = mailparse.parse(raw, OWN)
-    assert isinstance(parsed.text, str)
+def test_malformed_messages_parse_to_their_new_text(raw, text):
+    """Whatever is broken, the parse does not raise, and keeps the new text without the quoted
+    history or the signature."""
+    assert mailparse.parse(raw, OWN).text == text
