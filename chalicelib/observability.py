@@ -23,9 +23,10 @@ logger = Logger(service="relais")
 metrics = Metrics(namespace="Relais", service="relais")
 
 
-def count(name: str, value: int = 1) -> None:
-    """Add to a counter metric (snake_case, as on the dashboard); zero adds nothing."""
-    if value:
+def count(name: str, value: int = 1, *, zero_too: bool = False) -> None:
+    """Add to a counter metric (snake_case, as on the dashboard); zero adds nothing, unless
+    `zero_too`: a check's result, whose 0 says the check ran and found nothing."""
+    if value or zero_too:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 

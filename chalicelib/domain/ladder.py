@@ -7,8 +7,10 @@ each; `Escalation.ladder_stage` counts those that fired.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, time
+from itertools import pairwise
 
 from . import deadlines
 from .models import Escalation, EscalationStatus
@@ -21,19 +23,32 @@ class Stage:
 
 
 DEFAULT = (Stage("reminder", -1), Stage("breach", 0), Stage("manager", 2), Stage("coordinator", 5))
+NAMES = tuple(stage.name for stage in DEFAULT)
+_OFFSET = re.compile(r"[+-]?[0-9]+")
 REMINDER_HOUR = time(8, 0)
 
 
 def parse(text: str | None) -> tuple[Stage, ...]:
-    """'reminder:-1,breach:0,manager:2,coordinator:5' -> stages; empty -> the default ladder."""
+    """'reminder:-1,breach:0,manager:2,coordinator:5' -> stages; empty -> the default ladder.
+
+    Refuses (ValueError) what it cannot read as a ladder: an unknown stage, an offset that is
+    not a whole number, a stage twice, or stages out of order (each must come later than the
+    one before it, as they fire one after the other)."""
     if not text:
         return DEFAULT
     stages = []
     for part in text.split(","):
-        name, _, offset = part.strip().partition(":")
-        if name not in {"reminder", "breach", "manager", "coordinator"}:
-            raise ValueError(f"unknown ladder stage {name!r}")
+        name, colon, offset = part.strip().partition(":")
+        if name not in NAMES:
+            raise ValueError(f"unknown ladder stage {name!r}: the stages are {', '.join(NAMES)}")
+        if not colon or not _OFFSET.fullmatch(offset.strip()):
+            raise ValueError(f"stage {name!r} needs an offset in whole business days, as in {name}:2")
         stages.append(Stage(name, int(offset)))
+    names = [stage.name for stage in stages]
+    if len(set(names)) != len(names):
+        raise ValueError("each stage may appear once")
+    if any(later.offset <= earlier.offset for earlier, later in pairwise(stages)):
+        raise ValueError("the stages must come in increasing order of offset")
     return tuple(stages)
 
 
