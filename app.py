@@ -524,7 +524,7 @@ def results_schedule(event):
 
 @app.schedule(Cron(30, 3, "*", "*", "?", "*"), name="retention")
 def retention_schedule(event):
-    """Every day, 03:30 UTC: the personal data of cases closed more than 6 months ago is wiped."""
+    """Every day, 03:30 UTC: the personal data of cases closed more than RELAIS_RETENTION_MONTHS (6) ago is wiped."""
     return _run_job("retention")
 
 
