@@ -16,9 +16,9 @@ STARTED := $(shell date +%s)
 install: $(VENV)/.installed .wheelhouse/.fetched node_modules/.installed .java .chromium .faketime
 
 .java:
-	@command -v java >/dev/null 2>&1 || { \
-	  echo "Java is missing: installing openjdk-17-jre-headless with apt"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
+	@command -v javac >/dev/null 2>&1 || { \
+	  echo "A JDK is missing (javac binds DynamoDB Local to 127.0.0.1): installing openjdk-17-jdk-headless with apt"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jdk-headless; }
 	@java -version 2>&1 | head -1
 
 # The browser tests (tests/browser) drive Debian's chromium with Playwright: Playwright's own

@@ -10,6 +10,7 @@ from chalicelib.api import http
 from chalicelib.api.http import JsonApi
 from chalicelib.bootstrap import deps
 from chalicelib.domain import commands, views
+from chalicelib.domain import quarantine as quarantine_views
 from chalicelib.domain.models import Territory
 from chalicelib.observability import correlate, logger, metrics, tracer
 from chalicelib.web import assets
@@ -178,6 +179,38 @@ def reopen_case(ref, principal):
     return cases.reopen_case(deps(), principal, ref)
 
 
+@api.route("/api/cases/{ref}/quarantine", "GET", summary="Les e-mails mis de côté d'un dossier",
+           response=list[quarantine_views.QuarantinedEmailView])
+def list_quarantined(ref, principal):
+    from chalicelib.services import quarantine
+
+    return quarantine.list_quarantined(deps(), principal, ref)
+
+
+@api.route("/api/cases/{ref}/quarantine/{quarantine_id}", "GET", summary="Lire un e-mail mis de côté",
+           response=quarantine_views.QuarantinedEmailDetail)
+def read_quarantined(ref, quarantine_id, principal):
+    from chalicelib.services import quarantine
+
+    return quarantine.read(deps(), principal, ref, quarantine_id)
+
+
+@api.route("/api/cases/{ref}/quarantine/{quarantine_id}/release", "POST",
+           summary="Ajouter aux échanges un e-mail mis de côté", response=views.CaseView)
+def release_quarantined(ref, quarantine_id, principal):
+    from chalicelib.services import quarantine
+
+    return quarantine.release(deps(), principal, ref, quarantine_id)
+
+
+@api.route("/api/cases/{ref}/quarantine/{quarantine_id}/discard", "POST",
+           summary="Écarter un e-mail mis de côté", response=views.CaseView)
+def discard_quarantined(ref, quarantine_id, principal):
+    from chalicelib.services import quarantine
+
+    return quarantine.discard(deps(), principal, ref, quarantine_id)
+
+
 @api.route("/api/escalations", "GET", summary="La file de mon groupe de référents",
            query=commands.QueueQuery, response=views.PageView[views.EscalationView])
 def referent_queue(principal, query):
@@ -323,6 +356,21 @@ def case_close(ref):
 @app.route("/dossiers/{ref}/reouverture", methods=["POST"], content_types=FORM)
 def case_reopen(ref):
     return _page("case_page", "reopen", ref)
+
+
+@app.route("/dossiers/{ref}/quarantaine/{quarantine_id}", methods=["GET"])
+def case_quarantined(ref, quarantine_id):
+    return _page("quarantine", "show", ref, quarantine_id)
+
+
+@app.route("/dossiers/{ref}/quarantaine/{quarantine_id}/ajouter", methods=["POST"], content_types=FORM)
+def case_quarantined_release(ref, quarantine_id):
+    return _page("quarantine", "release", ref, quarantine_id)
+
+
+@app.route("/dossiers/{ref}/quarantaine/{quarantine_id}/ecarter", methods=["POST"], content_types=FORM)
+def case_quarantined_discard(ref, quarantine_id):
+    return _page("quarantine", "discard", ref, quarantine_id)
 
 
 @app.route("/file", methods=["GET"])

@@ -44,14 +44,55 @@ def dynamodb_jar() -> Path:
     return jars[-1]
 
 
+LOOPBACK_LAUNCHER = ROOT / "devtools" / "LoopbackDynamoDBLocal.java"
+
+
+LAUNCHER_CLASSES = ROOT / "build" / "java"
+
+
+def loopback_launcher() -> Path | None:
+    """The compiled launcher's folder (compiled once with javac, again when the source
+    changes), or None when this Java has no compiler (a bare JRE)."""
+    compiled = LAUNCHER_CLASSES / "LoopbackDynamoDBLocal.class"
+    if compiled.exists() and compiled.stat().st_mtime >= LOOPBACK_LAUNCHER.stat().st_mtime:
+        return LAUNCHER_CLASSES
+    import tempfile
+
+    try:
+        LAUNCHER_CLASSES.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=LAUNCHER_CLASSES) as staging:   # parallel sessions
+            subprocess.run(["javac", "-d", staging, str(LOOPBACK_LAUNCHER)], check=True,
+                           capture_output=True, timeout=120)
+            os.replace(Path(staging) / compiled.name, compiled)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return LAUNCHER_CLASSES
+
+
+def dynamodb_command(port: int) -> list[str]:
+    """DynamoDB Local has no host option: it listens on every interface. Through
+    devtools/LoopbackDynamoDBLocal.java (same server, same arguments) it listens on 127.0.0.1
+    only; without a Java compiler (a bare JRE) the jar runs as is, with a warning."""
+    jar = dynamodb_jar()
+    lib = jar.parent / "DynamoDBLocal_lib"
+    arguments = ["-inMemory", "-sharedDb", "-port", str(port)]
+    launcher = loopback_launcher()
+    if launcher is not None:
+        return ["java", f"-Djava.library.path={lib}",
+                "-cp", os.pathsep.join([str(launcher), str(jar), str(lib / "*")]),
+                "LoopbackDynamoDBLocal", *arguments]
+    print("WARNING: no Java compiler (javac): DynamoDB Local listens on every network interface, "
+          "not only 127.0.0.1. Install a JDK (openjdk-17-jdk-headless) to bind it to 127.0.0.1.",
+          file=sys.stderr, flush=True)
+    return ["java", f"-Djava.library.path={lib}", "-jar", str(jar), *arguments]
+
+
 def start_dynamodb(port: int, log_path: Path | None = None) -> subprocess.Popen:
     """Start DynamoDB Local in memory on 127.0.0.1:port and wait until it answers."""
     jar = dynamodb_jar()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
-    process = subprocess.Popen(
-        ["java", f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}", "-jar", str(jar),
-         "-inMemory", "-sharedDb", "-port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, cwd=jar.parent, start_new_session=True)
+    process = subprocess.Popen(dynamodb_command(port), stdout=log, stderr=subprocess.STDOUT,
+                               cwd=jar.parent, start_new_session=True)
     wait_for(lambda: _dynamodb_answers(port), "DynamoDB Local", process)
     return process
 

@@ -30,6 +30,7 @@ from ..domain.models import (
     Message,
     Notification,
     Organisation,
+    QuarantinedEmail,
     ReferentGroup,
     Role,
     Territory,
@@ -228,12 +229,23 @@ def inbound_write(digest: str, at: datetime, outcome: str, case_ref: str | None 
                              outcome=outcome, case_ref=case_ref))
 
 
+def quarantine_write(item: QuarantinedEmail, previous_version: int | None) -> Write:
+    return versioned(item, keys.quarantined(item.case_ref, item.id), previous_version)
+
+
 def sender_notice_write(notification: Notification, expires_at: datetime) -> Write:
     """A Notification with no case (keys.sender_notice): the stream sends it like any other,
     and the item expires by TTL."""
     return Write(to_item(notification, keys.sender_notice(notification.created_at.date().isoformat(),
                                                            notification.id),
                          expires_at=int(expires_at.timestamp())))
+
+
+def login_link_write(notification: Notification, expires_at: datetime) -> Write:
+    """A login link to send (keys.login_link): the stream sends it, the item expires by TTL."""
+    return Write(to_item(notification, keys.login_link(notification.id),
+                         expires_at=int(expires_at.timestamp())),
+                 "attribute_not_exists(PK)")
 
 
 def upload_write(upload_id: str, at: datetime, case_ref: str, message_id: str) -> Write:
@@ -575,6 +587,15 @@ class Repository:
 
     def inbound_seen(self, digest: str) -> bool:
         return self._get(keys.inbound(digest), consistent=True) is not None
+
+    def list_quarantined(self, ref: str) -> list[QuarantinedEmail]:
+        """The case's quarantined inbound emails, oldest first (ids are digests: sorted by date here)."""
+        items, _ = self._query(partition=keys.case_partition(ref), prefix="QUAR#", consistent=True)
+        return sorted((from_item(QuarantinedEmail, i) for i in items), key=lambda q: q.received_at)
+
+    def get_quarantined(self, ref: str, quarantine_id: str) -> QuarantinedEmail | None:
+        item = self._get(keys.quarantined(ref, quarantine_id), consistent=True)
+        return from_item(QuarantinedEmail, item) if item else None
 
     def put_new(self, write: Write) -> bool:
         """Put an item unless it exists (an inbound email that changes no case, a notice about

@@ -142,6 +142,16 @@ def inbound(digest: str) -> dict[str, str]:
     return {"PK": f"INBOUND#{digest}", "SK": "INBOUND"}
 
 
+def quarantined(ref: str, quarantine_id: str) -> dict[str, str]:
+    """An inbound email kept out of the case's thread, waiting for the agent's decision."""
+    return {"PK": case_partition(ref), "SK": f"QUAR#{quarantine_id}"}
+
+
+def login_link(notice_id: str) -> dict[str, str]:
+    """A login link asked for: the stream looks the address up and sends it (services/auth.py)."""
+    return {"PK": f"LOGINLINK#{notice_id}", "SK": "OUT"}
+
+
 def sender_notice(day: str, notice_id: str) -> dict[str, str]:
     """A notice to the sender of an email that matched no case (one per sender and day)."""
     return {"PK": f"NOTICE#{day}", "SK": f"OUT#{notice_id}"}

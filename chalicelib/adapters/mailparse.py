@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from email import policy
 from email.message import EmailMessage
-from email.parser import BytesParser
+from email.parser import BytesHeaderParser, BytesParser
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
@@ -62,7 +62,7 @@ class RefusedAttachment:
 
 @dataclass
 class ParsedEmail:
-    sender: str                      # lower-cased address of From
+    sender: str                      # the one address of From, lower-cased ("" if not exactly one)
     recipients: list[str]            # To, Cc, Delivered-To, X-Original-To, lower-cased
     subject: str
     message_id: str | None
@@ -74,6 +74,107 @@ class ParsedEmail:
     auto_reply: str | None = None    # why it is an automatic message, or None
     bounce: bool = False
     bounced_recipients: list[str] = field(default_factory=list)
+    sender_problem: str | None = None   # why From is not exactly one well-formed address
+    from_header: str = ""            # From as written (decoded), for the agent: never logged
+    authentication: AuthenticationResults | None = None   # SES's own Authentication-Results
+
+
+# --- the sender ---------------------------------------------------------------------------
+
+# An address we accept as a sender: ASCII local part (dot-atom characters) and a host name.
+_ADDRESS = re.compile(r"[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+                      r"@[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)+")
+
+
+def single_sender(message: EmailMessage) -> tuple[str, str | None, str]:
+    """(address, None, From as written) if the message has exactly one From header holding exactly
+    one well-formed address, and nothing else in it that reads as an address (a display name or a
+    comment naming another one); else ("", why, From as written). Never parseaddr's guess: it
+    picks one address out of two, or the member's out of a malformed header."""
+    values = message.get_all("From") or []
+    # As written (the header registry rewrites a malformed value as what it could read of it).
+    raw_values = [re.sub(r"\s*\r?\n\s*", " ", str(v)).strip() for k, v in message.raw_items()
+                  if k.lower() == "from"]
+    written = " | ".join(raw_values)[:254]
+    if not values:
+        return "", "no_from", written
+    if len(values) > 1:
+        return "", "several_from", written
+    header = values[0]
+    try:
+        defects, groups = list(header.defects), list(header.groups)
+        addresses = [a for g in groups for a in g.addresses]
+    except Exception:  # noqa: BLE001 - a header the registry cannot read is malformed
+        return "", "malformed_from", written
+    if defects or any(g.display_name is not None for g in groups):
+        return "", "malformed_from", written
+    if len(addresses) != 1:
+        return "", "several_addresses" if addresses else "malformed_from", written
+    address = addresses[0].addr_spec.strip().lower()
+    if not _ADDRESS.fullmatch(address):
+        return "", "malformed_from", written
+    # Anything else shaped like an address (display name, comment, encoded word, once decoded).
+    if any("@" in text.lower().replace(address, "") for text in (str(header), *raw_values)):
+        return "", "display_name_address", written
+    return address, None, written
+
+
+# --- authentication: what SES itself wrote ---------------------------------------------------
+
+AUTHSERV_ID = "amazonses.com"
+
+
+@dataclass
+class AuthenticationResults:
+    """SES's Authentication-Results header (RFC 8601): the first one of the message, written by
+    amazonses.com. SES prepends its own above the message's headers, so one further down (a
+    forged one) is never read."""
+    spf: str | None = None              # pass | fail | ...
+    envelope_from: str | None = None    # the SMTP MAIL FROM SES checked SPF on
+    dkim_pass_domains: list[str] = field(default_factory=list)
+    dmarc: str | None = None
+    dmarc_from: str | None = None       # header.from: the From domain DMARC was evaluated on
+
+
+def _domain(value: str) -> str:
+    return value.strip().strip(";").rsplit("@", 1)[-1].strip().lower().rstrip(".")
+
+
+def authentication_results(message: EmailMessage) -> AuthenticationResults | None:
+    values = message.get_all("Authentication-Results") or []
+    if not values:
+        return None
+    first = str(values[0])
+    server, _, rest = first.partition(";")
+    if server.strip().lower() != AUTHSERV_ID:
+        return None
+    found = AuthenticationResults()
+    for clause in rest.split(";"):
+        clause = re.sub(r"\([^)]*\)", " ", clause).strip()     # comments out
+        match = re.match(r"(spf|dkim|dmarc)\s*=\s*([a-z]+)\b(.*)$", clause, re.IGNORECASE | re.DOTALL)
+        if match:
+            method, result, properties = match[1].lower(), match[2].lower(), match[3]
+            props = dict((k.lower(), v) for k, v in re.findall(r"([a-z.-]+)\s*=\s*([^\s;]+)", properties,
+                                                              re.IGNORECASE))
+            if method == "spf":
+                found.spf = result
+                mail_from = props.get("smtp.mailfrom") or props.get("envelope-from")
+                if mail_from:
+                    found.envelope_from = mail_from.lower()
+            elif method == "dkim" and result == "pass":
+                signer = props.get("header.d") or props.get("header.i")
+                if signer:
+                    found.dkim_pass_domains.append(_domain(signer))
+            elif method == "dmarc":
+                found.dmarc = result
+                if props.get("header.from"):
+                    found.dmarc_from = _domain(props["header.from"])
+        else:   # SES writes some properties as their own clause: "envelope-from=...;"
+            props = dict((k.lower(), v) for k, v in re.findall(r"([a-z.-]+)\s*=\s*([^\s;]+)", clause,
+                                                              re.IGNORECASE))
+            if found.envelope_from is None and (props.get("envelope-from") or props.get("smtp.mailfrom")):
+                found.envelope_from = (props.get("envelope-from") or props.get("smtp.mailfrom")).lower()
+    return found
 
 
 # --- automatic messages --------------------------------------------------------------------
@@ -332,26 +433,50 @@ def _attachments(message: EmailMessage) -> tuple[list[InboundAttachment], list[R
 _MSGID = re.compile(r"<([^<>\s]+)>")
 
 
-def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) -> ParsedEmail:
-    message = BytesParser(policy=policy.default).parsebytes(raw)
-    sender = parseaddr(str(message.get("From", "")))[1].strip().lower()
+HEADER_BYTES = 64 * 1024      # what parse_headers reads of a message at most
+
+
+def _headers(message: EmailMessage, own_addresses) -> ParsedEmail:
+    """Everything the headers say; the body is not looked at."""
+    sender, problem, written = single_sender(message)
     recipients = [address.strip().lower() for _, address in getaddresses(
         [str(v) for h in ("To", "Cc", "Delivered-To", "X-Original-To") for v in message.get_all(h, [])])
         if address]
     thread_ids = [i for h in ("In-Reply-To", "References")
                   for v in message.get_all(h, []) for i in _MSGID.findall(str(v))]
-    is_bounce, bounced = _bounce(message)
-    full_text = "" if is_bounce else _body(message)
-    attachments, refused = ([], []) if is_bounce else _attachments(message)
+    is_bounce = (message.get_content_type() == "multipart/report"
+                 and message.get_param("report-type", "").lower() == "delivery-status") or (
+        parseaddr(str(message.get("From", "")))[1].lower().split("@")[0] in {"mailer-daemon", "postmaster"})
     message_id = _MSGID.search(str(message.get("Message-ID", "")))
     return ParsedEmail(
         sender=sender, recipients=list(dict.fromkeys(recipients)),
         subject=str(message.get("Subject", "")), message_id=message_id.group(1) if message_id else None,
-        thread_ids=list(dict.fromkeys(thread_ids)),
-        text=new_text(full_text) if full_text else "", full_text=full_text,
-        attachments=attachments, refused=refused,
+        thread_ids=list(dict.fromkeys(thread_ids)), text="", full_text="",
         auto_reply=None if is_bounce else automatic_reason(message, {a.lower() for a in own_addresses}),
-        bounce=is_bounce, bounced_recipients=bounced)
+        bounce=is_bounce, sender_problem=problem, from_header=written,
+        authentication=authentication_results(message))
+
+
+def parse_headers(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) -> ParsedEmail:
+    """The headers only (BytesHeaderParser: the body stays one unread string), from at most the
+    first HEADER_BYTES: who sent it, what it answers, whether a machine wrote it. Text and
+    attachments are empty: parse() reads them, once the message is worth reading."""
+    message = BytesHeaderParser(policy=policy.default).parsebytes(raw[:HEADER_BYTES])
+    return _headers(message, own_addresses)
+
+
+def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) -> ParsedEmail:
+    message = BytesParser(policy=policy.default).parsebytes(raw)
+    parsed = _headers(message, own_addresses)
+    is_bounce, bounced = _bounce(message)
+    full_text = "" if is_bounce else _body(message)
+    attachments, refused = ([], []) if is_bounce else _attachments(message)
+    parsed.bounce, parsed.bounced_recipients = is_bounce, bounced
+    if is_bounce:
+        parsed.auto_reply = None
+    parsed.full_text, parsed.text = full_text, new_text(full_text) if full_text else ""
+    parsed.attachments, parsed.refused = attachments, refused
+    return parsed
 
 
 # --- what the referent meant -----------------------------------------------------------------

@@ -105,10 +105,11 @@ def parse_query(params: dict[str, str] | None, model: type[BaseModel]) -> BaseMo
         raise validation_error(exc) from exc
 
 
-def _content_type_is(header: str | None, expected: str) -> bool:
-    """An absent Content-Type on an empty POST is fine; otherwise it must be the expected one."""
+def _content_type_is(header: str | None, expected: str, body: bytes | None) -> bool:
+    """An empty POST needs no Content-Type; a body must come with the expected one, never be
+    guessed (a JSON body without its type is what a cross-site form or a confused client sends)."""
     if not header:
-        return True
+        return not body
     return header.split(";")[0].strip().lower() == expected
 
 
@@ -172,7 +173,8 @@ class JsonApi:
                 request = self.app.current_request
                 if dev_only and not self._is_dev():
                     return json_response(error_body(errors.NotFound("Cette adresse n'existe pas.")), 404)
-                if takes_body and not _content_type_is(request.headers.get("content-type"), content_type):
+                if takes_body and not _content_type_is(request.headers.get("content-type"), content_type,
+                                                       request.raw_body):
                     return json_response({"error": "unsupported_media_type", "field": "Content-Type",
                                           "message": f"Envoyez le contenu au format {content_type}."}, 415)
                 try:

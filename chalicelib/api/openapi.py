@@ -70,6 +70,9 @@ def build(operations: list[Operation], title: str = "Relais API", version: str =
                            ("403", "Not allowed"), ("404", "Not found"), ("409", "Conflict")):
             operation["responses"][code] = {"description": text, "content": {
                 "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+        if "requestBody" in operation:   # a body without its media type: 415 (api/http.py)
+            operation["responses"]["415"] = {"description": "Unsupported media type", "content": {
+                "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         if op.auth:
             operation["security"] = [{"session": []}]
         paths.setdefault(op.path, {})[op.method.lower()] = operation

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import InvalidInput, NotAllowed, NotFound
-from .models import Case, Escalation, EscalationStatus, Role, User
+from .models import Case, Escalation, EscalationStatus, ReferentGroup, Role, User
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,24 @@ def require_case_reader(principal: Principal, case: Case, escalations: Iterable[
     raise NotFound(CASE_NOT_FOUND)
 
 
+def referent_acting_group(principal: Principal, escalations: Iterable[Escalation],
+                          group_id: str | None) -> str:
+    """The group a referent acts for on a case (answers, asks for information, hands back):
+    one of theirs the case was escalated to and that has not handed it back. Asked for
+    another, it is as if the case did not exist, whatever the path (API, page, email)."""
+    require_role(principal, Role.REFERENT)
+    mine = referent_groups_on_case(principal, escalations)
+    if group_id is None:
+        if not mine:
+            raise NotFound(CASE_NOT_FOUND)
+        if len(mine) != 1:
+            raise InvalidInput("Précisez pour quel organisme vous répondez.", field="group_id")
+        return next(iter(mine))
+    if group_id not in mine:
+        raise NotFound(CASE_NOT_FOUND)
+    return group_id
+
+
 def require_referent_of_group(principal: Principal, group_id: str) -> None:
     require_role(principal, Role.REFERENT)
     if group_id not in principal.group_ids:
@@ -108,3 +126,17 @@ def require_feedback_triager(principal: Principal, territory_code: str) -> None:
 
 def require_admin(principal: Principal) -> None:
     require_role(principal, Role.ADMIN)
+
+
+# The addresses a referent group carries: its members', its shared mailbox and its manager's.
+GROUP_ADDRESSES = ("member_emails", "shared_mailbox", "manager_email")
+
+
+def group_as_seen_by(principal: Principal, group: ReferentGroup) -> ReferentGroup:
+    """What of a referent group a user may see, in every view (API and pages): everybody its
+    name, organisation, territory and answer time; only admins, who keep the directory, its
+    addresses. Agents and referents write through Relais, never to a person's mailbox; a
+    coordinator reaches a late group through the ladder, whose emails name no address."""
+    if principal.role is Role.ADMIN:
+        return group
+    return group.model_copy(update={"member_emails": [], "shared_mailbox": None, "manager_email": None})

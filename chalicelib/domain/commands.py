@@ -17,6 +17,7 @@ from .models import (
     Outcome,
     Usager,
 )
+from .query import Day
 from .validation import Headcount, LongText, MediumText, Phone, ShortText, Slug
 
 
@@ -194,8 +195,8 @@ class FeedbackListQuery(Command):
 class TerritoryFeedbackQuery(Command):
     status: FeedbackStatus | None = None
     kind: FeedbackKind | None = None
-    since: date | None = Field(default=None, description="First day, in Europe/Paris (YYYY-MM-DD)")
-    until: date | None = Field(default=None, description="Last day, included")
+    since: Day | None = Field(default=None, description="First day, in Europe/Paris (YYYY-MM-DD)")
+    until: Day | None = Field(default=None, description="Last day, included")
     limit: int = Field(default=50, ge=1, le=200)
     cursor: str | None = Field(default=None, max_length=2000)
 

@@ -284,6 +284,7 @@ class NotificationKind(StrEnum):
     LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator
     DIGEST = "digest"                        # the weekly digest of an agent
     SMS = "sms"                              # an SMS to the usager (data: template)
+    LOGIN_LINK = "login_link"                # to whoever asked: a login link, if the address is known (data: email)
 
 
 class Notification(Entity):
@@ -301,6 +302,33 @@ class Notification(Entity):
     message_id: str | None = None
     data: dict[str, str] = Field(default_factory=dict, description="Codes and ids only")
     created_at: datetime
+
+
+
+class QuarantineStatus(StrEnum):
+    PENDING = "pending"          # waiting for the agent's decision
+    RELEASED = "released"        # the agent added it to the thread
+    DISCARDED = "discarded"      # the agent set it aside; the raw message is deleted
+
+
+class QuarantinedEmail(Entity):
+    """An inbound email kept out of the thread (services/inbound.py), stored with its case: the
+    raw message stays in the mail bucket until the agent adds it to the thread or discards it."""
+
+    id: str
+    case_ref: str
+    group_id: str
+    reason: str
+    sender: str = Field(description="The From address; the From header as written when it is ambiguous")
+    subject: str = ""
+    received_at: datetime
+    raw_key: str
+    threading: str | None = None
+    status: QuarantineStatus = QuarantineStatus.PENDING
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    message_id: str | None = None
+    version: int = 1
 
 
 # --- Agents' feedback: difficulties with a procedure, training requests ---------------

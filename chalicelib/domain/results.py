@@ -9,11 +9,13 @@ only on the item's current state, so:
 - a rebuild sums the contributions of every item, and must find the same numbers.
 
 No cell is ever keyed by an agent, and `figures` suppresses any cell with fewer than
-K_ANONYMITY cases behind it.
+K_ANONYMITY cases behind it; domain/disclosure.py withholds the complements that keep the
+suppressed cells from being derived (every publication goes through it).
 """
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -46,6 +48,17 @@ def quarter_bounds(label: str) -> tuple[date, date]:
     start = date(year, 3 * (number - 1) + 1, 1)
     end = date(year + 1, 1, 1) if number == 4 else date(year, 3 * number + 1, 1)
     return start, end
+
+
+def quarter_months(label: str) -> list[str]:
+    """'2026-T4' -> ['2026-10', '2026-11', '2026-12']."""
+    year, number = int(label[:4]), int(label[-1])
+    return [f"{year}-{month:02d}" for month in range(3 * number - 2, 3 * number + 1)]
+
+
+def quarter_of(period: str) -> str:
+    """The quarter a period ('2026-11' or '2026-T4') belongs to."""
+    return period if "-T" in period else f"{period[:4]}-T{(int(period[5:]) - 1) // 3 + 1}"
 
 
 def previous_quarter(label: str) -> str:
@@ -149,22 +162,22 @@ class Figures:
     p90_hours: str | None
     satisfied_rate: float | None       # % of SMS answers 4 or 5
     net_satisfaction: float | None     # % of 5 minus % of 1 to 3, from -100 to 100
-    closed: int                        # the number of answers behind each figure
-    due: int
-    answered: int
-    satisfaction_answers: int
-    suppressed: bool
+    closed: int | None                 # the number of answers behind each figure
+    due: int | None
+    answered: int | None
+    satisfaction_answers: int | None
+    suppressed: bool                   # nothing of the cell is published
 
 
-def _rate(part: int, whole: int) -> float | None:
-    if whole < K_ANONYMITY:
+def _rate(part: int, whole: int, hidden: bool = False) -> float | None:
+    if hidden or whole < K_ANONYMITY:
         return None
     return round(100 * part / whole, 1)
 
 
-def _percentile(counters: dict[str, int], share: float) -> str | None:
+def _percentile(counters: dict[str, int], share: float, hidden: bool = False) -> str | None:
     total = sum(counters.get(f"h{b}", 0) for b in (*map(str, HOUR_BUCKETS), OVER))
-    if total < K_ANONYMITY:
+    if hidden or total < K_ANONYMITY:
         return None
     running = 0
     for label in (*map(str, HOUR_BUCKETS), OVER):
@@ -174,24 +187,29 @@ def _percentile(counters: dict[str, int], share: float) -> str | None:
     return OVER
 
 
-def figures(counters: dict[str, int]) -> Figures:
-    """A cell's figures; every figure built on fewer than K_ANONYMITY cases is withheld."""
+def figures(counters: dict[str, int], hidden: Collection[str] = ()) -> Figures:
+    """A cell's figures; every figure built on fewer than K_ANONYMITY cases is withheld, and so
+    is every figure of a family in `hidden` (secondary suppression: domain/disclosure.py).
+    A withheld figure is None, counts included, whatever the cell held (0 or 4 alike)."""
     get = counters.get
     cases, closed, escalations = get("cases", 0), get("closed", 0), get("esc", 0)
     due, answered, sat = get("due", 0), get("answered", 0), get("sat", 0)
-    suppressed = max(cases, escalations) < K_ANONYMITY
+    off = {family for family, base in (("cases", cases), ("closed", closed), ("useful", get("useful_known", 0)),
+                                       ("sat", sat), ("esc", escalations), ("due", due),
+                                       ("answered", answered)) if base < K_ANONYMITY} | set(hidden)
     satisfied = get("sat4", 0) + get("sat5", 0)
     detractors = get("sat1", 0) + get("sat2", 0) + get("sat3", 0)
-    net = None if sat < K_ANONYMITY else round(100 * (get("sat5", 0) - detractors) / sat, 1)
+    net = None if "sat" in off else round(100 * (get("sat5", 0) - detractors) / sat, 1)
     return Figures(
-        cases=cases if cases >= K_ANONYMITY else None,
-        desk_rate=_rate(get("desk", 0), closed),
-        useful_rate=_rate(get("useful", 0), get("useful_known", 0)),
-        escalations=escalations if escalations >= K_ANONYMITY else None,
-        ontime_rate=_rate(get("ontime", 0), due),
-        median_hours=_percentile(counters, 0.5), p90_hours=_percentile(counters, 0.9),
-        satisfied_rate=_rate(satisfied, sat), net_satisfaction=net,
-        closed=closed if closed >= K_ANONYMITY else 0, due=due if due >= K_ANONYMITY else 0,
-        answered=answered if answered >= K_ANONYMITY else 0,
-        satisfaction_answers=sat if sat >= K_ANONYMITY else 0,
-        suppressed=suppressed)
+        cases=None if "cases" in off else cases,
+        desk_rate=_rate(get("desk", 0), closed, "closed" in off),
+        useful_rate=_rate(get("useful", 0), get("useful_known", 0), "useful" in off),
+        escalations=None if "esc" in off else escalations,
+        ontime_rate=_rate(get("ontime", 0), due, "due" in off),
+        median_hours=_percentile(counters, 0.5, "answered" in off),
+        p90_hours=_percentile(counters, 0.9, "answered" in off),
+        satisfied_rate=_rate(satisfied, sat, "sat" in off), net_satisfaction=net,
+        closed=None if "closed" in off else closed, due=None if "due" in off else due,
+        answered=None if "answered" in off else answered,
+        satisfaction_answers=None if "sat" in off else sat,
+        suppressed=off >= {"cases", "closed", "useful", "sat", "esc", "due", "answered"})

@@ -89,7 +89,8 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
     if kind not in REFERENT_KINDS:
         raise InvalidInput("Choisissez : réponse, demande d'informations ou « pas le bon "
                            "interlocuteur ».", field="kind")
-    if escalation.status is EscalationStatus.CLOSED:
+    if escalation.status in (EscalationStatus.CLOSED, EscalationStatus.WRONG_RECIPIENT):
+        # Handed back: only a new escalation by the agent opens the exchange again.
         raise Conflict(CLOSED_EXCHANGE)
     status = REFERENT_KINDS[kind]
     updated_escalation = escalation.model_copy(update={

@@ -23,7 +23,7 @@ logger = Logger(service="relais", child=True)
 @job("quarterly_report")
 def quarterly_report(deps, now: datetime) -> dict:
     quarter = domain.previous_quarter(domain.quarter(now))
-    stored = results.stored(deps, quarter, "territory")
+    published = results.publication(deps, quarter, now)        # the same figures as every publication
     sent = 0
     for territory in deps.repo.list_territories():
         everyone = deps.repo.territory_coordinators(territory.code)
@@ -31,7 +31,7 @@ def quarterly_report(deps, now: datetime) -> dict:
         coordinators = [c for c in everyone if c.email not in undeliverable]
         if not coordinators:
             continue
-        figures = domain.figures(stored.get((quarter, "territory", territory.code), {}))
+        figures = published.figures("territory", territory.code)
         link = f"{deps.settings.base_url}/territoire/rapport?trimestre={quarter}&code={territory.code}"
         name = DEPARTEMENTS.get(territory.code, territory.name)
         text, html = render_email("quarterly_report", quarter=quarter, territory=name, figures=figures,

@@ -3,22 +3,24 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
 from ..adapters import keys
+from ..adapters.dynamo import login_link_write
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render
 from ..bootstrap import Deps
 from ..domain.authz import Principal
 from ..domain.errors import NotAuthenticated, TokenInvalid
-from ..domain.models import User
+from ..domain.models import Notification, NotificationKind, User
 from .common import event
 
 logger = Logger(service="relais", child=True)
 # A mailbox cannot be flooded with links (nor SES billed for it): 5 links per quarter hour.
 MAX_LINKS_PER_WINDOW = 5
+LOGIN_NOTICE_HOURS = 1        # the queued request's item expires by TTL
 LINK_EXPIRED = "Ce lien de connexion n'est plus valable : il a déjà servi ou il a expiré. Demandez-en un nouveau."
 
 
@@ -32,25 +34,45 @@ def _digest(secret: str) -> str:
 
 
 def request_login(deps: Deps, email: str) -> None:
-    """Email a login link if the address is known; say nothing either way to the caller."""
-    user = deps.repo.get_user_by_email(email)
+    """Queue a login link for this address; say nothing either way to the caller.
+
+    The request writes one item, the same for a known, an unknown or a rate-limited address:
+    neither its answer nor its time tells whether the address has an account. The table's
+    stream (services/notifications.py) then looks the address up, applies the rate limit and
+    sends the link (login_recipient, login_email)."""
+    now = deps.now()
+    notice = Notification(id=f"login-{secrets.token_hex(16)}", case_ref="",
+                          kind=NotificationKind.LOGIN_LINK,
+                          data={"email": email.strip().lower()}, created_at=now)
+    deps.repo.transact([login_link_write(notice, now + timedelta(hours=LOGIN_NOTICE_HOURS))])
+    logger.info("login link asked for")
+
+
+def login_recipient(deps: Deps, email: str, asked_at: datetime) -> User | None:
+    """The user a login link asked for at that time goes to, or None: an unknown address, or
+    too many links asked for in the same quarter hour."""
+    user = deps.repo.get_user_by_email(email) if email else None
     if user is None:
         logger.info("login requested for an unknown address")
-        return
-    now = deps.now()
-    window = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
+        return None
+    window = asked_at.replace(minute=asked_at.minute - asked_at.minute % 15, second=0, microsecond=0)
     if deps.repo.count_login_request(user.id, window.isoformat(), window + timedelta(hours=1)) > MAX_LINKS_PER_WINDOW:
         logger.warning("login link refused: too many requests", extra={"user_id": user.id})
-        return
+        return None
+    return user
+
+
+def login_email(deps: Deps, user: User) -> OutgoingEmail:
+    """A fresh single-use login link for the user, stored hashed, in its email."""
     minutes = deps.settings.login_token_minutes
     token = secrets.token_urlsafe(32)
-    deps.repo.put_secret(keys.LOGIN, _digest(token), user.id, now + timedelta(minutes=minutes))
+    deps.repo.put_secret(keys.LOGIN, _digest(token), user.id, deps.now() + timedelta(minutes=minutes))
     link = f"{deps.settings.base_url}/connexion/{token}"
     context = {"user": user, "link": link, "minutes": minutes}
-    deps.mailer.send(OutgoingEmail(
-        to=[user.email], subject="Votre lien de connexion à Relais",
-        text=render("email/login.txt", **context), html=render("email/login.html", **context)))
     logger.info("login link sent", extra={"user_id": user.id})
+    return OutgoingEmail(
+        to=[user.email], subject="Votre lien de connexion à Relais",
+        text=render("email/login.txt", **context), html=render("email/login.html", **context))
 
 
 def open_session(deps: Deps, token: str) -> tuple[User, str]:

@@ -177,14 +177,9 @@ def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCre
         writes = []
         if principal.role is Role.REFERENT:
             authz.require_case_reader(principal, case, escalations.values())
-            if group_id is None:
-                mine = authz.referent_groups_on_case(principal, escalations.values())
-                if len(mine) != 1:
-                    raise InvalidInput("Précisez pour quel organisme vous répondez.", field="group_id")
-                group_id = next(iter(mine))
-            authz.require_referent_of_group(principal, group_id)
-            if group_id not in escalations:
-                raise NotFound(authz.CASE_NOT_FOUND)
+            # Only through a group of theirs still on the case: a group that handed the case
+            # back ("pas le bon interlocuteur") can no longer act on it.
+            group_id = authz.referent_acting_group(principal, escalations.values(), group_id)
             previous = escalations[group_id]
             case, updated = workflow.referent_reply(case, previous, command.kind,
                                                     escalations.values(), now)

@@ -256,15 +256,14 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
 
 
 def read_directory(deps: Deps, principal: Principal, territory_code: str) -> DirectoryView:
-    """Any signed-in user reads a territory's directory; only admins see referents' addresses."""
+    """Any signed-in user reads a territory's directory; the groups' addresses as authz allows."""
     code = territory_code.upper()
     if principal.role is Role.COORDINATOR:
         authz.require_territory_reader(principal, code)
     if code not in DEPARTEMENTS:
         raise NotFound("Ce territoire n'existe pas.", field="territory")
     points, groups = deps.repo.territory_directory(code)
-    if principal.role is not Role.ADMIN:
-        groups = [g.model_copy(update={"member_emails": [], "shared_mailbox": None}) for g in groups]
+    groups = [authz.group_as_seen_by(principal, g) for g in groups]
     return DirectoryView(territory=Territory(code=code, name=DEPARTEMENTS[code]),
                          contact_points=points, referent_groups=groups,
                          organisations=deps.repo.list_organisations())

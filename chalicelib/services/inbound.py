@@ -4,11 +4,16 @@ In AWS, an SES receipt rule stores the raw message in S3 and notifies an SNS top
 handler reads the object and calls `receive`. The dev stage's POST /_dev/inbound-email
 stores the message in (emulated) S3 and calls the same function.
 
-Order of decisions: a message already processed is a no-op (replay); a bounce or an
-automatic reply is dropped; then the escalation is found (token in the recipient address,
-then In-Reply-To/References, then the subject tag); then the sender and SES verdicts are
-checked. A message that fails a check is quarantined (kept in S3, the agent is told) and never
-appended. Personal data (addresses, text) never reaches the logs.
+Order of decisions, on the headers alone (the body is parsed only for a message that passed
+them): a message larger than MAX_MESSAGE_BYTES is never read whole (its first HEADER_BYTES
+only); a message already processed is a no-op (replay); a bounce or an automatic reply is
+dropped; then the escalation is found (token in the recipient address, then
+In-Reply-To/References, then the subject tag); then the sender (exactly one well-formed From
+address), its authentication (`authentication_problem`), its membership of the group, the way
+it was threaded (the subject tag alone never acts on a case) and the size are checked. A message
+that fails a check is quarantined (kept in S3 and listed on the case, the agent is told and
+decides: services/quarantine.py) and never appended by itself. Personal data (addresses, text)
+never reaches the logs.
 """
 from __future__ import annotations
 
@@ -25,6 +30,7 @@ from ..adapters.dynamo import (
     event_write,
     inbound_write,
     notification_write,
+    quarantine_write,
     sender_notice_write,
 )
 from ..bootstrap import Deps
@@ -38,6 +44,8 @@ from ..domain.models import (
     MessageKind,
     Notification,
     NotificationKind,
+    QuarantinedEmail,
+    ReferentGroup,
     Role,
 )
 from ..domain.references import normalize_reference
@@ -49,6 +57,11 @@ from .common import event
 logger = Logger(service="relais", child=True)
 
 VERDICTS = ("spf", "dkim", "dmarc", "spam", "virus")
+AUTHENTICATION = ("spf", "dkim", "dmarc")
+SCANS = ("spam", "virus")
+# SES receiving accepts up to 40 MB. A referent's reply with its attachments (at most 10 files
+# of 10 MB, base64 adds a third) fits in far less; above this, only the headers are read.
+MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 MAX_BODY = 5000
 TRUNCATED = "\n\n[…] Message tronqué : le texte complet est conservé."
 _TOKEN = re.compile(r"^reponse\+([a-z2-7]{26})@(.+)$")
@@ -74,31 +87,47 @@ class Outcome:
 
 
 def handle_ses_notification(deps: Deps, notification: dict) -> Outcome:
-    """An SES receipt notification (S3 action): read the stored message and receive it."""
+    """An SES receipt notification (S3 action): read the stored message and receive it.
+
+    The object's size is asked first (HEAD): a message over MAX_MESSAGE_BYTES is never read
+    whole, only its first HEADER_BYTES (a ranged GET), enough to thread and quarantine it."""
     receipt = notification.get("receipt", {})
     action = receipt.get("action", {})
     bucket, key = action.get("bucketName"), action.get("objectKey")
     if not bucket or not key:
         raise ValueError("SES notification without an S3 object")
-    raw = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    verdicts = {name: str(receipt.get(f"{name}Verdict", {}).get("status", "PASS")).upper()
+    size = deps.s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
+    oversized = size > MAX_MESSAGE_BYTES
+    if oversized:
+        raw = deps.s3.get_object(Bucket=bucket, Key=key,
+                                 Range=f"bytes=0-{mailparse.HEADER_BYTES - 1}")["Body"].read()
+    else:
+        raw = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    # A verdict SES did not give is no PASS.
+    verdicts = {name: str((receipt.get(f"{name}Verdict") or {}).get("status", "MISSING")).upper()
                 for name in VERDICTS}
+    mail_from = (notification.get("mail") or {}).get("source")
     return receive(deps, raw, object_key=f"{bucket}/{key}",
                    envelope_recipients=[r.lower() for r in receipt.get("recipients", [])],
-                   verdicts=verdicts)
+                   verdicts=verdicts, mail_from=mail_from if isinstance(mail_from, str) else None,
+                   oversized=oversized)
 
 
 def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: list[str],
-            verdicts: dict[str, str]) -> Outcome:
+            verdicts: dict[str, str], mail_from: str | None = None,
+            oversized: bool = False) -> Outcome:
+    """raw: the whole message, or only its first bytes when it is oversized."""
+    own = {deps.mailer.sender_address.lower()}
     try:
-        parsed = mailparse.parse(raw, own_addresses={deps.mailer.sender_address.lower()})
+        parsed = mailparse.parse_headers(raw, own_addresses=own)
     except Exception:  # noqa: BLE001 - a message we cannot read is kept in S3, never retried forever
         logger.warning("inbound email could not be parsed", extra={"object_key": object_key})
         digest = hashlib.sha256(object_key.encode()).hexdigest()[:32]
         return _count(_drop(deps, digest, deps.now(), Outcome("unparseable")))
     # The same message delivered twice (SNS or Lambda retry, or the sender's server sending it
     # again) has the same Message-ID: it is appended once.
-    identity = f"{parsed.sender}|{parsed.message_id}" if parsed.message_id else object_key
+    sender_key = parsed.sender or parsed.from_header
+    identity = f"{sender_key}|{parsed.message_id}" if parsed.message_id else object_key
     digest = hashlib.sha256(identity.encode()).hexdigest()[:32]
     if deps.repo.inbound_seen(digest):
         return _count(Outcome("duplicate"))
@@ -110,21 +139,85 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
     target, threading = find_target(deps, parsed, envelope_recipients)
     if target is None:
         logger.warning("inbound email matches no escalation")
-        return _count(_unthreaded(deps, digest, now, parsed, verdicts))
+        return _count(_unthreaded(deps, digest, now, parsed, verdicts, mail_from))
     outcome = Outcome("accepted", case_ref=target.case_ref, threading=threading)
     correlate(target.case_ref, target.group_id)
     group = deps.repo.get_group(target.group_id)
-    members = {a.lower() for a in [*(group.member_emails if group else []),
-                                   group.shared_mailbox if group else None] if a}
-    failed = [name for name, status in verdicts.items() if status == "FAIL"]
-    if failed:
-        return _count(_quarantine(deps, digest, now, target, parsed, "verdict", outcome, raw))
-    if parsed.sender not in members:
-        return _count(_quarantine(deps, digest, now, target, parsed, "foreign_sender", outcome, raw))
+    keep = _Raw(raw, object_key if oversized else None)
+    refused = refusal(parsed, group, threading, verdicts, mail_from, oversized)
+    if refused:
+        return _count(_quarantine(deps, digest, now, target, parsed, refused, outcome, keep))
+    try:
+        parsed = mailparse.parse(raw, own_addresses=own)
+    except Exception:  # noqa: BLE001 - kept for the agent, who can read it from S3
+        logger.warning("inbound email body could not be parsed", extra={"case_ref": target.case_ref})
+        return _count(_quarantine(deps, digest, now, target, parsed, "unreadable", outcome, keep))
     text = showable(parsed.text).strip() or ("(pièce jointe)" if parsed.attachments else "")
     if not text:
-        return _count(_quarantine(deps, digest, now, target, parsed, "empty", outcome, raw))
+        return _count(_quarantine(deps, digest, now, target, parsed, "empty", outcome, keep))
     return _count(_append(deps, digest, now, target, parsed, text, outcome, raw))
+
+
+def members_of(group: ReferentGroup | None) -> set[str]:
+    """The addresses that answer for a group: its members and its shared mailbox."""
+    if group is None:
+        return set()
+    return {a.lower() for a in [*group.member_emails, group.shared_mailbox] if a}
+
+
+def refusal(parsed: mailparse.ParsedEmail, group: ReferentGroup | None, threading: str | None,
+            verdicts: dict[str, str], mail_from: str | None, oversized: bool) -> str | None:
+    """Why this message may not act on the case by itself (a quarantine reason), or None."""
+    if parsed.sender_problem:
+        return "ambiguous_sender"
+    problem = authentication_problem(parsed, verdicts, mail_from)
+    if problem:
+        return problem
+    if parsed.sender not in members_of(group):
+        return "foreign_sender"
+    if threading == "subject":
+        # The case reference is no secret (the usager gets it by SMS): the tag alone threads
+        # a message for the agent to look at, never into the case.
+        return "subject_only"
+    if oversized:
+        return "too_large"
+    return None
+
+
+def _domain_of(address: str | None) -> str:
+    return (address or "").strip().strip("<>").rsplit("@", 1)[-1].lower().rstrip(".")
+
+
+def authentication_problem(parsed: mailparse.ParsedEmail, verdicts: dict[str, str],
+                           mail_from: str | None = None) -> str | None:
+    """None when the From domain is positively authenticated, else the quarantine reason.
+
+    - "verdict": SES said FAIL on SPF, DKIM or DMARC, or the spam or virus scan is not PASS
+      (FAIL, GRAY, PROCESSING_FAILED, or missing);
+    - "unauthenticated": no FAIL, but no positive proof for the From domain either. The proof is
+      DMARC PASS (DMARC is evaluated on the From domain; when SES's own Authentication-Results
+      names it, header.from must be that domain), or SPF PASS *and* DKIM PASS, both for the From
+      domain: the envelope MAIL FROM (the notification's mail.source, else envelope-from in SES's
+      Authentication-Results) has exactly the From domain, and SES's Authentication-Results
+      has a dkim=pass whose header.d/header.i domain is exactly the From domain.
+    Only the first Authentication-Results of the message is read, and only if amazonses.com
+    wrote it: SES prepends its own, a forged one sits below."""
+    if any(verdicts.get(name) == "FAIL" for name in AUTHENTICATION) or any(
+            verdicts.get(name) != "PASS" for name in SCANS):
+        return "verdict"
+    domain = _domain_of(parsed.sender) if parsed.sender else ""
+    if not domain:
+        return "unauthenticated"
+    results = parsed.authentication
+    if verdicts.get("dmarc") == "PASS":
+        if results is None or results.dmarc_from in (None, domain):
+            return None
+        return "unauthenticated"
+    if verdicts.get("spf") == "PASS" and verdicts.get("dkim") == "PASS" and results is not None:
+        envelope = mail_from or results.envelope_from
+        if envelope and _domain_of(envelope) == domain and domain in results.dkim_pass_domains:
+            return None
+    return "unauthenticated"
 
 
 def find_target(deps: Deps, parsed: mailparse.ParsedEmail,
@@ -144,7 +237,7 @@ def find_target(deps: Deps, parsed: mailparse.ParsedEmail,
                 return found[ses_id], "in_reply_to"
     tag = _SUBJECT_TAG.search(parsed.subject)
     ref = normalize_reference(tag.group(1)) if tag else None
-    if ref:
+    if ref and parsed.sender:
         # The tag names the case, not the partner: the sender's own group on that case.
         try:
             bundle = deps.repo.get_bundle(ref)
@@ -171,13 +264,13 @@ def _drop(deps: Deps, digest: str, now: datetime, outcome: Outcome) -> Outcome:
 
 
 def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.ParsedEmail,
-                verdicts: dict[str, str]) -> Outcome:
+                verdicts: dict[str, str], mail_from: str | None) -> Outcome:
     """No escalation has this reply address: a token changed by hand, or deleted with the
     case's personal data. A referent of the directory whose message passed SES's checks is told
     so, once a day at most; anybody else is told nothing (no backscatter for spam)."""
     outcome = Outcome("unthreaded", "unknown_token")
     user = deps.repo.get_user_by_email(parsed.sender) if parsed.sender else None
-    authenticated = "PASS" in (verdicts.get("spf"), verdicts.get("dkim")) and "FAIL" not in verdicts.values()
+    authenticated = authentication_problem(parsed, verdicts, mail_from) is None
     if user is not None and user.role is Role.REFERENT and authenticated:
         day = now.date().isoformat()
         notice = Notification(
@@ -190,17 +283,33 @@ def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.Parsed
     return _drop(deps, digest, now, outcome)
 
 
-def _keep_raw(deps: Deps, prefix: str, digest: str, case_ref: str, raw: bytes) -> str:
+@dataclass
+class _Raw:
+    """The message to keep: its bytes, or (oversized: never read whole) its S3 object to copy."""
+    data: bytes
+    copy_from: str | None = None
+
+
+def _keep_raw(deps: Deps, prefix: str, digest: str, case_ref: str, raw: bytes | _Raw) -> str:
     key = f"{prefix}/{case_ref}/{digest}.eml"
-    deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=raw,
-                       ContentType="message/rfc822", ServerSideEncryption="AES256")
+    raw = raw if isinstance(raw, _Raw) else _Raw(raw)
+    if raw.copy_from:
+        bucket, source = raw.copy_from.split("/", 1)
+        deps.s3.copy_object(Bucket=deps.settings.mail_bucket, Key=key,
+                            CopySource={"Bucket": bucket, "Key": source},
+                            ContentType="message/rfc822", MetadataDirective="REPLACE",
+                            ServerSideEncryption="AES256")
+    else:
+        deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=raw.data,
+                           ContentType="message/rfc822", ServerSideEncryption="AES256")
     return key
 
 
 def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
-                parsed: mailparse.ParsedEmail, reason: str, outcome: Outcome, raw: bytes) -> Outcome:
-    _keep_raw(deps, "quarantine", digest, target.case_ref, raw)
-    data = {"reason": reason, "sender": parsed.sender[:254]}
+                parsed: mailparse.ParsedEmail, reason: str, outcome: Outcome, raw: bytes | _Raw) -> Outcome:
+    raw_key = _keep_raw(deps, "quarantine", digest, target.case_ref, raw)
+    sender = (parsed.sender or parsed.from_header or "inconnue")[:254]
+    data = {"reason": reason, "sender": sender}
     notices = [Notification(id=f"quarantine-{digest[:16]}", case_ref=target.case_ref,
                             kind=NotificationKind.EMAIL_QUARANTINED, group_id=target.group_id,
                             data=data, created_at=now)]
@@ -209,12 +318,16 @@ def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
         notices.append(Notification(id=f"refused-{digest[:16]}", case_ref=target.case_ref,
                                     kind=NotificationKind.REPLY_REFUSED, group_id=target.group_id,
                                     data=data, created_at=now))
+    kept = QuarantinedEmail(id=digest[:16], case_ref=target.case_ref, group_id=target.group_id,
+                            reason=reason, sender=sender, subject=showable(parsed.subject)[:200],
+                            received_at=now, raw_key=raw_key, threading=outcome.threading)
     try:
         deps.repo.transact([
             inbound_write(digest, now, "quarantined", target.case_ref),
+            quarantine_write(kept, None),
             *(notification_write(notice) for notice in notices),
             event_write(event("EMAIL_QUARANTINED", SYSTEM_ACTOR, now, target.case_ref,
-                              target.group_id, reason=reason)),
+                              target.group_id, reason=reason, quarantine_id=kept.id)),
         ])
     except RaceLost:
         return Outcome("duplicate", case_ref=target.case_ref)
@@ -223,29 +336,40 @@ def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
     return outcome
 
 
-def _principal(deps: Deps, sender: str, group_id: str) -> authz.Principal:
-    """The referent who wrote; a shared mailbox writes in the group's name."""
-    user = deps.repo.get_user_by_email(sender)
-    if user is not None and user.role is Role.REFERENT:
+def author(deps: Deps, sender: str, group: ReferentGroup | None, group_id: str) -> authz.Principal:
+    """The referent who wrote, when the address is one of the group's members; anybody else (a
+    shared mailbox, or a sender the agent vouched for) writes in the group's name."""
+    user = deps.repo.get_user_by_email(sender) if sender else None
+    if (user is not None and user.role is Role.REFERENT
+            and user.email.lower() in {a.lower() for a in (group.member_emails if group else [])}):
         return authz.Principal(user.id, Role.REFERENT, group_ids=frozenset({group_id}))
     return authz.Principal(f"mailbox-{group_id}", Role.REFERENT, group_ids=frozenset({group_id}))
+
+
+def message_text(parsed: mailparse.ParsedEmail) -> str:
+    """The new text as the thread shows it: refused files named, long texts cut."""
+    text = showable(parsed.text).strip() or ("(pièce jointe)" if parsed.attachments else "")
+    if parsed.refused:
+        names = ", ".join(r.name for r in parsed.refused)
+        text += f"\n\n[Pièces jointes refusées (type ou taille non acceptés) : {names}]"
+    if len(text) > MAX_BODY:
+        text = text[:MAX_BODY - len(TRUNCATED)] + TRUNCATED
+    return text
+
+
+def message_kind(parsed: mailparse.ParsedEmail) -> MessageKind:
+    keyword = mailparse.status_keyword(parsed.text)
+    return {"wrong_recipient": MessageKind.WRONG_RECIPIENT,
+            "needs_info": MessageKind.NEEDS_INFO}.get(keyword or "", MessageKind.ANSWER)
 
 
 def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
             parsed: mailparse.ParsedEmail, text: str, outcome: Outcome, raw: bytes) -> Outcome:
     message_id = f"m{digest[:11]}"
     raw_key = _keep_raw(deps, "inbound", digest, target.case_ref, raw)
-    attachments = _store_attachments(deps, target.case_ref, message_id, parsed.attachments)
-    if parsed.refused:
-        names = ", ".join(r.name for r in parsed.refused)
-        text += f"\n\n[Pièces jointes refusées (type ou taille non acceptés) : {names}]"
-    if len(text) > MAX_BODY:
-        text = text[:MAX_BODY - len(TRUNCATED)] + TRUNCATED
-    keyword = mailparse.status_keyword(parsed.text)
-    kind = {"wrong_recipient": MessageKind.WRONG_RECIPIENT,
-            "needs_info": MessageKind.NEEDS_INFO}.get(keyword or "", MessageKind.ANSWER)
-    command = MessageCreate(body=text, group_id=target.group_id, kind=kind)
-    principal = _principal(deps, parsed.sender, target.group_id)
+    attachments = store_attachments(deps, target.case_ref, message_id, parsed.attachments)
+    command = MessageCreate(body=message_text(parsed), group_id=target.group_id, kind=message_kind(parsed))
+    principal = author(deps, parsed.sender, deps.repo.get_group(target.group_id), target.group_id)
     try:
         cases.post_message(deps, principal, target.case_ref, command, Channel.EMAIL,
                            message_id=message_id, attachments=attachments,
@@ -264,7 +388,7 @@ def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
     return outcome
 
 
-def _store_attachments(deps: Deps, case_ref: str, message_id: str,
+def store_attachments(deps: Deps, case_ref: str, message_id: str,
                        files: list[mailparse.InboundAttachment]) -> list[Attachment]:
     stored = []
     for index, file in enumerate(files, start=1):

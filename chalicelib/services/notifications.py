@@ -259,6 +259,20 @@ QUARANTINE_REASONS = {
     "verdict": ("le message n'a pas passé les contrôles de sécurité (expéditeur non authentifié, "
                 "indésirable ou virus).",
                 "Contactez le référent par téléphone pour obtenir sa réponse."),
+    "unauthenticated": ("rien ne prouve que le message vient bien de l'adresse de l'expéditeur "
+                        "(son organisme ne l'a pas authentifié).",
+                        "Vérifiez auprès du référent, par téléphone, qu'il l'a bien envoyé."),
+    "ambiguous_sender": ("l'expéditeur n'est pas clair : le message porte plusieurs adresses "
+                         "d'expéditeur, ou un nom qui imite une autre adresse.",
+                         "Méfiez-vous : c'est souvent le signe d'une tentative d'usurpation."),
+    "subject_only": ("le message ne répond pas à l'e-mail de demande : seul son objet cite la "
+                     "référence du dossier, qui n'est pas secrète.",
+                     "Vérifiez qu'il vient bien du référent avant de l'ajouter au dossier."),
+    "too_large": ("le message est trop volumineux (plus de 20 Mo).",
+                  "Demandez au référent de le renvoyer avec moins de pièces jointes, ou de répondre "
+                  "depuis le lien du dossier."),
+    "unreadable": ("le message est illisible.",
+                   "Demandez au référent de le renvoyer, ou de répondre depuis le lien du dossier."),
     "case_closed": ("le dossier est clos.",
                     "Si la réponse change quelque chose pour l'usager, rouvrez le dossier."),
     "exchange_closed": ("l'échange avec cet organisme est clos.",
@@ -266,6 +280,9 @@ QUARANTINE_REASONS = {
     "empty": ("le message ne contient pas de texte nouveau.",
               "Le référent a peut-être répondu par erreur : attendez sa réponse."),
 }
+# Every quarantined message waits on the case page, where the agent adds it or sets it aside.
+QUARANTINE_DECISION = ("Vous pouvez le lire sur la page du dossier, puis l'ajouter aux échanges "
+                       "ou l'écarter.")
 
 
 def _email_quarantined(deps: Deps, notification: Notification) -> None:
@@ -278,7 +295,7 @@ def _email_quarantined(deps: Deps, notification: Notification) -> None:
     text, html = render_email("email_quarantined", case=bundle.case,
                               group_name=group.name if group else "organisme inconnu",
                               sender=notification.data.get("sender", "inconnue"), reason=reason,
-                              advice=advice, link=case_link(deps, bundle.case.ref))
+                              advice=f"{advice} {QUARANTINE_DECISION}", link=case_link(deps, bundle.case.ref))
     send_once(deps, notification, agent_email, OutgoingEmail(
         to=[agent_email], subject=f"[Relais {bundle.case.ref}] Un e-mail n'a pas été ajouté au dossier",
         text=text, html=html))
@@ -411,6 +428,17 @@ def _digest(deps: Deps, notification: Notification) -> None:
     raise Stale("digests are not sent through the outbox")
 
 
+def _login_link(deps: Deps, notification: Notification) -> None:
+    """A login link asked for on /connexion or the API: sent here, off the request, so that
+    the request does the same work whether the address is known or not (services/auth.py)."""
+    from . import auth
+
+    user = auth.login_recipient(deps, notification.data.get("email", ""), notification.created_at)
+    if user is None:
+        raise Stale("unknown address, or too many links asked for")
+    send_once(deps, notification, user.email, auth.login_email(deps, user))
+
+
 SENDERS = {
     NotificationKind.ESCALATION: _escalation,
     NotificationKind.REFERENT_REPLIED: _referent_replied,
@@ -421,6 +449,7 @@ SENDERS = {
     NotificationKind.LADDER: _ladder,
     NotificationKind.DIGEST: _digest,
     NotificationKind.SMS: lambda deps, note: _sms_enqueue(deps, note),
+    NotificationKind.LOGIN_LINK: _login_link,
 }
 
 

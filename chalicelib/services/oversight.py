@@ -38,9 +38,7 @@ def territory_overview(deps: Deps, principal: Principal, code: str) -> Territory
         late += [EscalationView.of(e, group.name, now) for e in page.items
                  if e.paused_at is None and deadlines.lateness(e.due_at, now) == "late"]
     late.sort(key=lambda e: e.due_at)
-    # Groups carry referents' addresses: a coordinator sees names and deadlines only.
-    groups = [g.model_copy(update={"member_emails": [], "shared_mailbox": None, "manager_email": None})
-              for g in groups]
+    groups = [authz.group_as_seen_by(principal, g) for g in groups]
     return TerritoryOverview(Territory(code=code, name=DEPARTEMENTS[code]), points,
                              sorted(groups, key=lambda g: g.name), late,
                              {p.id: p.name for p in points})

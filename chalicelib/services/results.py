@@ -1,6 +1,9 @@
 """The published results, kept up to date from the table's stream, rebuilt from the source data
 on demand, and read for the public page, the open data and the quarterly report.
 
+Every publication of figures goes through `publication`: the cells of the period's quarter and
+months, protected together by domain/disclosure.py (primary and secondary suppression).
+
 Each stored change of a case or an escalation adds contribution(new) - contribution(old)
 (domain/results.py) to the cells it touches, in one transaction with a guard that remembers
 the item's last applied version: a replayed stream record adds nothing twice.
@@ -13,7 +16,7 @@ from datetime import timedelta
 from aws_lambda_powertools import Logger
 
 from ..bootstrap import Deps
-from ..domain import results
+from ..domain import disclosure, results
 from ..domain.models import Case, Escalation
 
 logger = Logger(service="relais", child=True)
@@ -77,3 +80,25 @@ def rebuild(deps: Deps) -> dict[results.Cell, dict[str, int]]:
 
 def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:
     return deps.repo.read_results(period, kind)
+
+
+def structure(deps: Deps) -> disclosure.Structure:
+    """The directory as the suppression's relations need it: one query per territory, plus the
+    list of territories and of organisations (bounded by the directory, not by the cases)."""
+    points, groups, territories = {}, {}, set()
+    for territory in deps.repo.list_territories():
+        territories.add(territory.code)
+        territory_points, territory_groups = deps.repo.territory_directory(territory.code)
+        points |= {p.id: p.territory_code for p in territory_points}
+        groups |= {g.id: (g.territory_code, g.organisation_id) for g in territory_groups}
+    return disclosure.Structure(points=points, groups=groups, territories=frozenset(territories),
+                                networks=frozenset(o.id for o in deps.repo.list_organisations()))
+
+
+def publication(deps: Deps, period: str, now=None) -> disclosure.Publication:
+    """What may be published for the period: reads its quarter's and months' partitions
+    (O(cells)) and the directory, then withholds what k-anonymity and differencing require."""
+    cells: dict[results.Cell, dict[str, int]] = {}
+    for each in disclosure.periods_of(period):
+        cells |= stored(deps, each)
+    return disclosure.protect(period, cells, structure(deps), current_month=results.month(now or deps.now()))

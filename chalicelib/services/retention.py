@@ -83,6 +83,13 @@ def sweep_feedback(deps: Deps, now: datetime) -> int:
     return deleted
 
 
+def _delete_prefix(deps: Deps, prefix: str) -> None:
+    bucket = deps.settings.mail_bucket
+    for page in deps.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            deps.s3.delete_object(Bucket=bucket, Key=item["Key"])
+
+
 def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
     """Wipe one case if it is still closed since before `limit`; False if it is not due
     (reopened, or closed again later: that closing has its own marker) or already wiped."""
@@ -99,7 +106,13 @@ def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
     documents = [a.key for m in bundle.messages for a in m.attachments]
     for key in documents:
         deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=key)
+    # The raw inbound emails (accepted or quarantined) of the case, and the quarantine records
+    # (sender address, subject): personal data too.
+    quarantined = deps.repo.list_quarantined(ref)
+    for prefix in (f"inbound/{ref}/", f"quarantine/{ref}/"):
+        _delete_prefix(deps, prefix)
     lookups = [keys.message(ref, m.created_at, m.id) for m in bundle.messages]
+    lookups += [keys.quarantined(ref, q.id) for q in quarantined]
     lookups += [keys.reply_token(e.reply_token) for e in bundle.escalations.values() if e.reply_token]
     if case.usager is not None:
         lookups += [keys.name_search(case.point_id, key, ref)

@@ -47,6 +47,8 @@ NOTICES = {
     "clos": "Le dossier est clos. L'usager en est averti par SMS s'il l'a accepté.",
     "rouvert": "Le dossier est rouvert.",
     "piece": attachment_pages.UPLOADED,
+    "courriel-ajoute": "Le message est ajouté aux échanges.",
+    "courriel-ecarte": "Le message est écarté.",
 }
 PAGE_EXPIRED = "La page a expiré. Vérifiez votre saisie puis envoyez de nouveau."
 
@@ -77,6 +79,16 @@ def _upload(deps, principal, ref):
         return attachments.upload_form(deps, principal, ref)
     except DomainError:
         return None
+
+
+def _quarantined(deps, principal, ref):
+    """Inbound emails waiting for the agent's decision (services/quarantine.py)."""
+    from ..services import quarantine
+
+    try:
+        return quarantine.list_quarantined(deps, principal, ref, pending_only=True)
+    except DomainError:
+        return []
 
 
 def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
@@ -119,6 +131,7 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
                if e.status.value in ("sent", "needs_info", "answered")])
         if context["upload"] is not None:
             context["form_targets"] = [context["upload"].origin]
+        context["quarantined"] = _quarantined(deps, principal, ref)
     return pages.view(request, "case.html", user=user, status=status, **context)
 
 

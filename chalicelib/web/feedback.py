@@ -5,9 +5,10 @@ The agent's name appears nowhere: coordinators see the contact point only.
 """
 from __future__ import annotations
 
-from datetime import date, datetime
-from urllib.parse import parse_qs, urlencode
+from datetime import date
+from urllib.parse import urlencode
 
+from ..domain import query as query_values
 from ..domain.commands import FeedbackCreate, FeedbackTriage
 from ..domain.errors import Conflict, InvalidInput
 from ..domain.models import (
@@ -101,17 +102,11 @@ def agent_submit(deps, request):
 # --- the coordinator ------------------------------------------------------------------------
 
 def _day(filters: dict[str, str], name: str, errors: FormErrors) -> date | None:
-    value = (filters.get(name) or "").strip()
-    if not value:
+    try:
+        return query_values.day(filters.get(name))
+    except ValueError as refused:
+        errors.add(name, str(refused))
         return None
-    # A date field sends YYYY-MM-DD; a browser without a date picker sends what was typed.
-    for parse in (date.fromisoformat, lambda text: datetime.strptime(text, "%d/%m/%Y").date()):
-        try:
-            return parse(value)
-        except ValueError:
-            continue
-    errors.add(name, "Indiquez une date au format JJ/MM/AAAA.")
-    return None
 
 
 def _filters_from(query: dict[str, str] | None) -> dict[str, str]:
@@ -164,8 +159,7 @@ def triage(deps, request, code: str, feedback_id: str):
     principal, user = require(deps, request, Role.COORDINATOR)
     fields = pages.form_fields(request.raw_body)
     # The list's filters come back in a hidden field, so the coordinator stays where they were.
-    filters = _filters_from({name: values[0] for name, values in
-                             parse_qs(fields.get("filtres", ""), max_num_fields=10).items()})
+    filters = _filters_from(query_values.embedded_query(fields.get("filtres"), max_fields=10))
     filters["code"] = code
     errors = FormErrors()
 

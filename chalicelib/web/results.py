@@ -1,19 +1,19 @@
 """The published results: a public page (no login), the open data (CSV and JSON), and each
 territory's quarterly report for its follow-up commission.
 
-Figures come from the stored cells (services/results.py): a page reads one partition per
-period, whatever the number of cases. Cells under k = 5 cases show as "—".
+Figures come from the stored cells (services/results.py): a page reads the partitions of the
+period's quarter and months, whatever the number of cases. Cells under k = 5 cases show as "—",
+and so do the complements withheld so that none can be derived (domain/disclosure.py).
 """
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from datetime import datetime
 
 from chalice import Response
 
+from ..adapters import csv_out
 from ..api import http
 from ..domain import results as domain
 from ..domain.errors import NotFound
@@ -60,17 +60,19 @@ def _names(deps, territory: str | None) -> dict[tuple[str, str], str]:
 
 
 def rows(deps, period: str, kind: str, territory: str | None = None,
-         names: dict[tuple[str, str], str] | None = None) -> list[dict]:
-    """One row per cell of that kind: its name and figures, sorted by name. A page that
-    shows several kinds reads the names once (`_names`) and passes them."""
-    cells = results.stored(deps, period, kind)
+         names: dict[tuple[str, str], str] | None = None, published=None) -> list[dict]:
+    """One row per scope of that kind in the directory, active or not (a masked row looks the
+    same whether it held 0 or 4 cases): its name and figures, sorted by name. Figures come
+    from `published` (services.results.publication: secondary suppression included). A page
+    that shows several kinds reads the names and the publication once and passes them."""
+    published = published if published is not None else results.publication(deps, period)
     names = names if names is not None else _names(deps, territory)
     found = []
-    for (_, cell_kind, scope_id), counters in cells.items():
-        name = names.get((cell_kind, scope_id))
+    for scope_id in published.scopes(kind):
+        name = names.get((kind, scope_id))
         if name is None:            # a point of another territory, or gone from the directory
             continue
-        found.append({"code": scope_id, "name": name, "figures": domain.figures(counters)})
+        found.append({"code": scope_id, "name": name, "figures": published.figures(kind, scope_id)})
     return sorted(found, key=lambda row: row["name"])
 
 
@@ -88,15 +90,15 @@ def public(deps, request):
     if territory not in DEPARTEMENTS:
         territory = None
     signed = current(deps, request)
-    national = results.stored(deps, period, "national").get((period, "national", domain.NATIONAL), {})
+    published = results.publication(deps, period)
     names = _names(deps, territory)
-    territories = rows(deps, period, "territory", names=names)
-    networks = rows(deps, period, "network", names=names)
-    points = rows(deps, period, "point", names=names) if territory else []
+    territories = rows(deps, period, "territory", names=names, published=published)
+    networks = rows(deps, period, "network", names=names, published=published)
+    points = rows(deps, period, "point", names=names, published=published) if territory else []
     return pages.view(request, "results.html", user=signed[1] if signed else None, current="/resultats",
                       period=period, periods=periods(now), territory=territory,
                       territory_name=DEPARTEMENTS.get(territory or ""),
-                      national=domain.figures(national), territories=territories, networks=networks,
+                      national=published.figures("national", domain.NATIONAL), territories=territories, networks=networks,
                       points=points, all_territories=sorted(DEPARTEMENTS.items(), key=lambda t: t[1]),
                       k=domain.K_ANONYMITY)
 
@@ -134,13 +136,7 @@ def export(deps, request, fmt: str):
         return Response(body=json.dumps({"periode": period, "niveau": level, "k_anonymat": domain.K_ANONYMITY,
                                          "lignes": data}, ensure_ascii=False),
                         status_code=200, headers={**headers, "Content-Type": "application/json; charset=utf-8"})
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS, delimiter=";")
-    writer.writeheader()
-    writer.writerows({k: ("" if v is None else v) for k, v in row.items()} for row in data)
-    return Response(body=buffer.getvalue(), status_code=200, headers={
-        **headers, "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return csv_out.response([COLUMNS, *([row[column] for column in COLUMNS] for row in data)], name, headers)
 
 
 # --- the quarterly report ---------------------------------------------------------------
@@ -157,10 +153,10 @@ def _trend(now: domain.Figures, before: domain.Figures) -> list[tuple[str, objec
             ("Satisfaction nette", now.net_satisfaction, before.net_satisfaction)]
 
 
-def _slowest(deps, quarter: str, names: dict[tuple[str, str], str]) -> list[dict]:
+def _slowest(deps, quarter: str, names: dict[tuple[str, str], str], published=None) -> list[dict]:
     """The ten referent groups of the territory slowest to answer this quarter (k = 5 applies):
     `names` holds the territory's groups only, so the others' cells are left out."""
-    groups = rows(deps, quarter, "group", names=names)
+    groups = rows(deps, quarter, "group", names=names, published=published)
     measured = [r for r in groups if r["figures"].ontime_rate is not None]
     order = (*map(str, domain.HOUR_BUCKETS), domain.OVER)
     measured.sort(key=lambda r: (r["figures"].ontime_rate,
@@ -175,10 +171,10 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
     if territory not in DEPARTEMENTS:
         raise NotFound("Ce territoire n'existe pas.", field="territory")
     previous = domain.previous_quarter(quarter)
-    cell = (quarter, "territory", territory)
-    now_figures = domain.figures(results.stored(deps, quarter, "territory").get(cell, {}))
-    before = domain.figures(results.stored(deps, previous, "territory").get(
-        (previous, "territory", territory), {}))
+    # The same publication as the public page's: the report goes to the follow-up commission.
+    published = results.publication(deps, quarter)
+    now_figures = published.figures("territory", territory)
+    before = results.publication(deps, previous).figures("territory", territory)
     from datetime import time
 
     from ..domain.deadlines import PARIS
@@ -189,15 +185,17 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
     names = _names(deps, territory)
     return {"quarter": quarter, "previous": previous, "territory": territory,
             "territory_name": DEPARTEMENTS[territory], "trend": _trend(now_figures, before),
-            "slowest": _slowest(deps, quarter, names), "points": rows(deps, quarter, "point", names=names),
+            "slowest": _slowest(deps, quarter, names, published),
+            "points": rows(deps, quarter, "point", names=names, published=published),
             "feedback": feedback}
 
 
 def _report_query(deps, principal, request) -> tuple[str, str]:
     """The report's quarter (this one unless a valid one is asked for) and territory."""
     query = request.query_params or {}
-    quarter = query.get("trimestre", "")
-    quarter = quarter if re.match(r"^\d{4}-T[1-4]$", quarter) else domain.quarter(deps.now())
+    from ..domain import query as query_values
+
+    quarter = query_values.quarter(query.get("trimestre")) or domain.quarter(deps.now())
     return quarter, chosen_territory(deps, principal, query.get("code"))[0]
 
 
@@ -213,24 +211,14 @@ def report(deps, request):
 def report_csv(deps, request):
     principal, _ = require(deps, request, Role.COORDINATOR, Role.ADMIN)
     data = report_data(deps, principal, *_report_query(deps, principal, request))
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=";")
-    writer.writerow(["section", "libelle", data["quarter"], data["previous"]])
-    for label, now_value, before_value in data["trend"]:
-        writer.writerow(["evolution", label, "" if now_value is None else now_value,
-                         "" if before_value is None else before_value])
-    for row in data["slowest"]:
-        f = row["figures"]
-        writer.writerow(["groupes_les_plus_lents", row["name"], f.ontime_rate, f.median_hours])
-    for row in data["points"]:
-        f = row["figures"]
-        writer.writerow(["points", row["name"], "" if f.cases is None else f.cases,
-                         "" if f.desk_rate is None else f.desk_rate])
-    for item in data["feedback"].items:
-        writer.writerow(["remontees", item.kind_label, item.point_name,
-                         f"{item.organisation_name} : {item.procedure}" if item.procedure else item.topic,
-                         item.status_label])
-    name = f"{data['territory']}-{data['quarter']}"
-    return Response(body=buffer.getvalue(), status_code=200, headers={
-        **http.SECURITY_HEADERS, "Content-Type": "text/csv; charset=utf-8",
-        "Content-Disposition": f'attachment; filename="relais-rapport-{name}.csv"'})
+    lines = [["section", "libelle", data["quarter"], data["previous"]]]
+    lines += [["evolution", label, now_value, before_value] for label, now_value, before_value in data["trend"]]
+    lines += [["groupes_les_plus_lents", row["name"], row["figures"].ontime_rate, row["figures"].median_hours]
+              for row in data["slowest"]]
+    lines += [["points", row["name"], row["figures"].cases, row["figures"].desk_rate] for row in data["points"]]
+    lines += [["remontees", item.kind_label, item.point_name,
+               f"{item.organisation_name} : {item.procedure}" if item.procedure else item.topic,
+               item.status_label] for item in data["feedback"].items]
+    # Behind a login: no-store (http.SECURITY_HEADERS), never in a shared cache.
+    return csv_out.response(lines, f"relais-rapport-{data['territory']}-{data['quarter']}",
+                            http.SECURITY_HEADERS)

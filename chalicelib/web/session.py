@@ -7,7 +7,7 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 
 from ..api import http
-from ..domain.errors import NotAllowed, NotAuthenticated, NotFound
+from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
 from ..domain.models import Role
 from . import pages
 
@@ -57,6 +57,15 @@ def handler(view: Callable):
         except (NotFound, NotAllowed):
             signed = current(deps, request)
             return pages.view(request, "not_found.html", user=signed[1] if signed else None, status=404)
+        except NotAuthenticated:
+            return pages.redirect("/connexion")
+        except DomainError as refused:
+            # A value of the address or the form no page of ours sends (a forged cursor, a
+            # date out of range): a French page that says so, never a 5xx.
+            signed = current(deps, request)
+            return pages.view(request, "bad_request.html", user=signed[1] if signed else None,
+                              status=409 if isinstance(refused, Conflict) else 400,
+                              message=refused.message)
         except Exception as exc:
             if http.throttled(exc):
                 logger.warning("AWS throttled a page after retries")

@@ -157,3 +157,29 @@ def test_the_document_describes_every_json_route(schema):
               for method in entry if path != "/api/openapi.json"}
     assert len(described) >= 20
     assert routes == described
+
+
+def test_a_body_without_its_content_type_is_refused_on_every_route(world):
+    """A JSON body sent without Content-Type was taken as JSON (an outside attack: a message
+    posted that way). Every route that takes a body now refuses a non-empty one without its
+    media type (415), before authentication or any read; an empty body needs none."""
+    from app import api
+
+    ref = matrix.open_escalated_case(world).ref
+    before = world.owner_view(ref)
+    routes = [(op.path.replace("{ref}", ref).replace("{territory}", "61").replace("{kind}", "organisations")
+               .replace("{feedback_id}", "f1"), op)
+              for op in api.operations if op.method in ("POST", "PUT", "PATCH")]
+    assert any(op.path == "/api/cases/{ref}/messages" for _, op in routes)
+    for role in ("anonymous", "agent", "referent", "admin"):
+        cookie = {} if role == "anonymous" else {"Cookie": world.sessions[role]["Cookie"]}
+        for path, _op in routes:
+            body = json.dumps({"body": "Sans type de contenu.", "kind": "answer", "email": "a@example.org"})
+            answer = world.client.http.post(path, headers=cookie, body=body)
+            assert answer.status_code == 415, (path, role, answer.status_code, answer.body[:200])
+            assert json.loads(answer.body)["field"] == "Content-Type"
+    assert world.owner_view(ref) == before
+    # an empty POST (a reopen, a logout) needs no Content-Type: refused for its own reasons only
+    answer = world.client.http.post(f"/api/cases/{ref}/reopen",
+                                    headers={"Cookie": world.sessions["agent"]["Cookie"]}, body="")
+    assert answer.status_code != 415

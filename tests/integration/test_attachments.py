@@ -326,9 +326,11 @@ def test_only_the_agent_of_an_open_case_gets_a_form(client, deps, agent, escalat
 def test_a_referents_email_attachment_is_downloaded_the_same_way(client, deps, agent, escalated):
     from email.message import EmailMessage
 
+    # The escalation's own reply address: the subject's tag alone never acts on a case.
+    token = deps.repo.get_bundle(escalated).escalations[0].reply_token
     message = EmailMessage()
     message["From"] = REFERENT
-    message["To"] = "caf@example.org"
+    message["To"] = f"reponse+{token}@in.relais.example.org"
     message["Subject"] = f"RE: [Relais {escalated}] demande"
     message.set_content("Voici l'attestation.")
     message.add_attachment(PDF, maintype="application", subtype="pdf", filename="attestation Martin.pdf")

@@ -264,6 +264,7 @@ CASE_ACTIONS = {
     "message": ("POST", "/messages", {"body": "Bonjour.", "kind": "answer"}),
     "close": ("POST", "/close", {"outcome": "not_solved", "useful": False}),
     "reopen": ("POST", "/reopen", None),
+    "quarantine": ("GET", "/quarantine", None),
 }
 
 
@@ -418,6 +419,58 @@ def test_reopen(world, case, role, status):
         assert_unchanged(world, case.ref, before)
 
 
+# --- quarantined inbound emails: the case's agents only ------------------------------------
+
+def quarantined_email(world: World) -> tuple[str, str]:
+    """A case whose CAF referent wrote with only the subject tag: quarantined for the agent."""
+    from email.message import EmailMessage
+
+    from chalicelib import bootstrap
+    from chalicelib.services import inbound
+
+    ref = open_escalated_case(world).ref
+    message = EmailMessage()
+    message["From"], message["To"] = EMAILS["referent"], "reponse@in.relais.example.org"
+    message["Subject"], message["Message-ID"] = f"RE: [Relais {ref}]", f"<{tag()}@example.org>"
+    message.set_content("Réponse sans jeton.")
+    outcome = inbound.receive(bootstrap.deps(), bytes(message), object_key=f"matrice/{ref}",
+                              envelope_recipients=[], verdicts=dict.fromkeys(inbound.VERDICTS, "PASS"))
+    assert outcome.reason == "subject_only"
+    (item,) = bootstrap.deps().repo.list_quarantined(ref)
+    return ref, item.id
+
+
+QUARANTINE_PATHS = {"list": "/api/cases/{ref}/quarantine",
+                    "read": "/api/cases/{ref}/quarantine/{quarantine_id}",
+                    "release": "/api/cases/{ref}/quarantine/{quarantine_id}/release",
+                    "discard": "/api/cases/{ref}/quarantine/{quarantine_id}/discard"}
+QUARANTINE = {"agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
+              "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}
+
+
+@pytest.mark.parametrize("action", list(QUARANTINE_PATHS))
+@pytest.mark.parametrize("role,status", params(QUARANTINE))
+def test_quarantine(world, role, status, action):
+    ref, item_id = quarantined_email(world)
+    path = QUARANTINE_PATHS[action].format(ref=ref, quarantine_id=item_id)
+    before = world.owner_view(ref)
+    if action in ("list", "read"):
+        body = expect(world.get(role, path), status)
+        if status == 200 and action == "list":
+            assert [q["id"] for q in body] == [item_id]
+        elif status == 200:
+            assert body["text"] == "Réponse sans jeton." and body["status"] == "pending"
+        return
+    body = expect(world.post(role, path), status)
+    if status == 200:
+        bodies = [m["body"] for m in body["messages"]]
+        assert ("Réponse sans jeton." in bodies) == (action == "release")
+    else:
+        assert_unchanged(world, ref, before)
+        listed = expect(world.get("agent", QUARANTINE_PATHS["list"].format(ref=ref)), 200)
+        assert [q["status"] for q in listed] == ["pending"]
+
+
 # --- the referents' queue ------------------------------------------------------------------
 
 @pytest.mark.parametrize("role,which,status", params_by({
@@ -471,9 +524,24 @@ def test_territory_directory(world, role, code, status):
     if role == "admin":
         assert sorted(caf["member_emails"]) == CAF_MEMBERS[code]
         assert caf["shared_mailbox"] == CAF_MAILBOX[code]
-    else:
+        assert caf["manager_email"] == f"responsable.{code}-caf@example.org"
+    else:  # no address of a group to anybody but admins (authz.group_as_seen_by)
         assert all(g["member_emails"] == [] for g in groups.values())
         assert all(g["shared_mailbox"] is None for g in groups.values())
+        assert all(g["manager_email"] is None for g in groups.values())
+
+
+@pytest.mark.parametrize("role,page", [
+    ("agent", "/nouveau-dossier"), ("agent", "/dossiers/{ref}"), ("referent", "/dossiers/{ref}"),
+    ("referent", "/file"), ("coordinator", "/territoire"), ("coordinator", "/territoire/rapport")])
+def test_no_page_shows_a_groups_addresses_but_to_admins(world, case, role, page):
+    """The pages read groups through the same rule as the API (authz.group_as_seen_by)."""
+    response = world.client.http.get(page.replace("{ref}", case.ref),
+                                     headers={"Cookie": world.sessions[role]["Cookie"]})
+    assert response.status_code == 200
+    text = response.body.decode()
+    assert "responsable.61-" not in text and "sp-plus.61-" not in text
+    assert "referent2.61-caf" not in text
 
 
 IMPORT = {**{r: 403 for r in EMAILS}, "admin": 200, "anonymous": 401}
@@ -516,3 +584,132 @@ def test_me(world, role, status):
     if status == 200:
         assert body["email"] == EMAILS[role]
         assert body["role"] == ROLE_VALUES[role]
+
+
+# --- a referent of two groups ---------------------------------------------------------------
+# The case is escalated to both of the referent's groups; they hand it back for one
+# ("pas le bon interlocuteur"). Through that group they can no longer act on the case, by
+# any path: the API (naming the group or not), the case page's form, or an email reply to
+# that group's escalation. The other group's exchange goes on.
+
+MULTI = "multi_referent"
+MULTI_EMAIL = "referent.deux-organismes@example.org"
+GROUP_A, GROUP_B = "61-matrice-a", "61-matrice-b"
+
+
+@pytest.fixture(scope="module")
+def multi_referent(world) -> str:
+    """Two groups of the Orne sharing one referent, imported by the admin; their session."""
+    if MULTI not in world.sessions:
+        csv = "id;organisation_id;territory_code;name;member_emails;shared_mailbox;answer_days;manager_email\n" + "".join(
+            f"{g};caf;61;Groupe {g[-1].upper()} de la matrice;{MULTI_EMAIL};;4;responsable.{g}@example.org\n"
+            for g in (GROUP_A, GROUP_B))
+        expect(world.post("admin", "/api/admin/directory/referent_groups", csv, content_type="text/csv"), 200)
+        world.sessions[MULTI] = login(world.client, MULTI_EMAIL)
+    return MULTI
+
+
+def escalations_of(world: World, ref: str) -> dict[str, str]:
+    return {e["group_id"]: e["status"] for e in world.owner_view(ref)["escalations"]}
+
+
+def case_for_both_groups(world: World) -> str:
+    ref = open_escalated_case(world).ref
+    expect(world.post("agent", f"/api/cases/{ref}/escalations", {
+        "group_ids": [GROUP_A, GROUP_B], "question": "Qui traite ce dossier ?"}), 201)
+    return ref
+
+
+def hand_back_b(world: World, ref: str) -> None:
+    expect(world.post(MULTI, f"/api/cases/{ref}/messages", {
+        "body": "Ce n'est pas pour ce groupe.", "kind": "wrong_recipient", "group_id": GROUP_B}), 201)
+    assert escalations_of(world, ref)[GROUP_B] == "wrong_recipient"
+
+
+def test_a_referent_of_two_groups_acts_for_either_and_must_say_which(world, multi_referent):
+    ref = case_for_both_groups(world)
+    # both groups on the case: without naming one, the answer is refused, nothing written
+    before = world.owner_view(ref)
+    expect(world.post(MULTI, f"/api/cases/{ref}/messages",
+                      {"body": "Réponse sans groupe.", "kind": "answer"}), 400)
+    assert_unchanged(world, ref, before)
+    view = expect(world.get(MULTI, f"/api/cases/{ref}"), 200)
+    assert {e["group_id"] for e in view["escalations"]} == {GROUP_A, GROUP_B}
+    expect(world.post(MULTI, f"/api/cases/{ref}/messages",
+                      {"body": "Réponse du groupe B.", "kind": "answer", "group_id": GROUP_B}), 201)
+    assert escalations_of(world, ref)[GROUP_B] == "answered"
+
+
+def _answer_by_page(world: World, ref: str, kind: str, group_id: str | None) -> int:
+    """The referent's form of the case page (a forged group_id field added when given)."""
+    import re
+    from urllib.parse import urlencode
+
+    cookie = world.sessions[MULTI]["Cookie"]
+    page = world.client.http.get(f"/dossiers/{ref}", headers={"Cookie": cookie})
+    csrf_cookie = page.headers["Set-Cookie"].split(";")[0]
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', page.body).group(1).decode()
+    form = {"csrf": csrf, "kind": kind, "body": f"Par la page ({kind})."}
+    if group_id:
+        form["group_id"] = group_id
+    response = world.client.http.post(f"/dossiers/{ref}/reponse", headers={
+        "Cookie": f"{cookie}; {csrf_cookie}", "Content-Type": "application/x-www-form-urlencoded"},
+        body=urlencode(form))
+    return response.status_code
+
+
+def _answer_by_email(world: World, ref: str, kind: str, group_id: str) -> str:
+    """A reply from the referent's address to that group's escalation email (its Reply-To)."""
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from chalicelib import bootstrap
+
+    deps = bootstrap.deps()
+    token = deps.repo.get_bundle(ref).escalations[group_id].reply_token
+    words = {"answer": "C'est réglé, versement le 5.", "needs_info": "Il me manque des informations : "
+             "le numéro d'allocataire.", "wrong_recipient": "Je ne suis pas le bon interlocuteur."}
+    message = EmailMessage()
+    message["From"], message["Subject"] = MULTI_EMAIL, f"RE: [Relais {ref}] demande"
+    message["To"] = f"reponse+{token}@{deps.settings.inbound_domain}"
+    message["Message-ID"] = make_msgid(domain="example.org")
+    message.set_content(words[kind])
+    response = world.client.http.post("/_dev/inbound-email", headers={"Content-Type": "message/rfc822"},
+                                      body=bytes(message))
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)["outcome"]
+
+
+@pytest.mark.parametrize("path,kind", [
+    pytest.param(path, kind, id=f"{path}-{kind}")
+    for path in ("api-naming-b", "api-unnamed", "page", "page-forged-b", "email-to-b")
+    for kind in ("answer", "needs_info", "wrong_recipient")])
+def test_a_group_that_handed_the_case_back_can_no_longer_act_on_it(world, multi_referent, path, kind):
+    ref = case_for_both_groups(world)
+    hand_back_b(world, ref)
+    text = f"Par l'API {tag()}."
+    if path == "api-naming-b":
+        before = world.owner_view(ref)
+        expect(world.post(MULTI, f"/api/cases/{ref}/messages",
+                          {"body": text, "kind": kind, "group_id": GROUP_B}), 404)
+        assert_unchanged(world, ref, before)
+    elif path == "api-unnamed":   # the one group still on the case acts: A
+        expect(world.post(MULTI, f"/api/cases/{ref}/messages", {"body": text, "kind": kind}), 201)
+        assert escalations_of(world, ref)[GROUP_A] == {"answer": "answered"}.get(kind, kind)
+    elif path.startswith("page"):
+        status = _answer_by_page(world, ref, kind, GROUP_B if path == "page-forged-b" else None)
+        assert status == 303, status
+        assert escalations_of(world, ref)[GROUP_A] == {"answer": "answered"}.get(kind, kind)
+    else:
+        before = world.owner_view(ref)
+        assert _answer_by_email(world, ref, kind, GROUP_B) == "quarantined"
+        assert [m["body"] for m in world.owner_view(ref)["messages"]] == [
+            m["body"] for m in before["messages"]]
+    assert escalations_of(world, ref)[GROUP_B] == "wrong_recipient"
+    # nor does the referent see B's thread any more; once A handed it back too, not the case
+    handed_back_by_both = escalations_of(world, ref)[GROUP_A] == "wrong_recipient"
+    view = expect(world.get(MULTI, f"/api/cases/{ref}"), 404 if handed_back_by_both else 200)
+    if handed_back_by_both:
+        return
+    assert GROUP_B not in {e["group_id"] for e in view["escalations"]}
+    assert all(m["group_id"] != GROUP_B for m in view["messages"])

@@ -64,6 +64,16 @@ def test_case_page(world, case, role, status):
         assert case.note not in html and "06 12 34 56 78" not in html     # notes and phone: the agent's
 
 
+@pytest.mark.parametrize("role,status", params({**CASE_SCOPE, "referent": 404}))
+def test_quarantined_email_page(world, role, status):
+    """/dossiers/{ref}/quarantaine/{quarantine_id}: the case's agents only (its forms: CSRF and
+    roles in test_inbound_security.py)."""
+    ref, item_id = matrix.quarantined_email(world)
+    response = world.get(role, f"/dossiers/{ref}/quarantaine/{item_id}")
+    assert response.status_code == status, response.body[:300]
+    assert ("Réponse sans jeton." in response.body.decode()) == (status == 200)
+
+
 @pytest.fixture
 def document(world):
     """An escalated case whose referent answered with a PDF, as an inbound email does."""
@@ -112,6 +122,7 @@ def test_every_route_is_in_a_matrix():
     import app as relais
 
     covered = set(PAGES) | {"/dossiers/{ref}", "/dossiers/{ref}/pieces-jointes/{message_id}/{index}",
+                            "/dossiers/{ref}/quarantaine/{quarantine_id}",
                             "/api/admin/usager-export",
                             "/api/admin/directory/{kind}"}          # test_import_directory_* there
     matrix = Path(__file__).with_name("test_authorization_matrix.py").read_text(encoding="utf-8")
@@ -121,6 +132,7 @@ def test_every_route_is_in_a_matrix():
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
                            r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|pieces-jointes/ajout)|"
+                           r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|$)")
     normalised = {re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]) for path in covered}
     missing = sorted(path for path in relais.app.routes

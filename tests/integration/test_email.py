@@ -240,11 +240,18 @@ def test_threading_by_in_reply_to(client, escalated):
     assert (result["outcome"], result["threading"]) == ("accepted", "in_reply_to")
 
 
-def test_threading_by_subject_tag(client, escalated):
+def test_the_subject_tag_alone_never_acts_on_the_case(client, deps, escalated):
+    """The reference is no secret (the usager gets it by SMS): a message with only the tag is
+    quarantined for the agent, even from a member with every verdict PASS."""
     raw = reply("referent.61-caf@example.org", "reponse@in.relais.example.org", "Traité.",
                 subject=f"RE: [Relais {escalated['ref']}] Demande d'un usager")
     result = post_inbound(client, raw)
-    assert (result["outcome"], result["threading"]) == ("accepted", "subject")
+    assert (result["outcome"], result["reason"], result["threading"]) == (
+        "quarantined", "subject_only", "subject")
+    case = case_of(client, escalated["ref"])
+    assert case["messages"] == [] and case["status"] == "escalated"
+    assert len(_agent_notices(escalated["ref"], "n'a pas été ajouté")) == 1
+    assert [q.reason for q in deps.repo.list_quarantined(escalated["ref"])] == ["subject_only"]
 
 
 @pytest.mark.parametrize("text, kind, status", [

@@ -47,6 +47,15 @@ def activity(client) -> dict[str, list[str]]:
     return refs
 
 
+def elsewhere(client) -> None:
+    """Five cases at Béthune (62): with no activity anywhere else, territory 61's figures would
+    tell that 62 had none (national minus 61), so they would be withheld (domain/disclosure.py)."""
+    agent = login(client, "agent.sous-prefecture-bethune@example.org")
+    for number in range(5):
+        usager = {**CASE["usager"], "phone": f"06 12 34 58 {number:02d}"}
+        post_json(client, agent, "/api/cases", {**CASE, "usager": usager, "point_id": "62-sous-prefecture-bethune"})
+
+
 def test_the_streamed_results_equal_a_rebuild_and_a_replay_adds_nothing(client, deps):
     import app as relais
     from chalicelib.dev import streams
@@ -98,9 +107,10 @@ def test_the_public_page_and_open_data_publish_k_anonymous_figures(client, deps)
     assert remalard["masque"] is True and remalard["demandes"] is None      # 2 cases: withheld
     assert remalard["taux_resolu_au_guichet"] is None
     csv_text = client.http.get(f"/resultats/donnees.csv?periode={period}&niveau=point&territoire=61").body.decode()
-    header, *lines = csv_text.strip().splitlines()
-    assert header.split(";")[:5] == ["periode", "niveau", "code", "nom", "demandes"]
-    assert any(line.startswith(f"{period};point;61-mairie-remalard;Mairie de Rémalard-en-Perche;;") for line in lines)
+    header, *lines = csv_text.removeprefix("\ufeff").strip().splitlines()
+    assert header.split(";")[:5] == ['"periode"', '"niveau"', '"code"', '"nom"', '"demandes"']
+    assert any(line.startswith(f'"{period}";"point";"61-mairie-remalard";"Mairie de Rémalard-en-Perche";"";')
+               for line in lines)
     refused = client.http.get("/resultats/donnees.csv?periode=hier")
     assert refused.status_code == 400 and refused.json_body["field"] == "periode"
     assert client.http.get("/resultats/donnees.json?niveau=point").json_body["field"] == "territoire"
@@ -108,6 +118,7 @@ def test_the_public_page_and_open_data_publish_k_anonymous_figures(client, deps)
 
 def test_the_quarterly_report_is_for_the_territorys_coordinator(client, deps):
     activity(client)
+    elsewhere(client)
     post_json(client, login(client, AGENT), "/api/feedback", {
         "kind": "difficulty", "organisation_id": "cpam", "procedure": "Complémentaire santé solidaire",
         "problem": "Le formulaire en ligne refuse les dossiers des travailleurs saisonniers.",
@@ -120,8 +131,8 @@ def test_the_quarterly_report_is_for_the_territorys_coordinator(client, deps):
     assert "Mairie de Bretoncelles" in html and "Complémentaire santé solidaire" in html
     assert "concernant 12 usagers" in html and "Sophie Girard" not in html     # never the agent
     exported = client.http.get(f"/territoire/rapport.csv?trimestre={quarter}", headers=coordinator).body.decode()
-    assert exported.startswith(f"section;libelle;{quarter};{domain.previous_quarter(quarter)}")
-    assert "evolution;Demandes traitées;9;" in exported and "remontees;" in exported
+    assert exported.startswith(f'\ufeff"section";"libelle";"{quarter}";"{domain.previous_quarter(quarter)}"')
+    assert '"evolution";"Demandes traitées";"9";' in exported and '"remontees";' in exported
     other = {"Cookie": login(client, "coordination.62@example.org")["Cookie"]}
     assert client.http.get("/territoire/rapport?code=61", headers=other).status_code == 404
     agent = {"Cookie": login(client, AGENT)["Cookie"]}
@@ -176,9 +187,12 @@ def test_the_weekly_check_finds_no_drift_then_repairs_one(client, deps, instant)
 
 def test_a_chart_is_drawn_with_its_table_once_five_escalations_are_due(client, deps):
     agent = login(client, AGENT)
-    for number in range(5):
+    # 6 to the CAF, 5 to the CPAM: with the CAF alone, national minus CAF would tell that every
+    # other network had none, so the CAF would be withheld; here the CPAM is, in its place.
+    for number in range(11):
         ref = post_json(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": f"06 12 34 57 {number:02d}"}})["ref"]
-        view = post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": ["61-caf"], "question": "?"})
+        group = "61-caf" if number < 6 else "61-cpam"
+        view = post_json(client, agent, f"/api/cases/{ref}/escalations", {"group_ids": [group], "question": "?"})
     due = datetime.fromisoformat(view["escalations"][0]["due_at"])
     period = domain.quarter(due)
     html = client.http.get(f"/resultats?periode={period}").body.decode()
@@ -192,6 +206,7 @@ def test_the_coordinators_get_the_quarterly_report_once(client, deps):
     from tests.conftest import outbox
 
     activity(client)
+    elsewhere(client)
     quarter = domain.quarter(deps.now())
     _, end = domain.quarter_bounds(quarter)
     first_day = datetime(end.year, end.month, end.day, 6, 0, tzinfo=domain.deadlines.PARIS)
