@@ -327,7 +327,7 @@ def test_a_referents_email_attachment_is_downloaded_the_same_way(client, deps, a
     from email.message import EmailMessage
 
     # The escalation's own reply address: the subject's tag alone never acts on a case.
-    token = deps.repo.get_bundle(escalated).escalations[0].reply_token
+    [token] = [e.reply_token for e in deps.repo.get_bundle(escalated).escalations.values()]
     message = EmailMessage()
     message["From"] = REFERENT
     message["To"] = f"reponse+{token}@in.relais.example.org"
