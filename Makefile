@@ -57,12 +57,11 @@ run: install
 stop:
 	$(PY) -m devtools.stack stop
 
-# Two workers (pytest-xdist), each with its own DynamoDB Local; tests are dealt one by one (a
-# module on one worker left the page fuzzing as a long pole).
+# Two workers (pytest-xdist), each with its own DynamoDB Local; a module stays on one worker.
 TEST_WORKERS ?= 2
 test: install
 	$(VENV)/bin/ruff check .
-	@set -o pipefail; status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist load || status=$$?; \
+	@set -o pipefail; status=0; $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile || status=$$?; \
 	  echo "make test: $$(( $$(date +%s) - $(STARTED) )) s of wall time, the install included"; exit $$status
 
 lint: install
