@@ -30,6 +30,8 @@ class Settings:
     ladder_spec: str | None            # "reminder:-1,breach:0,manager:2,coordinator:5" (default)
     retention_months: int              # a closed case's personal data is wiped this long after
     feedback_retention_months: int     # agents' feedback (free text) is deleted this long after it was sent
+    # The ladder's coordinator stage goes there for a territory with no coordinator in Relais.
+    national_coordination_email: str | None
 
     @property
     def is_dev(self) -> bool:
@@ -125,6 +127,13 @@ class _Reader:
             return default
         return int(value)
 
+    def recipient(self, name: str) -> str | None:
+        """A bare email address to send to, or None when unset."""
+        value = _env(name)
+        if value is not None and not _ADDRESS.fullmatch(value):
+            self.refuse(name, value, "an email address, as in coordination@example.org")
+        return value
+
     def ladder(self, name: str) -> str | None:
         from .domain import ladder
 
@@ -162,6 +171,7 @@ def settings() -> Settings:
         ladder_spec=read.ladder("RELAIS_LADDER"),
         retention_months=read.whole("RELAIS_RETENTION_MONTHS", 6, 1, unit="months"),
         feedback_retention_months=read.whole("RELAIS_FEEDBACK_RETENTION_MONTHS", 24, 3, unit="months"),
+        national_coordination_email=read.recipient("RELAIS_NATIONAL_COORDINATION_EMAIL"),
     )
     if read.problems:
         raise ConfigError("Relais refuses its settings: " + "; ".join(read.problems))

@@ -23,7 +23,7 @@ GRANTS: dict[str, set[str]] = {
     "results_check": set(),
     "quarterly_report": {"send_mail"},
     "send_sms": {"consume_sms", "publish_sms"},
-    "receive_sms": set(),
+    "receive_sms": {"publish_sms"},          # the one SMS that confirms a STOP
     "retention": {"purge_documents"},
 }
 

@@ -63,6 +63,12 @@ def alarms(stage: str) -> dict:
             Namespace=NAMESPACE, MetricName="sms_failed", Dimensions=SERVICE, Statistic="Sum",
             Period=3600, EvaluationPeriods=1, Threshold={"Ref": "SmsFailuresThreshold"},
             ComparisonOperator="GreaterThanOrEqualToThreshold"),
+        "LadderUnaddressedAlarm": _alarm(
+            f"{prefix}-ladder-unaddressed",
+            "A ladder stage reached nobody: a territory has no coordinator and "
+            "RELAIS_NATIONAL_COORDINATION_EMAIL is not set.",
+            Namespace=NAMESPACE, MetricName="ladder_stage_unaddressed", Dimensions=SERVICE, Statistic="Sum",
+            Period=3600, EvaluationPeriods=1, Threshold=1, ComparisonOperator="GreaterThanOrEqualToThreshold"),
         "ApiErrorsAlarm": _alarm(
             f"{prefix}-api-5xx", "The API answered with server errors (5xx) in two 5-minute periods running.",
             Namespace="AWS/ApiGateway", MetricName="5XXError",

@@ -248,6 +248,13 @@ def login_link_write(notification: Notification, expires_at: datetime) -> Write:
                  "attribute_not_exists(PK)")
 
 
+def digest_sent_write(agent_id: str, week: str, at: datetime, expires_at: datetime) -> Write:
+    """The mark of an agent's weekly digest (keys.digest_sent), put before sending: a second
+    run in the same week finds it; it expires by TTL once the week is long over."""
+    return Write(_plain_item(keys.digest_sent(agent_id, week), "DigestSent", at=at.isoformat(),
+                             expires_at=int(expires_at.timestamp())))
+
+
 def upload_write(upload_id: str, at: datetime, case_ref: str, message_id: str) -> Write:
     """Written with the upload's message: a second confirmation of the same upload is refused."""
     return Write(_plain_item(keys.upload(upload_id), "Upload", at=at.isoformat(), case_ref=case_ref,
@@ -609,6 +616,25 @@ class Repository:
 
     # --- the reminder sweep -----------------------------------------------------------
 
+    def job_cursor(self, job: str) -> str | None:
+        """The job's cursor (for the reminder sweep, the oldest UTC day still to read)."""
+        item = self._get(keys.job_cursor(job), consistent=True)
+        return item["position"]["S"] if item else None
+
+    def advance_job_cursor(self, job: str, position: str) -> bool:
+        """Move the cursor forward to `position` (compared as strings: ISO days); never back,
+        as an overlapping run may have moved it further. False if it was already there."""
+        try:
+            self._client.update_item(
+                TableName=self.table, Key=_key(keys.job_cursor(job)),
+                UpdateExpression="SET #position = :position, #type = :kind",
+                ConditionExpression="attribute_not_exists(#position) OR #position < :position",
+                ExpressionAttributeNames={"#position": "position", "#type": "type"},
+                ExpressionAttributeValues={":position": {"S": position}, ":kind": {"S": "JobCursor"}})
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
     def due_escalations(self, day: str, shard: int, now: datetime) -> list[ReplyTarget]:
         """Escalations of one day and shard whose next ladder stage is due by now."""
         request: dict[str, Any] = {
@@ -714,9 +740,20 @@ class Repository:
     def is_opted_out(self, phone_e164: str) -> bool:
         return self._get(keys.opt_out(phone_e164), consistent=True) is not None
 
-    def opt_out(self, phone_e164: str, at: datetime) -> None:
-        self._client.put_item(TableName=self.table, Item=_plain_item(
-            keys.opt_out(phone_e164), "OptOut", at=at.isoformat()))
+    def opt_out_origin(self, phone_e164: str) -> str | None:
+        """The inbound SMS that opted the number out ('' if unknown), or None if it never did."""
+        item = self._get(keys.opt_out(phone_e164), consistent=True)
+        return None if item is None else item.get("inbound", {}).get("S", "")
+
+    def opt_out(self, phone_e164: str, at: datetime, inbound_id: str = "") -> bool:
+        """Opt the number out; False if it already was (the first opt-out is kept)."""
+        try:
+            self._client.put_item(
+                TableName=self.table, ConditionExpression="attribute_not_exists(PK)",
+                Item=_plain_item(keys.opt_out(phone_e164), "OptOut", at=at.isoformat(), inbound=inbound_id))
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def put_sms_receipt(self, message_id: str, case_ref: str, template: str, status: str,
                         at: datetime, expires_at: datetime) -> None:

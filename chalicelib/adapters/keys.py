@@ -111,6 +111,16 @@ def due_index(ref: str, group_id: str, next_action_at: datetime) -> dict[str, st
             "GSI3SK": f"{iso(next_action_at)}#{ref}#{group_id}"}
 
 
+def job_cursor(job: str) -> dict[str, str]:
+    """Where a scheduled job has read up to (the reminder sweep's oldest day still to read)."""
+    return {"PK": f"JOB#{job}", "SK": "CURSOR"}
+
+
+def digest_sent(agent_id: str, week: str) -> dict[str, str]:
+    """The weekly digest of an agent for an ISO week (2026-W49): written once, before sending."""
+    return {"PK": f"DIGEST#{agent_id}#{week}", "SK": "DIGEST"}
+
+
 def message(ref: str, created_at: datetime, message_id: str) -> dict[str, str]:
     return {"PK": case_partition(ref), "SK": f"MSG#{iso(created_at)}#{message_id}"}
 

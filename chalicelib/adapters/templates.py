@@ -23,7 +23,8 @@ def environment():
     environment.filters["nl2br"] = _nl2br
     environment.filters["phone"] = _phone
     environment.filters["fr"] = fr_number
-    environment.filters["paris"] = paris_time
+    environment.filters["local"] = local_time
+    environment.filters["zone_label"] = _zone_label
     # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
     environment.globals["static_url"] = static_files.url
     return environment
@@ -36,14 +37,21 @@ def _nl2br(text) -> str:
     return Markup("<br>\n").join(escape(line) for line in str(text).splitlines())
 
 
-def paris_time(moment, pattern: str = "%d/%m/%Y") -> str:
-    """A moment as the agent's clock shows it: stored in UTC, shown in Paris time (a case opened
-    at 23:30 UTC on the 1st was opened on the 2nd in France)."""
-    from zoneinfo import ZoneInfo
+def local_time(moment, territory_code: str | None = None, pattern: str = "%d/%m/%Y") -> str:
+    """A moment as the reader's clock shows it: stored in UTC, shown in the zone of the territory
+    the page is about (Paris for metropolitan France, Martinique time for a point in
+    Fort-de-France). A case opened at 23:30 UTC on the 1st was opened on the 2nd in France."""
+    from ..domain import zones
 
     if getattr(moment, "tzinfo", None) is not None:
-        moment = moment.astimezone(ZoneInfo("Europe/Paris"))
+        moment = moment.astimezone(zones.zone_of(territory_code))
     return moment.strftime(pattern)
+
+
+def _zone_label(territory_code: str | None) -> str:
+    from ..domain import zones
+
+    return zones.label(territory_code)
 
 
 def fr_number(value) -> str:

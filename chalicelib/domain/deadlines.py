@@ -1,8 +1,11 @@
 """Answer deadlines, counted in business days in Europe/Paris.
 
 A business day is a weekday that is not a public holiday where the case is handled: the
-national French holidays, plus the local ones of Alsace-Moselle (Good Friday, 26 December)
-and of the overseas départements (abolition of slavery), from the `holidays` package.
+eleven legal holidays of the Code du travail (L3133-1) everywhere, plus the local legal ones of
+Alsace-Moselle (Good Friday and 26 December, L3134-13) and of the overseas territories (the
+abolition of slavery, L3422-2). The days come from the `holidays` package, filtered: the days
+it adds that are customs, not law (Mi-Carême, Good Friday and 21 July in the Antilles), are
+ordinary working days for Relais. docs/calendars.md lists the days and their sources.
 """
 from __future__ import annotations
 
@@ -11,20 +14,36 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 PARIS = ZoneInfo("Europe/Paris")
-# Département code -> the `holidays` subdivision whose calendar applies there.
+# Territory code -> the `holidays` subdivision whose calendar applies there.
 LOCAL_CALENDARS = {"57": "57", "67": "6AE", "68": "6AE", "971": "971", "972": "972",
-                   "973": "973", "974": "974", "976": "976"}
+                   "973": "973", "974": "974", "976": "976", "977": "BL", "978": "MF"}
+# The days of that calendar Relais counts besides the national ones: the local legal holidays,
+# by their names in the package's French calendar (tests/unit/test_deadlines.py pins each
+# year's days, so that a renamed holiday fails a test instead of becoming a working day).
+_ALSACE_MOSELLE = frozenset({"Vendredi saint", "Saint-Étienne"})          # L3134-13
+_ABOLITION = frozenset({"Abolition de l'esclavage"})                       # L3422-2
+LOCAL_LEGAL_HOLIDAYS = {"57": _ALSACE_MOSELLE, "67": _ALSACE_MOSELLE, "68": _ALSACE_MOSELLE,
+                        **{code: _ABOLITION for code in ("971", "972", "973", "974", "976",
+                                                         "977", "978")}}
 
 
-@lru_cache(maxsize=32)
-def _holidays(territory_code: str | None):
+@lru_cache(maxsize=1024)
+def public_holidays(territory_code: str | None, year: int) -> frozenset[date]:
+    """The days of a year that Relais counts as public holidays in a territory."""
     import holidays
 
-    return holidays.country_holidays("FR", subdiv=LOCAL_CALENDARS.get(territory_code or ""))
+    days = set(holidays.country_holidays("FR", years=year))         # the 11 of L3133-1
+    subdivision = LOCAL_CALENDARS.get(territory_code or "")
+    if subdivision:
+        local = holidays.country_holidays("FR", subdiv=subdivision, years=year, language="fr")
+        allowed = LOCAL_LEGAL_HOLIDAYS[territory_code]
+        # Two holidays on one day come as one entry, their names joined by "; ".
+        days |= {day for day, names in local.items() if allowed & set(names.split("; "))}
+    return frozenset(days)
 
 
 def is_public_holiday(day: date, territory_code: str | None = None) -> bool:
-    return day in _holidays(territory_code)
+    return day in public_holidays(territory_code, day.year)
 
 
 def is_business_day(day: date, territory_code: str | None = None) -> bool:

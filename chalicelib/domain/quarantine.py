@@ -27,3 +27,4 @@ class QuarantinedEmailDetail(QuarantinedEmailView):
     attachments: list[str] = []
     refused_attachments: list[str] = []
     readable: bool = True
+    territory_code: str | None = None      # the case's: its times are shown in that zone

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, EmailStr, Field
+from pydantic import BaseModel, EmailStr, Field, model_serializer
 
 from . import deadlines
 from .models import (
@@ -148,6 +148,7 @@ class CaseView(View):
 class CaseSummary(View):
     ref: str
     point_id: str
+    territory_code: str
     status: CaseStatus
     situation: LifeSituation
     situation_label: str
@@ -161,7 +162,8 @@ class CaseSummary(View):
     @classmethod
     def of(cls, case: Case, now: datetime) -> CaseSummary:
         lateness = deadlines.lateness(case.next_due_at, now) if case.next_due_at else None
-        return cls(ref=case.ref, point_id=case.point_id, status=case.status,
+        return cls(ref=case.ref, point_id=case.point_id, territory_code=case.territory_code,
+                   status=case.status,
                    situation=case.situation, situation_label=LIFE_SITUATION_LABELS[case.situation],
                    created_at=case.created_at,
                    updated_at=case.updated_at, next_due_at=case.next_due_at,
@@ -184,6 +186,16 @@ class ImportReport(View):
     updated: int
     rows: int
     errors: list[dict[str, str | int | None]]
+    warnings: list[dict[str, str | int | None]] = Field(
+        default_factory=list, description="What imports but deserves a look (a point with no "
+                                          "phone); left out of the answer when there is none")
+
+    @model_serializer(mode="wrap")
+    def _without_empty_warnings(self, handler):
+        data = handler(self)
+        if not data.get("warnings"):
+            data.pop("warnings", None)
+        return data
 
 
 def case_view(case: Case, escalations: list[Escalation], messages: list[Message],

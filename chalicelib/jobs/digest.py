@@ -1,22 +1,30 @@
 """The weekly digest: each agent hears once about their cases answered but not yet closed.
 
-One email per agent, listing their cases, never one per case. Sent under the same idempotency
-as every email, keyed by ISO week and agent: a second run in the same week sends nothing.
+One email per agent, listing their cases, never one per case, once per ISO week (Paris): a
+mark per agent and week (keys.digest_sent) is put before sending, on condition that it is not
+there, and kept DIGEST_MARK_DAYS, past the end of the week. A second run in the same week, days
+later, finds it and sends nothing (the emails' idempotency records last only 2 days). A send
+that fails takes its mark back, so that the next run tries again; a run that dies between the
+mark and the send loses that agent's digest for the week rather than risk sending it twice.
 """
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
+from ..adapters import keys
+from ..adapters.dynamo import digest_sent_write
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
+from ..domain import deadlines
 from ..domain.models import CaseStatus, Notification, NotificationKind
 from ..services.notifications import case_link, send_once
 from . import job
 
 logger = Logger(service="relais", child=True)
+DIGEST_MARK_DAYS = 14         # longer than a week: the mark outlives the week it stands for
 
 
 @job("digest")
@@ -33,23 +41,35 @@ def weekly_digest(deps, now: datetime) -> dict:
                 cursor = page.cursor
                 if not cursor:
                     break
-    year, week, _ = now.isocalendar()
+    year, week, _ = now.astimezone(deadlines.PARIS).isocalendar()
+    week_id = f"{year}-W{week:02d}"
     agents = deps.repo.get_users(waiting) if waiting else {}
     sent = 0
     for agent_id, cases in waiting.items():
         agent = agents.get(agent_id)
         if agent is None or agent.email in deps.repo.undeliverable([agent.email]):
             continue
-        cases.sort(key=lambda pair: pair[0].updated_at)
-        items = [{"ref": c.ref, "point": p.name, "link": case_link(deps, c.ref)} for c, p in cases]
-        text, html = render_email("digest", agent=agent, items=items, count=len(items),
-                                  link=f"{deps.settings.base_url}/tableau-de-bord?vue=a-clore")
-        notification = Notification(id=f"digest-{year}-W{week:02d}", case_ref=f"agent-{agent.id}",
-                                    kind=NotificationKind.DIGEST, created_at=now)
-        plural = "s" if len(items) > 1 else ""
-        send_once(deps, notification, agent.email, OutgoingEmail(
-            to=[agent.email], subject=f"Relais : {len(items)} dossier{plural} répondu{plural} à clore",
-            text=text, html=html))
+        if not deps.repo.put_new(digest_sent_write(agent.id, week_id, now,
+                                                   now + timedelta(days=DIGEST_MARK_DAYS))):
+            continue                        # sent this week already
+        try:
+            send_digest(deps, agent, cases, week_id, now)
+        except Exception:
+            deps.repo.delete_many([keys.digest_sent(agent.id, week_id)])     # not sent: next run
+            raise
         sent += 1
     logger.info("weekly digest done", extra={"agents": sent})
     return {"agents": sent, "cases": sum(len(c) for c in waiting.values())}
+
+
+def send_digest(deps, agent, cases: list, week_id: str, now: datetime) -> None:
+    cases.sort(key=lambda pair: pair[0].updated_at)
+    items = [{"ref": c.ref, "point": p.name, "link": case_link(deps, c.ref)} for c, p in cases]
+    text, html = render_email("digest", agent=agent, items=items, count=len(items),
+                              link=f"{deps.settings.base_url}/tableau-de-bord?vue=a-clore")
+    notification = Notification(id=f"digest-{week_id}", case_ref=f"agent-{agent.id}",
+                                kind=NotificationKind.DIGEST, created_at=now)
+    plural = "s" if len(items) > 1 else ""
+    send_once(deps, notification, agent.email, OutgoingEmail(
+        to=[agent.email], subject=f"Relais : {len(items)} dossier{plural} répondu{plural} à clore",
+        text=text, html=html))

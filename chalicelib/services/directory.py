@@ -82,10 +82,12 @@ def _display_name(email: str) -> str:
 
 
 class _Import:
-    """Validates rows into entities, collecting French errors per line and field."""
+    """Validates rows into entities, collecting French errors per line and field, and warnings:
+    what imports but deserves a look."""
 
     def __init__(self) -> None:
         self.errors: list[dict] = []
+        self.warnings: list[dict] = []
 
     def parse(self, rows: list[tuple[int, Row]], build: Callable[[Row], object]) -> list[tuple[int, object]]:
         entities = []
@@ -108,6 +110,9 @@ class _Import:
     def fail(self, number: int | None, field: str | None, message: str) -> None:
         self.errors.append({"row": number, "field": field, "message": message})
 
+    def warn(self, number: int | None, field: str | None, message: str) -> None:
+        self.warnings.append({"row": number, "field": field, "message": message})
+
 
 def _territory(code: str) -> Territory:
     name = DEPARTEMENTS.get(code.upper())
@@ -128,6 +133,10 @@ def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
         id=r.get("id", ""), territory_code=_territory(r.get("territory_code", "")).code,
         name=r.get("name", ""), kind=r.get("kind", ""), phone=r.get("phone") or None,
         address=r.get("address") or None))
+    for number, point in parsed:
+        if not point.phone:
+            job.warn(number, "phone", "Ce point n'a pas de téléphone : les SMS aux usagers ne "
+                                      "donneront pas de numéro à appeler.")
     territories = {p.territory_code: _territory(p.territory_code) for _, p in parsed}
     existing = {p.id for code in territories for p in repo.territory_directory(code)[0]}
     return parsed, [*territories.values(), *(p for _, p in parsed)], existing
@@ -241,7 +250,8 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
     ids = {entity.id for _, entity in parsed}
     report = ImportReport(kind=kind.value, dry_run=dry_run, rows=len(rows),
                           created=len(ids - existing_ids), updated=len(ids & existing_ids),
-                          errors=sorted(job.errors, key=lambda e: e["row"] or 0))
+                          errors=sorted(job.errors, key=lambda e: e["row"] or 0),
+                          warnings=sorted(job.warnings, key=lambda e: e["row"] or 0))
     if job.errors and not dry_run:
         raise InvalidInput(
             "Le fichier contient des erreurs : rien n'a été importé.", field="csv",

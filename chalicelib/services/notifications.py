@@ -12,7 +12,7 @@ still fails is reported as a batch item failure, so the stream retries it later.
 from __future__ import annotations
 
 import hashlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 
 from aws_lambda_powertools import Logger
@@ -29,6 +29,7 @@ from ..domain.models import (
     Notification,
     NotificationKind,
 )
+from ..domain.territories import departement_name
 from ..observability import correlate, count
 
 logger = Logger(service="relais", child=True)
@@ -372,9 +373,13 @@ def _ladder(deps: Deps, notification: Notification) -> None:
     due_words = deadlines.in_words(deadlines.due_date(escalation.due_at))
     link = case_link(deps, case.ref)
     common = {"case": case, "link": link}
+    # Sent late (the reminders job was down): say so, with the facts.
+    late = (_late_line(datetime.fromisoformat(notification.data["scheduled_at"]), notification.created_at)
+            if notification.data.get("scheduled_at") else None)
 
     def send(to: list[str], subject: str, title: str, lines: list[str], footer: str, *,
              question: str | None = None, reply: bool = False, suffix: str = "") -> None:
+        lines = [*lines, late] if late else lines
         text, html = render_email("ladder", title=title, lines=lines, footer=footer,
                                   question=question, reply_hint=REPLY_HINT if reply else None, **common)
         target = notification.model_copy(update={"id": notification.id + suffix})
@@ -410,17 +415,51 @@ def _ladder(deps: Deps, notification: Notification) -> None:
             to = [group.manager_email] if group.manager_email else []
             footer = f"Vous recevez ce message comme responsable de {group.name}."
         else:
-            to = [u.email for u in deps.repo.territory_coordinators(case.territory_code)]
-            footer = "Vous recevez ce message comme coordinateur Services Publics+ du territoire."
+            to, footer = _coordinators(deps, case)
         if not to:
             logger.warning("ladder stage without recipient", extra={"case_ref": case.ref, "stage": stage})
+            if stage == "coordinator":
+                # Not even a national address: nobody above the partner hears of it.
+                logger.error("ladder: no coordinator and no national coordination address",
+                             extra={"case_ref": case.ref, "territory": case.territory_code})
+                count("ladder_stage_unaddressed")
             return
+        # Only what was sent: after an outage the reminders may have been passed, not sent.
+        reminded = any(e.code in ("LADDER_REMINDER", "LADDER_BREACH") and e.group_id == escalation.group_id
+                       and e.at >= escalation.created_at for e in bundle.events)
         send(to, f"Demande sans réponse de {group.name}", "Une demande reste sans réponse",
              [f"{point.name} a transmis le {deadlines.in_words(escalation.created_at.astimezone(deadlines.PARIS).date())} "
               f"une demande d'usager à {group.name} (dossier {case.ref}).",
-              f"Elle devait être traitée le {due_words} et n'a toujours pas reçu de réponse, malgré "
-              "les rappels aux référents.",
+              f"Elle devait être traitée le {due_words} et n'a toujours pas reçu de réponse"
+              + (", malgré les rappels aux référents." if reminded else "."),
               "Merci de veiller à ce qu'elle soit traitée."], footer)
+
+
+def _coordinators(deps: Deps, case) -> tuple[list[str], str]:
+    """The territory's coordinators; for a territory without any, the national coordination
+    (RELAIS_NATIONAL_COORDINATION_EMAIL), counted so that an alarm can watch it."""
+    coordinators = [u.email for u in deps.repo.territory_coordinators(case.territory_code)]
+    if coordinators:
+        return coordinators, "Vous recevez ce message comme coordinateur Services Publics+ du territoire."
+    logger.warning("ladder: no coordinator in the territory", extra={"case_ref": case.ref,
+                                                                     "territory": case.territory_code})
+    count("ladder_coordinator_missing")
+    national = deps.settings.national_coordination_email
+    if not national:
+        return [], ""
+    name = departement_name(case.territory_code) or case.territory_code
+    return [national], (f"Vous recevez ce message comme coordination nationale Services Publics+ : "
+                        f"le territoire {name} ({case.territory_code}) n'a pas de coordinateur dans Relais.")
+
+
+def _late_line(scheduled_at: datetime, sent_at: datetime) -> str:
+    """'Ce message part avec 5 jours de retard…': the facts of a stage sent after an outage."""
+    scheduled = scheduled_at.astimezone(deadlines.PARIS)
+    days = (sent_at.astimezone(deadlines.PARIS).date() - scheduled.date()).days
+    delay = f"{days} jour{'s' if days > 1 else ''} de retard" if days >= 1 else "quelques heures de retard"
+    hour = f"{scheduled.hour} h" + (f" {scheduled.minute:02d}" if scheduled.minute else "")
+    return (f"Ce message part avec {delay}, à la suite d'un incident technique de Relais : "
+            f"il devait partir le {deadlines.in_words(scheduled.date())} à {hour}.")
 
 
 def _digest(deps: Deps, notification: Notification) -> None:

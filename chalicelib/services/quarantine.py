@@ -102,9 +102,10 @@ def _own(deps: Deps) -> set[str]:
 def read(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> QuarantinedEmailDetail:
     """One quarantined message as the agent reads it: its new text (as the thread would show it)
     and its files' names. Audited: QUARANTINE_READ."""
-    ref, _ = _agent_case(deps, principal, ref)
+    ref, bundle = _agent_case(deps, principal, ref)
     item = _item(deps, ref, quarantine_id)
-    detail = QuarantinedEmailDetail(**_view(item, _group_names(deps, [item])).model_dump())
+    detail = QuarantinedEmailDetail(**_view(item, _group_names(deps, [item])).model_dump(),
+                                    territory_code=bundle.case.territory_code)
     if item.status is QuarantineStatus.PENDING and item.reason != "too_large":
         try:
             parsed = mailparse.parse(_raw(deps, item), own_addresses=_own(deps))

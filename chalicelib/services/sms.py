@@ -4,9 +4,9 @@ Path: a Notification (kind sms) is written with the change it announces -> the t
 stream puts it on the SQS queue -> the worker (`send_sms`) sends it through the SmsSender
 (SNS Publish today), once per notification, under Powertools idempotency.
 
-The worker drops an SMS that became pointless (the case was closed meanwhile, the usager
-declined SMS or said STOP), holds one that falls in quiet hours (it makes the message
-invisible until 08:00 Paris and lets it come back), retries transient provider errors with
+The worker drops an SMS that is no longer true when it leaves (`domain/sms.current_form`: the
+case moved on while it waited), or whose usager declined SMS or said STOP, holds one that
+falls in quiet hours (it makes the message invisible until 08:00 where the usager lives and lets it come back), retries transient provider errors with
 SQS's redelivery (a DLQ catches what keeps failing), and records a receipt for each SMS.
 No phone number or text is ever logged.
 """
@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-import unicodedata
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -25,6 +23,8 @@ from botocore.exceptions import ClientError
 from ..adapters.dynamo import event_write, message_write
 from ..bootstrap import Deps
 from ..domain import sms as texts
+from ..domain import sms_replies as replies
+from ..domain import zones
 from ..domain.errors import NotFound
 from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
 from ..domain.validation import normalize_phone, showable
@@ -36,8 +36,7 @@ RECEIPT_DAYS = 400
 MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
 PERMANENT_ERRORS = {"InvalidParameter", "InvalidParameterValue", "ValidationException", "OptedOut",
                     "EndpointDisabled", "AuthorizationError"}
-# The only templates still worth sending once the case is closed.
-AFTER_CLOSING = {"closed"}
+SYSTEM_ACTOR = "system-sms"
 
 
 def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
@@ -98,14 +97,19 @@ def _back_off(deps: Deps, record) -> None:
 def _hold(deps: Deps, record) -> None:
     case_ref = json.loads(record.body)["case_ref"]
     try:
-        territory = deps.repo.get_case(case_ref).territory_code
+        place = usager_place(deps.repo.get_case(case_ref))
     except NotFound:
-        territory = None
+        place = None
     now = deps.now()
-    wait = int((texts.send_after(now, territory) - now).total_seconds())
+    wait = int((texts.send_after(now, place) - now).total_seconds())
     deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record), ReceiptHandle=record.receipt_handle,
                                        VisibilityTimeout=max(1, min(wait, MAX_HOLD_SECONDS)))
     count("sms_held")
+
+
+def usager_place(case) -> zones.Place:
+    """Where the usager reads the time: the overseas territory of their number, else the point's."""
+    return zones.of_usager(case.usager.phone if case.usager else None, case.territory_code)
 
 
 def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
@@ -115,7 +119,10 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     except NotFound:
         return _dropped("case_gone")
     case = bundle.case
-    if case.status is CaseStatus.CLOSED and template not in AFTER_CLOSING:
+    # Held overnight or retried, an SMS says where the case stands when it leaves, or nothing.
+    form = texts.current_form(template, case, bundle.escalations.values(),
+                              _sent_before(bundle, notification_id))
+    if form is None:
         return _dropped("stale")
     if case.usager is None or not case.usager.sms_opt_in:
         return _dropped("declined")
@@ -123,11 +130,11 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     if deps.repo.is_opted_out(phone):
         return _dropped("opted_out")
     now = deps.now()
-    if texts.send_after(now, case.territory_code) > now:
+    if texts.send_after(now, usager_place(case)) > now:
         return "held"
     point = deps.repo.get_point(case.point_id)
-    text = texts.render(template, ref=case.ref, point=point.name if point else "votre point de contact",
-                        phone=(point.phone or "") if point else "")
+    text = texts.render(form, ref=case.ref, point=point.name if point else texts.ANY_POINT,
+                        phone=(point.phone or "") if point else "", **_case_in_words(deps, bundle, form))
     try:
         message_id = _send_once(deps, notification_id, ref, phone, text)
     except ClientError as error:
@@ -140,9 +147,32 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
         raise              # transient: SQS delivers it again, then the DLQ
     deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
+    if not any(e.code == "SMS_SENT" and e.data.get("notification") == notification_id
+               for e in bundle.events):
+        # In the case's partition: the next SMS of the case reads what the usager already has.
+        deps.repo.add_event(event("SMS_SENT", SYSTEM_ACTOR, now, ref, template=template,
+                                  notification=notification_id))
     count("sms_sent")
     count("sms_segments", texts.segments(text))
     return "sent"
+
+
+def _sent_before(bundle, notification_id: str) -> list[tuple[str, datetime]]:
+    """The SMS the usager already received about the case (template, when), but this one."""
+    return [(e.data.get("template", ""), e.at) for e in bundle.events
+            if e.code == "SMS_SENT" and e.data.get("notification") != notification_id]
+
+
+def _case_in_words(deps: Deps, bundle, form: str) -> dict[str, str]:
+    """For a text that names the case: the day it was opened, where the usager lives, and the
+    partners asked (short names) or else the life situation."""
+    if "{day}" not in texts.TEMPLATES[form]:
+        return {}
+    case = bundle.case
+    short_names = {o.id: o.short_name for o in deps.repo.list_organisations()}
+    partners = [short_names.get(o, "") for o in texts.partners_asked(bundle.escalations.values())]
+    day = case.created_at.astimezone(usager_place(case).zone).strftime("%d/%m")
+    return {"day": day, "about": texts.about(case.situation, partners)}
 
 
 def _dropped(reason: str) -> str:
@@ -168,15 +198,6 @@ def _send_once(deps: Deps, notification_id: str, ref: str, phone: str, text: str
 
 # --- replies ----------------------------------------------------------------------------------
 
-_STOP = {"stop", "arret", "arreter", "stopp", "desabonner", "unsubscribe"}
-
-
-def _word(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text.strip().casefold())
-    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
-    return re.sub(r"[\s.!]+$", "", plain)
-
-
 def receive_notification(deps: Deps, message: str, fallback_id: str) -> dict:
     """An SNS two-way SMS notification ({"originationNumber", "messageBody", "inboundMessageId"}).
     One that cannot be read is counted and dropped: retrying it would never make it readable."""
@@ -199,49 +220,94 @@ def _clean(body: str) -> str:
 
 
 def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
-    """An SMS from a usager: STOP, a satisfaction mark, OUI, or a message for the agent."""
+    """An SMS from a usager: STOP, a satisfaction mark, OUI, or a message for the agent, as
+    `domain/sms_replies` reads it. Words beyond a STOP or a mark reach the agent as well."""
     body = _clean(body)
     try:
         phone = normalize_phone(sender)
     except ValueError:
         logger.info("inbound SMS from an unreadable number: ignored")
         return {"outcome": "unknown_number"}
-    word = _word(body)
+    reading = replies.read(body)
     now = deps.now()
-    if word in _STOP:
-        deps.repo.opt_out(phone, now)
-        count("sms_opt_outs")
-        return {"outcome": "opted_out"}
     ref = deps.repo.latest_case_for_phone(phone)
+    if reading.opt_out:
+        _opt_out(deps, phone, ref, inbound_id, now)
     if ref is None:
+        if reading.opt_out:
+            return {"outcome": "opted_out"}
         logger.info("inbound SMS from an unknown number: ignored")
         return {"outcome": "unknown_number"}
     message_id = "s" + hashlib.sha256(inbound_id.encode()).hexdigest()[:11]
 
     def attempt() -> dict:
+        from ..adapters.dynamo import case_write
+
         bundle = deps.repo.get_bundle(ref)
         case = bundle.case
         if any(m.id == message_id for m in bundle.messages) or any(
                 e.data.get("inbound") == message_id for e in bundle.events):
-            return {"outcome": "duplicate", "case_ref": ref}
-        if word in {"1", "2", "3", "4", "5"} and case.status is CaseStatus.CLOSED:
-            updated = case.model_copy(update={"satisfaction": int(word), "satisfaction_at": now,
-                                              "version": case.version + 1})
-            outcome = "satisfaction"
-        elif word == "oui" and case.consent_confirmed_at is None:
-            updated = case.model_copy(update={"consent_confirmed_at": now, "version": case.version + 1})
-            outcome = "consent"
+            return {"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref}
+        writes = []
+        if reading.opt_out:
+            outcome, for_agent = "opted_out", reading.more_than_opt_out
+        elif reading.mark is not None and case.status is CaseStatus.CLOSED:
+            outcome, for_agent = "satisfaction", reading.more_than_mark
+            writes.append(case_write(case.model_copy(update={
+                "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
+                case.version))
+        elif reading.yes and case.consent_confirmed_at is None:
+            outcome, for_agent = "consent", False
+            writes.append(case_write(case.model_copy(update={
+                "consent_confirmed_at": now, "version": case.version + 1}), case.version))
         else:
-            message = Message(id=message_id, case_ref=ref, author_id="usager", author_role=Role.USAGER,
-                              channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)",
-                              created_at=now)
-            deps.repo.transact([message_write(message), event_write(event(
-                "SMS_RECEIVED", "usager", now, ref, inbound=message_id))])
-            return {"outcome": "message", "case_ref": ref}
-        from ..adapters.dynamo import case_write
-
-        deps.repo.transact([case_write(updated, case.version), event_write(event(
-            f"SMS_{outcome.upper()}", "usager", now, ref, inbound=message_id))])
+            outcome, for_agent = "message", True
+        if for_agent:
+            writes.append(message_write(Message(
+                id=message_id, case_ref=ref, author_id="usager", author_role=Role.USAGER,
+                channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now)))
+        code = "SMS_RECEIVED" if outcome == "message" else f"SMS_{outcome.upper()}"
+        deps.repo.transact([*writes, event_write(event(code, "usager", now, ref, inbound=message_id))])
         return {"outcome": outcome, "case_ref": ref}
 
     return retry_on_conflict(attempt)
+
+
+def _opt_out(deps: Deps, phone: str, ref: str | None, inbound_id: str, now: datetime) -> None:
+    """Record the opt-out of the number, for every case, then confirm it at once with one last
+    SMS: not again to a number that had already said STOP.
+
+    The opt-out is written first and conditionally: from then on nothing else is sent, and of
+    two STOPs handled at once only the first confirms. The confirmation goes out under the
+    idempotency of the inbound message; a transient provider error is raised, so the inbound
+    event is retried and the replay (the opt-out being its own) sends it, once."""
+    origin = deps.repo.opt_out_origin(phone)
+    if origin is None:
+        if not deps.repo.opt_out(phone, now, inbound_id):
+            return                              # another STOP got there first: it confirms
+        count("sms_opt_outs")
+    elif origin != inbound_id:
+        return                                  # opted out before: no second confirmation
+    if ref is None:
+        return
+    try:
+        _confirm_opt_out(deps, phone, ref, inbound_id, now)
+    except NotFound:
+        logger.info("opt-out confirmation not sent: the case is gone")
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "")
+        if code not in PERMANENT_ERRORS:
+            raise
+        logger.warning("opt-out confirmation not sent", extra={"code": code})
+        count("sms_failed")
+
+
+def _confirm_opt_out(deps: Deps, phone: str, ref: str, inbound_id: str, now: datetime) -> None:
+    case = deps.repo.get_case(ref)
+    point = deps.repo.get_point(case.point_id)
+    text = texts.render("opted_out", ref=ref, point=point.name if point else "votre point de contact")
+    message_id = _send_once(deps, f"opt-out-{inbound_id}", ref, phone, text)
+    deps.repo.put_sms_receipt(message_id, ref, "opted_out", "accepted", now,
+                              now + timedelta(days=RECEIPT_DAYS))
+    count("sms_sent")
+    count("sms_segments", texts.segments(text))

@@ -195,3 +195,129 @@ def test_the_weekly_digest_is_one_email_per_agent_and_once_a_week(client, agent)
     assert len(digests) == 1
     assert digests[0]["subject"] == "Relais : 2 dossiers répondus à clore"
     assert all(ref in digests[0]["text"] for ref in refs)
+
+
+# --- after an outage: a cursor, and one stage, the one that applies (issue 19) ----------------
+
+def ladder_codes(deps, ref: str) -> list[str]:
+    return sorted(e.code for e in deps.repo.get_bundle(ref).events if e.code.startswith("LADDER_"))
+
+
+def test_a_first_run_thirteen_days_after_the_deadline_sends_one_stage_once(client, agent, deps):
+    """The job ran on the day of the escalations, then not again until 13 days after their
+    deadline (Friday 27 November), past the 7 days it reads again on every run: each escalation
+    climbs straight to the stage that applies, the coordinator's, once, with three runs at the
+    same time; the stages before it are passed, not sent."""
+    from chalicelib import bootstrap, jobs
+
+    refs = [escalate(client, agent) for _ in range(2)]
+    assert run(client, "reminders", "2026-11-23T12:00:00+01:00")["fired"] == 0
+    now = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(jobs.run("reminders", bootstrap.deps(), now)))
+               for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(r["fired"] for r in results) == 2
+    assert sum(r["passed"] for r in results) == 6
+    client.http.get("/api/me")
+    for ref in refs:
+        assert ladder_codes(deps, ref) == ["LADDER_BREACH_PASSED", "LADDER_COORDINATOR",
+                                           "LADDER_MANAGER_PASSED", "LADDER_REMINDER_PASSED"]
+        assert mails(ref, "Rappel") == [] and mails(ref, "Délai dépassé") == []
+        [upper] = mails(ref, "Demande sans réponse")
+        assert upper["to"] == ["coordination.61@example.org"]
+        # The facts: how late, and when it should have gone; no reminder it did not get.
+        assert ("Ce message part avec 5 jours de retard, à la suite d'un incident technique de Relais : "
+                "il devait partir le samedi 5 décembre à 0 h.") in upper["text"]
+        assert "malgré les rappels" not in upper["text"]
+    assert run(client, "reminders", "2026-12-10T11:00:00+01:00")["fired"] == 0
+    assert run(client, "reminders", "2027-02-01T11:00:00+01:00")["fired"] == 0
+
+
+def test_a_run_after_missed_stages_sends_only_the_one_that_applies(client, agent, deps):
+    """No run from Monday 23 to Tuesday 1 December: the reminder (Thursday 26) and the breach
+    (Saturday 28) were missed. One run sends the breach, late, and no « reminder before
+    Friday »; the manager's stage then comes at its own time."""
+    ref = escalate(client, agent)
+    assert run(client, "reminders", "2026-11-23T12:00:00+01:00")["fired"] == 0
+    done = run(client, "reminders", "2026-12-01T10:00:00+01:00")
+    assert done["fired"] == 1 and done["passed"] == 1
+    assert mails(ref, "Rappel") == []
+    breach = mails(ref, "Délai dépassé")
+    assert sorted(r for m in breach for r in m["to"]) == sorted(CAF_GROUP)
+    assert all("Ce message part avec 3 jours de retard" in m["text"] for m in breach)
+    assert [m["to"] for m in mails(ref, "n'a pas répondu dans le délai")] == [[AGENT]]
+    assert run(client, "reminders", "2026-12-01T23:59:00+01:00")["fired"] == 0
+    assert run(client, "reminders", "2026-12-02T00:00:00+01:00")["fired"] == 1
+    [manager] = mails(ref, "Demande sans réponse")
+    assert "retard" not in manager["text"] and "malgré les rappels aux référents" in manager["text"]
+    assert ladder_codes(deps, ref) == ["LADDER_BREACH", "LADDER_MANAGER", "LADDER_REMINDER_PASSED"]
+
+
+def test_a_one_day_deadline_gets_no_reminder_even_escalated_on_a_saturday(client, agent, deps):
+    """A group that answers in 1 business day, escalated on Saturday 28 November: due at the
+    end of Monday 30. The day-before reminder (Friday 27) would come before the escalation
+    itself: none, not on the Saturday nor later; the breach keeps its time."""
+    from chalicelib import bootstrap
+
+    deps.repo.put_directory([deps.repo.get_group("61-caf").model_copy(update={"answer_days": 1})])
+    bootstrap.deps().clock = lambda: datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
+    ref = escalate(client, agent)
+    assert run(client, "reminders", "2026-11-28T10:30:00+01:00")["fired"] == 0
+    assert run(client, "reminders", "2026-11-30T08:00:00+01:00")["fired"] == 0
+    assert mails(ref, "Rappel") == []
+    assert run(client, "reminders", "2026-12-01T00:00:00+01:00")["fired"] == 1
+    assert len(mails(ref, "Délai dépassé")) == 3
+
+
+def test_a_territory_without_coordinator_falls_back_to_the_national_address(client, agent, deps, monkeypatch):
+    """The Orne loses its coordinator: the coordinator stage goes to the national coordination
+    address; without one, nobody is emailed, an error is logged and `ladder_stage_unaddressed`
+    is counted, for an alarm to watch (docs/operations.md, section 4b)."""
+    from chalicelib import bootstrap
+    from chalicelib.adapters import keys
+    from chalicelib.domain.models import Notification, NotificationKind
+    from chalicelib.services import notifications
+
+    ref = escalate(client, agent)
+    coordinator = deps.repo.get_user_by_email("coordination.61@example.org")
+    deps.repo.delete_many([keys.coordinator("61", coordinator.id)])
+    counted: list[str] = []
+    monkeypatch.setattr(notifications, "count", lambda name, value=1, **_: counted.append(name))
+
+    def coordinator_stage(number: int) -> list[dict]:
+        before = len(outbox())
+        notifications.deliver(bootstrap.deps(), Notification(
+            id=f"ladder-61-caf-test-{number}", case_ref=ref, kind=NotificationKind.LADDER,
+            group_id="61-caf", data={"stage": "coordinator"}, created_at=MONDAY))
+        return outbox()[before:]
+
+    assert coordinator_stage(1) == []
+    assert {"ladder_coordinator_missing", "ladder_stage_unaddressed"} <= set(counted)
+    monkeypatch.setenv("RELAIS_NATIONAL_COORDINATION_EMAIL", "coordination.nationale@example.org")
+    bootstrap.reset()
+    [mail] = coordinator_stage(2)
+    assert mail["to"] == ["coordination.nationale@example.org"]
+    assert "le territoire Orne (61) n'a pas de coordinateur dans Relais" in mail["text"]
+    assert "Jeanne" not in mail["text"] and "Martin" not in mail["text"]
+
+
+def test_the_weekly_digest_is_sent_once_per_iso_week_even_days_apart(client, agent):
+    """Monday 30 November, Thursday 3 December (the same ISO week, 3 days later: the emails'
+    idempotency records last 2 days), then Monday 7 December (the next week). The process clock
+    moves too: the idempotency records expire by it."""
+    import time_machine
+
+    ref = escalate(client, agent)
+    referent = login(client, "referent.61-caf@example.org")
+    client.http.post(f"/api/cases/{ref}/messages", headers=referent,
+                     body=json.dumps({"body": "Réglé.", "kind": "answer"}))
+    sent = []
+    for moment in ("2026-11-30T08:00:00+01:00", "2026-12-03T08:00:00+01:00", "2026-12-07T08:00:00+01:00"):
+        with time_machine.travel(datetime.fromisoformat(moment)):
+            run(client, "digest", moment)
+        sent.append(len([m for m in outbox() if m["to"] == [AGENT] and "à clore" in (m["subject"] or "")]))
+    assert sent == [1, 1, 2]

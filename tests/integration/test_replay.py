@@ -37,9 +37,11 @@ def test_each_handler_twice_on_the_same_event_acts_once(client):
     post_json(client, referent, f"/api/cases/{refs[0]}/messages", {"body": "Réglé.", "kind": "answer"})
     post_json(client, agent, f"/api/cases/{refs[2]}/close", {"outcome": "solved_at_desk", "useful": True})
     deps = bootstrap.deps()
-    # Escalated on Tuesday 24 November at 10:00; five days on, Sunday 29: the second
-    # escalation's reminder is due (answer by Monday 30), the answered case waits to be closed.
-    later = datetime(2026, 11, 29, 9, 0, tzinfo=UTC)
+    # Escalated on Tuesday 24 November at 10:00; six days on, Monday 30 (10:00 Paris): the
+    # second escalation's reminder, due on Friday 27 and never sent (the job had not run), goes
+    # out late on the deadline's day (no reminder goes out on a weekend, so not on Sunday 29);
+    # the answered case waits to be closed.
+    later = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     deps.clock = lambda: later
 
     sent = {}

@@ -142,7 +142,7 @@ def test_stop_opts_the_number_out_for_good(client, agent):
     client.http.post(f"/api/cases/{ref}/close", headers=agent,
                      body=json.dumps({"outcome": "solved_at_desk", "useful": True}))
     create(client, agent)
-    assert len(texts()) == 1                          # only the first, before STOP
+    assert len(texts()) == 2                          # the first, then the STOP's confirmation
 
 
 def test_an_unknown_number_is_ignored_and_never_logged(client, agent, capsys):

@@ -352,7 +352,7 @@ def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failu
     resources = template.template()["Resources"]
     alarms = {r["Properties"]["MetricName"] for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"}
     assert {"ApproximateNumberOfMessagesVisible", "escalations_late", "Errors", "Reputation.BounceRate",
-            "sms_failed", "IteratorAge", "5XXError"} <= alarms
+            "sms_failed", "IteratorAge", "5XXError", "ladder_stage_unaddressed"} <= alarms
     for resource in resources.values():
         if resource.get("Type") == "AWS::CloudWatch::Alarm":
             assert resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
