@@ -5,9 +5,10 @@ the test doubles.
 """
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
 
@@ -30,28 +31,48 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class Wiring:
+    """What a stage adds around the AWS clients: nothing, in AWS. The dev stage brings its own
+    (DEV_WIRING), which emulates AWS and watches the clients; this module never imports it."""
+
+    def before_client(self, settings: config.Settings) -> None:
+        """Called before each client is made."""
+
+    def client_made(self, settings: config.Settings, service: str, endpoint: str | None, client) -> None:
+        """Called with each client made."""
+
+    def s3_public_endpoint(self, settings: config.Settings) -> str | None:
+        """S3 as the browser reaches it (None: AWS's own address)."""
+        return settings.s3_public_endpoint
+
+
+# Looked up by name, in the dev stage only: nothing deployed loads the dev package.
+DEV_WIRING = "chalicelib.dev.wiring"
+
+
+def stage_wiring(settings: config.Settings) -> Wiring:
+    if settings.is_dev or settings.aws_emulation:
+        return importlib.import_module(DEV_WIRING).DevWiring()
+    return Wiring()
+
+
 @dataclass
 class Deps:
     settings: config.Settings
     clock: Callable[[], datetime] = utcnow
+    wiring: Wiring = field(default_factory=Wiring)
 
     def _client(self, service: str, endpoint: str | None = None, config=None):
         from botocore.config import Config
 
-        if self.settings.aws_emulation == "moto":
-            from .dev import emulation
-            emulation.start(self.settings)
+        self.wiring.before_client(self.settings)
         retry = Config(retries={"mode": "standard", "max_attempts": 8},
                        connect_timeout=3, read_timeout=10)
         with _session_lock:
             client = _boto_session().client(
                 service, region_name=self.settings.region, endpoint_url=endpoint,
                 config=retry.merge(config) if config else retry)
-        # Emulated AWS, or DynamoDB Local with AWS elsewhere (the benchmarks): the dev drain
-        # needs to know when an outbox item was written.
-        if self.settings.aws_emulation == "moto" or (self.settings.is_dev and service == "dynamodb" and endpoint):
-            from .dev import emulation
-            emulation.observe(client)
+        self.wiring.client_made(self.settings, service, endpoint, client)
         return client
 
     @cached_property
@@ -83,15 +104,17 @@ class Deps:
         return self._client("s3")
 
     @cached_property
+    def dynamodb_streams(self):
+        """The table's stream, read by the dev stage's drain (in AWS, the event source mapping)."""
+        return self._client("dynamodbstreams", self.settings.dynamodb_endpoint)
+
+    @cached_property
     def s3_signer(self):
         """Signs the browser's upload forms and download links, for S3 as the browser reaches it:
         the bucket's regional virtual-hosted address in AWS, moto's server in the dev stage."""
         from botocore.config import Config
 
-        endpoint = self.settings.s3_public_endpoint
-        if self.settings.aws_emulation == "moto":
-            from .dev import emulation
-            endpoint = emulation.serve_s3(self.settings)
+        endpoint = self.wiring.s3_public_endpoint(self.settings)
         return self._client("s3", endpoint, Config(
             signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "virtual"}))
 
@@ -114,7 +137,8 @@ _deps: Deps | None = None
 def deps() -> Deps:
     global _deps
     if _deps is None:
-        _deps = Deps(config.settings())
+        settings = config.settings()
+        _deps = Deps(settings, wiring=stage_wiring(settings))
     return _deps
 
 

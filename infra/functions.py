@@ -1,6 +1,7 @@
 """The Lambda functions that `chalice package` generates, read off the Chalice app itself, so
-that infra never lists them by hand: a handler added to app.py gets its alarm, its dashboard
-line, its failure destination and its environment in the same package."""
+that infra never lists them by hand: a handler added to chalicelib/routes (events, schedules)
+gets its alarm, its dashboard line, its failure destination and its environment in the same
+package."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,9 +11,9 @@ from functools import lru_cache
 @dataclass(frozen=True)
 class Function:
     logical_id: str         # the CloudFormation resource chalice writes: "SendNotifications"
-    name: str               # the handler's name in app.py: "send_notifications"
+    name: str               # its Lambda entry app.<name>: "send_notifications"
     kind: str               # "api", "dynamodb", "sqs", "sns" or "schedule"
-    source: str | None      # the topic or queue named in app.py, for sns and sqs
+    source: str | None      # the topic or queue named in chalicelib/routes/events.py, for sns and sqs
     event_id: str | None    # the SAM event's key under Properties.Events
 
     @property

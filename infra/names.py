@@ -5,10 +5,10 @@ import json
 from email.utils import parseaddr
 from pathlib import Path
 
-INBOUND_PREFIX = "inbound/"            # SES writes each received message here
-# Where the inbound function keeps each message by case (inbound/, quarantine/: services/inbound.py)
-# and its documents (attachments/).
-MAIL_PREFIXES = (INBOUND_PREFIX, "quarantine/", "attachments/")
+# The names and prefixes are the application's (chalicelib/names.py): one spelling for both.
+from chalicelib.names import INBOUND_PREFIX, MAIL_PREFIXES, names
+
+__all__ = ["CONFIG_PATH", "INBOUND_PREFIX", "MAIL_PREFIXES", "mail_from_domain", "names", "stage_settings"]
 CONFIG_PATH = Path(__file__).resolve().parents[1] / ".chalice" / "config.json"
 
 
@@ -23,11 +23,3 @@ def mail_from_domain(stage: str) -> str:
     """The SES identity Relais sends from: the domain of RELAIS_MAIL_FROM."""
     return parseaddr(stage_settings(stage)["RELAIS_MAIL_FROM"])[1].rpartition("@")[2]
 
-
-def names(stage: str) -> dict[str, str]:
-    prefix = f"relais-{stage}"
-    return {"table": prefix, "sms_queue": f"{prefix}-sms", "sms_dlq": f"{prefix}-sms-dlq",
-            "failed_events": f"{prefix}-failed-events", "inbound_email": f"{prefix}-inbound-email",
-            "ses_events": f"{prefix}-ses-events", "inbound_sms": f"{prefix}-inbound-sms",
-            "alarms": f"{prefix}-alarms", "rule_set": f"{prefix}-inbound",
-            "configuration_set": prefix, "dashboard": prefix}

@@ -186,7 +186,7 @@ def function_overrides(stage: str) -> dict:
     return overrides
 
 
-# app.py names each source by a placeholder ARN; its last part says which resource it is.
+# chalicelib/routes/events.py names each source by a placeholder ARN; its last part says which resource it is.
 _TOPICS = {"inbound-email": "InboundEmailTopic", "ses-events": "SesEventsTopic", "inbound-sms": "InboundSmsTopic"}
 _QUEUES = {"sms": "SmsQueue"}
 

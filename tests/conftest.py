@@ -4,12 +4,14 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from datetime import datetime
 
 import pytest
+import time_machine
 from botocore.client import BaseClient
 
 from devtools import stack
-from tests.clock import instant  # noqa: F401  (autouse: the test's instant, or the real-clock guard)
+from tests.clock import STACK_INSTANT, instant  # noqa: F401  (autouse: the test's instant, or the real-clock guard)
 
 
 @pytest.fixture(scope="session")
@@ -101,9 +103,12 @@ def _load_demo(deps) -> None:
     original = deps.repo.put_many
     deps.repo.put_many = lambda items: (written.extend(items), original(items))
     admin = Principal(user_id="test-admin", role=Role.ADMIN)
-    for kind in ("organisations", "contact_points", "referent_groups", "users"):
-        text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
-        directory.import_csv(deps, admin, kind, text, dry_run=False)
+    # The import stamps its items: at one fixed instant, whichever test of the worker comes
+    # first (one with no instant of its own included), so every test sees the same directory.
+    with time_machine.travel(datetime.fromisoformat(STACK_INSTANT), tick=False):
+        for kind in ("organisations", "contact_points", "referent_groups", "users"):
+            text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
+            directory.import_csv(deps, admin, kind, text, dry_run=False)
     del deps.repo.put_many
     _demo_items.extend(written)
 
@@ -163,10 +168,10 @@ def login(test_client, email: str) -> dict[str, str]:
     if len(_login_mails(email)) == before:
         from chalicelib import bootstrap
         from chalicelib.domain.models import Notification, NotificationKind
-        from chalicelib.services import notifications
+        from chalicelib.services.outbox import deliver
 
         deps = bootstrap.deps()
-        notifications.deliver(deps, Notification(
+        deliver(deps, Notification(
             id=f"login-test-{uuid.uuid4().hex}", case_ref="", kind=NotificationKind.LOGIN_LINK,
             data={"email": email.lower()}, created_at=deps.now()))
     mails = _login_mails(email)

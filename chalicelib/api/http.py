@@ -150,13 +150,18 @@ def throttled(exc: Exception) -> bool:
 
 
 class JsonApi:
-    """Registers JSON routes on the Chalice app and keeps their description for OpenAPI."""
+    """Registers JSON routes on a Chalice app or blueprint and keeps their description for OpenAPI."""
 
-    def __init__(self, app, principal_loader: Callable[[Any], Any], is_dev: Callable[[], bool]):
+    def __init__(self, app, principal_loader: Callable[[Any], Any], is_dev: Callable[[], bool],
+                 operations: list[Operation] | None = None):
         self.app = app
-        self.operations: list[Operation] = []
+        self.operations: list[Operation] = [] if operations is None else operations
         self._load_principal = principal_loader
         self._is_dev = is_dev
+
+    def on(self, router) -> JsonApi:
+        """The same API on a blueprint: its routes join this one list of operations (one document)."""
+        return JsonApi(router, self._load_principal, self._is_dev, self.operations)
 
     def route(self, path: str, method: str, *, summary: str, body: type[BaseModel] | None = None,
               query: type[BaseModel] | None = None, response: Any = None, status: int = 200,

@@ -23,11 +23,7 @@ BATCH = 100
 
 
 def _streams_client(deps):
-    cached = getattr(deps, "_dev_streams_client", None)
-    if cached is None:
-        cached = deps._client("dynamodbstreams", deps.settings.dynamodb_endpoint)
-        deps._dev_streams_client = cached
-    return cached
+    return deps.dynamodb_streams
 
 
 def _stream_arn(deps) -> str | None:

@@ -33,10 +33,11 @@ def public_holidays(territory_code: str | None, year: int) -> frozenset[date]:
     import holidays
 
     days = set(holidays.country_holidays("FR", years=year))         # the 11 of L3133-1
-    subdivision = LOCAL_CALENDARS.get(territory_code or "")
+    code = territory_code or ""
+    subdivision = LOCAL_CALENDARS.get(code)
     if subdivision:
         local = holidays.country_holidays("FR", subdiv=subdivision, years=year, language="fr")
-        allowed = LOCAL_LEGAL_HOLIDAYS[territory_code]
+        allowed = LOCAL_LEGAL_HOLIDAYS[code]
         # Two holidays on one day come as one entry, their names joined by "; ".
         days |= {day for day, names in local.items() if allowed & set(names.split("; "))}
     return frozenset(days)

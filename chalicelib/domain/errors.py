@@ -1,6 +1,8 @@
 """Typed domain errors; chalicelib.api.http maps them to HTTP in one place."""
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base class: every error a user can cause or see."""
@@ -17,7 +19,7 @@ class InvalidInput(DomainError):
     code = "invalid_input"
 
     def __init__(self, message: str, field: str | None = None,
-                 errors: list[dict[str, str]] | None = None):
+                 errors: list[dict[str, Any]] | None = None):
         super().__init__(message, field)
         self.errors = errors or ([{"field": field, "message": message}] if field else [])
 

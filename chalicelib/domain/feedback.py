@@ -73,11 +73,12 @@ def summarize(territory_code: str, start: datetime, end: datetime, items: list[F
     by_kind_and_status = {kind: {status: 0 for status in FeedbackStatus} for kind in FeedbackKind}
     for item in items:
         by_kind_and_status[item.kind][item.status] += 1
-    difficulties = [f for f in items if f.kind is FeedbackKind.DIFFICULTY and f.organisation_id]
-    reports = Counter(f.organisation_id for f in difficulties)
-    usagers = Counter()
-    for item in difficulties:
-        usagers[item.organisation_id] += item.usagers_affected or 0
+    reports: Counter[str] = Counter()
+    usagers: Counter[str] = Counter()
+    for item in items:
+        if item.kind is FeedbackKind.DIFFICULTY and item.organisation_id:
+            reports[item.organisation_id] += 1
+            usagers[item.organisation_id] += item.usagers_affected or 0
     by_organisation = [
         OrganisationFeedback(organisation_id=org, organisation_name=organisation_names.get(org, org),
                              reports=count, usagers_affected=usagers[org])

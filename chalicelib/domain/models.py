@@ -8,8 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
 
+from .events import EventCode
 from .validation import (
     Headcount,
     LongText,
@@ -266,8 +267,8 @@ class Event(Entity):
     """Audit log entry: who did what, when. Never personal data: ids and codes only."""
 
     id: str
-    code: str
-    actor_id: str
+    code: EventCode
+    actor_id: str = Field(description="A user's id, or an events.Actor when no user acted")
     at: datetime
     case_ref: str | None = None
     group_id: str | None = None
@@ -282,7 +283,8 @@ class NotificationKind(StrEnum):
     REPLY_REFUSED = "reply_refused"          # to a referent: their email was not added (why, what to do)
     ADDRESS_UNDELIVERABLE = "address_undeliverable"  # to the agent: a referent's address bounced
     LADDER = "ladder"                        # a ladder stage: reminder, breach, manager, coordinator
-    DIGEST = "digest"                        # the weekly digest of an agent
+    DIGEST = "digest"                        # the weekly digest of an agent (agent_id)
+    REPORT = "report"                        # the quarterly report to a territory's coordinators (territory_code)
     SMS = "sms"                              # an SMS to the usager (data: template)
     LOGIN_LINK = "login_link"                # to whoever asked: a login link, if the address is known (data: email)
 
@@ -296,12 +298,35 @@ class Notification(Entity):
     """
 
     id: str
-    case_ref: str = Field(description="Empty for a notice about an email that matched no case")
+    case_ref: str = Field("", description="The case it announces. Empty when there is none: a notice "
+                          "about an email that matched no case, a login link, a digest, a report")
     kind: NotificationKind
     group_id: str | None = None
     message_id: str | None = None
+    agent_id: str | None = Field(None, description="A digest's agent")
+    territory_code: str | None = Field(None, description="A report's territory")
     data: dict[str, str] = Field(default_factory=dict, description="Codes and ids only")
     created_at: datetime
+
+    @model_validator(mode="after")
+    def _digest_and_report_name_their_own_subject(self) -> Notification:
+        if self.kind is NotificationKind.DIGEST and (self.case_ref or not self.agent_id):
+            raise ValueError("a digest names its agent_id, and no case")
+        if self.kind is NotificationKind.REPORT and (self.case_ref or not self.territory_code):
+            raise ValueError("a report names its territory_code, and no case")
+        return self
+
+    @property
+    def about(self) -> str:
+        """What it is about, in one string: the case, or a digest's agent, or a report's territory.
+        Spelled as the emails' idempotency keys have always spelled it (digests and reports
+        once carried 'agent-<id>' and 'territory-<code>' as their case_ref): a digest or report
+        already sent finds its key unchanged, and is not sent again."""
+        if self.kind is NotificationKind.DIGEST:
+            return f"agent-{self.agent_id}"
+        if self.kind is NotificationKind.REPORT:
+            return f"territory-{self.territory_code}"
+        return self.case_ref
 
 
 

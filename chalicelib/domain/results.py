@@ -103,6 +103,7 @@ def case_contribution(case: Case | None) -> Contribution:
 def answer_hours(escalation: Escalation) -> float:
     """Business hours from the escalation to the answer, without the time spent waiting for
     information from the usager (its length, spread at the opening hours' rate of 8 h a day)."""
+    assert escalation.answered_at is not None, "only an answered escalation has an answer time"
     hours = deadlines.business_hours_between(escalation.created_at, escalation.answered_at,
                                              escalation.territory_code)
     return max(0.0, hours - escalation.paused_seconds / 3600 * 8 / 24)

@@ -27,4 +27,6 @@ def rank(situation: LifeSituation | None, organisation_id: str) -> int:
 
 
 def is_suggested(situation: LifeSituation | None, organisation_id: str) -> bool:
-    return bool(situation) and organisation_id in SUGGESTED_ORGANISATIONS.get(situation, ())
+    if not situation:
+        return False
+    return organisation_id in SUGGESTED_ORGANISATIONS.get(situation, ())

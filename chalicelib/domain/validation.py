@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import phonenumbers
 from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
@@ -148,9 +149,9 @@ _FRENCH_BY_TYPE = {
 }
 
 
-def french_errors(errors: list[dict]) -> list[dict[str, str]]:
+def french_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str | None]]:
     """Turn pydantic's error list into [{field, message}] with a plain French message."""
-    result = []
+    result: list[dict[str, str | None]] = []
     for error in errors:
         field = ".".join(str(part) for part in error.get("loc", ()) if part != "__root__")
         ctx = error.get("ctx") or {}

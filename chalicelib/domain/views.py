@@ -81,7 +81,7 @@ class Lateness(StrEnum):
     DUE_SOON = "due_soon"
 
 
-LATENESS_LABELS = {Lateness.LATE: "En retard", Lateness.DUE_SOON: "À traiter sous 24 h"}
+LATENESS_LABELS: dict[str | None, str] = {Lateness.LATE: "En retard", Lateness.DUE_SOON: "À traiter sous 24 h"}
 
 
 class EscalationView(View):

@@ -120,7 +120,7 @@ def resume(escalation: Escalation, now: datetime, *, territory_code: str, extend
     stopped for (the referent gets back the time spent waiting); the paused time is recorded."""
     if escalation.paused_at is None:
         return escalation
-    update = {"paused_at": None, "paused_seconds": escalation.paused_seconds
+    update: dict[str, object] = {"paused_at": None, "paused_seconds": escalation.paused_seconds
               + max(0, int((now - escalation.paused_at).total_seconds()))}
     if extend:
         stopped = deadlines.business_days_between(

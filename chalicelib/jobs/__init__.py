@@ -1,6 +1,6 @@
 """Scheduled jobs, by name. Each takes the dependencies and the time it runs as of.
 
-app.py schedules them with @app.schedule; the dev stage runs them on demand through
+chalicelib/routes/schedules.py schedules them; the dev stage runs them on demand through
 POST /_dev/run/<job>?now=<ISO-8601>.
 """
 from __future__ import annotations

@@ -20,7 +20,8 @@ from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
 from ..domain import deadlines
 from ..domain.models import CaseStatus, Notification, NotificationKind
-from ..services.notifications import case_link, send_once
+from ..services.delivery import send_email_once
+from ..services.notifications import case_link
 from . import job
 
 logger = Logger(service="relais", child=True)
@@ -67,9 +68,9 @@ def send_digest(deps, agent, cases: list, week_id: str, now: datetime) -> None:
     items = [{"ref": c.ref, "point": p.name, "link": case_link(deps, c.ref)} for c, p in cases]
     text, html = render_email("digest", agent=agent, items=items, count=len(items),
                               link=f"{deps.settings.base_url}/tableau-de-bord?vue=a-clore")
-    notification = Notification(id=f"digest-{week_id}", case_ref=f"agent-{agent.id}",
-                                kind=NotificationKind.DIGEST, created_at=now)
+    notification = Notification(id=f"digest-{week_id}", kind=NotificationKind.DIGEST, agent_id=agent.id,
+                                created_at=now)
     plural = "s" if len(items) > 1 else ""
-    send_once(deps, notification, agent.email, OutgoingEmail(
+    send_email_once(deps, notification, agent.email, OutgoingEmail(
         to=[agent.email], subject=f"Relais : {len(items)} dossier{plural} répondu{plural} à clore",
         text=text, html=html))

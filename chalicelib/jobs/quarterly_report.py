@@ -1,7 +1,7 @@
 """The quarterly report reaches each territory's follow-up commission: on the first day of a
 quarter, the coordinators get the past quarter's key figures and the link to the full report
 (printable, and as CSV). Sent once per territory and quarter, whatever the number of runs within
-the idempotency window (notifications.IDEMPOTENCY_DAYS): a run by hand weeks later sends again."""
+the idempotency window (delivery.IDEMPOTENCY_DAYS): a run by hand weeks later sends again."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -14,7 +14,7 @@ from ..domain import results as domain
 from ..domain.models import Notification, NotificationKind
 from ..domain.territories import DEPARTEMENTS
 from ..services import results
-from ..services.notifications import send_once
+from ..services.delivery import send_email_once
 from . import job
 
 logger = Logger(service="relais", child=True)
@@ -36,10 +36,10 @@ def quarterly_report(deps, now: datetime) -> dict:
         name = DEPARTEMENTS.get(territory.code, territory.name)
         text, html = render_email("quarterly_report", quarter=quarter, territory=name, figures=figures,
                                   link=link, csv_link=link.replace("/rapport?", "/rapport.csv?"))
-        notification = Notification(id=f"report-{quarter}", case_ref=f"territory-{territory.code}",
-                                    kind=NotificationKind.DIGEST, created_at=now)
+        notification = Notification(id=f"report-{quarter}", kind=NotificationKind.REPORT,
+                                    territory_code=territory.code, created_at=now)
         for coordinator in coordinators:
-            send_once(deps, notification, coordinator.email, OutgoingEmail(
+            send_email_once(deps, notification, coordinator.email, OutgoingEmail(
                 to=[coordinator.email], subject=f"Relais : le rapport du {quarter} pour le comité de suivi ({name})",
                 text=text, html=html))
             sent += 1

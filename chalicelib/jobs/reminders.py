@@ -29,6 +29,7 @@ from ..adapters import keys
 from ..adapters.dynamo import escalation_write, event_write, notification_write
 from ..domain import ladder
 from ..domain.errors import NotFound
+from ..domain.events import Actor, EventCode
 from ..domain.models import Notification, NotificationKind
 from ..observability import correlate, count
 from ..services.common import event, retry_on_conflict
@@ -38,7 +39,6 @@ logger = Logger(service="relais", child=True)
 LOOKBACK_DAYS = 7         # read again on every run, behind today (see the module's docstring)
 MAX_DAYS_PER_RUN = 31     # 31 days x 8 shards = 248 queries at most per run
 CURSOR = "reminders"
-SYSTEM_ACTOR = "system-reminders"
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,8 @@ def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) ->
         advanced = escalation.model_copy(update={"ladder_stage": step.reached,
                                                  "version": escalation.version + 1})
         writes = [escalation_write(advanced, escalation.version, ladder.next_action_at(advanced, stages))]
-        writes += [event_write(event(f"LADDER_{stage.name.upper()}_PASSED", SYSTEM_ACTOR, now, ref, group_id))
+        writes += [event_write(event(EventCode.ladder(stage.name, passed=True), Actor.REMINDERS,
+                                     now, ref, group_id))
                    for stage in step.passed]
         if step.send is not None:
             data = {"stage": step.send.name}
@@ -123,7 +124,7 @@ def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) ->
                     id=f"ladder-{group_id}-{int(escalation.created_at.timestamp())}-{step.reached - 1}",
                     case_ref=ref, kind=NotificationKind.LADDER, group_id=group_id, data=data,
                     created_at=now)),
-                event_write(event(f"LADDER_{step.send.name.upper()}", SYSTEM_ACTOR, now, ref, group_id)),
+                event_write(event(EventCode.ladder(step.send.name), Actor.REMINDERS, now, ref, group_id)),
             ]
         correlate(ref, group_id)
         deps.repo.transact(writes)

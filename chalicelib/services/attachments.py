@@ -23,6 +23,7 @@ from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, FileRefused, InvalidInput, NotFound
+from ..domain.events import EventCode
 from ..domain.models import Attachment, CaseStatus, Role
 from ..domain.views import CaseView
 from . import cases
@@ -147,9 +148,9 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     command = MessageCreate(body=f"Document ajouté : {label}",
                             group_id=group_id if group_id in bundle.escalations else None)
     try:
-        view = cases.post_message(deps, principal, ref, command, message_id=message_id,
-                                  attachments=[attachment],
-                                  extra_writes=[upload_write(upload_id, deps.now(), ref, message_id)])
+        view = cases.post_agent_message(deps, principal, ref, command, cases.Posting(
+            message_id=message_id, attachments=[attachment],
+            extra_writes=[upload_write(upload_id, deps.now(), ref, message_id)]))
     except Conflict:        # closed meanwhile: the document belongs to no case
         _delete(deps, key, ref, "case_closed")
         raise
@@ -172,7 +173,7 @@ def download_url(deps: Deps, principal: Principal, ref: str, message_id: str, in
         "Bucket": deps.settings.mail_bucket, "Key": attachment.key,
         "ResponseContentType": attachment.content_type,
         "ResponseContentDisposition": f'attachment; filename="piece-jointe-{index + 1}.{extension}"'})
-    deps.repo.add_event(event("ATTACHMENT_READ", principal.user_id, deps.now(), view.ref,
+    deps.repo.add_event(event(EventCode.ATTACHMENT_READ, principal.user_id, deps.now(), view.ref,
                               message.group_id, message_id=message_id, index=str(index)))
     return url
 

@@ -14,6 +14,7 @@ from ..adapters.templates import render
 from ..bootstrap import Deps
 from ..domain.authz import Principal
 from ..domain.errors import NotAuthenticated, TokenInvalid
+from ..domain.events import EventCode
 from ..domain.models import Notification, NotificationKind, User
 from .common import event
 
@@ -85,7 +86,7 @@ def open_session(deps: Deps, token: str) -> tuple[User, str]:
     session_token = secrets.token_urlsafe(32)
     deps.repo.put_secret(keys.SESSION, _digest(session_token), user.id,
                          now + timedelta(hours=deps.settings.session_hours))
-    deps.repo.add_event(event("LOGIN", user.id, now))
+    deps.repo.add_event(event(EventCode.LOGIN, user.id, now))
     return user, session_token
 
 

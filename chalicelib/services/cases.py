@@ -1,6 +1,10 @@
 """Intake, escalation, the thread, closing and reopening: the life of a case."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
 from aws_lambda_powertools import Logger
 
 from ..adapters.dynamo import (
@@ -24,8 +28,10 @@ from ..domain import authz, ladder, workflow
 from ..domain.authz import Principal
 from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.events import EventCode
 from ..domain.models import (
     Attachment,
+    Case,
     CaseStatus,
     Channel,
     EscalationStatus,
@@ -62,13 +68,15 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
         ref = new_reference(point.territory_code)
         case = workflow.open_case(command, ref=ref, territory_code=point.territory_code,
                                   agent_id=principal.user_id, now=now)
-        extra = [phone_case_write(case.usager.phone, now, ref), *name_search_writes(case)]
-        if case.usager.sms_opt_in:
+        usager = case.usager
+        assert usager is not None                       # a case opens with its usager
+        extra = [phone_case_write(usager.phone, now, ref), *name_search_writes(case)]
+        if usager.sms_opt_in:
             extra.append(notification_write(sms.notification(ref, "sms-created", "case_created", now)))
             if command.confirm_consent_by_sms:
                 extra.append(notification_write(sms.notification(ref, "sms-consent", "consent", now)))
         try:
-            deps.repo.create_case(case, event("CASE_CREATED", principal.user_id, now, ref,
+            deps.repo.create_case(case, event(EventCode.CASE_CREATED, principal.user_id, now, ref,
                                               point_id=point.id), extra)
         except ReferenceTaken:
             continue
@@ -85,6 +93,26 @@ def _escalation_write(deps: Deps, escalation, previous_version: int | None):
                             ladder.next_action_at(escalation, deps.settings.ladder))
 
 
+@dataclass(frozen=True)
+class CaseChange:
+    """A change worked out from one read of a case: the case as it will stand, and the writes
+    that make it so, in one transaction (none: there is nothing to write)."""
+    bundle: CaseBundle
+    writes: list[Write | Check]
+
+
+def _change_case(deps: Deps, ref: str, apply: Callable[[CaseBundle], CaseChange]) -> CaseChange:
+    """Read the case, authorize and work out the change (apply), write it; on a lost race, all
+    again from a fresh read."""
+    def attempt() -> CaseChange:
+        change = apply(deps.repo.get_bundle(ref))
+        if change.writes:
+            deps.repo.transact(change.writes)
+        return change
+
+    return retry_on_conflict(attempt)
+
+
 def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
     groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
     author_ids = {m.author_id for m in bundle.messages}
@@ -98,7 +126,7 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     """The case as the reader may see it; the read is audited (CASE_VIEWED)."""
     view = read_case(deps, principal, ref)
-    audit_access(deps, principal, "CASE_VIEWED", ref=view.ref)
+    audit_access(deps, principal, EventCode.CASE_VIEWED, ref=view.ref)
     return view
 
 
@@ -117,7 +145,7 @@ def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: C
     page = deps.repo.list_point_cases(point_id, status, limit, cursor)
     now = deps.now()
     if page.items:                  # a list of cases shows the usagers' names
-        audit_access(deps, principal, "CASES_LISTED", point_id=point_id, count=str(len(page.items)))
+        audit_access(deps, principal, EventCode.CASES_LISTED, point_id=point_id, count=str(len(page.items)))
     return PageView[CaseSummary](items=[CaseSummary.of(c, now) for c in page.items], cursor=page.cursor)
 
 
@@ -125,8 +153,7 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def attempt() -> CaseBundle:
-        bundle = deps.repo.get_bundle(ref)
+    def apply(bundle: CaseBundle) -> CaseChange:
         authz.require_agent_of_case(principal, bundle.case)
         groups = deps.repo.get_groups(command.group_ids)
         missing = [g for g in command.group_ids if g not in groups]
@@ -137,124 +164,165 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
                                           [groups[g] for g in command.group_ids], command, now)
         # Each escalation gets its own Reply-To secret; the email itself leaves via the outbox.
         created = [e.model_copy(update={"reply_token": new_token()}) for e in created]
-        deps.repo.transact(
+        return CaseChange(
+            CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in created}},
+                       bundle.messages, bundle.events),
             [case_write(case, bundle.case.version)]
             + [_escalation_write(deps, e, bundle.escalations[e.group_id].version
                                  if e.group_id in bundle.escalations else None) for e in created]
-            + [event_write(event("CASE_ESCALATED", principal.user_id, now, ref, e.group_id,
+            + [event_write(event(EventCode.CASE_ESCALATED, principal.user_id, now, ref, e.group_id,
                                  organisation_id=e.organisation_id)) for e in created]
-            + [reply_token_write(e.reply_token, ref, e.group_id) for e in created]
+            + [reply_token_write(e.reply_token, ref, e.group_id) for e in created if e.reply_token]
             + [notification_write(Notification(
                 id=f"esc-{e.group_id}-v{e.version}", case_ref=ref, kind=NotificationKind.ESCALATION,
                 group_id=e.group_id, created_at=now)) for e in created])
-        return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in created}},
-                          bundle.messages, bundle.events)
 
-    bundle = retry_on_conflict(attempt)
+    bundle = _change_case(deps, ref, apply).bundle
     count("escalations_sent", len(command.group_ids))
     logger.info("case escalated", extra={"case_ref": ref})
     return _view(deps, principal, bundle)
 
 
-def post_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
-                 channel: Channel = Channel.WEB, *, message_id: str | None = None,
-                 attachments: list[Attachment] | None = None,
-                 extra_writes: list[Write | Check] | None = None) -> CaseView:
-    """An agent's note or message to a referent, or a referent's answer.
+@dataclass(frozen=True)
+class Posting:
+    """How a message comes in: by which channel; under an id chosen by the caller (an inbound
+    email's, an upload's), which makes the call idempotent; with its files; and with what else
+    to write in the same transaction."""
+    channel: Channel = Channel.WEB
+    message_id: str | None = None
+    attachments: list[Attachment] = field(default_factory=list)
+    extra_writes: list[Write | Check] = field(default_factory=list)
 
-    A message_id chosen by the caller (an inbound email's) makes the call idempotent: if the
-    case already holds that message, nothing is written again."""
-    authz.require_role(principal, Role.AGENT, Role.REFERENT)
+
+ON_THE_PAGE = Posting()
+
+
+def _already_posted(bundle: CaseBundle, posting: Posting) -> CaseChange | None:
+    """The same message again (an email delivered twice, a reloaded upload): nothing to write."""
+    if posting.message_id and any(m.id == posting.message_id for m in bundle.messages):
+        return CaseChange(bundle, [])
+    return None
+
+
+def _message(principal: Principal, ref: str, group_id: str | None, command: MessageCreate,
+             posting: Posting, now: datetime) -> Message:
+    return Message(id=posting.message_id or new_id(), case_ref=ref, group_id=group_id,
+                   author_id=principal.user_id, author_role=principal.role,
+                   channel=posting.channel, kind=command.kind, body=command.body,
+                   attachments=list(posting.attachments), created_at=now)
+
+
+def post_agent_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
+                       posting: Posting = ON_THE_PAGE) -> CaseView:
+    """The agent's note on the case, or message to one partner's referents (emailed to them)."""
+    authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def attempt() -> CaseBundle:
-        bundle = deps.repo.get_bundle(ref)
-        if message_id and any(m.id == message_id for m in bundle.messages):
-            return bundle
+    def apply(bundle: CaseBundle) -> CaseChange:
+        if unchanged := _already_posted(bundle, posting):
+            return unchanged
         now = deps.now()
         case, group_id = bundle.case, command.group_id
         escalations = dict(bundle.escalations)
-        writes = []
-        if principal.role is Role.REFERENT:
-            authz.require_case_reader(principal, case, escalations.values())
-            # Only through a group of theirs still on the case: a group that handed the case
-            # back ("pas le bon interlocuteur") can no longer act on it.
-            group_id = authz.referent_acting_group(principal, escalations.values(), group_id)
-            previous = escalations[group_id]
-            case, updated = workflow.referent_reply(case, previous, command.kind,
-                                                    escalations.values(), now)
-            escalations[group_id] = updated
+        authz.require_agent_of_case(principal, case)
+        if group_id and group_id not in escalations:
+            raise InvalidInput("Ce dossier n'a pas été transmis à cet organisme.", field="group_id")
+        previous = escalations.get(group_id) if group_id else None
+        resumed = workflow.agent_message(case, previous, command.kind, bundle.escalations.values(), now)
+        message = _message(principal, ref, group_id, command, posting, now)
+        writes: list[Write | Check] = [message_write(message)]
+        if resumed is not None:
+            assert group_id is not None and previous is not None    # only an exchange resumes
+            case, escalations[group_id] = resumed
             writes += [case_write(case, bundle.case.version),
-                       _escalation_write(deps, updated, previous.version),
-                       event_write(event(f"ESCALATION_{updated.status.value.upper()}",
-                                         principal.user_id, now, ref, group_id,
-                                         channel=channel.value))]
+                       _escalation_write(deps, escalations[group_id], previous.version)]
         else:
-            authz.require_agent_of_case(principal, case)
-            if group_id and group_id not in escalations:
-                raise InvalidInput("Ce dossier n'a pas été transmis à cet organisme.", field="group_id")
-            previous = escalations.get(group_id) if group_id else None
-            resumed = workflow.agent_message(case, previous, command.kind, escalations.values(), now)
-            if resumed is not None:
-                case, escalations[group_id] = resumed
-                writes += [case_write(case, bundle.case.version),
-                           _escalation_write(deps, escalations[group_id], previous.version)]
-            else:
-                writes.append(case_still_open(ref))
-            writes.append(event_write(event("MESSAGE_POSTED", principal.user_id, now, ref,
-                                            group_id, channel=channel.value)))
-        message = Message(id=message_id or new_id(), case_ref=ref, group_id=group_id,
-                          author_id=principal.user_id, author_role=principal.role,
-                          channel=channel, kind=command.kind, body=command.body,
-                          attachments=attachments or [], created_at=now)
-        if principal.role is Role.AGENT and group_id:
+            writes.append(case_still_open(ref))
+        writes.append(event_write(event(EventCode.MESSAGE_POSTED, principal.user_id, now, ref,
+                                        group_id, channel=posting.channel.value)))
+        if group_id:
             # The referents live in their mailbox: what the agent writes to them is emailed.
             writes.append(notification_write(Notification(
                 id=f"agent-{message.id}", case_ref=ref, kind=NotificationKind.AGENT_MESSAGE,
                 group_id=group_id, message_id=message.id, created_at=now)))
-        if principal.role is Role.REFERENT:
-            writes.append(notification_write(Notification(
-                id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
-                group_id=group_id, message_id=message.id, created_at=now)))
-            # The usager hears of it by SMS: once the case is answered, or when information is asked.
-            template = ("answered" if case.status is CaseStatus.ANSWERED
-                        and bundle.case.status is not CaseStatus.ANSWERED
-                        else "needs_info" if command.kind is MessageKind.NEEDS_INFO else None)
-            if template and case.usager and case.usager.sms_opt_in:
-                writes.append(notification_write(sms.notification(
-                    ref, f"sms-{template}-{message.id}", template, now)))
-        deps.repo.transact([message_write(message), *writes, *(extra_writes or [])])
-        if principal.role is Role.REFERENT and command.kind is MessageKind.ANSWER:
-            count("answers_by_email" if channel is Channel.EMAIL else "answers_by_page")
-        return CaseBundle(case, escalations, [*bundle.messages, message], bundle.events)
+        return CaseChange(CaseBundle(case, escalations, [*bundle.messages, message], bundle.events),
+                          [*writes, *posting.extra_writes])
 
     correlate(ref, command.group_id)
-    bundle = retry_on_conflict(attempt)
+    bundle = _change_case(deps, ref, apply).bundle
     logger.info("message posted", extra={"case_ref": ref})
     return _view(deps, principal, bundle)
+
+
+def post_referent_reply(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
+                        posting: Posting = ON_THE_PAGE) -> CaseView:
+    """A referent's answer, request for information or hand-back, from the page or by email."""
+    authz.require_role(principal, Role.REFERENT)
+    ref = case_ref(ref)
+
+    def apply(bundle: CaseBundle) -> CaseChange:
+        if unchanged := _already_posted(bundle, posting):
+            return unchanged
+        now = deps.now()
+        authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
+        # Only through a group of theirs still on the case: a group that handed the case
+        # back ("pas le bon interlocuteur") can no longer act on it.
+        group_id = authz.referent_acting_group(principal, bundle.escalations.values(), command.group_id)
+        previous = bundle.escalations[group_id]
+        case, updated = workflow.referent_reply(bundle.case, previous, command.kind,
+                                                bundle.escalations.values(), now)
+        message = _message(principal, ref, group_id, command, posting, now)
+        writes = [message_write(message),
+                  case_write(case, bundle.case.version),
+                  _escalation_write(deps, updated, previous.version),
+                  event_write(event(EventCode.escalation(updated.status),
+                                    principal.user_id, now, ref, group_id,
+                                    channel=posting.channel.value)),
+                  notification_write(Notification(
+                      id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
+                      group_id=group_id, message_id=message.id, created_at=now)),
+                  *_usager_sms(bundle.case, case, command.kind, message, now)]
+        return CaseChange(CaseBundle(case, {**bundle.escalations, group_id: updated},
+                                     [*bundle.messages, message], bundle.events),
+                          [*writes, *posting.extra_writes])
+
+    correlate(ref, command.group_id)
+    change = _change_case(deps, ref, apply)
+    if change.writes and command.kind is MessageKind.ANSWER:
+        count("answers_by_email" if posting.channel is Channel.EMAIL else "answers_by_page")
+    logger.info("message posted", extra={"case_ref": ref})
+    return _view(deps, principal, change.bundle)
+
+
+def _usager_sms(before: Case, after: Case, kind: MessageKind, message: Message, now: datetime) -> list[Write]:
+    """The usager hears of a reply by SMS: once the case is answered, or when information is asked."""
+    template = ("answered" if after.status is CaseStatus.ANSWERED and before.status is not CaseStatus.ANSWERED
+                else "needs_info" if kind is MessageKind.NEEDS_INFO else None)
+    if template and after.usager and after.usager.sms_opt_in:
+        return [notification_write(sms.notification(after.ref, f"sms-{template}-{message.id}", template, now))]
+    return []
 
 
 def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -> CaseView:
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def attempt() -> CaseBundle:
-        bundle = deps.repo.get_bundle(ref)
+    def apply(bundle: CaseBundle) -> CaseChange:
         authz.require_agent_of_case(principal, bundle.case)
         now = deps.now()
         case, closed = workflow.close(bundle.case, bundle.escalations.values(), command, now)
-        deps.repo.transact(
+        return CaseChange(
+            CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
+                       bundle.messages, bundle.events),
             [case_write(case, bundle.case.version)]
             + [_escalation_write(deps, e, bundle.escalations[e.group_id].version) for e in closed]
-            + [event_write(event("CASE_CLOSED", principal.user_id, now, ref,
+            + [event_write(event(EventCode.CASE_CLOSED, principal.user_id, now, ref,
                                  outcome=command.outcome.value, useful=str(command.useful).lower())),
                retention_write(case)]
             + ([notification_write(sms.notification(ref, f"sms-closed-v{case.version}", "closed", now))]
                if case.usager and case.usager.sms_opt_in else []))
-        return CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
-                          bundle.messages, bundle.events)
 
-    bundle = retry_on_conflict(attempt)
+    bundle = _change_case(deps, ref, apply).bundle
     logger.info("case closed", extra={"case_ref": ref})
     return _view(deps, principal, bundle)
 
@@ -263,16 +331,15 @@ def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def attempt() -> CaseBundle:
-        bundle = deps.repo.get_bundle(ref)
+    def apply(bundle: CaseBundle) -> CaseChange:
         authz.require_agent_of_case(principal, bundle.case)
         now = deps.now()
         case = workflow.reopen(bundle.case, now)
-        deps.repo.transact([case_write(case, bundle.case.version),
-                            event_write(event("CASE_REOPENED", principal.user_id, now, ref))])
-        return CaseBundle(case, bundle.escalations, bundle.messages, bundle.events)
+        return CaseChange(CaseBundle(case, bundle.escalations, bundle.messages, bundle.events),
+                          [case_write(case, bundle.case.version),
+                           event_write(event(EventCode.CASE_REOPENED, principal.user_id, now, ref))])
 
-    bundle = retry_on_conflict(attempt)
+    bundle = _change_case(deps, ref, apply).bundle
     logger.info("case reopened", extra={"case_ref": ref})
     return _view(deps, principal, bundle)
 
@@ -312,7 +379,7 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
             return []
         if case.point_id not in principal.point_ids:
             return []
-        audit_access(deps, principal, "CASES_SEARCHED", count="1")
+        audit_access(deps, principal, EventCode.CASES_SEARCHED, count="1")
         return [CaseSummary.of(case, now)]
     prefix = query_prefix(text)
     if prefix is None:
@@ -325,5 +392,5 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
     found.sort(key=lambda c: c.created_at, reverse=True)
     logger.info("cases searched", extra={"results": len(found)})
     if found:
-        audit_access(deps, principal, "CASES_SEARCHED", count=str(min(len(found), SEARCH_LIMIT)))
+        audit_access(deps, principal, EventCode.CASES_SEARCHED, count=str(min(len(found), SEARCH_LIMIT)))
     return [CaseSummary.of(c, now) for c in found[:SEARCH_LIMIT]]

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from ..domain.errors import RaceLost
+from ..domain.events import EventCode
 from ..domain.models import Event
 
 R = TypeVar("R")
@@ -26,14 +27,18 @@ def new_token() -> str:
     return base64.b32encode(secrets.token_bytes(16)).decode().rstrip("=").lower()
 
 
-def event(code: str, actor_id: str, at: datetime, case_ref: str | None = None,
+def event(code: EventCode, actor_id: str, at: datetime, case_ref: str | None = None,
           group_id: str | None = None, **data: str) -> Event:
-    """An audit event: codes and ids only, never personal data."""
+    """An audit event: codes and ids only, never personal data. The code is an EventCode
+    member, never a string built on the spot (a StrEnum member is a str too: hence the check);
+    actor_id is the user's id, or an events.Actor."""
+    if not isinstance(code, EventCode):
+        raise TypeError(f"an audit event's code is an EventCode, not {code!r}")
     return Event(id=new_id(), code=code, actor_id=actor_id, at=at, case_ref=case_ref,
                  group_id=group_id, data=data)
 
 
-def audit_access(deps, principal, code: str, **data: str) -> None:
+def audit_access(deps, principal, code: EventCode, **data: str) -> None:
     """An access to personal data (a case opened, a list of names, a document, an export),
     in the day's audit partition: who, what, when; ids and counts only."""
     deps.repo.add_event(event(code, principal.user_id, deps.now(), **data))

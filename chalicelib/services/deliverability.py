@@ -14,12 +14,12 @@ from aws_lambda_powertools import Logger
 from ..adapters.dynamo import event_write, notification_write
 from ..bootstrap import Deps
 from ..domain.errors import RaceLost
+from ..domain.events import Actor, EventCode
 from ..domain.models import Notification, NotificationKind
 from ..observability import count
 from .common import event
 
 logger = Logger(service="relais", child=True)
-SYSTEM_ACTOR = "system-ses-events"
 
 
 def handle_ses_event(deps: Deps, message: dict) -> dict:
@@ -55,7 +55,7 @@ def handle_ses_event(deps: Deps, message: dict) -> dict:
                     id=f"undeliverable-{digest}", case_ref=target.case_ref,
                     kind=NotificationKind.ADDRESS_UNDELIVERABLE, group_id=target.group_id,
                     data={"address": address, "reason": reason}, created_at=now)),
-                event_write(event("EMAIL_UNDELIVERABLE", SYSTEM_ACTOR, now, target.case_ref,
+                event_write(event(EventCode.EMAIL_UNDELIVERABLE, Actor.SES_EVENTS, now, target.case_ref,
                                   target.group_id, reason=reason)),
             ])
         except RaceLost:

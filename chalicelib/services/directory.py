@@ -10,6 +10,7 @@ import io
 import itertools
 from collections.abc import Callable
 from enum import StrEnum
+from typing import TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -18,6 +19,7 @@ from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.events import EventCode
 from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
 from ..domain.territories import DEPARTEMENTS
 from ..domain.validation import french_errors
@@ -45,23 +47,26 @@ def _split(value: str | None) -> list[str]:
     return [part for part in (value or "").replace(",", " ").replace("|", " ").split() if part]
 
 
-def decode_csv(data: bytes) -> str:
-    """UTF-8 (with or without BOM), or Windows-1252 as French spreadsheets often export it."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")
+def decode_csv(data: bytes | str) -> str:
+    """UTF-8 (with or without BOM), or Windows-1252 as French spreadsheets often export it;
+    the one place the BOM is taken off, text included."""
+    if isinstance(data, bytes):
+        raw = data
+        try:
+            data = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            data = raw.decode("cp1252", errors="replace")
+    return data.lstrip("\ufeff")
 
 
 def _rows(text: str) -> list[tuple[int, Row]]:
     """(line number, row) pairs; a row with more cells than the header keeps them under _EXTRA."""
-    text = text.lstrip("\ufeff")
     if not text.strip():
         raise InvalidInput("Le fichier CSV est vide.", field="csv")
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey=_EXTRA)
-    rows = []
+    rows: list[tuple[int, Row]] = []
     try:
         for row in reader:
             if len(rows) >= MAX_ROWS:
@@ -81,6 +86,9 @@ def _display_name(email: str) -> str:
     return " ".join(part.capitalize() for part in local.split()) or email
 
 
+Entity = TypeVar("Entity")
+
+
 class _Import:
     """Validates rows into entities, collecting French errors per line and field, and warnings:
     what imports but deserves a look."""
@@ -89,8 +97,8 @@ class _Import:
         self.errors: list[dict] = []
         self.warnings: list[dict] = []
 
-    def parse(self, rows: list[tuple[int, Row]], build: Callable[[Row], object]) -> list[tuple[int, object]]:
-        entities = []
+    def parse(self, rows: list[tuple[int, Row]], build: Callable[[Row], Entity]) -> list[tuple[int, Entity]]:
+        entities: list[tuple[int, Entity]] = []
         for number, row in rows:
             if _EXTRA in row:
                 self.fail(number, "colonnes", "Cette ligne a plus de colonnes que l'en-tête. Une valeur "
@@ -237,7 +245,7 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
                        "referent_groups ou users.", field="kind") from exc
     if len(data) > MAX_BYTES:
         raise InvalidInput("Le fichier dépasse 2 Mo : découpez-le.", field="csv")
-    rows = _rows(decode_csv(data) if isinstance(data, bytes) else data)
+    rows = _rows(decode_csv(data))
     job = _Import()
     parsed, entities, existing_ids = _IMPORTERS[kind](deps.repo, job, rows)
     lines_by_id: dict[str, list[int]] = {}
@@ -259,7 +267,7 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
                      "message": e["message"]} for e in report.errors])
     if not dry_run:
         deps.repo.put_directory(entities)
-        deps.repo.add_event(event("DIRECTORY_IMPORTED", principal.user_id, deps.now(),
+        deps.repo.add_event(event(EventCode.DIRECTORY_IMPORTED, principal.user_id, deps.now(),
                                   kind=kind.value, rows=str(len(rows))))
         logger.info("directory imported", extra={"kind": kind.value, "rows": len(rows)})
     return report
@@ -301,7 +309,7 @@ def stage_import(deps: Deps, principal: Principal, kind: str, data: bytes) -> tu
     import_id = secrets.token_hex(16)
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id), Body=data,
                        Metadata={"kind": report.kind, "user": principal.user_id})
-    text = decode_csv(data).lstrip("\ufeff")
+    text = decode_csv(data)
     first_line = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     sample = list(itertools.islice(csv.reader(io.StringIO(text), delimiter=delimiter), PREVIEW_ROWS + 1))

@@ -8,6 +8,7 @@ from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.errors import NotFound
+from ..domain.events import EventCode
 from ..domain.models import Role
 from .common import audit_access
 
@@ -28,6 +29,6 @@ def usager_export(deps: Deps, principal: Principal, phone_e164: str) -> dict:
             "messages": [m.model_dump(mode="json") for m in bundle.messages],
             "events": [e.model_dump(mode="json") for e in bundle.events],
         })
-    audit_access(deps, principal, "USAGER_EXPORTED", count=str(len(cases)))
+    audit_access(deps, principal, EventCode.USAGER_EXPORTED, count=str(len(cases)))
     return {"phone": phone_e164, "sms_opted_out": deps.repo.is_opted_out(phone_e164),
             "generated_at": deps.now().isoformat(), "cases": cases}

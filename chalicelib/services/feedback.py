@@ -16,6 +16,7 @@ from ..domain import feedback as rules
 from ..domain.authz import Principal
 from ..domain.commands import FeedbackCreate, FeedbackTriage
 from ..domain.errors import InvalidInput, NotFound
+from ..domain.events import EventCode
 from ..domain.models import Feedback, FeedbackKind, FeedbackStatus, Organisation
 from ..domain.territories import DEPARTEMENTS
 from ..domain.views import FeedbackSummary, FeedbackView, PageView
@@ -58,7 +59,7 @@ def create_feedback(deps: Deps, principal: Principal, command: FeedbackCreate) -
     item = rules.open_feedback(command, feedback_id=rules.new_id(now, new_id()),
                                territory_code=point.territory_code, point_id=point.id,
                                author_id=principal.user_id, now=now)
-    deps.repo.create_feedback(item, event("FEEDBACK_CREATED", principal.user_id, now,
+    deps.repo.create_feedback(item, event(EventCode.FEEDBACK_CREATED, principal.user_id, now,
                                           feedback_id=item.id, kind=item.kind.value,
                                           territory=item.territory_code, point_id=item.point_id))
     logger.info("feedback created", extra={"feedback_id": item.id, "kind": item.kind.value})
@@ -108,7 +109,7 @@ def triage_feedback(deps: Deps, principal: Principal, code: str, feedback_id: st
         updated = rules.triage(current, command, now)
         if updated is not current:
             deps.repo.update_feedback(updated, current.version, event(
-                "FEEDBACK_TRIAGED", principal.user_id, now, feedback_id=feedback_id,
+                EventCode.FEEDBACK_TRIAGED, principal.user_id, now, feedback_id=feedback_id,
                 territory=code, status=updated.status.value))
         return updated
 

@@ -37,6 +37,7 @@ from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, NotFound, RaceLost
+from ..domain.events import Actor, EventCode
 from ..domain.models import (
     Attachment,
     CaseStatus,
@@ -67,7 +68,6 @@ TRUNCATED = "\n\n[…] Message tronqué : le texte complet est conservé."
 _TOKEN = re.compile(r"^reponse\+([a-z2-7]{26})@(.+)$")
 _SUBJECT_TAG = re.compile(r"\[\s*Relais\s+([0-9]{2}[0-9AB]?\s*-\s*[0-9A-Z]{3}\s*-\s*[0-9A-Z]{3})\s*\]",
                           re.IGNORECASE)
-SYSTEM_ACTOR = "system-inbound-email"
 # A reply the workflow refuses: the referent who wrote it is told why, and the agent too.
 REFUSED_BY_WORKFLOW = ("case_closed", "exchange_closed")
 SENDER_NOTICE_DAYS = 30
@@ -326,7 +326,7 @@ def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
             inbound_write(digest, now, "quarantined", target.case_ref),
             quarantine_write(kept, None),
             *(notification_write(notice) for notice in notices),
-            event_write(event("EMAIL_QUARANTINED", SYSTEM_ACTOR, now, target.case_ref,
+            event_write(event(EventCode.EMAIL_QUARANTINED, Actor.INBOUND_EMAIL, now, target.case_ref,
                               target.group_id, reason=reason, quarantine_id=kept.id)),
         ])
     except RaceLost:
@@ -371,9 +371,9 @@ def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
     command = MessageCreate(body=message_text(parsed), group_id=target.group_id, kind=message_kind(parsed))
     principal = author(deps, parsed.sender, deps.repo.get_group(target.group_id), target.group_id)
     try:
-        cases.post_message(deps, principal, target.case_ref, command, Channel.EMAIL,
-                           message_id=message_id, attachments=attachments,
-                           extra_writes=[inbound_write(digest, now, "accepted", target.case_ref)])
+        cases.post_referent_reply(deps, principal, target.case_ref, command, cases.Posting(
+            Channel.EMAIL, message_id, attachments,
+            extra_writes=[inbound_write(digest, now, "accepted", target.case_ref)]))
     except RaceLost:
         raise       # still busy after the retries: the event is retried, the reply is not refused
     except (Conflict, NotFound) as refused:

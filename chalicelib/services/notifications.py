@@ -1,40 +1,31 @@
-"""Sending the emails that Notification items announce (the outbox), exactly once each.
+"""The emails that Notification items announce: what each kind says, and to whom.
 
-A Notification is written in the same transaction as the change it announces. The table's
-stream delivers it here: in AWS through the stream's event source mapping, in the dev
-stage through chalicelib/dev/streams.py, which calls the same handler.
-
-Each email (one notification, one recipient) is sent under Powertools idempotency, stored in
-the same table: a stream batch that is retried after a failure, or a record delivered twice,
-never sends an email a second time. SES throttling is retried by botocore, and a record that
-still fails is reported as a batch item failure, so the stream retries it later.
+The outbox (services/outbox.py) hands each new Notification to its sender here. Each email
+(one notification, one recipient) leaves at most once (services/delivery.py). A sender raises
+Stale when what the notification announced is no longer true.
 """
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta
-from functools import partial
+from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import KEY_ATTRIBUTES, from_item
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
 from ..bootstrap import Deps
 from ..domain import deadlines, workflow
+from ..domain.events import EventCode
 from ..domain.models import (
     LIFE_SITUATION_LABELS,
     EscalationStatus,
     MessageKind,
     Notification,
-    NotificationKind,
 )
 from ..domain.territories import departement_name
-from ..observability import correlate, count
+from ..observability import count
+from .delivery import send_email_once
 
 logger = Logger(service="relais", child=True)
-SENT_MAIL_DAYS = 400          # a reply can still be threaded by In-Reply-To this long
-IDEMPOTENCY_DAYS = 2          # longer than the stream keeps a record (24 h)
 
 IDENTIFIER_LABELS = {
     "caf_number": "N° d'allocataire CAF",
@@ -56,93 +47,6 @@ def case_link(deps: Deps, ref: str) -> str:
     return f"{deps.settings.base_url}/dossiers/{ref}"
 
 
-# --- the stream -----------------------------------------------------------------------------
-
-def handle_stream(deps: Deps, event: dict, context=None) -> dict:
-    """A DynamoDB stream batch: send what every new Notification announces, and add every
-    case's and escalation's change to the published results.
-
-    Returns the partial batch response, so that only failed records are retried."""
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    if context is not None:
-        _idempotency_config().register_lambda_context(context)
-    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=partial(_record, deps),
-                                    processor=processor, context=context)
-
-
-def _record(deps: Deps, record) -> None:
-    """One record of the table's stream: the outbox's emails and SMS, and the results' sums.
-    A failure retries the record: both parts are idempotent."""
-    from . import results
-
-    try:
-        results.on_record(deps, record)
-    except (ValueError, TypeError) as error:
-        # A record the figures cannot take (pydantic's ValidationError is a ValueError) must
-        # not hold back the shard's emails: counted, and the weekly check repairs the figures.
-        # AWS errors (throttling) still fail the record, which is retried.
-        logger.error("results: record not applied", extra={"error": type(error).__name__})
-        count("results_failures")
-    if record.event_name is None or record.event_name.name != "INSERT":
-        return
-    image = record.dynamodb.new_image if record.dynamodb else None
-    if not image or image.get("type") != "Notification":
-        return
-    notification = Notification.model_validate(
-        {k: v for k, v in image.items() if k not in KEY_ATTRIBUTES})
-    correlate(notification.case_ref, notification.group_id)
-    deliver(deps, notification)
-
-
-def deliver(deps: Deps, notification: Notification) -> None:
-    try:
-        SENDERS[notification.kind](deps, notification)
-    except Stale as stale:
-        logger.info("notification dropped: no longer relevant",
-                    extra={"notification_id": notification.id, "reason": str(stale)})
-        count("notifications_dropped")
-        return
-    count("notifications_sent")
-
-
-# --- sending once ---------------------------------------------------------------------------
-
-_config = None
-
-
-def _idempotency_config():
-    global _config
-    if _config is None:
-        from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig
-
-        _config = IdempotencyConfig(expires_after_seconds=IDEMPOTENCY_DAYS * 86400)
-    return _config
-
-
-def send_once(deps: Deps, notification: Notification, recipient: str, mail: OutgoingEmail,
-              track_group: str | None = None) -> str:
-    """Send one email for one notification and recipient, at most once; returns the SES id."""
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    key = hashlib.sha256(f"{notification.id}|{notification.case_ref}|{recipient}".encode()).hexdigest()
-
-    @idempotent_function(data_keyword_argument="key", persistence_store=deps.idempotency_store,
-                         config=_idempotency_config())
-    def send_email(key: str) -> str:
-        # Only the send inside: a failure after it (the record below) must not undo the
-        # idempotency record and so send again when the stream retries.
-        ses_id = deps.mailer.send(mail)
-        count("emails_sent")
-        return ses_id
-
-    ses_id = send_email(key=key)
-    # Idempotent too: a retry that finds the email sent writes the same record again.
-    deps.repo.put_sent_mail(ses_id, notification.case_ref, track_group, notification.id,
-                            deps.now() + timedelta(days=SENT_MAIL_DAYS))
-    return ses_id
-
 
 def _agent_email(deps: Deps, case) -> str | None:
     agent = deps.repo.get_user(case.created_by)
@@ -157,7 +61,7 @@ def _agent_email(deps: Deps, case) -> str | None:
 
 # --- what each notification sends -------------------------------------------------------------
 
-def _escalation(deps: Deps, notification: Notification) -> None:
+def send_escalation(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     escalation = bundle.escalations.get(notification.group_id or "")
     if escalation is None or escalation.reply_token is None:
@@ -181,7 +85,7 @@ def _escalation(deps: Deps, notification: Notification) -> None:
     subject = f"[Relais {bundle.case.ref}] Demande d'un usager : à traiter avant le {due_words}"
     delivered = [r for r in recipients if r not in undeliverable]
     for recipient in delivered:
-        send_once(deps, notification, recipient, OutgoingEmail(
+        send_email_once(deps, notification, recipient, OutgoingEmail(
             to=[recipient], subject=subject, text=text, html=html,
             reply_to=reply_address(deps, escalation.reply_token),
             headers={"X-Relais-Case": bundle.case.ref}), track_group=escalation.group_id)
@@ -200,7 +104,7 @@ def _warn_undeliverable(deps: Deps, notification: Notification, case, group_name
                               addresses=addresses, others=others, reason=reason,
                               link=case_link(deps, case.ref))
     warning = notification.model_copy(update={"id": f"{notification.id}-undeliverable"})
-    send_once(deps, warning, agent_email, OutgoingEmail(
+    send_email_once(deps, warning, agent_email, OutgoingEmail(
         to=[agent_email], subject=f"[Relais {case.ref}] Un e-mail n'a pas pu être remis",
         text=text, html=html))
 
@@ -214,7 +118,7 @@ _REPLIED = {
 }
 
 
-def _referent_replied(deps: Deps, notification: Notification) -> None:
+def send_referent_replied(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     message = next((m for m in bundle.messages if m.id == notification.message_id), None)
     group = deps.repo.get_group(notification.group_id or "")
@@ -226,12 +130,12 @@ def _referent_replied(deps: Deps, notification: Notification) -> None:
     headline, next_step = _REPLIED[message.kind]
     text, html = render_email("referent_replied", case=bundle.case, group=group, headline=headline,
                               next_step=next_step, link=case_link(deps, bundle.case.ref))
-    send_once(deps, notification, agent_email, OutgoingEmail(
+    send_email_once(deps, notification, agent_email, OutgoingEmail(
         to=[agent_email], subject=f"[Relais {bundle.case.ref}] {group.name} {headline}",
         text=text, html=html))
 
 
-def _agent_message(deps: Deps, notification: Notification) -> None:
+def send_agent_message(deps: Deps, notification: Notification) -> None:
     """The agent wrote to a partner (often the information it asked for): email the group,
     with the escalation's Reply-To so that a reply by email lands in the same thread."""
     bundle = deps.repo.get_bundle(notification.case_ref)
@@ -247,7 +151,7 @@ def _agent_message(deps: Deps, notification: Notification) -> None:
                               documents=documents, link=case_link(deps, bundle.case.ref))
     subject = f"[Relais {bundle.case.ref}] Message de l'agent Services Publics+"
     for recipient in _group_recipients(deps, group):
-        send_once(deps, notification, recipient, OutgoingEmail(
+        send_email_once(deps, notification, recipient, OutgoingEmail(
             to=[recipient], subject=subject, text=text, html=html,
             reply_to=reply_address(deps, escalation.reply_token),
             headers={"X-Relais-Case": bundle.case.ref}), track_group=escalation.group_id)
@@ -286,7 +190,7 @@ QUARANTINE_DECISION = ("Vous pouvez le lire sur la page du dossier, puis l'ajout
                        "ou l'écarter.")
 
 
-def _email_quarantined(deps: Deps, notification: Notification) -> None:
+def send_email_quarantined(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     agent_email = _agent_email(deps, bundle.case)
     if agent_email is None:
@@ -297,7 +201,7 @@ def _email_quarantined(deps: Deps, notification: Notification) -> None:
                               group_name=group.name if group else "organisme inconnu",
                               sender=notification.data.get("sender", "inconnue"), reason=reason,
                               advice=f"{advice} {QUARANTINE_DECISION}", link=case_link(deps, bundle.case.ref))
-    send_once(deps, notification, agent_email, OutgoingEmail(
+    send_email_once(deps, notification, agent_email, OutgoingEmail(
         to=[agent_email], subject=f"[Relais {bundle.case.ref}] Un e-mail n'a pas été ajouté au dossier",
         text=text, html=html))
 
@@ -317,7 +221,7 @@ REFUSAL_REASONS = {
 }
 
 
-def _reply_refused(deps: Deps, notification: Notification) -> None:
+def send_reply_refused(deps: Deps, notification: Notification) -> None:
     """To the referent whose email was not added: why, and what to do."""
     sender = notification.data.get("sender", "")
     if not sender or sender in deps.repo.undeliverable([sender]):
@@ -328,10 +232,10 @@ def _reply_refused(deps: Deps, notification: Notification) -> None:
                               link=case_link(deps, ref) if ref else None)
     subject = (f"Dossier {ref} : votre réponse n'a pas été ajoutée" if ref
                else "Relais : votre e-mail n'a pas été transmis")
-    send_once(deps, notification, sender, OutgoingEmail(to=[sender], subject=subject, text=text, html=html))
+    send_email_once(deps, notification, sender, OutgoingEmail(to=[sender], subject=subject, text=text, html=html))
 
 
-def _address_undeliverable(deps: Deps, notification: Notification) -> None:
+def send_address_undeliverable(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     escalation = bundle.escalations.get(notification.group_id or "")
     if escalation is None or escalation.status in (EscalationStatus.CLOSED,):
@@ -358,7 +262,7 @@ def _group_recipients(deps: Deps, group) -> list[str]:
     return [a for a in addresses if a not in undeliverable]
 
 
-def _ladder(deps: Deps, notification: Notification) -> None:
+def send_ladder(deps: Deps, notification: Notification) -> None:
     """A ladder stage: remind the referents, tell the agent, then climb to the manager and the
     territory's coordinators. The usager's identity stays out of the upper rungs' emails."""
     bundle = deps.repo.get_bundle(notification.case_ref)
@@ -384,7 +288,7 @@ def _ladder(deps: Deps, notification: Notification) -> None:
                                   question=question, reply_hint=REPLY_HINT if reply else None, **common)
         target = notification.model_copy(update={"id": notification.id + suffix})
         for recipient in to:
-            send_once(deps, target, recipient, OutgoingEmail(
+            send_email_once(deps, target, recipient, OutgoingEmail(
                 to=[recipient], subject=f"[Relais {case.ref}] {subject}", text=text, html=html,
                 reply_to=reply_address(deps, escalation.reply_token) if reply and escalation.reply_token else None),
                 track_group=escalation.group_id if reply else None)
@@ -425,7 +329,7 @@ def _ladder(deps: Deps, notification: Notification) -> None:
                 count("ladder_stage_unaddressed")
             return
         # Only what was sent: after an outage the reminders may have been passed, not sent.
-        reminded = any(e.code in ("LADDER_REMINDER", "LADDER_BREACH") and e.group_id == escalation.group_id
+        reminded = any(e.code in (EventCode.LADDER_REMINDER, EventCode.LADDER_BREACH) and e.group_id == escalation.group_id
                        and e.at >= escalation.created_at for e in bundle.events)
         send(to, f"Demande sans réponse de {group.name}", "Une demande reste sans réponse",
              [f"{point.name} a transmis le {deadlines.in_words(escalation.created_at.astimezone(deadlines.PARIS).date())} "
@@ -462,12 +366,7 @@ def _late_line(scheduled_at: datetime, sent_at: datetime) -> str:
             f"il devait partir le {deadlines.in_words(scheduled.date())} à {hour}.")
 
 
-def _digest(deps: Deps, notification: Notification) -> None:
-    """Sent directly by the digest job (one email per agent, not per case); never queued."""
-    raise Stale("digests are not sent through the outbox")
-
-
-def _login_link(deps: Deps, notification: Notification) -> None:
+def send_login_link(deps: Deps, notification: Notification) -> None:
     """A login link asked for on /connexion or the API: sent here, off the request, so that
     the request does the same work whether the address is known or not (services/auth.py)."""
     from . import auth
@@ -475,28 +374,5 @@ def _login_link(deps: Deps, notification: Notification) -> None:
     user = auth.login_recipient(deps, notification.data.get("email", ""), notification.created_at)
     if user is None:
         raise Stale("unknown address, or too many links asked for")
-    send_once(deps, notification, user.email, auth.login_email(deps, user))
+    send_email_once(deps, notification, user.email, auth.login_email(deps, user))
 
-
-SENDERS = {
-    NotificationKind.ESCALATION: _escalation,
-    NotificationKind.REFERENT_REPLIED: _referent_replied,
-    NotificationKind.AGENT_MESSAGE: _agent_message,
-    NotificationKind.EMAIL_QUARANTINED: _email_quarantined,
-    NotificationKind.REPLY_REFUSED: _reply_refused,
-    NotificationKind.ADDRESS_UNDELIVERABLE: _address_undeliverable,
-    NotificationKind.LADDER: _ladder,
-    NotificationKind.DIGEST: _digest,
-    NotificationKind.SMS: lambda deps, note: _sms_enqueue(deps, note),
-    NotificationKind.LOGIN_LINK: _login_link,
-}
-
-
-def _sms_enqueue(deps: Deps, note: Notification) -> None:
-    from . import sms
-
-    sms.enqueue(deps, note)
-
-
-def notification_from_item(item: dict) -> Notification:
-    return from_item(Notification, item)

@@ -20,6 +20,7 @@ from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, NotFound, RaceLost
+from ..domain.events import EventCode
 from ..domain.models import Channel, QuarantinedEmail, QuarantineStatus, Role
 from ..domain.quarantine import QuarantinedEmailDetail, QuarantinedEmailView
 from ..domain.validation import showable
@@ -117,7 +118,7 @@ def read(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> Quar
             detail.refused_attachments = [r.name for r in parsed.refused]
     else:
         detail.readable = False
-    audit_access(deps, principal, "QUARANTINE_READ", ref=ref, quarantine_id=item.id)
+    audit_access(deps, principal, EventCode.QUARANTINE_READ, ref=ref, quarantine_id=item.id)
     return detail
 
 
@@ -139,12 +140,12 @@ def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
                             kind=inbound.message_kind(parsed))
     writer = inbound.author(deps, parsed.sender, group, item.group_id)
     try:
-        cases.post_message(deps, writer, ref, command, Channel.EMAIL, message_id=message_id,
-                           attachments=attachments, extra_writes=[
-                               quarantine_write(decided, item.version),
-                               event_write(event("EMAIL_RELEASED", principal.user_id, now, ref,
-                                                 item.group_id, quarantine_id=item.id,
-                                                 reason=item.reason, message_id=message_id))])
+        cases.post_referent_reply(deps, writer, ref, command, cases.Posting(
+            Channel.EMAIL, message_id, attachments, extra_writes=[
+                quarantine_write(decided, item.version),
+                event_write(event(EventCode.EMAIL_RELEASED, principal.user_id, now, ref,
+                                  item.group_id, quarantine_id=item.id,
+                                  reason=item.reason, message_id=message_id))]))
     except NotFound as closed:       # the partner said "pas le bon interlocuteur" meanwhile
         raise Conflict(EXCHANGE_CLOSED) from closed
     except RaceLost as lost:
@@ -162,7 +163,7 @@ def discard(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
                                       "decided_at": now, "version": item.version + 1})
     try:
         deps.repo.transact([quarantine_write(decided, item.version),
-                            event_write(event("EMAIL_DISCARDED", principal.user_id, now, ref,
+                            event_write(event(EventCode.EMAIL_DISCARDED, principal.user_id, now, ref,
                                               item.group_id, quarantine_id=item.id, reason=item.reason))])
     except RaceLost as lost:
         raise Conflict(ALREADY_DECIDED) from lost

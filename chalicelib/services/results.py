@@ -21,7 +21,7 @@ from ..domain.models import Case, Escalation
 
 logger = Logger(service="relais", child=True)
 GUARD_DAYS = 3          # stream records live 24 hours: the guard outlives any replay
-MODELS = {"Case": Case, "Escalation": Escalation}
+MODELS: dict[str, type[Case] | type[Escalation]] = {"Case": Case, "Escalation": Escalation}
 
 
 def _entity(image: dict | None, kind: str):
@@ -47,7 +47,7 @@ def on_record(deps: Deps, record) -> None:
     stream = record.dynamodb
     new_image = stream.new_image if stream else None
     kind = (new_image or {}).get("type")
-    if kind not in MODELS:
+    if new_image is None or kind not in MODELS:
         return
     new = _entity(new_image, kind)
     old = _entity(stream.old_image, kind) if record.event_name.name == "MODIFY" else None
@@ -85,7 +85,9 @@ def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cel
 def structure(deps: Deps) -> disclosure.Structure:
     """The directory as the suppression's relations need it: one query per territory, plus the
     list of territories and of organisations (bounded by the directory, not by the cases)."""
-    points, groups, territories = {}, {}, set()
+    points: dict[str, str] = {}
+    groups: dict[str, tuple[str, str]] = {}
+    territories: set[str] = set()
     for territory in deps.repo.list_territories():
         territories.add(territory.code)
         territory_points, territory_groups = deps.repo.territory_directory(territory.code)

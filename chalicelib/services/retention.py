@@ -24,16 +24,16 @@ from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
 
 from ..adapters import keys
-from ..adapters.dynamo import Delete, case_write, escalation_write, event_write
+from ..adapters.dynamo import Delete, Write, case_write, escalation_write, event_write
 from ..bootstrap import Deps
 from ..domain.errors import NotFound
+from ..domain.events import Actor, EventCode
 from ..domain.models import CaseStatus, Identifiers
 from ..domain.search import name_keys
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
-SYSTEM_ACTOR = "system-retention"
 LOOKBACK_DAYS = 31          # days before the cutoff read again: a month of failed runs catches up
 PURGED_TEXT = "Texte effacé : la durée de conservation des données personnelles est dépassée."
 
@@ -125,13 +125,13 @@ def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
         wiped = current.case.model_copy(update={
             "usager": None, "description": PURGED_TEXT, "identifiers": Identifiers(),
             "purged_at": now, "version": current.case.version + 1})
-        writes = [case_write(wiped, current.case.version)]
+        writes: list[Write | Delete] = [case_write(wiped, current.case.version)]
         for escalation in current.escalations.values():
             cleared = escalation.model_copy(update={
                 "question": PURGED_TEXT, "identifiers": Identifiers(), "reply_token": None,
                 "version": escalation.version + 1})
             writes.append(escalation_write(cleared, escalation.version))
-        writes.append(event_write(event("CASE_PURGED", SYSTEM_ACTOR, now, ref,
+        writes.append(event_write(event(EventCode.CASE_PURGED, Actor.RETENTION, now, ref,
                                         messages=str(len(bundle.messages)),
                                         documents=str(len(documents)))))
         writes += [Delete(keys.message(ref, m.created_at, m.id)) for m in current.messages]

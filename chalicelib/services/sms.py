@@ -26,17 +26,18 @@ from ..domain import sms as texts
 from ..domain import sms_replies as replies
 from ..domain import zones
 from ..domain.errors import NotFound
+from ..domain.events import Actor, EventCode
 from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
 from ..domain.validation import normalize_phone, showable
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
+from .delivery import register_context, send_sms_once
 
 logger = Logger(service="relais", child=True)
 RECEIPT_DAYS = 400
 MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
 PERMANENT_ERRORS = {"InvalidParameter", "InvalidParameterValue", "ValidationException", "OptedOut",
                     "EndpointDisabled", "AuthorizationError"}
-SYSTEM_ACTOR = "system-sms"
 
 
 def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
@@ -61,9 +62,10 @@ class Held(Exception):
 def handle_queue(deps: Deps, event: dict, context=None) -> dict:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+    register_context(context)
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-    return process_partial_response(event=event, record_handler=partial(_record, deps),
-                                    processor=processor, context=context)
+    return dict(process_partial_response(event=event, record_handler=partial(_record, deps),
+                                         processor=processor, context=context))
 
 
 def _record(deps: Deps, record) -> None:
@@ -136,7 +138,7 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     text = texts.render(form, ref=case.ref, point=point.name if point else texts.ANY_POINT,
                         phone=(point.phone or "") if point else "", **_case_in_words(deps, bundle, form))
     try:
-        message_id = _send_once(deps, notification_id, ref, phone, text)
+        message_id = send_sms_once(deps, notification_id, ref, phone, text)
     except ClientError as error:
         code = error.response.get("Error", {}).get("Code", "")
         if code in PERMANENT_ERRORS:
@@ -147,10 +149,10 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
         raise              # transient: SQS delivers it again, then the DLQ
     deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
-    if not any(e.code == "SMS_SENT" and e.data.get("notification") == notification_id
+    if not any(e.code == EventCode.SMS_SENT and e.data.get("notification") == notification_id
                for e in bundle.events):
         # In the case's partition: the next SMS of the case reads what the usager already has.
-        deps.repo.add_event(event("SMS_SENT", SYSTEM_ACTOR, now, ref, template=template,
+        deps.repo.add_event(event(EventCode.SMS_SENT, Actor.SMS, now, ref, template=template,
                                   notification=notification_id))
     count("sms_sent")
     count("sms_segments", texts.segments(text))
@@ -160,7 +162,7 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
 def _sent_before(bundle, notification_id: str) -> list[tuple[str, datetime]]:
     """The SMS the usager already received about the case (template, when), but this one."""
     return [(e.data.get("template", ""), e.at) for e in bundle.events
-            if e.code == "SMS_SENT" and e.data.get("notification") != notification_id]
+            if e.code == EventCode.SMS_SENT and e.data.get("notification") != notification_id]
 
 
 def _case_in_words(deps: Deps, bundle, form: str) -> dict[str, str]:
@@ -181,26 +183,13 @@ def _dropped(reason: str) -> str:
     return reason
 
 
-def _send_once(deps: Deps, notification_id: str, ref: str, phone: str, text: str) -> str:
-    from aws_lambda_powertools.utilities.idempotency import idempotent_function
-
-    from .notifications import _idempotency_config
-
-    key = hashlib.sha256(f"sms|{notification_id}|{ref}".encode()).hexdigest()
-
-    @idempotent_function(data_keyword_argument="key", persistence_store=deps.idempotency_store,
-                         config=_idempotency_config())
-    def send_sms(key: str) -> str:
-        return deps.sms.send(phone, text)
-
-    return send_sms(key=key)
-
-
 # --- replies ----------------------------------------------------------------------------------
 
-def receive_notification(deps: Deps, message: str, fallback_id: str) -> dict:
+def receive_notification(deps: Deps, message: str, fallback_id: str, context=None) -> dict:
     """An SNS two-way SMS notification ({"originationNumber", "messageBody", "inboundMessageId"}).
-    One that cannot be read is counted and dropped: retrying it would never make it readable."""
+    One that cannot be read is counted and dropped: retrying it would never make it readable.
+    A STOP's confirmation is sent once: the Lambda context bounds its in-progress record."""
+    register_context(context)
     try:
         payload = json.loads(message)
         sender, body = payload["originationNumber"], payload["messageBody"]
@@ -264,10 +253,10 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
             outcome, for_agent = "message", True
         if for_agent:
             writes.append(message_write(Message(
-                id=message_id, case_ref=ref, author_id="usager", author_role=Role.USAGER,
+                id=message_id, case_ref=ref, author_id=Actor.USAGER, author_role=Role.USAGER,
                 channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now)))
-        code = "SMS_RECEIVED" if outcome == "message" else f"SMS_{outcome.upper()}"
-        deps.repo.transact([*writes, event_write(event(code, "usager", now, ref, inbound=message_id))])
+        deps.repo.transact([*writes, event_write(event(EventCode.sms_reply(outcome), Actor.USAGER, now,
+                                                       ref, inbound=message_id))])
         return {"outcome": outcome, "case_ref": ref}
 
     return retry_on_conflict(attempt)
@@ -306,7 +295,7 @@ def _confirm_opt_out(deps: Deps, phone: str, ref: str, inbound_id: str, now: dat
     case = deps.repo.get_case(ref)
     point = deps.repo.get_point(case.point_id)
     text = texts.render("opted_out", ref=ref, point=point.name if point else "votre point de contact")
-    message_id = _send_once(deps, f"opt-out-{inbound_id}", ref, phone, text)
+    message_id = send_sms_once(deps, f"opt-out-{inbound_id}", ref, phone, text)
     deps.repo.put_sms_receipt(message_id, ref, "opted_out", "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
     count("sms_sent")

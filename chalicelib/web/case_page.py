@@ -184,7 +184,7 @@ def answer(deps, request, ref: str):
     def run(principal, command):
         if principal.role is not Role.REFERENT:
             raise NotAllowed("Seul un référent peut répondre ici.")
-        cases.post_message(deps, principal, ref, command)
+        cases.post_referent_reply(deps, principal, ref, command)
 
     return _act(deps, request, ref, "reponse", build, run, lambda command: command.kind.value)
 
@@ -198,7 +198,7 @@ def post_message(deps, request, ref: str):
     def run(principal, command):
         if principal.role is not Role.AGENT:
             raise NotAllowed("Réservé à l'agent du dossier.")
-        cases.post_message(deps, principal, ref, command)
+        cases.post_agent_message(deps, principal, ref, command)
 
     return _act(deps, request, ref, "message", build, run,
                 lambda command: "message-partenaire" if command.group_id else "message")

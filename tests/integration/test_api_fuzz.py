@@ -163,7 +163,7 @@ def test_a_body_without_its_content_type_is_refused_on_every_route(world):
     """A JSON body sent without Content-Type was taken as JSON (an outside attack: a message
     posted that way). Every route that takes a body now refuses a non-empty one without its
     media type (415), before authentication or any read; an empty body needs none."""
-    from app import api
+    from chalicelib.routes.common import api
 
     ref = matrix.open_escalated_case(world).ref
     before = world.owner_view(ref)

@@ -88,9 +88,9 @@ def document(world):
     key = f"attachments/{created.ref}/m1/0"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=b"%PDF-1.4 avis")
     referent = Principal.of(deps.repo.get_user_by_email("referent.61-caf@example.org"))
-    view = cases.post_message(deps, referent, created.ref, MessageCreate(
-        body="Voici l'avis.", kind=MessageKind.ANSWER, group_id=ESCALATED_GROUP), Channel.EMAIL,
-        attachments=[Attachment(name="avis.pdf", size=13, content_type="application/pdf", key=key)])
+    view = cases.post_referent_reply(deps, referent, created.ref, MessageCreate(
+        body="Voici l'avis.", kind=MessageKind.ANSWER, group_id=ESCALATED_GROUP), cases.Posting(
+        Channel.EMAIL, attachments=[Attachment(name="avis.pdf", size=13, content_type="application/pdf", key=key)]))
     message = next(m for m in view.messages if m.attachments)
     return f"/dossiers/{created.ref}/pieces-jointes/{message.id}/0"
 

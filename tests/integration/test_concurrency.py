@@ -33,8 +33,9 @@ def test_fifty_answers_and_messages_at_once_on_one_case_lose_nothing(demo):
     def write(pair):
         principal, kind = pair
         body = f"{kind} de {principal.user_id}"
-        group = None if principal.role is Role.REFERENT else "61-caf"
-        return cases.post_message(deps, principal, ref, MessageCreate(body=body, kind=kind, group_id=group))
+        if principal.role is Role.REFERENT:
+            return cases.post_referent_reply(deps, principal, ref, MessageCreate(body=body, kind=kind))
+        return cases.post_agent_message(deps, principal, ref, MessageCreate(body=body, kind=kind, group_id="61-caf"))
 
     with ThreadPoolExecutor(max_workers=16) as pool:
         list(pool.map(write, writers))

@@ -198,7 +198,7 @@ def test_a_failure_after_the_send_does_not_send_the_email_again(client, monkeypa
     from chalicelib.adapters.dynamo import Repository
     from chalicelib.adapters.email import OutgoingEmail
     from chalicelib.domain.models import Notification, NotificationKind
-    from chalicelib.services.notifications import send_once
+    from chalicelib.services.delivery import send_email_once as send_once
 
     attempts = []
     original = Repository.put_sent_mail
@@ -211,7 +211,7 @@ def test_a_failure_after_the_send_does_not_send_the_email_again(client, monkeypa
 
     monkeypatch.setattr(Repository, "put_sent_mail", flaky)
     deps = bootstrap.deps()
-    notification = Notification(id="n-after-send", case_ref="61-AAA-AAA", kind=NotificationKind.DIGEST,
+    notification = Notification(id="n-after-send", case_ref="61-AAA-AAA", kind=NotificationKind.ESCALATION,
                                 created_at=datetime.now(UTC))
     mail = OutgoingEmail(to=["once@example.org"], subject="Une fois", text="Une seule fois.")
     with pytest.raises(ClientError):

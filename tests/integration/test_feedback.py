@@ -305,6 +305,7 @@ def test_the_audit_log_holds_codes_and_ids_only(client, agent, coordinator, deps
 
 def test_a_stale_triage_is_refused_by_the_version_condition(demo):
     from chalicelib.domain.errors import RaceLost
+    from chalicelib.domain.events import EventCode
     from chalicelib.domain.feedback import created_at_of
     from chalicelib.services.common import event
 
@@ -312,10 +313,10 @@ def test_a_stale_triage_is_refused_by_the_version_condition(demo):
     view = _file_at(deps, datetime(2026, 2, 3, 9, tzinfo=UTC), DIFFICULTY)
     stored_item = deps.repo.get_feedback("61", created_at_of(view.id), view.id)
     first = stored_item.model_copy(update={"version": 2})
-    deps.repo.update_feedback(first, 1, event("FEEDBACK_TRIAGED", "u-a", deps.now()))
+    deps.repo.update_feedback(first, 1, event(EventCode.FEEDBACK_TRIAGED, "u-a", deps.now()))
     with pytest.raises(RaceLost):
         deps.repo.update_feedback(first.model_copy(update={"version": 2}), 1,
-                                  event("FEEDBACK_TRIAGED", "u-b", deps.now()))
+                                  event(EventCode.FEEDBACK_TRIAGED, "u-b", deps.now()))
 
 
 def test_quarter_summary_counts_the_range_by_kind_status_and_organisation(demo):

@@ -23,10 +23,10 @@ def escalation_emails(ref: str) -> list[dict]:
 
 
 def test_a_failed_stream_batch_is_redriven_and_its_email_sent_once(client, monkeypatch):
-    import app as relais
     from chalicelib import bootstrap
     from chalicelib.adapters.email import SesMailer
     from chalicelib.dev import streams
+    from chalicelib.routes import events
     from devtools import redrive
 
     agent = login(client, AGENT)
@@ -53,7 +53,7 @@ def test_a_failed_stream_batch_is_redriven_and_its_email_sent_once(client, monke
 
     def invoke(function, event, synchronous):
         invoked.append((function, len(event.get("Records", [])), synchronous))
-        return not relais._handle_stream_event(json.loads(json.dumps(event))).get("batchItemFailures")
+        return not events.handle_stream_event(json.loads(json.dumps(event))).get("batchItemFailures")
 
     for _ in range(2):                                       # the same failure redriven twice
         deps.sqs.send_message(QueueUrl=url, MessageBody=failure)

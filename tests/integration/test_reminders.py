@@ -281,6 +281,7 @@ def test_a_territory_without_coordinator_falls_back_to_the_national_address(clie
     from chalicelib.adapters import keys
     from chalicelib.domain.models import Notification, NotificationKind
     from chalicelib.services import notifications
+    from chalicelib.services.outbox import deliver
 
     ref = escalate(client, agent)
     coordinator = deps.repo.get_user_by_email("coordination.61@example.org")
@@ -290,7 +291,7 @@ def test_a_territory_without_coordinator_falls_back_to_the_national_address(clie
 
     def coordinator_stage(number: int) -> list[dict]:
         before = len(outbox())
-        notifications.deliver(bootstrap.deps(), Notification(
+        deliver(bootstrap.deps(), Notification(
             id=f"ladder-61-caf-test-{number}", case_ref=ref, kind=NotificationKind.LADDER,
             group_id="61-caf", data={"stage": "coordinator"}, created_at=MONDAY))
         return outbox()[before:]

@@ -57,8 +57,8 @@ def elsewhere(client) -> None:
 
 
 def test_the_streamed_results_equal_a_rebuild_and_a_replay_adds_nothing(client, deps):
-    import app as relais
     from chalicelib.dev import streams
+    from chalicelib.routes import events
     from chalicelib.services import results
 
     activity(client)
@@ -74,7 +74,7 @@ def test_the_streamed_results_equal_a_rebuild_and_a_replay_adds_nothing(client, 
     assert stored[(period, "national", "FR")]["cases"] == 9
     assert not [cell for cell in stored if cell[1] in ("agent", "user")]       # never per agent
 
-    replayed = streams.replay_all(deps, relais._handle_stream_event)
+    replayed = streams.replay_all(deps, events.handle_stream_event)
     assert replayed > 0
     assert results.stored(deps, period) == stored
 

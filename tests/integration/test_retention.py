@@ -42,10 +42,11 @@ def a_closed_case_with_a_document(client, deps) -> str:
     key = f"attachments/{ref}/m1/0"
     deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=b"%PDF-1.4 avis")
     referent_id = deps.repo.get_user_by_email(REFERENT).id
-    cases.post_message(deps, Principal(user_id=referent_id, role=Role.REFERENT, group_ids=frozenset({"61-caf"})),
-                       ref, MessageCreate(body="Droit rétabli pour Mme Martin.", kind=MessageKind.ANSWER),
-                       Channel.EMAIL, attachments=[Attachment(name="avis-martin.pdf", size=13,
-                                                              content_type="application/pdf", key=key)])
+    cases.post_referent_reply(
+        deps, Principal(user_id=referent_id, role=Role.REFERENT, group_ids=frozenset({"61-caf"})),
+        ref, MessageCreate(body="Droit rétabli pour Mme Martin.", kind=MessageKind.ANSWER),
+        cases.Posting(Channel.EMAIL, attachments=[Attachment(name="avis-martin.pdf", size=13,
+                                                             content_type="application/pdf", key=key)]))
     post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_with_partner", "useful": True})
     return ref
 

@@ -133,8 +133,8 @@ class _Code:
     one calls or hands on (callbacks included), and the boto3 methods it calls.
 
     Calls resolve through imports (lazy ones too), `self`, a `Deps` (`deps`, `d`, `deps()`) and
-    the adapters its properties build, and app.py's two dispatches by name (`_page` and
-    `_run_job`). A boto3 method name called on anything else counts as an AWS call."""
+    the adapters its properties build, and the scheduled jobs' dispatch by name (`run_job`). A
+    boto3 method name called on anything else counts as an AWS call."""
 
     def __init__(self):
         self.defs: dict[str, tuple] = {}            # "pkg.module.function" or "...Class.method"
@@ -258,9 +258,7 @@ class _Code:
                 if called is None and isinstance(node.func, ast.Attribute) and node.func.attr in _ACTIONS:
                     calls.add(node.func.attr)
                 names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
-                if called == ("function", "app._page"):
-                    reached.add(f"chalicelib.web.{names[0]}.{names[1]}")
-                if called == ("function", "app._run_job"):
+                if called == ("function", "chalicelib.routes.schedules.run_job"):
                     from chalicelib import jobs
 
                     job = jobs.load()[names[0]]
@@ -297,7 +295,10 @@ def _function_entries(code: _Code) -> dict[str, set[str]]:
     import app as application
 
     chalice_app = application.app
-    entries = {source.name: {source.handler_string} for source in chalice_app.event_sources}
+    # Lambda enters an event handler as "app.<function>"; app.py imports it from chalicelib/routes.
+    entries = {source.name: {code.symbols["app"].get(source.handler_string.removeprefix("app."),
+                                                     source.handler_string)}
+               for source in chalice_app.event_sources}
     views = set()
     for methods in chalice_app.routes.values():
         for route in methods.values():

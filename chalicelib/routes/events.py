@@ -1,0 +1,71 @@
+"""The event handlers: the table's stream (the outbox), the SMS queue, the topics (inbound mail
+and SMS, SES's bounces and complaints). Each is a Lambda function of its own.
+
+Lambda enters them through app.py, which re-exports each one: chalice writes a blueprint
+handler's Lambda entry as "<blueprint import name>.<function>", so this blueprint is named "app"
+and the entries stay "app.send_notifications" and so on (the functions' names never change).
+"""
+from __future__ import annotations
+
+import json
+
+from chalice import Blueprint
+
+from ..bootstrap import deps
+
+bp = Blueprint("app")
+
+
+def wired_at_packaging(service: str, name: str) -> str:
+    """An event source's placeholder ARN: `make package` points each source at its resource
+    in infra/template.py (the table's stream, the SMS queue, the topics)."""
+    return f"arn:aws:{service}:eu-west-3:000000000000:{name}"
+
+
+def handle_stream_event(raw_event: dict, context=None) -> dict:
+    """A batch of the table's stream; the dev stage's middleware plays it after each request."""
+    from ..services import outbox
+
+    return outbox.handle_stream(deps(), raw_event, context)
+
+
+def handle_sms_event(raw_event: dict, context=None) -> dict:
+    """A batch of the SMS queue; the dev stage's middleware plays it after each request."""
+    from ..services import sms
+
+    return sms.handle_queue(deps(), raw_event, context)
+
+
+@bp.on_dynamodb_record(stream_arn=wired_at_packaging("dynamodb", "table/relais/stream/outbox"), batch_size=25,
+                       name="send_notifications")
+def send_notifications(event):
+    return handle_stream_event(event.to_dict(), event.context)
+
+
+@bp.on_sns_message(topic=wired_at_packaging("sns", "inbound-email"), name="receive_email")
+def receive_email(event):
+    from ..services import inbound
+
+    outcome = inbound.handle_ses_notification(deps(), json.loads(event.message))
+    return outcome.as_dict()
+
+
+@bp.on_sns_message(topic=wired_at_packaging("sns", "ses-events"), name="ses_events")
+def ses_events(event):
+    from ..services import deliverability
+
+    return deliverability.handle_ses_event(deps(), json.loads(event.message))
+
+
+@bp.on_sqs_message(queue_arn=wired_at_packaging("sqs", "sms"), batch_size=10, name="send_sms")
+def send_sms(event):
+    return handle_sms_event(event.to_dict(), event.context)
+
+
+@bp.on_sns_message(topic=wired_at_packaging("sns", "inbound-sms"), name="receive_sms")
+def receive_sms(event):
+    """SNS two-way SMS: {"originationNumber": "+33...", "messageBody": "..."}."""
+    from ..services import sms
+
+    return sms.receive_notification(deps(), event.message, event.to_dict()["Records"][0]["Sns"]["MessageId"],
+                                    event.context)

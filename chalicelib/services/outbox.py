@@ -1,0 +1,98 @@
+"""The outbox: the table's stream, and which sender each new Notification goes to.
+
+A Notification is written in the same transaction as the change it announces. The table's
+stream delivers it here: in AWS through the stream's event source mapping, in the dev stage
+through chalicelib/dev/streams.py, which calls the same handler. Emails are rendered and sent
+by services/notifications.py, SMS are put on their queue by services/sms.py; both send at most
+once (services/delivery.py). SES throttling is retried by botocore, and a record that still
+fails is reported as a batch item failure, so the stream retries it later.
+"""
+from __future__ import annotations
+
+from functools import partial
+
+from aws_lambda_powertools import Logger
+
+from ..adapters.dynamo import KEY_ATTRIBUTES
+from ..bootstrap import Deps
+from ..domain.models import Notification, NotificationKind
+from ..observability import correlate, count
+from . import delivery, notifications
+from .notifications import Stale
+
+logger = Logger(service="relais", child=True)
+
+
+def handle_stream(deps: Deps, event: dict, context=None) -> dict:
+    """A DynamoDB stream batch: send what every new Notification announces, and add every
+    case's and escalation's change to the published results.
+
+    Returns the partial batch response, so that only failed records are retried."""
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    delivery.register_context(context)
+    processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
+    return dict(process_partial_response(event=event, record_handler=partial(_record, deps),
+                                         processor=processor, context=context))
+
+
+def _record(deps: Deps, record) -> None:
+    """One record of the table's stream: the outbox's emails and SMS, and the results' sums.
+    A failure retries the record: both parts are idempotent."""
+    from . import results
+
+    try:
+        results.on_record(deps, record)
+    except (ValueError, TypeError) as error:
+        # A record the figures cannot take (pydantic's ValidationError is a ValueError) must
+        # not hold back the shard's emails: counted, and the weekly check repairs the figures.
+        # AWS errors (throttling) still fail the record, which is retried.
+        logger.error("results: record not applied", extra={"error": type(error).__name__})
+        count("results_failures")
+    if record.event_name is None or record.event_name.name != "INSERT":
+        return
+    image = record.dynamodb.new_image if record.dynamodb else None
+    if not image or image.get("type") != "Notification":
+        return
+    notification = Notification.model_validate(
+        {k: v for k, v in image.items() if k not in KEY_ATTRIBUTES})
+    correlate(notification.case_ref, notification.group_id)
+    deliver(deps, notification)
+
+
+def deliver(deps: Deps, notification: Notification) -> None:
+    try:
+        SENDERS[notification.kind](deps, notification)
+    except Stale as stale:
+        logger.info("notification dropped: no longer relevant",
+                    extra={"notification_id": notification.id, "reason": str(stale)})
+        count("notifications_dropped")
+        return
+    count("notifications_sent")
+
+
+def _digest(deps: Deps, notification: Notification) -> None:
+    """Sent directly by the digest and report jobs (one email per agent or coordinator, not per
+    case); never queued."""
+    raise Stale("digests and reports are not sent through the outbox")
+
+
+def _sms(deps: Deps, notification: Notification) -> None:
+    from . import sms  # loaded with the first SMS only: the stream's cold start stays small
+
+    sms.enqueue(deps, notification)
+
+
+SENDERS = {
+    NotificationKind.ESCALATION: notifications.send_escalation,
+    NotificationKind.REFERENT_REPLIED: notifications.send_referent_replied,
+    NotificationKind.AGENT_MESSAGE: notifications.send_agent_message,
+    NotificationKind.EMAIL_QUARANTINED: notifications.send_email_quarantined,
+    NotificationKind.REPLY_REFUSED: notifications.send_reply_refused,
+    NotificationKind.ADDRESS_UNDELIVERABLE: notifications.send_address_undeliverable,
+    NotificationKind.LADDER: notifications.send_ladder,
+    NotificationKind.DIGEST: _digest,
+    NotificationKind.REPORT: _digest,
+    NotificationKind.SMS: _sms,
+    NotificationKind.LOGIN_LINK: notifications.send_login_link,
+}
