@@ -1,9 +1,10 @@
 """Every setting, read from the environment in one place, once, at a function's cold start
 (the first settings()); a value out of its bounds or unreadable is refused there (ConfigError,
 naming every variable at fault), never clamped. The variables, their defaults and checks:
-environment.py (pydantic-settings); the resource names a stage gets by default: names.py."""
+environment.py (a pydantic model); the resource names a stage gets by default: names.py."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -66,7 +67,7 @@ def settings() -> Settings:
     from .environment import Environment
 
     try:
-        environment = Environment()
+        environment = Environment.read(os.environ)
     except ValidationError as error:
         raise ConfigError(f"Relais refuses its settings: {_refusals(error)}") from None
     values = dict(environment)

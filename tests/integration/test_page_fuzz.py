@@ -31,8 +31,10 @@ PARAMS = ["suite", "du", "au", "trimestre", "periode", "code", "point", "vue", "
           "fait", "erreur", "envoye", "niveau", "territoire", "groupe", "key", "bucket", "v"]
 HOSTILE = ["%%%", "0001-01-01", "9999-T4", "0001-T1", "2026-13", "99999999999999999999999",
            "\x00", "x" * 5000, "<script>alert(1)</script>", "61-ZZZ-ZZZ", "31/02/2026"]
-# Each parameter alone: the two values that broke a page; the others go in all together above.
+# Each parameter alone: the two values that broke a page, a forged cursor for every parameter
+# and a date in year 1 for those that hold a date or a period; the others go all together above.
 SHARP = ["%%%", "0001-01-01"]
+DATED = {"du", "au", "trimestre", "periode"}
 CSRF = "A" * 32
 # Fields the forms read, each set to a hostile value together.
 FORM_FIELDS = ["body", "kind", "group_id", "group_ids", "outcome", "useful", "email", "token",
@@ -113,7 +115,8 @@ def test_hostile_query_strings_never_get_a_server_error(world, ref, role):
         variants += [[(name, "%%%") for name in PARAMS] * 3,                       # repeated keys
                      [("suite", "a"), ("suite", "%%%"), ("du", "2026-01-01"), ("du", "0001-01-01")]]
         if served(world, role, target):   # the page opens to this role: each parameter alone too
-            variants += [[(name, value)] for name in PARAMS for value in SHARP]
+            variants += [[(name, value)] for name in PARAMS for value in SHARP
+                         if value == "%%%" or name in DATED]
         for pairs in variants:
             response = get(world, role, target, pairs)
             if response.status_code >= 500:
