@@ -68,7 +68,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 
-# mypy over chalicelib/domain and chalicelib/services (pyproject.toml). Not yet in `make test`:
+# mypy over chalicelib/domain, chalicelib/services and chalicelib/views.py (pyproject.toml). Not yet in `make test`:
 # it joins it once clean.
 typecheck: $(VENV)/.installed
 	$(VENV)/bin/mypy

@@ -104,6 +104,17 @@ class Deps:
         return self._client("s3")
 
     @cached_property
+    def queues(self):
+        from .adapters.queue import Queues
+        return Queues(self.sqs)
+
+    @cached_property
+    def documents(self):
+        """The mail bucket's objects; its clients are built at their first use."""
+        from .adapters.documents import Documents
+        return Documents(lambda: self.s3, lambda: self.s3_signer, self.settings.mail_bucket)
+
+    @cached_property
     def dynamodb_streams(self):
         """The table's stream, read by the dev stage's drain (in AWS, the event source mapping)."""
         return self._client("dynamodbstreams", self.settings.dynamodb_endpoint)

@@ -9,7 +9,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .errors import InvalidInput, NotAllowed, NotFound
-from .models import Case, Escalation, EscalationStatus, ReferentGroup, Role, User
+from .models import Case, Escalation, EscalationStatus, Role, User
+from .visibility import Audience
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,14 @@ def referent_groups_on_case(principal: Principal, escalations: Iterable[Escalati
     "pas le bon interlocuteur" has no business reading it any more."""
     return {e.group_id for e in escalations
             if e.group_id in principal.group_ids and e.status is not EscalationStatus.WRONG_RECIPIENT}
+
+
+def case_audience(principal: Principal, escalations: Iterable[Escalation]) -> Audience:
+    """Whom a case read is shown to (domain/visibility.py): a referent through their groups on it,
+    an agent of its point the whole case."""
+    if principal.role is Role.REFERENT:
+        return Audience.referent(referent_groups_on_case(principal, escalations))
+    return Audience.agent()
 
 
 def require_case_reader(principal: Principal, case: Case, escalations: Iterable[Escalation]) -> None:
@@ -126,17 +135,3 @@ def require_feedback_triager(principal: Principal, territory_code: str) -> None:
 
 def require_admin(principal: Principal) -> None:
     require_role(principal, Role.ADMIN)
-
-
-# The addresses a referent group carries: its members', its shared mailbox and its manager's.
-GROUP_ADDRESSES = ("member_emails", "shared_mailbox", "manager_email")
-
-
-def group_as_seen_by(principal: Principal, group: ReferentGroup) -> ReferentGroup:
-    """What of a referent group a user may see, in every view (API and pages): everybody its
-    name, organisation, territory and answer time; only admins, who keep the directory, its
-    addresses. Agents and referents write through Relais, never to a person's mailbox; a
-    coordinator reaches a late group through the ladder, whose emails name no address."""
-    if principal.role is Role.ADMIN:
-        return group
-    return group.model_copy(update={"member_emails": [], "shared_mailbox": None, "manager_email": None})

@@ -7,14 +7,12 @@ adapters/keys.py) is rebuilt from the id alone: a link or an API path needs noth
 from __future__ import annotations
 
 import re
-from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 from .commands import FeedbackCreate, FeedbackTriage
 from .deadlines import PARIS
 from .errors import Conflict
-from .models import Feedback, FeedbackKind, FeedbackStatus
-from .views import FeedbackSummary, FeedbackView, OrganisationFeedback
+from .models import Feedback, FeedbackStatus
 
 _ID = re.compile(r"^(\d{8}T\d{12})-[0-9a-f]{6}$")
 _ID_TIME = "%Y%m%dT%H%M%S%f"
@@ -64,30 +62,3 @@ def day_range(since: date | None, until: date | None) -> tuple[datetime | None, 
     end = (datetime.combine(until + timedelta(days=1), time(0), PARIS).astimezone(UTC)
            if until else None)
     return start, end
-
-
-def summarize(territory_code: str, start: datetime, end: datetime, items: list[Feedback],
-              point_names: dict[str, str], organisation_names: dict[str, str]) -> FeedbackSummary:
-    """Counts by kind, status and organisation of the feedback created in [start, end)."""
-    items = sorted((f for f in items if start <= f.created_at < end), key=lambda f: f.created_at)
-    by_kind_and_status = {kind: {status: 0 for status in FeedbackStatus} for kind in FeedbackKind}
-    for item in items:
-        by_kind_and_status[item.kind][item.status] += 1
-    reports: Counter[str] = Counter()
-    usagers: Counter[str] = Counter()
-    for item in items:
-        if item.kind is FeedbackKind.DIFFICULTY and item.organisation_id:
-            reports[item.organisation_id] += 1
-            usagers[item.organisation_id] += item.usagers_affected or 0
-    by_organisation = [
-        OrganisationFeedback(organisation_id=org, organisation_name=organisation_names.get(org, org),
-                             reports=count, usagers_affected=usagers[org])
-        for org, count in sorted(reports.items(), key=lambda pair: (-pair[1], -usagers[pair[0]], pair[0]))]
-    return FeedbackSummary(
-        territory_code=territory_code, start=start, end=end, total=len(items),
-        by_kind={kind: sum(counts.values()) for kind, counts in by_kind_and_status.items()},
-        by_status={status: sum(counts[status] for counts in by_kind_and_status.values())
-                   for status in FeedbackStatus},
-        by_kind_and_status=by_kind_and_status, by_organisation=by_organisation,
-        usagers_affected=sum(usagers.values()),
-        items=[FeedbackView.of(f, point_names, organisation_names) for f in items])

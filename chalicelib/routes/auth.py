@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import views
 from ..api import http
 from ..bootstrap import deps
-from ..domain import commands, views
+from ..domain import commands
 from . import common
 
 bp = Blueprint(__name__)

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from chalice import Blueprint
 
+from .. import views
 from ..bootstrap import deps
-from ..domain import commands, views
+from ..domain import commands
 from . import common
 from .common import FORM
 

@@ -16,7 +16,9 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger
 
+from ..adapters.documents import StoredObject
 from ..adapters.dynamo import upload_write
+from ..adapters.errors import NotStored
 from ..adapters.mailparse import ALLOWED_TYPES
 from ..bootstrap import Deps
 from ..domain import authz
@@ -25,7 +27,7 @@ from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, FileRefused, InvalidInput, NotFound
 from ..domain.events import EventCode
 from ..domain.models import Attachment, CaseStatus, Role
-from ..domain.views import CaseView
+from ..views import CaseView
 from . import cases
 from .common import event
 
@@ -104,8 +106,7 @@ def upload_form(deps: Deps, principal: Principal, ref: str, group_id: str | None
         conditions.append(["starts-with", "$x-amz-meta-group", ""])
     # In AWS: the bucket's virtual-hosted address in its region. A form post is no script
     # request, so the bucket needs no CORS; issue 8 adds its policy (public access blocked).
-    post = deps.s3_signer.generate_presigned_post(
-        deps.settings.mail_bucket, key, Fields=fields, Conditions=conditions, ExpiresIn=UPLOAD_SECONDS)
+    post = deps.documents.presign_upload(key, fields, conditions, UPLOAD_SECONDS)
     return UploadForm(url=post["url"], fields=post["fields"], key=key)
 
 
@@ -123,25 +124,23 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     authz.require_agent_of_case(principal, bundle.case)
     if any(m.id == message_id for m in bundle.messages):
         return cases.get_case(deps, principal, ref)       # the redirect was reloaded
-    bucket = deps.settings.mail_bucket
     head = _head(deps, key)
     if bundle.case.status is CaseStatus.CLOSED:
         _delete(deps, key, ref, "case_closed")
         raise Conflict(CASE_CLOSED)
-    size = head["ContentLength"]
+    size = head.size
     if size > MAX_BYTES:
         _delete(deps, key, ref, "size")
         raise FileRefused(TOO_LARGE, "size")
     import filetype
 
     # An empty object has no first bytes to read (S3 answers InvalidRange); it is of no type.
-    first_bytes = deps.s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEAD_BYTES - 1}")[
-        "Body"].read() if size else b""
+    first_bytes = deps.documents.read(key, first_bytes=HEAD_BYTES) if size else b""
     kind = filetype.match(first_bytes, matchers=_accepted_matchers()) if first_bytes else None
     if kind is None:
         _delete(deps, key, ref, "type")
         raise FileRefused(TYPE_REFUSED, "type")
-    metadata = {name.lower(): value for name, value in head.get("Metadata", {}).items()}
+    metadata = {name.lower(): value for name, value in head.metadata.items()}
     label = document_label(metadata.get("label"))
     group_id = metadata.get("group")
     attachment = Attachment(name=f"{label}.{kind.extension}", size=size, content_type=kind.mime, key=key)
@@ -169,10 +168,9 @@ def download_url(deps: Deps, principal: Principal, ref: str, message_id: str, in
     attachment = message.attachments[index]
     extension = _EXTENSIONS.get(attachment.content_type, "bin")
     # A generic name: the document's title is personal data and would travel in the URL.
-    url = deps.s3_signer.generate_presigned_url("get_object", ExpiresIn=DOWNLOAD_SECONDS, Params={
-        "Bucket": deps.settings.mail_bucket, "Key": attachment.key,
-        "ResponseContentType": attachment.content_type,
-        "ResponseContentDisposition": f'attachment; filename="piece-jointe-{index + 1}.{extension}"'})
+    url = deps.documents.download_url(
+        attachment.key, attachment.content_type,
+        f'attachment; filename="piece-jointe-{index + 1}.{extension}"', DOWNLOAD_SECONDS)
     deps.repo.add_event(event(EventCode.ATTACHMENT_READ, principal.user_id, deps.now(), view.ref,
                               message.group_id, message_id=message_id, index=str(index)))
     return url
@@ -201,17 +199,13 @@ def _metadata_text(value: str) -> str:
         return value
 
 
-def _head(deps: Deps, key: str) -> dict:
-    from botocore.exceptions import ClientError
-
+def _head(deps: Deps, key: str) -> StoredObject:
     try:
-        return deps.s3.head_object(Bucket=deps.settings.mail_bucket, Key=key)
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in {"404", "NoSuchKey", "NotFound"}:
-            raise NotFound(DOCUMENT_NOT_FOUND) from exc
-        raise
+        return deps.documents.head(key)
+    except NotStored as exc:
+        raise NotFound(DOCUMENT_NOT_FOUND) from exc
 
 
 def _delete(deps: Deps, key: str, ref: str, reason: str) -> None:
-    deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=key)
+    deps.documents.delete(key)
     logger.info("uploaded document refused and deleted", extra={"case_ref": ref, "reason": reason})

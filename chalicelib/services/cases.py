@@ -42,8 +42,8 @@ from ..domain.models import (
     Role,
 )
 from ..domain.references import new_reference, normalize_reference
-from ..domain.views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from ..observability import correlate, count
+from ..views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from . import sms
 from .common import audit_access, event, new_id, new_token, retry_on_conflict
 
@@ -117,10 +117,9 @@ def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
     groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
     author_ids = {m.author_id for m in bundle.messages}
     authors = deps.repo.get_users(author_ids) if author_ids else {}
-    referent_groups = (authz.referent_groups_on_case(principal, bundle.escalations.values())
-                       if principal.role is Role.REFERENT else None)
     return case_view(bundle.case, list(bundle.escalations.values()), bundle.messages, groups,
-                     authors, now=deps.now(), for_referent_groups=referent_groups)
+                     authors, now=deps.now(),
+                     audience=authz.case_audience(principal, bundle.escalations.values()))
 
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:

@@ -15,15 +15,16 @@ from typing import TypeVar
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
 
+from ..adapters.errors import NotStored
 from ..bootstrap import Deps
-from ..domain import authz
+from ..domain import authz, visibility
 from ..domain.authz import Principal
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import EventCode
 from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
 from ..domain.territories import DEPARTEMENTS
 from ..domain.validation import french_errors
-from ..domain.views import DirectoryView, ImportReport
+from ..views import DirectoryView, ImportReport
 from .auth import new_user_id
 from .common import event
 
@@ -274,16 +275,17 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
 
 
 def read_directory(deps: Deps, principal: Principal, territory_code: str) -> DirectoryView:
-    """Any signed-in user reads a territory's directory; the groups' addresses as authz allows."""
+    """Any signed-in user reads a territory's directory; its addresses as the policy allows
+    (domain/visibility.py)."""
     code = territory_code.upper()
     if principal.role is Role.COORDINATOR:
         authz.require_territory_reader(principal, code)
     if code not in DEPARTEMENTS:
         raise NotFound("Ce territoire n'existe pas.", field="territory")
     points, groups = deps.repo.territory_directory(code)
-    groups = [authz.group_as_seen_by(principal, g) for g in groups]
     return DirectoryView(territory=Territory(code=code, name=DEPARTEMENTS[code]),
-                         contact_points=points, referent_groups=groups,
+                         contact_points=[visibility.point_as_seen_by(principal.role, p) for p in points],
+                         referent_groups=[visibility.group_as_seen_by(principal.role, g) for g in groups],
                          organisations=deps.repo.list_organisations())
 
 
@@ -307,8 +309,7 @@ def stage_import(deps: Deps, principal: Principal, kind: str, data: bytes) -> tu
 
     report = import_csv(deps, principal, kind, data, dry_run=True)
     import_id = secrets.token_hex(16)
-    deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id), Body=data,
-                       Metadata={"kind": report.kind, "user": principal.user_id})
+    deps.documents.put(_staged_key(import_id), data, metadata={"kind": report.kind, "user": principal.user_id})
     text = decode_csv(data)
     first_line = text.splitlines()[0] if text.strip() else ""
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
@@ -322,12 +323,12 @@ def apply_staged(deps: Deps, principal: Principal, import_id: str) -> ImportRepo
     if not import_id.isalnum() or len(import_id) != 32:
         raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import")
     try:
-        staged = deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id))
-    except deps.s3.exceptions.NoSuchKey as exc:
+        staged = deps.documents.fetch(_staged_key(import_id))
+    except NotStored as exc:
         raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import") from exc
-    metadata = staged.get("Metadata", {})
+    metadata = staged.metadata
     if metadata.get("user") != principal.user_id:
         raise NotFound("Cet aperçu n'existe plus : déposez le fichier de nouveau.", field="import")
-    report = import_csv(deps, principal, metadata.get("kind", ""), staged["Body"].read(), dry_run=False)
-    deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=_staged_key(import_id))
+    report = import_csv(deps, principal, metadata.get("kind", ""), staged.data, dry_run=False)
+    deps.documents.delete(_staged_key(import_id))
     return report

@@ -19,7 +19,7 @@ from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import EventCode
 from ..domain.models import Feedback, FeedbackKind, FeedbackStatus, Organisation
 from ..domain.territories import DEPARTEMENTS
-from ..domain.views import FeedbackSummary, FeedbackView, PageView
+from ..views import FeedbackSummary, FeedbackView, PageView, summarize
 from .common import event, new_id, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
@@ -125,5 +125,5 @@ def quarter_summary(deps: Deps, territory: str, start: datetime, end: datetime) 
     No authorization here: the caller (the quarterly report) decides who reads it."""
     territory = territory.upper()
     items = deps.repo.list_territory_feedback(territory, start, end, newest_first=False).items
-    return rules.summarize(territory, start, end, items, _point_names(deps, territory),
-                           _organisation_names(deps))
+    return summarize(territory, start, end, items, _point_names(deps, territory),
+                     _organisation_names(deps))

@@ -96,13 +96,12 @@ def handle_ses_notification(deps: Deps, notification: dict) -> Outcome:
     bucket, key = action.get("bucketName"), action.get("objectKey")
     if not bucket or not key:
         raise ValueError("SES notification without an S3 object")
-    size = deps.s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
+    size = deps.documents.head(key, bucket=bucket).size
     oversized = size > MAX_MESSAGE_BYTES
     if oversized:
-        raw = deps.s3.get_object(Bucket=bucket, Key=key,
-                                 Range=f"bytes=0-{mailparse.HEADER_BYTES - 1}")["Body"].read()
+        raw = deps.documents.read(key, first_bytes=mailparse.HEADER_BYTES, bucket=bucket)
     else:
-        raw = deps.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        raw = deps.documents.read(key, bucket=bucket)
     # A verdict SES did not give is no PASS.
     verdicts = {name: str((receipt.get(f"{name}Verdict") or {}).get("status", "MISSING")).upper()
                 for name in VERDICTS}
@@ -295,13 +294,9 @@ def _keep_raw(deps: Deps, prefix: str, digest: str, case_ref: str, raw: bytes | 
     raw = raw if isinstance(raw, _Raw) else _Raw(raw)
     if raw.copy_from:
         bucket, source = raw.copy_from.split("/", 1)
-        deps.s3.copy_object(Bucket=deps.settings.mail_bucket, Key=key,
-                            CopySource={"Bucket": bucket, "Key": source},
-                            ContentType="message/rfc822", MetadataDirective="REPLACE",
-                            ServerSideEncryption="AES256")
+        deps.documents.copy(bucket, source, key, content_type="message/rfc822")
     else:
-        deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=raw.data,
-                           ContentType="message/rfc822", ServerSideEncryption="AES256")
+        deps.documents.put(key, raw.data, content_type="message/rfc822", encrypted=True)
     return key
 
 
@@ -393,8 +388,7 @@ def store_attachments(deps: Deps, case_ref: str, message_id: str,
     stored = []
     for index, file in enumerate(files, start=1):
         key = f"attachments/{case_ref}/{message_id}/{index}"
-        deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=key, Body=file.data,
-                           ContentType=file.content_type, ServerSideEncryption="AES256")
+        deps.documents.put(key, file.data, content_type=file.content_type, encrypted=True)
         stored.append(Attachment(name=file.name, size=len(file.data),
                                  content_type=file.content_type, key=key))
     return stored

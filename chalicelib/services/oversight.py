@@ -4,12 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..bootstrap import Deps
-from ..domain import authz, deadlines
+from ..domain import authz, deadlines, visibility
 from ..domain.authz import Principal
 from ..domain.errors import NotFound
 from ..domain.models import ContactPoint, EscalationStatus, ReferentGroup, Territory
 from ..domain.territories import DEPARTEMENTS
-from ..domain.views import EscalationView
+from ..views import EscalationView
 
 LATE_PER_GROUP = 200
 
@@ -38,7 +38,8 @@ def territory_overview(deps: Deps, principal: Principal, code: str) -> Territory
         late += [EscalationView.of(e, group.name, now) for e in page.items
                  if e.paused_at is None and deadlines.lateness(e.due_at, now) == "late"]
     late.sort(key=lambda e: e.due_at)
-    groups = [authz.group_as_seen_by(principal, g) for g in groups]
+    points = [visibility.point_as_seen_by(principal.role, p) for p in points]
+    groups = [visibility.group_as_seen_by(principal.role, g) for g in groups]
     return TerritoryOverview(Territory(code=code, name=DEPARTEMENTS[code]), points,
                              sorted(groups, key=lambda g: g.name), late,
                              {p.id: p.name for p in points})

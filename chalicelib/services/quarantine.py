@@ -24,7 +24,7 @@ from ..domain.events import EventCode
 from ..domain.models import Channel, QuarantinedEmail, QuarantineStatus, Role
 from ..domain.quarantine import QuarantinedEmailDetail, QuarantinedEmailView
 from ..domain.validation import showable
-from ..domain.views import CaseView
+from ..views import CaseView
 from . import cases, inbound
 from .common import audit_access, event
 
@@ -93,7 +93,7 @@ def list_quarantined(deps: Deps, principal: Principal, ref: str,
 
 
 def _raw(deps: Deps, item: QuarantinedEmail) -> bytes:
-    return deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=item.raw_key)["Body"].read()
+    return deps.documents.read(item.raw_key)
 
 
 def _own(deps: Deps) -> set[str]:
@@ -167,6 +167,6 @@ def discard(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
                                               item.group_id, quarantine_id=item.id, reason=item.reason))])
     except RaceLost as lost:
         raise Conflict(ALREADY_DECIDED) from lost
-    deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=item.raw_key)
+    deps.documents.delete(item.raw_key)
     logger.info("quarantined email discarded", extra={"case_ref": ref, "reason": item.reason})
     return cases.get_case(deps, principal, ref)

@@ -84,10 +84,7 @@ def sweep_feedback(deps: Deps, now: datetime) -> int:
 
 
 def _delete_prefix(deps: Deps, prefix: str) -> None:
-    bucket = deps.settings.mail_bucket
-    for page in deps.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-        for item in page.get("Contents", []):
-            deps.s3.delete_object(Bucket=bucket, Key=item["Key"])
+    deps.documents.delete_prefix(prefix)
 
 
 def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
@@ -105,7 +102,7 @@ def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
         return False
     documents = [a.key for m in bundle.messages for a in m.attachments]
     for key in documents:
-        deps.s3.delete_object(Bucket=deps.settings.mail_bucket, Key=key)
+        deps.documents.delete(key)
     # The raw inbound emails (accepted or quarantined) of the case, and the quarantine records
     # (sender address, subject): personal data too.
     quarantined = deps.repo.list_quarantined(ref)

@@ -18,9 +18,9 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import ClientError
 
 from ..adapters.dynamo import event_write, message_write
+from ..adapters.errors import PermanentError, ProviderError, failures
 from ..bootstrap import Deps
 from ..domain import sms as texts
 from ..domain import sms_replies as replies
@@ -36,8 +36,6 @@ from .delivery import register_context, send_sms_once
 logger = Logger(service="relais", child=True)
 RECEIPT_DAYS = 400
 MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
-PERMANENT_ERRORS = {"InvalidParameter", "InvalidParameterValue", "ValidationException", "OptedOut",
-                    "EndpointDisabled", "AuthorizationError"}
 
 
 def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
@@ -48,8 +46,7 @@ def notification(ref: str, notification_id: str, template: str, now: datetime) -
 # --- the stream puts SMS on the queue -------------------------------------------------------
 
 def enqueue(deps: Deps, note: Notification) -> None:
-    url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
-    deps.sqs.send_message(QueueUrl=url, MessageBody=json.dumps(
+    deps.queues.send(deps.settings.sms_queue, json.dumps(
         {"notification_id": note.id, "case_ref": note.case_ref, "template": note.data["template"]}))
 
 
@@ -73,7 +70,7 @@ def _record(deps: Deps, record) -> None:
     correlate(body.get("case_ref"))
     try:
         outcome = deliver(deps, body["case_ref"], body["notification_id"], body["template"])
-    except ClientError:
+    except failures():
         _back_off(deps, record)
         raise
     if outcome == "held":
@@ -81,18 +78,17 @@ def _record(deps: Deps, record) -> None:
         raise Held("quiet hours")
 
 
-def _queue_url(deps: Deps, record) -> str:
-    return deps.sqs.get_queue_url(QueueName=record.event_source_arn.rsplit(":", 1)[-1])["QueueUrl"]
+def _queue_name(record) -> str:
+    return record.event_source_arn.rsplit(":", 1)[-1]
 
 
 def _back_off(deps: Deps, record) -> None:
     """A transient provider error: try again in 30 s, 1 min, 2 min... up to 15 min."""
     receives = int(record.attributes.approximate_receive_count or 1)
     try:
-        deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record),
-                                           ReceiptHandle=record.receipt_handle,
-                                           VisibilityTimeout=min(900, 30 * 2 ** (receives - 1)))
-    except ClientError:
+        deps.queues.change_visibility(_queue_name(record), record.receipt_handle,
+                                      min(900, 30 * 2 ** (receives - 1)))
+    except ProviderError:
         logger.warning("could not delay the SMS retry; SQS's default visibility applies")
 
 
@@ -104,8 +100,8 @@ def _hold(deps: Deps, record) -> None:
         place = None
     now = deps.now()
     wait = int((texts.send_after(now, place) - now).total_seconds())
-    deps.sqs.change_message_visibility(QueueUrl=_queue_url(deps, record), ReceiptHandle=record.receipt_handle,
-                                       VisibilityTimeout=max(1, min(wait, MAX_HOLD_SECONDS)))
+    deps.queues.change_visibility(_queue_name(record), record.receipt_handle,
+                                  max(1, min(wait, MAX_HOLD_SECONDS)))
     count("sms_held")
 
 
@@ -137,16 +133,13 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     point = deps.repo.get_point(case.point_id)
     text = texts.render(form, ref=case.ref, point=point.name if point else texts.ANY_POINT,
                         phone=(point.phone or "") if point else "", **_case_in_words(deps, bundle, form))
-    try:
+    try:        # a TransientError goes up: SQS delivers the message again, then the DLQ
         message_id = send_sms_once(deps, notification_id, ref, phone, text)
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code in PERMANENT_ERRORS:
-            deps.repo.put_sms_receipt(f"failed-{notification_id}-{ref}", ref, template, "failed",
-                                      now, now + timedelta(days=RECEIPT_DAYS))
-            count("sms_failed")
-            return _dropped("permanent_error")
-        raise              # transient: SQS delivers it again, then the DLQ
+    except PermanentError:
+        deps.repo.put_sms_receipt(f"failed-{notification_id}-{ref}", ref, template, "failed",
+                                  now, now + timedelta(days=RECEIPT_DAYS))
+        count("sms_failed")
+        return _dropped("permanent_error")
     deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
     if not any(e.code == EventCode.SMS_SENT and e.data.get("notification") == notification_id
@@ -283,11 +276,8 @@ def _opt_out(deps: Deps, phone: str, ref: str | None, inbound_id: str, now: date
         _confirm_opt_out(deps, phone, ref, inbound_id, now)
     except NotFound:
         logger.info("opt-out confirmation not sent: the case is gone")
-    except ClientError as error:
-        code = error.response.get("Error", {}).get("Code", "")
-        if code not in PERMANENT_ERRORS:
-            raise
-        logger.warning("opt-out confirmation not sent", extra={"code": code})
+    except PermanentError as error:            # a TransientError goes up: the event is retried
+        logger.warning("opt-out confirmation not sent", extra={"code": error.code})
         count("sms_failed")
 
 

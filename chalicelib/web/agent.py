@@ -5,8 +5,8 @@ from ..domain import situations
 from ..domain.commands import CaseCreate, EscalationCreate
 from ..domain.errors import DomainError
 from ..domain.models import LIFE_SITUATION_LABELS, CaseStatus, LifeSituation, Role
-from ..domain.views import Lateness
 from ..services import cases
+from ..views import Lateness
 from . import pages
 from .forms import FormErrors, checked, text, validate
 from .session import PageExit, handler, require

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from ..domain.models import EscalationStatus, Role
-from ..domain.views import Lateness
 from ..services import cases
+from ..views import Lateness
 from . import pages
 from .session import handler, require
 

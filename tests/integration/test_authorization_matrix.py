@@ -525,7 +525,7 @@ def test_territory_directory(world, role, code, status):
         assert sorted(caf["member_emails"]) == CAF_MEMBERS[code]
         assert caf["shared_mailbox"] == CAF_MAILBOX[code]
         assert caf["manager_email"] == f"responsable.{code}-caf@example.org"
-    else:  # no address of a group to anybody but admins (authz.group_as_seen_by)
+    else:  # no address of a group to anybody but admins (visibility.group_as_seen_by)
         assert all(g["member_emails"] == [] for g in groups.values())
         assert all(g["shared_mailbox"] is None for g in groups.values())
         assert all(g["manager_email"] is None for g in groups.values())
@@ -535,7 +535,7 @@ def test_territory_directory(world, role, code, status):
     ("agent", "/nouveau-dossier"), ("agent", "/dossiers/{ref}"), ("referent", "/dossiers/{ref}"),
     ("referent", "/file"), ("coordinator", "/territoire"), ("coordinator", "/territoire/rapport")])
 def test_no_page_shows_a_groups_addresses_but_to_admins(world, case, role, page):
-    """The pages read groups through the same rule as the API (authz.group_as_seen_by)."""
+    """The pages read groups through the same rule as the API (visibility.group_as_seen_by)."""
     response = world.client.http.get(page.replace("{ref}", case.ref),
                                      headers={"Cookie": world.sessions[role]["Cookie"]})
     assert response.status_code == 200

@@ -103,7 +103,9 @@ def test_a_reopened_case_keeps_its_data_and_a_second_closing_counts_from_then(cl
 
 def audit_events(deps, code: str) -> list:
     day = deps.now().date().isoformat()
-    items, _ = deps.repo._query(partition=f"AUDIT#{day}")
+    from chalicelib.adapters.dynamo import Query
+
+    items, _ = deps.repo._query(Query(partition=f"AUDIT#{day}"))
     return [i for i in items if i["code"]["S"] == code]
 
 

@@ -192,10 +192,11 @@ def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeyp
     set_clock(TUESDAY_10H)
     d = bootstrap.deps()
 
-    def fail(phone, text):
+    def fail(**publish):
         raise ClientError({"Error": {"Code": code, "Message": "x"}}, "Publish")
 
-    monkeypatch.setattr(type(d.sms), "send", lambda self, phone, text: fail(phone, text))
+    # SNS itself answers with the error: the adapter tells a refusal from a passing failure.
+    monkeypatch.setattr(d.sms._client, "publish", fail)
     body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body, "attributes": {},
                           "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "eu-west-3",

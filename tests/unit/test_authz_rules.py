@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from chalicelib.domain import authz, query, workflow
+from chalicelib.domain import authz, query, visibility, workflow
 from chalicelib.domain.authz import Principal
 from chalicelib.domain.errors import Conflict, InvalidInput, NotFound
 from chalicelib.domain.models import EscalationStatus, MessageKind, ReferentGroup, Role
@@ -45,7 +45,7 @@ GROUP = ReferentGroup(id="61-caf", organisation_id="caf", territory_code="61", n
 
 @pytest.mark.parametrize("role", list(Role))
 def test_only_admins_see_a_groups_addresses(role):
-    seen = authz.group_as_seen_by(Principal("u", role), GROUP)
+    seen = visibility.group_as_seen_by(role, GROUP)
     assert (seen.name, seen.answer_days, seen.organisation_id) == (GROUP.name, 4, "caf")
     addresses = (seen.member_emails, seen.shared_mailbox, seen.manager_email)
     if role is Role.ADMIN:

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from chalicelib import views
 from chalicelib.domain import feedback
 from chalicelib.domain.commands import FeedbackCreate, FeedbackTriage
 from chalicelib.domain.errors import Conflict
@@ -52,7 +53,7 @@ def test_the_summary_counts_the_half_open_range_and_never_names_the_author():
     start, end = NOW, NOW + timedelta(days=90)
     items = [item(start - timedelta(microseconds=1)), item(start), item(end - timedelta(microseconds=1)),
              item(end), item(start + timedelta(days=1), FeedbackCreate(kind="training", topic="Retraite"))]
-    summary = feedback.summarize("61", start, end, items, {"61-a": "Mairie A"}, {"cpam": "CPAM"})
+    summary = views.summarize("61", start, end, items, {"61-a": "Mairie A"}, {"cpam": "CPAM"})
     assert summary.total == 3 and summary.usagers_affected == 8
     assert summary.by_kind == {"difficulty": 2, "training": 1}
     assert summary.by_status == {"new": 3, "acknowledged": 0, "solved": 0}

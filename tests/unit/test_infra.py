@@ -140,6 +140,7 @@ class _Code:
         self.defs: dict[str, tuple] = {}            # "pkg.module.function" or "...Class.method"
         self.values: dict[str, tuple] = {}          # module-level names: tables of functions
         self.classes: set[str] = set()
+        self.bases: dict[str, tuple[str, list]] = {}    # class -> (its module, its base expressions)
         self.symbols: dict[str, dict[str, str]] = {}
         self.modules: dict[str, tuple[ast.Module, bool]] = {}     # name -> (tree, is a package)
         for path in [Path("app.py"), *sorted(Path("chalicelib").rglob("*.py"))]:
@@ -161,6 +162,7 @@ class _Code:
                             self.values[f"{module}.{target.id}"] = (module, None, node.value)
                 elif isinstance(node, ast.ClassDef):
                     self.classes.add(f"{module}.{node.name}")
+                    self.bases[f"{module}.{node.name}"] = (module, node.bases)
                     for method in node.body:
                         if isinstance(method, ast.FunctionDef):
                             self.defs[f"{module}.{node.name}.{method.name}"] = (module, f"{module}.{node.name}", method)
@@ -202,7 +204,11 @@ class _Code:
         """An attribute of an instance: a method, or what a property builds (an adapter)."""
         qualified = f"{cls}.{name}"
         if qualified not in self.defs:
-            return None
+            # Inherited from a project class (the repository is composed of one class per area).
+            module, bases = self.bases.get(cls, ("", []))
+            inherited = (self._member(base[1], name) for base in
+                         (self.kind(b, (module, None, {})) for b in bases) if base and base[0] == "class")
+            return next((found for found in inherited if found), None)
         module, _, node = self.defs[qualified]
         if not any(getattr(d, "id", getattr(d, "attr", None)) in ("property", "cached_property")
                    for d in node.decorator_list):

@@ -122,7 +122,7 @@ def test_an_answer_after_needs_info_records_the_pause_without_moving_the_deadlin
     (-1, "late", "En retard"),
 ])
 def test_late_states_are_visible_in_the_escalation_view(hours_before_due, lateness, label):
-    from chalicelib.domain.views import EscalationView
+    from chalicelib.views import EscalationView
 
     _, [caf] = escalated(CAF)
     view = EscalationView.of(caf, "CAF de l'Orne", caf.due_at - timedelta(hours=hours_before_due))
@@ -131,7 +131,7 @@ def test_late_states_are_visible_in_the_escalation_view(hours_before_due, latene
 
 
 def test_a_paused_escalation_is_never_late():
-    from chalicelib.domain.views import EscalationView
+    from chalicelib.views import EscalationView
 
     case, [caf] = escalated(CAF)
     case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)

@@ -1,19 +1,20 @@
-"""What each role is shown: projections of entities, the API's response bodies.
+"""What each role is shown: projections of entities, the API's response bodies and what the
+pages render, with their French labels. Beside api/ and web/, which both serve them.
 
-Referents see a case only through their own escalations: their threads, the usager's
-name and identifiers, never the agent's notes, other partners' threads, or the usager's
-phone and email (the agent stays the usager's one interlocutor).
+What a reader may see of a case or a directory is decided by one policy,
+domain/visibility.py: a referent sees a case only through their own escalations.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
 from pydantic import BaseModel, EmailStr, Field, model_serializer
 
-from . import deadlines
-from .models import (
+from .domain import deadlines
+from .domain.models import (
     FEEDBACK_KIND_LABELS,
     FEEDBACK_STATUS_LABELS,
     LIFE_SITUATION_LABELS,
@@ -38,6 +39,7 @@ from .models import (
     Territory,
     User,
 )
+from .domain.visibility import Audience
 
 T = TypeVar("T")
 
@@ -200,12 +202,13 @@ class ImportReport(View):
 
 def case_view(case: Case, escalations: list[Escalation], messages: list[Message],
               groups: dict[str, ReferentGroup], authors: dict[str, User], *, now: datetime,
-              for_referent_groups: set[str] | None = None) -> CaseView:
-    """The agent's full view, or, given referent groups, a referent's view through them."""
+              audience: Audience) -> CaseView:
+    """The case as its audience may see it (domain/visibility.py): an agent the whole of it,
+    a referent through their groups on it."""
     identifiers = case.identifiers
-    if for_referent_groups is not None:
-        escalations = [e for e in escalations if e.group_id in for_referent_groups]
-        messages = [m for m in messages if m.group_id in for_referent_groups]
+    if not audience.whole_case:
+        escalations = [e for e in escalations if audience.sees_thread(e.group_id)]
+        messages = [m for m in messages if audience.sees_thread(m.group_id)]
         identifiers = Identifiers()
         for escalation in escalations:  # each partner sees only what it was given
             identifiers = identifiers.merged_with(escalation.identifiers)
@@ -215,7 +218,7 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
     else:
         usager_view = UsagerView(first_name=usager.first_name, last_name=usager.last_name,
                                  sms_opt_in=usager.sms_opt_in)
-        if for_referent_groups is None:
+        if audience.sees_usager_contact:
             usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
     return CaseView(
         **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
@@ -302,3 +305,30 @@ class FeedbackSummary(View):
     by_organisation: list[OrganisationFeedback] = Field(description="Difficulties only, most reported first")
     usagers_affected: int = Field(description="Sum over the difficulties")
     items: list[FeedbackView] = Field(description="Oldest first")
+
+
+def summarize(territory_code: str, start: datetime, end: datetime, items: list[Feedback],
+              point_names: dict[str, str], organisation_names: dict[str, str]) -> FeedbackSummary:
+    """Counts by kind, status and organisation of the feedback created in [start, end)."""
+    items = sorted((f for f in items if start <= f.created_at < end), key=lambda f: f.created_at)
+    by_kind_and_status = {kind: {status: 0 for status in FeedbackStatus} for kind in FeedbackKind}
+    for item in items:
+        by_kind_and_status[item.kind][item.status] += 1
+    reports: Counter[str] = Counter()
+    usagers: Counter[str] = Counter()
+    for item in items:
+        if item.kind is FeedbackKind.DIFFICULTY and item.organisation_id:
+            reports[item.organisation_id] += 1
+            usagers[item.organisation_id] += item.usagers_affected or 0
+    by_organisation = [
+        OrganisationFeedback(organisation_id=org, organisation_name=organisation_names.get(org, org),
+                             reports=count, usagers_affected=usagers[org])
+        for org, count in sorted(reports.items(), key=lambda pair: (-pair[1], -usagers[pair[0]], pair[0]))]
+    return FeedbackSummary(
+        territory_code=territory_code, start=start, end=end, total=len(items),
+        by_kind={kind: sum(counts.values()) for kind, counts in by_kind_and_status.items()},
+        by_status={status: sum(counts[status] for counts in by_kind_and_status.values())
+                   for status in FeedbackStatus},
+        by_kind_and_status=by_kind_and_status, by_organisation=by_organisation,
+        usagers_affected=sum(usagers.values()),
+        items=[FeedbackView.of(f, point_names, organisation_names) for f in items])

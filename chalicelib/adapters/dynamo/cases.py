@@ -1,0 +1,78 @@
+"""Cases and their thread: a case, its escalations, messages and events share one partition."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ...domain.errors import NotFound, RaceLost
+from ...domain.models import Case, CaseStatus, Escalation, EscalationStatus, Event, Message
+from .. import keys
+from .items import Page, encode_cursor, from_item
+from .query import Query
+from .table import Table
+from .writes import Write, case_write, event_write
+
+
+class ReferenceTaken(RaceLost):
+    """The random case reference already exists: draw another."""
+
+
+@dataclass
+class CaseBundle:
+    case: Case
+    escalations: dict[str, Escalation]
+    messages: list[Message]
+    events: list[Event]
+
+
+class CaseRepository(Table):
+    def create_case(self, case: Case, event: Event, extra: Iterable[Write] = ()) -> None:
+        try:
+            self.transact([case_write(case, None), event_write(event), *extra])
+        except RaceLost as exc:
+            raise ReferenceTaken(str(exc)) from exc
+
+    def get_case(self, ref: str) -> Case:
+        item = self._get(keys.case(ref), consistent=True)
+        if not item:
+            raise NotFound("Ce dossier est introuvable.")
+        return from_item(Case, item)
+
+    def get_cases(self, refs: Iterable[str]) -> list[Case]:
+        items = self._get_many([keys.case(ref) for ref in dict.fromkeys(refs)])
+        return [from_item(Case, item) for item in items]
+
+    def get_bundle(self, ref: str) -> CaseBundle:
+        """The case, its escalations, messages and events: one strongly consistent Query."""
+        items, _ = self._query(Query(partition=keys.case_partition(ref), consistent=True))
+        by_type: dict[str, list[dict[str, Any]]] = {}
+        for item in items:
+            by_type.setdefault(item["type"]["S"], []).append(item)
+        if "Case" not in by_type:
+            raise NotFound("Ce dossier est introuvable.")
+        escalations = [from_item(Escalation, i) for i in by_type.get("Escalation", [])]
+        return CaseBundle(
+            case=from_item(Case, by_type["Case"][0]),
+            escalations={e.group_id: e for e in escalations},
+            messages=[from_item(Message, i) for i in by_type.get("Message", [])],
+            events=[from_item(Event, i) for i in by_type.get("Event", [])])
+
+    def list_point_cases(self, point_id: str, status: CaseStatus | None, limit: int,
+                         cursor: str | None) -> Page:
+        items, last = self._query(Query(partition=f"POINT#{point_id}", index=keys.GSI1,
+                                        sk_prefix=keys.status_prefix(status), limit=limit,
+                                        cursor=cursor, descending=True))
+        return Page([from_item(Case, i) for i in items[:limit]], encode_cursor(last))
+
+    def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
+                               cursor: str | None) -> Page:
+        items, last = self._query(Query(partition=f"GROUP#{group_id}", index=keys.GSI2,
+                                        sk_prefix=keys.status_prefix(status), limit=limit,
+                                        cursor=cursor))
+        return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
+
+    def search_point_cases(self, point_id: str, prefix: str, limit: int) -> list[str]:
+        """References of a point's cases whose usager's name starts with prefix (folded)."""
+        items, _ = self._query(Query(partition=f"NAME#{point_id}", sk_prefix=prefix, limit=limit))
+        return [item["case_ref"]["S"] for item in items]

@@ -1,0 +1,59 @@
+"""Email plumbing: reply tokens, the mail we sent, undeliverable addresses, inbound and quarantine."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from ...domain.models import QuarantinedEmail
+from .. import keys
+from .items import from_item, plain_item
+from .query import Query
+from .table import Table
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    case_ref: str
+    group_id: str
+
+
+class MailRepository(Table):
+    def get_reply_target(self, token: str) -> ReplyTarget | None:
+        item = self._get(keys.reply_token(token))
+        return ReplyTarget(item["case_ref"]["S"], item["group_id"]["S"]) if item else None
+
+    def put_sent_mail(self, ses_message_id: str, case_ref: str, group_id: str | None,
+                      notification_id: str, expires_at: datetime) -> None:
+        """What an email we sent was about: threads a reply, and maps a bounce to its case."""
+        self._client.put_item(TableName=self.table, Item=plain_item(
+            keys.sent_mail(ses_message_id), "SentMail", case_ref=case_ref, group_id=group_id,
+            notification_id=notification_id, expires_at=int(expires_at.timestamp())))
+
+    def get_sent_mails(self, ses_message_ids: Iterable[str]) -> dict[str, ReplyTarget]:
+        found = self._get_many([keys.sent_mail(i) for i in set(ses_message_ids)])
+        return {item["PK"]["S"].removeprefix("MAIL#"): ReplyTarget(
+                    item["case_ref"]["S"], item["group_id"]["S"] if "group_id" in item else "")
+                for item in found}
+
+    def undeliverable(self, addresses: Iterable[str]) -> set[str]:
+        """The addresses among these that bounced for good or complained."""
+        found = self._get_many([keys.address(a) for a in {a.strip().lower() for a in addresses}])
+        return {item["PK"]["S"].removeprefix("ADDRESS#") for item in found}
+
+    def mark_undeliverable(self, address: str, reason: str, at: datetime) -> None:
+        self._client.put_item(TableName=self.table, Item=plain_item(
+            keys.address(address), "UndeliverableAddress", reason=reason, at=at.isoformat()))
+
+    def inbound_seen(self, digest: str) -> bool:
+        return self._get(keys.inbound(digest), consistent=True) is not None
+
+    def list_quarantined(self, ref: str) -> list[QuarantinedEmail]:
+        """The case's quarantined inbound emails, oldest first (ids are digests: sorted by date here)."""
+        items, _ = self._query(Query(partition=keys.case_partition(ref), sk_prefix="QUAR#",
+                                     consistent=True))
+        return sorted((from_item(QuarantinedEmail, i) for i in items), key=lambda q: q.received_at)
+
+    def get_quarantined(self, ref: str, quarantine_id: str) -> QuarantinedEmail | None:
+        item = self._get(keys.quarantined(ref, quarantine_id), consistent=True)
+        return from_item(QuarantinedEmail, item) if item else None

@@ -1,0 +1,106 @@
+"""A Query on the table or one of its indexes, said as a small specification, and its run.
+
+Every read that is not a GetItem or a BatchGetItem goes through `run_query`: one place that
+builds the KeyConditionExpression, checks a client's cursor and follows the pages.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ...domain.errors import InvalidInput
+from .items import decode_cursor
+
+
+@dataclass(frozen=True)
+class Query:
+    """partition: the partition key's value (of `index` when there is one). The sort key is
+    narrowed by sk_prefix, or by sk_from / sk_to (bounds, both included), never both.
+    limit: at most this many items (without one, every page is read); cursor: where a previous
+    page stopped. filter_equal: (attribute, value) pairs an item must have; a filter, so what
+    it drops is still read. consistent: a strongly consistent read (the table only)."""
+
+    partition: str
+    index: str | None = None
+    sk_prefix: str | None = None
+    sk_from: str | None = None
+    sk_to: str | None = None
+    descending: bool = False
+    limit: int | None = None
+    cursor: str | None = None
+    consistent: bool = False
+    filter_equal: tuple[tuple[str, str], ...] = ()
+
+    def __post_init__(self) -> None:
+        if self.sk_prefix and (self.sk_from or self.sk_to):
+            raise ValueError("a Query narrows its sort key by a prefix or by bounds, not both")
+
+    @property
+    def key_attributes(self) -> tuple[str, str]:
+        return ("PK", "SK") if self.index is None else (f"{self.index}PK", f"{self.index}SK")
+
+    def request(self, table: str) -> dict[str, Any]:
+        """The Query request, without its start key."""
+        pk_name, sk_name = self.key_attributes
+        condition = "#pk = :pk"
+        names = {"#pk": pk_name}
+        values: dict[str, Any] = {":pk": {"S": self.partition}}
+        if self.sk_prefix:
+            condition += " AND begins_with(#sk, :prefix)"
+            names["#sk"] = sk_name
+            values[":prefix"] = {"S": self.sk_prefix}
+        elif self.sk_from or self.sk_to:
+            names["#sk"] = sk_name
+            values.update({name: {"S": bound} for name, bound in ((":from", self.sk_from),
+                                                                   (":to", self.sk_to)) if bound})
+            condition += (" AND #sk BETWEEN :from AND :to" if self.sk_from and self.sk_to
+                          else " AND #sk >= :from" if self.sk_from else " AND #sk <= :to")
+        request: dict[str, Any] = {
+            "TableName": table, "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
+            "ScanIndexForward": not self.descending}
+        if self.filter_equal:
+            for number, (attribute, value) in enumerate(sorted(self.filter_equal)):
+                names[f"#w{number}"] = attribute
+                values[f":w{number}"] = {"S": value}
+            request["FilterExpression"] = " AND ".join(f"#w{n} = :w{n}"
+                                                       for n in range(len(self.filter_equal)))
+        if self.index:
+            request["IndexName"] = self.index
+        elif self.consistent:
+            request["ConsistentRead"] = True
+        if self.limit:
+            request["Limit"] = self.limit
+        return request
+
+    def start_key(self) -> dict[str, Any] | None:
+        """The start key of the cursor, only if this very query could have made it."""
+        pk_name, sk_name = self.key_attributes
+        key_names = ("PK", "SK") if self.index is None else ("PK", "SK", pk_name, sk_name)
+        return decode_cursor(self.cursor, key_names, (pk_name, self.partition),
+                             (sk_name, self.sk_prefix) if self.sk_prefix else None)
+
+
+def run_query(client, table: str, query: Query) -> tuple[list[dict[str, Any]], dict | None]:
+    """The items, and the key to go on from (None once the partition is read to its end)."""
+    request = query.request(table)
+    start = query.start_key()
+    if start:
+        request["ExclusiveStartKey"] = start
+    limit = query.limit
+    items: list[dict[str, Any]] = []
+    while True:
+        try:
+            response = client.query(**request)
+        except client.exceptions.ClientError as exc:
+            # A start key DynamoDB rejects can only come from a cursor the client altered.
+            if start and exc.response["Error"]["Code"] == "ValidationException":
+                raise InvalidInput("Ce curseur de pagination n'est pas valide.", field="cursor") from exc
+            raise
+        items.extend(response.get("Items", []))
+        last = response.get("LastEvaluatedKey")
+        if not last or (limit and len(items) >= limit):
+            return items, last
+        request["ExclusiveStartKey"] = last
+        if limit:
+            request["Limit"] = limit - len(items)

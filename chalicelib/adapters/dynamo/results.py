@@ -1,0 +1,74 @@
+"""Published results: the cells of counters the stream keeps, and what they are computed from."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from ...domain.models import Case, Escalation
+from .. import keys
+from .items import encode_key, from_item, item_type, plain_item
+from .query import Query
+from .table import Table
+
+Cell = tuple[str, str, str]        # (period, scope kind, scope id)
+
+
+class ResultsRepository(Table):
+    def all_point_cases(self, point_id: str) -> Iterable[Case]:
+        items, _ = self._query(Query(partition=f"POINT#{point_id}", index=keys.GSI1))
+        return [from_item(Case, item) for item in items if item_type(item) == "Case"]
+
+    def all_group_escalations(self, group_id: str) -> Iterable[Escalation]:
+        items, _ = self._query(Query(partition=f"GROUP#{group_id}", index=keys.GSI2))
+        return [from_item(Escalation, item) for item in items if item_type(item) == "Escalation"]
+
+    def apply_results(self, *, source: tuple[str, str], version: int,
+                      cells: dict[Cell, dict[str, int]], guard_expires_at: datetime) -> bool:
+        """Add these amounts to the cells, unless this version of the source was already added.
+        False when it was (a replayed stream record)."""
+        guard = {"Update": {
+            "TableName": self.table, "Key": encode_key(keys.results_guard(*source)),
+            "UpdateExpression": "SET #v = :v, #t = :t, #type = :kind",
+            "ConditionExpression": "attribute_not_exists(#v) OR #v < :v",
+            "ExpressionAttributeNames": {"#v": "applied_version", "#t": "expires_at", "#type": "type"},
+            "ExpressionAttributeValues": {":v": {"N": str(version)},
+                                          ":t": {"N": str(int(guard_expires_at.timestamp()))},
+                                          ":kind": {"S": "ResultsGuard"}}}}
+        updates = []
+        for (period, kind, scope_id), counters in sorted(cells.items()):
+            names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
+            values = {f":c{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
+            updates.append({"Update": {
+                "TableName": self.table, "Key": encode_key(keys.results_cell(period, kind, scope_id)),
+                "UpdateExpression": "SET #type = :kind ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
+                "ExpressionAttributeNames": {**names, "#type": "type"},
+                "ExpressionAttributeValues": {**values, ":kind": {"S": "ResultsCell"}}}})
+        # A case or an escalation touches at most 3 moments x 5 scopes x 2 periods = 30 cells.
+        if len(updates) > 99:
+            raise ValueError(f"a results change of {len(updates)} cells exceeds one transaction")
+        try:
+            self._client.transact_write_items(TransactItems=[guard, *updates])
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise
+        return True
+
+    def replace_results(self, cells: dict[Cell, dict[str, int]], stale: Iterable[Cell] = ()) -> None:
+        """Put these cells whole, and delete the stale ones (the weekly repair)."""
+        self.put_many([plain_item(keys.results_cell(*cell), "ResultsCell", **counters)
+                       for cell, counters in cells.items()])
+        self.delete_many([keys.results_cell(*cell) for cell in stale])
+
+    def read_results(self, period: str, kind: str | None = None) -> dict[Cell, dict[str, int]]:
+        items, _ = self._query(Query(partition=f"RESULTS#{period}",
+                                     sk_prefix=f"{kind}#" if kind else None))
+        cells = {}
+        for item in items:
+            scope_kind, _, scope_id = item["SK"]["S"].partition("#")
+            counters = {name: int(value["N"]) for name, value in item.items()
+                        if "N" in value and int(value["N"]) != 0}      # a counter taken back to zero
+            if counters:                                                 # a cell taken back to nothing
+                cells[(period, scope_kind, scope_id)] = counters
+        return cells

@@ -1,0 +1,40 @@
+"""SMS: the cases of a phone number, opt-outs, delivery receipts."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from .. import keys
+from .items import plain_item
+from .query import Query
+from .table import Table
+from .writes import Write
+
+
+class SmsRepository(Table):
+    def cases_of_phone(self, phone_e164: str) -> list[str]:
+        """Every case opened with this number, oldest first (the usager's right of access)."""
+        items, _ = self._query(Query(partition=f"PHONE#{phone_e164}"))
+        return [i["case_ref"]["S"] for i in items]
+
+    def latest_case_for_phone(self, phone_e164: str) -> str | None:
+        items, _ = self._query(Query(partition=f"PHONE#{phone_e164}", descending=True, limit=1))
+        return items[0]["case_ref"]["S"] if items else None
+
+    def is_opted_out(self, phone_e164: str) -> bool:
+        return self._get(keys.opt_out(phone_e164), consistent=True) is not None
+
+    def opt_out_origin(self, phone_e164: str) -> str | None:
+        """The inbound SMS that opted the number out ('' if unknown), or None if it never did."""
+        item = self._get(keys.opt_out(phone_e164), consistent=True)
+        return None if item is None else item.get("inbound", {}).get("S", "")
+
+    def opt_out(self, phone_e164: str, at: datetime, inbound_id: str = "") -> bool:
+        """Opt the number out; False if it already was (the first opt-out is kept)."""
+        return self.put_new(Write(plain_item(keys.opt_out(phone_e164), "OptOut", at=at.isoformat(),
+                                             inbound=inbound_id)))
+
+    def put_sms_receipt(self, message_id: str, case_ref: str, template: str, status: str,
+                        at: datetime, expires_at: datetime) -> None:
+        self._client.put_item(TableName=self.table, Item=plain_item(
+            keys.sms_receipt(message_id), "SmsReceipt", case_ref=case_ref, template=template,
+            status=status, at=at.isoformat(), expires_at=int(expires_at.timestamp())))

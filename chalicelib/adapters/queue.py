@@ -1,0 +1,39 @@
+"""SQS queues, by name: each queue's URL is asked once, then kept for the process."""
+from __future__ import annotations
+
+import threading
+
+from .errors import translated
+
+
+class Queues:
+    """Messages put on a queue, and a received message's visibility, by queue name."""
+
+    def __init__(self, client):
+        self._client = client
+        self._urls: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def _url(self, name: str) -> str:
+        with self._lock:
+            url = self._urls.get(name)
+        if url is None:
+            url = self._client.get_queue_url(QueueName=name)["QueueUrl"]
+            with self._lock:
+                self._urls[name] = url
+        return url
+
+    def send(self, name: str, body: str) -> None:
+        self._client.send_message(QueueUrl=self._url(name), MessageBody=body)
+
+    def change_visibility(self, name: str, receipt: str, seconds: int) -> None:
+        """Hide a received message for `seconds` more (0: at once visible). Raises a
+        ProviderError if SQS refuses (the receipt expired, say)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            url = self._url(name)
+            self._client.change_message_visibility(QueueUrl=url, ReceiptHandle=receipt,
+                                                   VisibilityTimeout=seconds)
+        except ClientError as exc:
+            raise translated(exc) from exc
