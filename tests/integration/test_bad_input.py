@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import copy
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 
@@ -45,7 +45,7 @@ def case_items(deps, ref: str) -> int:
 
 
 def audit_items(deps) -> int:
-    return count(deps, f"AUDIT#{datetime.now(UTC).date().isoformat()}")
+    return count(deps, f"AUDIT#{deps.now().astimezone(UTC).date().isoformat()}")
 
 
 def assert_invalid(response, field: str | None, *fragments: str) -> dict:

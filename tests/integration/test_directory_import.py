@@ -6,7 +6,7 @@ Writes are checked in the table with Queries and GetItems (never a Scan).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC
 
 import pytest
 
@@ -40,7 +40,7 @@ def item(deps, pk: str, sk: str) -> dict | None:
 
 
 def audit_items(deps) -> int:
-    return count(deps, f"AUDIT#{datetime.now(UTC).date().isoformat()}")
+    return count(deps, f"AUDIT#{deps.now().astimezone(UTC).date().isoformat()}")
 
 
 def snapshot(deps) -> dict[str, int]:

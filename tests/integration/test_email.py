@@ -381,9 +381,8 @@ def test_a_permanent_bounce_marks_the_address_and_warns_the_agent_once(client, d
 
 
 def test_an_undeliverable_address_is_skipped_next_time_and_the_agent_told(client, agent, deps):
-    from datetime import UTC, datetime
 
-    deps.repo.mark_undeliverable("referent.61-cpam@example.org", "complaint", datetime.now(UTC))
+    deps.repo.mark_undeliverable("referent.61-cpam@example.org", "complaint", deps.now())
     ref = client.http.post("/api/cases", headers=agent, body=json.dumps(CASE)).json_body["ref"]
     client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
         {"group_ids": ["61-cpam"], "question": "Carte Vitale ?"}))

@@ -190,7 +190,6 @@ def _reply(sender: str, to: str, body: str) -> bytes:
 def test_a_failure_after_the_send_does_not_send_the_email_again(client, monkeypatch):
     """The send succeeded, then writing what it was about failed: the stream's retry finds
     the email sent (idempotency record) and only writes the record."""
-    from datetime import UTC, datetime
 
     from botocore.exceptions import ClientError
 
@@ -212,7 +211,7 @@ def test_a_failure_after_the_send_does_not_send_the_email_again(client, monkeypa
     monkeypatch.setattr(Repository, "put_sent_mail", flaky)
     deps = bootstrap.deps()
     notification = Notification(id="n-after-send", case_ref="61-AAA-AAA", kind=NotificationKind.ESCALATION,
-                                created_at=datetime.now(UTC))
+                                created_at=deps.now())
     mail = OutgoingEmail(to=["once@example.org"], subject="Une fois", text="Une seule fois.")
     with pytest.raises(ClientError):
         send_once(deps, notification, "once@example.org", mail)
