@@ -252,7 +252,7 @@ def test_every_feedback_form_refuses_a_post_without_the_csrf_token(client, agent
     assert territory_items(coordinator)[0]["status"] == "new"
 
 
-def test_the_coordinator_filters_by_status_kind_and_days(client, agent, coordinator):
+def test_the_coordinator_filters_by_status_kind_and_days(client, agent, coordinator, instant):
     file_report(agent)
     file_report(agent, TRAINING)
     assert [i["kind"] for i in territory_items(coordinator)] == ["training", "difficulty"]   # newest first
@@ -263,7 +263,7 @@ def test_the_coordinator_filters_by_status_kind_and_days(client, agent, coordina
     trainings = text(coordinator.get("/territoire/remontees?type=formation"))
     assert TRAINING["topic"] in trainings and DIFFICULTY["procedure"] not in trainings
     assert len(territory_items(coordinator, query="?status=acknowledged&kind=training")) == 1
-    today = datetime.now(UTC).date()
+    today = instant.astimezone(UTC).date()       # the test's own instant
     around_today = f"?since={today - timedelta(days=1)}&until={today + timedelta(days=1)}"
     assert len(territory_items(coordinator, query=around_today)) == 2
     assert territory_items(coordinator, query=f"?until={today - timedelta(days=2)}") == []
@@ -293,7 +293,7 @@ def test_the_audit_log_holds_codes_and_ids_only(client, agent, coordinator, deps
     file_report(agent)
     item_id = territory_items(coordinator)[0]["id"]
     coordinator.post(f"/territoire/remontees/61/{item_id}", {"status": "solved", "answer": "Corrigé."})
-    day = f"AUDIT#{datetime.now(UTC).date().isoformat()}"
+    day = f"AUDIT#{deps.now().astimezone(UTC).date().isoformat()}"
     events = deps.dynamodb.query(TableName=deps.settings.table_name, KeyConditionExpression="PK = :pk",
                                  ExpressionAttributeValues={":pk": {"S": day}})["Items"]
     ours = [e for e in events if e["code"]["S"].startswith("FEEDBACK_")]
