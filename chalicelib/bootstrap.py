@@ -6,26 +6,16 @@ the test doubles.
 from __future__ import annotations
 
 import importlib
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from . import config
 
-_session = None
-_session_lock = threading.Lock()
-
-
-def _boto_session():
-    """One boto3 session per process: each new session loads every service model again."""
-    global _session
-    if _session is None:
-        import boto3
-        _session = boto3.session.Session()
-    return _session
-
+if TYPE_CHECKING:
+    from .domain.ports import UnitOfWork
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -61,17 +51,14 @@ class Deps:
     settings: config.Settings
     clock: Callable[[], datetime] = utcnow
     wiring: Wiring = field(default_factory=Wiring)
+    # Tests of the use cases put the in-memory unit of work here (adapters/memory.py).
+    unit_of_work: Callable[[], UnitOfWork] | None = None
 
-    def _client(self, service: str, endpoint: str | None = None, config=None):
-        from botocore.config import Config
+    def _client(self, service: str, endpoint: str | None = None, **config):
+        from .adapters import aws
 
         self.wiring.before_client(self.settings)
-        retry = Config(retries={"mode": "standard", "max_attempts": 8},
-                       connect_timeout=3, read_timeout=10)
-        with _session_lock:
-            client = _boto_session().client(
-                service, region_name=self.settings.region, endpoint_url=endpoint,
-                config=retry.merge(config) if config else retry)
+        client = aws.client(service, self.settings.region, endpoint, **config)
         self.wiring.client_made(self.settings, service, endpoint, client)
         return client
 
@@ -123,11 +110,9 @@ class Deps:
     def s3_signer(self):
         """Signs the browser's upload forms and download links, for S3 as the browser reaches it:
         the bucket's regional virtual-hosted address in AWS, moto's server in the dev stage."""
-        from botocore.config import Config
-
         endpoint = self.wiring.s3_public_endpoint(self.settings)
-        return self._client("s3", endpoint, Config(
-            signature_version="s3v4", s3={"addressing_style": "path" if endpoint else "virtual"}))
+        return self._client("s3", endpoint, signature_version="s3v4",
+                            s3={"addressing_style": "path" if endpoint else "virtual"})
 
     @cached_property
     def idempotency_store(self):
@@ -137,6 +122,13 @@ class Deps:
             table_name=self.settings.table_name, key_attr="PK", sort_key_attr="SK",
             static_pk_value="IDEMPOTENCY#email", expiry_attr="expires_at",
             boto3_client=self.dynamodb)
+
+    def uow(self):
+        """A new unit of work (domain/ports.py): on the table, or what the test put in its place."""
+        if self.unit_of_work is not None:
+            return self.unit_of_work()
+        from .adapters.unit_of_work import DynamoUnitOfWork
+        return DynamoUnitOfWork(self.repo)
 
     def now(self) -> datetime:
         return self.clock()

@@ -34,6 +34,7 @@ from .domain.models import (
     MessageKind,
     Organisation,
     Outcome,
+    QuarantineStatus,
     ReferentGroup,
     Role,
     Territory,
@@ -332,3 +333,27 @@ def summarize(territory_code: str, start: datetime, end: datetime, items: list[F
         by_kind_and_status=by_kind_and_status, by_organisation=by_organisation,
         usagers_affected=sum(usagers.values()),
         items=[FeedbackView.of(f, point_names, organisation_names) for f in items])
+
+
+# What the agent sees of an inbound email kept out of a case's thread (services/quarantine.py).
+
+class QuarantinedEmailView(BaseModel):
+    id: str
+    group_id: str
+    group_name: str
+    reason: str
+    reason_label: str
+    sender: str
+    subject: str
+    received_at: datetime
+    status: QuarantineStatus
+    decided_at: datetime | None = None
+    message_id: str | None = None
+
+
+class QuarantinedEmailDetail(QuarantinedEmailView):
+    text: str = ""
+    attachments: list[str] = []
+    refused_attachments: list[str] = []
+    readable: bool = True
+    territory_code: str | None = None      # the case's: its times are shown in that zone

@@ -39,6 +39,17 @@ def translated(exc, permanent: frozenset[str] = frozenset()) -> ProviderError:
     return (PermanentError if code in permanent else TransientError)(code, message)
 
 
+THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException",
+              "RequestLimitExceeded", "TooManyRequestsException", "Throttling"}
+
+
+def throttled(exc: BaseException) -> bool:
+    """AWS refused for load, after the SDK's own retries (a 503 with Retry-After, not a 500)."""
+    from botocore.exceptions import ClientError
+
+    return isinstance(exc, ClientError) and error_code(exc) in THROTTLED
+
+
 def failures() -> tuple[type[BaseException], ...]:
     """Every failure of an AWS call, for an `except` that must see them all: ours, and botocore's
     ClientError of the calls whose errors no adapter translates (DynamoDB's throttling, say)."""

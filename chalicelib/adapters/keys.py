@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ..domain.models import CaseStatus, EscalationStatus
+from ..domain.ladder import SWEEP_SHARDS
+from ..domain.models import CaseStatus, EscalationStatus, Secret
 
 GSI1 = "GSI1"
 GSI2 = "GSI2"
@@ -56,8 +57,8 @@ def coordinator(territory_code: str, user_id: str) -> dict[str, str]:
 
 
 # Authentication: looked up by the hash of a secret, never by the secret.
-LOGIN = "LOGIN"
-SESSION = "SESSION"
+LOGIN = Secret.LOGIN
+SESSION = Secret.SESSION
 
 
 def secret(kind: str, digest: str) -> dict[str, str]:
@@ -92,7 +93,7 @@ def escalation(ref: str, group_id: str, status: EscalationStatus | None = None,
 # The reminder sweep's sparse index: only escalations with a ladder stage ahead carry it.
 # Partition: the UTC day of the next stage and a shard (no hot partition on busy days);
 # sort key: the exact time, so a sweep reads only what is due.
-DUE_SHARDS = 8
+DUE_SHARDS = SWEEP_SHARDS
 
 
 def due_shard(ref: str, group_id: str) -> int:

@@ -16,6 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ValidationError
 
+from ..adapters.errors import throttled
 from ..domain import errors
 from ..domain.validation import french_errors
 
@@ -30,8 +31,6 @@ _STATUS = {
     errors.NotFound: 404,
     errors.Conflict: 409,
 }
-_THROTTLED = {"ThrottlingException", "ProvisionedThroughputExceededException",
-              "RequestLimitExceeded", "TooManyRequestsException", "Throttling"}
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",
     "X-Content-Type-Options": "nosniff",
@@ -141,12 +140,6 @@ def _serialise(result: Any) -> Any:
     if isinstance(result, list):
         return [_serialise(item) for item in result]
     return result
-
-
-def throttled(exc: Exception) -> bool:
-    from botocore.exceptions import ClientError
-
-    return isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") in _THROTTLED
 
 
 class JsonApi:

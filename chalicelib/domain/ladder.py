@@ -28,6 +28,8 @@ class Stage:
     offset: int        # business days from the due date
 
 
+# The reminder sweep reads its due escalations in this many shards per day (no hot partition).
+SWEEP_SHARDS = 8
 DEFAULT = (Stage("reminder", -1), Stage("breach", 0), Stage("manager", 2), Stage("coordinator", 5))
 NAMES = tuple(stage.name for stage in DEFAULT)
 _OFFSET = re.compile(r"[+-]?[0-9]+")

@@ -275,6 +275,12 @@ class Event(Entity):
     data: dict[str, str] = Field(default_factory=dict)
 
 
+class Secret(StrEnum):
+    """What a stored secret opens: a one-use login link, or a session."""
+    LOGIN = "LOGIN"
+    SESSION = "SESSION"
+
+
 class NotificationKind(StrEnum):
     ESCALATION = "escalation"                # to the referent group: a new request
     REFERENT_REPLIED = "referent_replied"    # to the agent: a partner answered or asked

@@ -6,12 +6,30 @@ to the same behaviour. Nothing here knows about items, keys or transactions.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
-from .models import Case, Escalation, Event, Message, Notification
+from .models import (
+    Case,
+    ContactPoint,
+    Escalation,
+    Event,
+    Message,
+    Notification,
+    QuarantinedEmail,
+    ReferentGroup,
+    User,
+)
+
+
+@dataclass(frozen=True)
+class EscalationRef:
+    """One escalation by its case and group: what a Reply-To token or the reminder sweep finds."""
+    case_ref: str
+    group_id: str
 
 
 class CaseRecord(Protocol):
@@ -35,8 +53,15 @@ class Cases(Protocol):
         """Stage the case; at commit the stored version must still be expected_version (None:
         there must be no such case yet), or the commit raises RaceLost."""
 
+    def create(self, case: Case) -> None:
+        """Stage a new case with the entries that find it again: by the usager's phone (an SMS
+        reply) and name (an agent's search). A reference already taken: RaceLost at commit."""
+
     def require_open(self, ref: str) -> None:
         """Stage a condition: at commit the case must exist and not be closed (else RaceLost)."""
+
+    def schedule_purge(self, case: Case) -> None:
+        """Stage the closed case's place in the retention sweep (one per closing)."""
 
 
 class Escalations(Protocol):
@@ -44,6 +69,9 @@ class Escalations(Protocol):
              next_action_at: datetime | None = None) -> None:
         """Stage the escalation, under the same version rule as a case; next_action_at puts it
         in the reminder sweep."""
+
+    def issue_reply_token(self, escalation: Escalation) -> None:
+        """Stage the escalation's Reply-To token, by which the referent's emailed answer finds it."""
 
 
 class Events(Protocol):
@@ -58,10 +86,47 @@ class Outbox(Protocol):
     def pending(self, ref: str) -> list[Notification]:
         """The notifications stored with a case."""
 
+    def add_uncased(self, notification: Notification, expires_at: datetime) -> None:
+        """Stage a notification with no case (a login link, a notice to an unknown sender):
+        sent like any other, forgotten at expires_at."""
+
 
 class Messages(Protocol):
     def add(self, message: Message) -> None:
         """Stage a message of a case's thread; its id is written at most once."""
+
+    def remove(self, message: Message) -> None:
+        """Stage the removal of a message (retention)."""
+
+
+class Quarantine(Protocol):
+    def save(self, item: QuarantinedEmail, expected_version: int | None) -> None:
+        """Stage a held email's record, under the version rule of a case."""
+
+
+class Marks(Protocol):
+    """What makes a delivery happen once: each mark is staged once, and a second one of the
+    same name makes the commit fail (RaceLost)."""
+
+    def upload(self, upload_id: str, at: datetime, case_ref: str, message_id: str) -> None:
+        """An upload confirmed into a message."""
+
+    def inbound(self, digest: str, at: datetime, outcome: str, case_ref: str | None = None) -> None:
+        """An inbound email (by its digest) handled, with what became of it."""
+
+    def digest(self, agent_id: str, week: str, at: datetime, expires_at: datetime) -> None:
+        """An agent's weekly digest, marked before it is sent."""
+
+    def forget_digest(self, agent_id: str, week: str) -> None:
+        """The digest was not sent after all: the next run sends it."""
+
+
+class Directory(Protocol):
+    """The directory, read now: points, partner groups, users."""
+
+    def point(self, point_id: str) -> ContactPoint | None: ...
+    def groups(self, group_ids: Iterable[str]) -> dict[str, ReferentGroup]: ...
+    def users(self, user_ids: Iterable[str]) -> dict[str, User]: ...
 
 
 class UnitOfWork(Protocol):
@@ -78,6 +143,12 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
     @property
     def messages(self) -> Messages: ...
+    @property
+    def quarantine(self) -> Quarantine: ...
+    @property
+    def marks(self) -> Marks: ...
+    @property
+    def directory(self) -> Directory: ...
 
     def commit(self) -> None: ...
     def rollback(self) -> None: ...

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import datetime, timedelta
+from functools import partial
 
 from aws_lambda_powertools import Logger
 
-from ..adapters import keys
-from ..adapters.dynamo import digest_sent_write
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
 from ..domain import deadlines
 from ..domain.models import CaseStatus, Notification, NotificationKind
+from ..domain.ports import UnitOfWork
+from ..services.common import stage_once
 from ..services.delivery import send_email_once
 from ..services.notifications import case_link
 from . import job
@@ -50,17 +51,25 @@ def weekly_digest(deps, now: datetime) -> dict:
         agent = agents.get(agent_id)
         if agent is None or agent.email in deps.repo.undeliverable([agent.email]):
             continue
-        if not deps.repo.put_new(digest_sent_write(agent.id, week_id, now,
-                                                   now + timedelta(days=DIGEST_MARK_DAYS))):
+        mark = partial(mark_digest, agent.id, week_id, now)
+        if not stage_once(deps, mark):
             continue                        # sent this week already
         try:
             send_digest(deps, agent, cases, week_id, now)
         except Exception:
-            deps.repo.delete_many([keys.digest_sent(agent.id, week_id)])     # not sent: next run
+            stage_once(deps, partial(forget_digest, agent.id, week_id))     # not sent: next run
             raise
         sent += 1
     logger.info("weekly digest done", extra={"agents": sent})
     return {"agents": sent, "cases": sum(len(c) for c in waiting.values())}
+
+
+def mark_digest(agent_id: str, week_id: str, now: datetime, uow: UnitOfWork) -> None:
+    uow.marks.digest(agent_id, week_id, now, now + timedelta(days=DIGEST_MARK_DAYS))
+
+
+def forget_digest(agent_id: str, week_id: str, uow: UnitOfWork) -> None:
+    uow.marks.forget_digest(agent_id, week_id)
 
 
 def send_digest(deps, agent, cases: list, week_id: str, now: datetime) -> None:

@@ -25,8 +25,6 @@ from datetime import UTC, date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from ..adapters import keys
-from ..adapters.dynamo import escalation_write, event_write, notification_write
 from ..domain import ladder
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
@@ -70,7 +68,7 @@ def sweep(deps, now: datetime) -> dict:
     totals: Counter[str] = Counter()
     day = days.start
     while day <= days.last:
-        for shard in range(keys.DUE_SHARDS):
+        for shard in range(ladder.SWEEP_SHARDS):
             totals += sweep_unit(deps, day, shard, now, stages)
         day += timedelta(days=1)
         if day <= days.settled and day.isoformat() > stored:
@@ -99,35 +97,34 @@ def sweep_unit(deps, day: date, shard: int, now: datetime, stages=ladder.DEFAULT
 def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) -> ladder.Climb | None:
     """Climb the escalation's ladder as far as `now`; None if there is nothing to do."""
     def attempt() -> ladder.Climb | None:
-        try:
-            bundle = deps.repo.get_bundle(ref)
-        except NotFound:
-            return None
-        escalation = bundle.escalations.get(group_id)
-        if escalation is None:
-            return None
-        step = ladder.climb(escalation, now, stages)
-        if step is None:
-            return None            # answered, paused, done, or climbed by another run
-        advanced = escalation.model_copy(update={"ladder_stage": step.reached,
-                                                 "version": escalation.version + 1})
-        writes = [escalation_write(advanced, escalation.version, ladder.next_action_at(advanced, stages))]
-        writes += [event_write(event(EventCode.ladder(stage.name, passed=True), Actor.REMINDERS,
-                                     now, ref, group_id))
-                   for stage in step.passed]
-        if step.send is not None:
-            data = {"stage": step.send.name}
-            if step.late(now):
-                data["scheduled_at"] = step.scheduled_at.isoformat()
-            writes += [
-                notification_write(Notification(
+        with deps.uow() as uow:
+            try:
+                record = uow.cases.get(ref)
+            except NotFound:
+                return None
+            escalation = record.escalations.get(group_id)
+            if escalation is None:
+                return None
+            step = ladder.climb(escalation, now, stages)
+            if step is None:
+                return None            # answered, paused, done, or climbed by another run
+            advanced = escalation.model_copy(update={"ladder_stage": step.reached,
+                                                     "version": escalation.version + 1})
+            uow.escalations.save(advanced, escalation.version, ladder.next_action_at(advanced, stages))
+            for stage in step.passed:
+                uow.events.record(event(EventCode.ladder(stage.name, passed=True), Actor.REMINDERS,
+                                        now, ref, group_id))
+            if step.send is not None:
+                data = {"stage": step.send.name}
+                if step.late(now):
+                    data["scheduled_at"] = step.scheduled_at.isoformat()
+                uow.outbox.add(Notification(
                     id=f"ladder-{group_id}-{int(escalation.created_at.timestamp())}-{step.reached - 1}",
                     case_ref=ref, kind=NotificationKind.LADDER, group_id=group_id, data=data,
-                    created_at=now)),
-                event_write(event(EventCode.ladder(step.send.name), Actor.REMINDERS, now, ref, group_id)),
-            ]
-        correlate(ref, group_id)
-        deps.repo.transact(writes)
+                    created_at=now))
+                uow.events.record(event(EventCode.ladder(step.send.name), Actor.REMINDERS, now, ref, group_id))
+            correlate(ref, group_id)
+            uow.commit()
         if any(stage.name == "breach" for stage in (step.send, *step.passed) if stage):
             count("escalations_late")
         if step.passed:

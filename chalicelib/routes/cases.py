@@ -7,7 +7,6 @@ from chalice import Blueprint
 from .. import views
 from ..bootstrap import deps
 from ..domain import commands
-from ..domain import quarantine as quarantine_views
 from . import common
 
 bp = Blueprint(__name__)
@@ -72,7 +71,7 @@ def reopen_case(ref, principal):
 
 
 @api.route("/api/cases/{ref}/quarantine", "GET", summary="Les e-mails mis de côté d'un dossier",
-           response=list[quarantine_views.QuarantinedEmailView])
+           response=list[views.QuarantinedEmailView])
 def list_quarantined(ref, principal):
     from ..services import quarantine
 
@@ -80,7 +79,7 @@ def list_quarantined(ref, principal):
 
 
 @api.route("/api/cases/{ref}/quarantine/{quarantine_id}", "GET", summary="Lire un e-mail mis de côté",
-           response=quarantine_views.QuarantinedEmailDetail)
+           response=views.QuarantinedEmailDetail)
 def read_quarantined(ref, quarantine_id, principal):
     from ..services import quarantine
 

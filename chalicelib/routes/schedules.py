@@ -12,9 +12,13 @@ from ..bootstrap import deps
 bp = Blueprint("app")
 
 
-def run_job(name: str) -> dict:
+def run_job(name: str, event) -> dict:
+    """Run a job as of now. Its Lambda context is registered first: a job that sends (the
+    digest, the quarterly report) sends once, under Powertools idempotency."""
     from .. import jobs
+    from ..services.delivery import register_context
 
+    register_context(getattr(event, "context", None))
     d = deps()
     return jobs.run(name, d, d.now())
 
@@ -22,29 +26,29 @@ def run_job(name: str) -> dict:
 @bp.schedule(Rate(1, unit=Rate.HOURS), name="reminders")
 def reminders_schedule(event):
     """The escalation ladder: reminders before the deadline, then up the ladder after it."""
-    return run_job("reminders")
+    return run_job("reminders", event)
 
 
 @bp.schedule(Cron(0, 7, "?", "*", "MON", "*"), name="weekly_digest")
 def digest_schedule(event):
     """Monday 07:00 UTC (08:00 or 09:00 in Paris): each agent's answered cases to close."""
-    return run_job("digest")
+    return run_job("digest", event)
 
 
 @bp.schedule(Cron(0, 2, "?", "*", "SUN", "*"), name="results_check")
 def results_schedule(event):
     """Sunday 02:00 UTC: the published results recomputed from the source data and compared."""
-    return run_job("results")
+    return run_job("results", event)
 
 
 @bp.schedule(Cron(30, 3, "*", "*", "?", "*"), name="retention")
 def retention_schedule(event):
     """Every day, 03:30 UTC: the personal data of cases closed more than RELAIS_RETENTION_MONTHS (6) ago is wiped."""
-    return run_job("retention")
+    return run_job("retention", event)
 
 
 @bp.schedule(Cron(0, 6, 1, "1,4,7,10", "?", "*"), name="quarterly_report")
 def quarterly_report_schedule(event):
     """First day of each quarter, 06:00 UTC: the past quarter's report to each territory's
     follow-up commission (once per territory and quarter)."""
-    return run_job("quarterly_report")
+    return run_job("quarterly_report", event)

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools import Logger
 
 from ..adapters.documents import StoredObject
-from ..adapters.dynamo import upload_write
 from ..adapters.errors import NotStored
 from ..adapters.mailparse import ALLOWED_TYPES
 from ..bootstrap import Deps
@@ -149,7 +148,7 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     try:
         view = cases.post_agent_message(deps, principal, ref, command, cases.Posting(
             message_id=message_id, attachments=[attachment],
-            extra_writes=[upload_write(upload_id, deps.now(), ref, message_id)]))
+            also=lambda uow: uow.marks.upload(upload_id, deps.now(), ref, message_id)))
     except Conflict:        # closed meanwhile: the document belongs to no case
         _delete(deps, key, ref, "case_closed")
         raise

@@ -7,15 +7,13 @@ from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
-from ..adapters import keys
-from ..adapters.dynamo import login_link_write
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render
 from ..bootstrap import Deps
 from ..domain.authz import Principal
 from ..domain.errors import NotAuthenticated, TokenInvalid
 from ..domain.events import EventCode
-from ..domain.models import Notification, NotificationKind, User
+from ..domain.models import Notification, NotificationKind, Secret, User
 from .common import event
 
 logger = Logger(service="relais", child=True)
@@ -45,7 +43,9 @@ def request_login(deps: Deps, email: str) -> None:
     notice = Notification(id=f"login-{secrets.token_hex(16)}", case_ref="",
                           kind=NotificationKind.LOGIN_LINK,
                           data={"email": email.strip().lower()}, created_at=now)
-    deps.repo.transact([login_link_write(notice, now + timedelta(hours=LOGIN_NOTICE_HOURS))])
+    with deps.uow() as uow:
+        uow.outbox.add_uncased(notice, now + timedelta(hours=LOGIN_NOTICE_HOURS))
+        uow.commit()
     logger.info("login link asked for")
 
 
@@ -67,7 +67,7 @@ def login_email(deps: Deps, user: User) -> OutgoingEmail:
     """A fresh single-use login link for the user, stored hashed, in its email."""
     minutes = deps.settings.login_token_minutes
     token = secrets.token_urlsafe(32)
-    deps.repo.put_secret(keys.LOGIN, _digest(token), user.id, deps.now() + timedelta(minutes=minutes))
+    deps.repo.put_secret(Secret.LOGIN, _digest(token), user.id, deps.now() + timedelta(minutes=minutes))
     link = f"{deps.settings.base_url}/connexion/{token}"
     context = {"user": user, "link": link, "minutes": minutes}
     logger.info("login link sent", extra={"user_id": user.id})
@@ -79,12 +79,12 @@ def login_email(deps: Deps, user: User) -> OutgoingEmail:
 def open_session(deps: Deps, token: str) -> tuple[User, str]:
     """Exchange a login token (once) for a session token."""
     now = deps.now()
-    user_id = deps.repo.take_secret(keys.LOGIN, _digest(token), now)
+    user_id = deps.repo.take_secret(Secret.LOGIN, _digest(token), now)
     user = deps.repo.get_user(user_id) if user_id else None
     if user is None:
         raise TokenInvalid(LINK_EXPIRED, field="token")
     session_token = secrets.token_urlsafe(32)
-    deps.repo.put_secret(keys.SESSION, _digest(session_token), user.id,
+    deps.repo.put_secret(Secret.SESSION, _digest(session_token), user.id,
                          now + timedelta(hours=deps.settings.session_hours))
     deps.repo.add_event(event(EventCode.LOGIN, user.id, now))
     return user, session_token
@@ -93,7 +93,7 @@ def open_session(deps: Deps, token: str) -> tuple[User, str]:
 def principal_for(deps: Deps, session_token: str | None) -> tuple[Principal, User]:
     if not session_token:
         raise NotAuthenticated("Connectez-vous pour continuer.")
-    user_id = deps.repo.read_secret(keys.SESSION, _digest(session_token), deps.now())
+    user_id = deps.repo.read_secret(Secret.SESSION, _digest(session_token), deps.now())
     user = deps.repo.get_user(user_id) if user_id else None
     if user is None:
         raise NotAuthenticated("Votre session a expiré. Connectez-vous à nouveau.")
@@ -102,4 +102,4 @@ def principal_for(deps: Deps, session_token: str | None) -> tuple[Principal, Use
 
 def close_session(deps: Deps, session_token: str | None) -> None:
     if session_token:
-        deps.repo.delete_secret(keys.SESSION, _digest(session_token))
+        deps.repo.delete_secret(Secret.SESSION, _digest(session_token))

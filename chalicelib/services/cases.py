@@ -7,40 +7,27 @@ from datetime import datetime
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import (
-    CaseBundle,
-    Check,
-    ReferenceTaken,
-    Write,
-    case_still_open,
-    case_write,
-    escalation_write,
-    event_write,
-    message_write,
-    name_search_writes,
-    notification_write,
-    phone_case_write,
-    reply_token_write,
-    retention_write,
-)
 from ..bootstrap import Deps
 from ..domain import authz, ladder, workflow
 from ..domain.authz import Principal
 from ..domain.commands import CaseClose, CaseCreate, EscalationCreate, MessageCreate
-from ..domain.errors import InvalidInput, NotFound
+from ..domain.errors import InvalidInput, NotFound, RaceLost
 from ..domain.events import EventCode
 from ..domain.models import (
     Attachment,
     Case,
     CaseStatus,
     Channel,
+    Escalation,
     EscalationStatus,
+    Event,
     Message,
     MessageKind,
     Notification,
     NotificationKind,
     Role,
 )
+from ..domain.ports import CaseRecord, UnitOfWork
 from ..domain.references import new_reference, normalize_reference
 from ..observability import correlate, count
 from ..views import CaseSummary, CaseView, EscalationView, PageView, case_view
@@ -60,7 +47,8 @@ def case_ref(text: str) -> str:
 
 def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseView:
     authz.require_agent_of_point(principal, command.point_id)
-    point = deps.repo.get_point(command.point_id)
+    with deps.uow() as uow:
+        point = uow.directory.point(command.point_id)
     if point is None:
         raise InvalidInput("Ce point de contact n'existe pas.", field="point_id")
     for _ in range(10):
@@ -70,56 +58,71 @@ def create_case(deps: Deps, principal: Principal, command: CaseCreate) -> CaseVi
                                   agent_id=principal.user_id, now=now)
         usager = case.usager
         assert usager is not None                       # a case opens with its usager
-        extra = [phone_case_write(usager.phone, now, ref), *name_search_writes(case)]
-        if usager.sms_opt_in:
-            extra.append(notification_write(sms.notification(ref, "sms-created", "case_created", now)))
-            if command.confirm_consent_by_sms:
-                extra.append(notification_write(sms.notification(ref, "sms-consent", "consent", now)))
-        try:
-            deps.repo.create_case(case, event(EventCode.CASE_CREATED, principal.user_id, now, ref,
-                                              point_id=point.id), extra)
-        except ReferenceTaken:
-            continue
+        with deps.uow() as uow:
+            uow.cases.create(case)
+            uow.events.record(event(EventCode.CASE_CREATED, principal.user_id, now, ref, point_id=point.id))
+            if usager.sms_opt_in:
+                uow.outbox.add(sms.notification(ref, "sms-created", "case_created", now))
+                if command.confirm_consent_by_sms:
+                    uow.outbox.add(sms.notification(ref, "sms-consent", "consent", now))
+            try:
+                uow.commit()
+            except RaceLost:                # the random reference is taken: draw another
+                continue
         correlate(ref)
         count("cases_created")
         logger.info("case created", extra={"case_ref": ref})
-        return _view(deps, principal, CaseBundle(case, {}, [], []))
+        return _view(deps, principal, Thread(case, {}, [], []))
     raise RuntimeError("no free case reference after 10 draws")
 
 
-def _escalation_write(deps: Deps, escalation, previous_version: int | None):
-    """Every escalation write also places it in (or out of) the reminder sweep's index."""
-    return escalation_write(escalation, previous_version,
-                            ladder.next_action_at(escalation, deps.settings.ladder))
+def _save_escalation(deps: Deps, uow: UnitOfWork, escalation: Escalation, previous_version: int | None) -> None:
+    """Every escalation saved also enters (or leaves) the reminder sweep."""
+    uow.escalations.save(escalation, previous_version,
+                         ladder.next_action_at(escalation, deps.settings.ladder))
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A case as it stands after a change: the case, its escalations, messages and events."""
+    case: Case
+    escalations: dict[str, Escalation]
+    messages: list[Message]
+    events: list[Event]
+
+    @classmethod
+    def of(cls, record: CaseRecord) -> Thread:
+        return cls(record.case, dict(record.escalations), list(record.messages), list(record.events))
 
 
 @dataclass(frozen=True)
 class CaseChange:
-    """A change worked out from one read of a case: the case as it will stand, and the writes
-    that make it so, in one transaction (none: there is nothing to write)."""
-    bundle: CaseBundle
-    writes: list[Write | Check]
+    """A change worked out from one read of a case, its writes staged in the unit of work:
+    the case as it will stand, and whether there is anything to write at all."""
+    thread: Thread
+    changed: bool = True
 
 
-def _change_case(deps: Deps, ref: str, apply: Callable[[CaseBundle], CaseChange]) -> CaseChange:
-    """Read the case, authorize and work out the change (apply), write it; on a lost race, all
-    again from a fresh read."""
+def _change_case(deps: Deps, ref: str, apply: Callable[[UnitOfWork, Thread], CaseChange]) -> CaseChange:
+    """Read the case, authorize and work out the change (apply, which stages its writes),
+    commit them together; on a lost race, all again from a fresh read."""
     def attempt() -> CaseChange:
-        change = apply(deps.repo.get_bundle(ref))
-        if change.writes:
-            deps.repo.transact(change.writes)
+        with deps.uow() as uow:
+            change = apply(uow, Thread.of(uow.cases.get(ref)))
+            uow.commit()
         return change
 
     return retry_on_conflict(attempt)
 
 
-def _view(deps: Deps, principal: Principal, bundle: CaseBundle) -> CaseView:
-    groups = deps.repo.get_groups(bundle.escalations) if bundle.escalations else {}
-    author_ids = {m.author_id for m in bundle.messages}
-    authors = deps.repo.get_users(author_ids) if author_ids else {}
-    return case_view(bundle.case, list(bundle.escalations.values()), bundle.messages, groups,
+def _view(deps: Deps, principal: Principal, thread: Thread) -> CaseView:
+    with deps.uow() as uow:
+        groups = uow.directory.groups(thread.escalations) if thread.escalations else {}
+        author_ids = {m.author_id for m in thread.messages}
+        authors = uow.directory.users(author_ids) if author_ids else {}
+    return case_view(thread.case, list(thread.escalations.values()), thread.messages, groups,
                      authors, now=deps.now(),
-                     audience=authz.case_audience(principal, bundle.escalations.values()))
+                     audience=authz.case_audience(principal, thread.escalations.values()))
 
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
@@ -133,9 +136,10 @@ def read_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     """The same, unaudited: for a caller that audits what it reads itself (a document)."""
     # Roles first: a role that may never read cases must not learn which references exist.
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
-    bundle = deps.repo.get_bundle(case_ref(ref))
-    authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
-    return _view(deps, principal, bundle)
+    with deps.uow() as uow:
+        thread = Thread.of(uow.cases.get(case_ref(ref)))
+    authz.require_case_reader(principal, thread.case, thread.escalations.values())
+    return _view(deps, principal, thread)
 
 
 def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: CaseStatus | None,
@@ -152,54 +156,58 @@ def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCrea
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def apply(bundle: CaseBundle) -> CaseChange:
-        authz.require_agent_of_case(principal, bundle.case)
-        groups = deps.repo.get_groups(command.group_ids)
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        authz.require_agent_of_case(principal, thread.case)
+        groups = uow.directory.groups(command.group_ids)
         missing = [g for g in command.group_ids if g not in groups]
         if missing:
             raise InvalidInput("Cet organisme n'existe pas.", field="group_ids")
         now = deps.now()
-        case, created = workflow.escalate(bundle.case, bundle.escalations,
+        case, created = workflow.escalate(thread.case, thread.escalations,
                                           [groups[g] for g in command.group_ids], command, now)
         # Each escalation gets its own Reply-To secret; the email itself leaves via the outbox.
         created = [e.model_copy(update={"reply_token": new_token()}) for e in created]
-        return CaseChange(
-            CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in created}},
-                       bundle.messages, bundle.events),
-            [case_write(case, bundle.case.version)]
-            + [_escalation_write(deps, e, bundle.escalations[e.group_id].version
-                                 if e.group_id in bundle.escalations else None) for e in created]
-            + [event_write(event(EventCode.CASE_ESCALATED, principal.user_id, now, ref, e.group_id,
-                                 organisation_id=e.organisation_id)) for e in created]
-            + [reply_token_write(e.reply_token, ref, e.group_id) for e in created if e.reply_token]
-            + [notification_write(Notification(
-                id=f"esc-{e.group_id}-v{e.version}", case_ref=ref, kind=NotificationKind.ESCALATION,
-                group_id=e.group_id, created_at=now)) for e in created])
+        uow.cases.save(case, thread.case.version)
+        for e in created:
+            previous = thread.escalations.get(e.group_id)
+            _save_escalation(deps, uow, e, previous.version if previous else None)
+            uow.events.record(event(EventCode.CASE_ESCALATED, principal.user_id, now, ref, e.group_id,
+                                    organisation_id=e.organisation_id))
+            uow.escalations.issue_reply_token(e)
+            uow.outbox.add(Notification(id=f"esc-{e.group_id}-v{e.version}", case_ref=ref,
+                                        kind=NotificationKind.ESCALATION, group_id=e.group_id,
+                                        created_at=now))
+        return CaseChange(Thread(case, {**thread.escalations, **{e.group_id: e for e in created}},
+                                 thread.messages, thread.events))
 
-    bundle = _change_case(deps, ref, apply).bundle
+    thread = _change_case(deps, ref, apply).thread
     count("escalations_sent", len(command.group_ids))
     logger.info("case escalated", extra={"case_ref": ref})
-    return _view(deps, principal, bundle)
+    return _view(deps, principal, thread)
 
 
 @dataclass(frozen=True)
 class Posting:
     """How a message comes in: by which channel; under an id chosen by the caller (an inbound
     email's, an upload's), which makes the call idempotent; with its files; and with what else
-    to write in the same transaction."""
+    to stage in the same unit of work (the caller's own mark or record)."""
     channel: Channel = Channel.WEB
     message_id: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
-    extra_writes: list[Write | Check] = field(default_factory=list)
+    also: Callable[[UnitOfWork], None] | None = None
+
+    def stage_also(self, uow: UnitOfWork) -> None:
+        if self.also is not None:
+            self.also(uow)
 
 
 ON_THE_PAGE = Posting()
 
 
-def _already_posted(bundle: CaseBundle, posting: Posting) -> CaseChange | None:
+def _already_posted(thread: Thread, posting: Posting) -> CaseChange | None:
     """The same message again (an email delivered twice, a reloaded upload): nothing to write."""
-    if posting.message_id and any(m.id == posting.message_id for m in bundle.messages):
-        return CaseChange(bundle, [])
+    if posting.message_id and any(m.id == posting.message_id for m in thread.messages):
+        return CaseChange(thread, changed=False)
     return None
 
 
@@ -217,40 +225,40 @@ def post_agent_message(deps: Deps, principal: Principal, ref: str, command: Mess
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def apply(bundle: CaseBundle) -> CaseChange:
-        if unchanged := _already_posted(bundle, posting):
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        if unchanged := _already_posted(thread, posting):
             return unchanged
         now = deps.now()
-        case, group_id = bundle.case, command.group_id
-        escalations = dict(bundle.escalations)
+        case, group_id = thread.case, command.group_id
+        escalations = dict(thread.escalations)
         authz.require_agent_of_case(principal, case)
         if group_id and group_id not in escalations:
             raise InvalidInput("Ce dossier n'a pas été transmis à cet organisme.", field="group_id")
         previous = escalations.get(group_id) if group_id else None
-        resumed = workflow.agent_message(case, previous, command.kind, bundle.escalations.values(), now)
+        resumed = workflow.agent_message(case, previous, command.kind, thread.escalations.values(), now)
         message = _message(principal, ref, group_id, command, posting, now)
-        writes: list[Write | Check] = [message_write(message)]
+        uow.messages.add(message)
         if resumed is not None:
             assert group_id is not None and previous is not None    # only an exchange resumes
             case, escalations[group_id] = resumed
-            writes += [case_write(case, bundle.case.version),
-                       _escalation_write(deps, escalations[group_id], previous.version)]
+            uow.cases.save(case, thread.case.version)
+            _save_escalation(deps, uow, escalations[group_id], previous.version)
         else:
-            writes.append(case_still_open(ref))
-        writes.append(event_write(event(EventCode.MESSAGE_POSTED, principal.user_id, now, ref,
-                                        group_id, channel=posting.channel.value)))
+            uow.cases.require_open(ref)
+        uow.events.record(event(EventCode.MESSAGE_POSTED, principal.user_id, now, ref, group_id,
+                                channel=posting.channel.value))
         if group_id:
             # The referents live in their mailbox: what the agent writes to them is emailed.
-            writes.append(notification_write(Notification(
+            uow.outbox.add(Notification(
                 id=f"agent-{message.id}", case_ref=ref, kind=NotificationKind.AGENT_MESSAGE,
-                group_id=group_id, message_id=message.id, created_at=now)))
-        return CaseChange(CaseBundle(case, escalations, [*bundle.messages, message], bundle.events),
-                          [*writes, *posting.extra_writes])
+                group_id=group_id, message_id=message.id, created_at=now))
+        posting.stage_also(uow)
+        return CaseChange(Thread(case, escalations, [*thread.messages, message], thread.events))
 
     correlate(ref, command.group_id)
-    bundle = _change_case(deps, ref, apply).bundle
+    thread = _change_case(deps, ref, apply).thread
     logger.info("message posted", extra={"case_ref": ref})
-    return _view(deps, principal, bundle)
+    return _view(deps, principal, thread)
 
 
 def post_referent_reply(deps: Deps, principal: Principal, ref: str, command: MessageCreate,
@@ -259,88 +267,89 @@ def post_referent_reply(deps: Deps, principal: Principal, ref: str, command: Mes
     authz.require_role(principal, Role.REFERENT)
     ref = case_ref(ref)
 
-    def apply(bundle: CaseBundle) -> CaseChange:
-        if unchanged := _already_posted(bundle, posting):
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        if unchanged := _already_posted(thread, posting):
             return unchanged
         now = deps.now()
-        authz.require_case_reader(principal, bundle.case, bundle.escalations.values())
+        authz.require_case_reader(principal, thread.case, thread.escalations.values())
         # Only through a group of theirs still on the case: a group that handed the case
         # back ("pas le bon interlocuteur") can no longer act on it.
-        group_id = authz.referent_acting_group(principal, bundle.escalations.values(), command.group_id)
-        previous = bundle.escalations[group_id]
-        case, updated = workflow.referent_reply(bundle.case, previous, command.kind,
-                                                bundle.escalations.values(), now)
+        group_id = authz.referent_acting_group(principal, thread.escalations.values(), command.group_id)
+        previous = thread.escalations[group_id]
+        case, updated = workflow.referent_reply(thread.case, previous, command.kind,
+                                                thread.escalations.values(), now)
         message = _message(principal, ref, group_id, command, posting, now)
-        writes = [message_write(message),
-                  case_write(case, bundle.case.version),
-                  _escalation_write(deps, updated, previous.version),
-                  event_write(event(EventCode.escalation(updated.status),
-                                    principal.user_id, now, ref, group_id,
-                                    channel=posting.channel.value)),
-                  notification_write(Notification(
-                      id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
-                      group_id=group_id, message_id=message.id, created_at=now)),
-                  *_usager_sms(bundle.case, case, command.kind, message, now)]
-        return CaseChange(CaseBundle(case, {**bundle.escalations, group_id: updated},
-                                     [*bundle.messages, message], bundle.events),
-                          [*writes, *posting.extra_writes])
+        uow.messages.add(message)
+        uow.cases.save(case, thread.case.version)
+        _save_escalation(deps, uow, updated, previous.version)
+        uow.events.record(event(EventCode.escalation(updated.status), principal.user_id, now, ref,
+                                group_id, channel=posting.channel.value))
+        uow.outbox.add(Notification(
+            id=f"reply-{message.id}", case_ref=ref, kind=NotificationKind.REFERENT_REPLIED,
+            group_id=group_id, message_id=message.id, created_at=now))
+        if usager_sms := _usager_sms(thread.case, case, command.kind, message, now):
+            uow.outbox.add(usager_sms)
+        posting.stage_also(uow)
+        return CaseChange(Thread(case, {**thread.escalations, group_id: updated},
+                                 [*thread.messages, message], thread.events))
 
     correlate(ref, command.group_id)
     change = _change_case(deps, ref, apply)
-    if change.writes and command.kind is MessageKind.ANSWER:
+    if change.changed and command.kind is MessageKind.ANSWER:
         count("answers_by_email" if posting.channel is Channel.EMAIL else "answers_by_page")
     logger.info("message posted", extra={"case_ref": ref})
-    return _view(deps, principal, change.bundle)
+    return _view(deps, principal, change.thread)
 
 
-def _usager_sms(before: Case, after: Case, kind: MessageKind, message: Message, now: datetime) -> list[Write]:
+def _usager_sms(before: Case, after: Case, kind: MessageKind, message: Message,
+                now: datetime) -> Notification | None:
     """The usager hears of a reply by SMS: once the case is answered, or when information is asked."""
     template = ("answered" if after.status is CaseStatus.ANSWERED and before.status is not CaseStatus.ANSWERED
                 else "needs_info" if kind is MessageKind.NEEDS_INFO else None)
     if template and after.usager and after.usager.sms_opt_in:
-        return [notification_write(sms.notification(after.ref, f"sms-{template}-{message.id}", template, now))]
-    return []
+        return sms.notification(after.ref, f"sms-{template}-{message.id}", template, now)
+    return None
 
 
 def close_case(deps: Deps, principal: Principal, ref: str, command: CaseClose) -> CaseView:
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def apply(bundle: CaseBundle) -> CaseChange:
-        authz.require_agent_of_case(principal, bundle.case)
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        authz.require_agent_of_case(principal, thread.case)
         now = deps.now()
-        case, closed = workflow.close(bundle.case, bundle.escalations.values(), command, now)
-        return CaseChange(
-            CaseBundle(case, {**bundle.escalations, **{e.group_id: e for e in closed}},
-                       bundle.messages, bundle.events),
-            [case_write(case, bundle.case.version)]
-            + [_escalation_write(deps, e, bundle.escalations[e.group_id].version) for e in closed]
-            + [event_write(event(EventCode.CASE_CLOSED, principal.user_id, now, ref,
-                                 outcome=command.outcome.value, useful=str(command.useful).lower())),
-               retention_write(case)]
-            + ([notification_write(sms.notification(ref, f"sms-closed-v{case.version}", "closed", now))]
-               if case.usager and case.usager.sms_opt_in else []))
+        case, closed = workflow.close(thread.case, thread.escalations.values(), command, now)
+        uow.cases.save(case, thread.case.version)
+        for e in closed:
+            _save_escalation(deps, uow, e, thread.escalations[e.group_id].version)
+        uow.events.record(event(EventCode.CASE_CLOSED, principal.user_id, now, ref,
+                                outcome=command.outcome.value, useful=str(command.useful).lower()))
+        uow.cases.schedule_purge(case)
+        if case.usager and case.usager.sms_opt_in:
+            uow.outbox.add(sms.notification(ref, f"sms-closed-v{case.version}", "closed", now))
+        return CaseChange(Thread(case, {**thread.escalations, **{e.group_id: e for e in closed}},
+                                 thread.messages, thread.events))
 
-    bundle = _change_case(deps, ref, apply).bundle
+    thread = _change_case(deps, ref, apply).thread
     logger.info("case closed", extra={"case_ref": ref})
-    return _view(deps, principal, bundle)
+    return _view(deps, principal, thread)
 
 
 def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
 
-    def apply(bundle: CaseBundle) -> CaseChange:
-        authz.require_agent_of_case(principal, bundle.case)
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        authz.require_agent_of_case(principal, thread.case)
         now = deps.now()
-        case = workflow.reopen(bundle.case, now)
-        return CaseChange(CaseBundle(case, bundle.escalations, bundle.messages, bundle.events),
-                          [case_write(case, bundle.case.version),
-                           event_write(event(EventCode.CASE_REOPENED, principal.user_id, now, ref))])
+        case = workflow.reopen(thread.case, now)
+        uow.cases.save(case, thread.case.version)
+        uow.events.record(event(EventCode.CASE_REOPENED, principal.user_id, now, ref))
+        return CaseChange(Thread(case, thread.escalations, thread.messages, thread.events))
 
-    bundle = _change_case(deps, ref, apply).bundle
+    thread = _change_case(deps, ref, apply).thread
     logger.info("case reopened", extra={"case_ref": ref})
-    return _view(deps, principal, bundle)
+    return _view(deps, principal, thread)
 
 
 def referent_queue(deps: Deps, principal: Principal, group_id: str | None,

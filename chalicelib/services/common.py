@@ -11,6 +11,7 @@ from typing import TypeVar
 from ..domain.errors import RaceLost
 from ..domain.events import EventCode
 from ..domain.models import Event
+from ..domain.ports import UnitOfWork
 
 R = TypeVar("R")
 
@@ -41,7 +42,21 @@ def event(code: EventCode, actor_id: str, at: datetime, case_ref: str | None = N
 def audit_access(deps, principal, code: EventCode, **data: str) -> None:
     """An access to personal data (a case opened, a list of names, a document, an export),
     in the day's audit partition: who, what, when; ids and counts only."""
-    deps.repo.add_event(event(code, principal.user_id, deps.now(), **data))
+    with deps.uow() as uow:
+        uow.events.record(event(code, principal.user_id, deps.now(), **data))
+        uow.commit()
+
+
+def stage_once(deps, stage: Callable[[UnitOfWork], None]) -> bool:
+    """Commit what stage puts in a new unit of work; False if it was already stored (a mark,
+    a notice: what makes a thing happen once)."""
+    try:
+        with deps.uow() as uow:
+            stage(uow)
+            uow.commit()
+    except RaceLost:
+        return False
+    return True
 
 
 def retry_on_conflict(attempt: Callable[[], R], attempts: int = 16) -> R:

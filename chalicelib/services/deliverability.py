@@ -11,7 +11,6 @@ import hashlib
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import event_write, notification_write
 from ..bootstrap import Deps
 from ..domain.errors import RaceLost
 from ..domain.events import Actor, EventCode
@@ -50,14 +49,14 @@ def handle_ses_event(deps: Deps, message: dict) -> dict:
             continue
         digest = hashlib.sha256(f"{ses_id}|{address}".encode()).hexdigest()[:16]
         try:
-            deps.repo.transact([
-                notification_write(Notification(
+            with deps.uow() as uow:
+                uow.outbox.add(Notification(
                     id=f"undeliverable-{digest}", case_ref=target.case_ref,
                     kind=NotificationKind.ADDRESS_UNDELIVERABLE, group_id=target.group_id,
-                    data={"address": address, "reason": reason}, created_at=now)),
-                event_write(event(EventCode.EMAIL_UNDELIVERABLE, Actor.SES_EVENTS, now, target.case_ref,
-                                  target.group_id, reason=reason)),
-            ])
+                    data={"address": address, "reason": reason}, created_at=now))
+                uow.events.record(event(EventCode.EMAIL_UNDELIVERABLE, Actor.SES_EVENTS, now,
+                                        target.case_ref, target.group_id, reason=reason))
+                uow.commit()
         except RaceLost:
             logger.info("SES event already handled", extra={"case_ref": target.case_ref})
             continue

@@ -8,7 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
 from typing import TypeVar
 
@@ -291,6 +291,28 @@ def read_directory(deps: Deps, principal: Principal, territory_code: str) -> Dir
 
 def list_territories(deps: Deps) -> list[Territory]:
     return deps.repo.list_territories()
+
+
+# --- what the pages look up to name and offer things ----------------------------------------
+
+def territory_entries(deps: Deps, code: str) -> tuple[list[ContactPoint], list[ReferentGroup]]:
+    """A territory's contact points and partner groups (one Query)."""
+    return deps.repo.territory_directory(code)
+
+
+def points(deps: Deps, point_ids: Iterable[str]) -> list[ContactPoint]:
+    """These contact points, in the order of their ids; an unknown id is left out."""
+    found = (deps.repo.get_point(point_id) for point_id in point_ids)
+    return [p for p in found if p is not None]
+
+
+def groups(deps: Deps, group_ids: Iterable[str]) -> list[ReferentGroup]:
+    """These partner groups, by name."""
+    return sorted(deps.repo.get_groups(group_ids).values(), key=lambda g: g.name)
+
+
+def organisation_short_names(deps: Deps) -> dict[str, str]:
+    return {o.id: o.short_name for o in deps.repo.list_organisations()}
 
 
 # --- the admin page's two steps: preview, then apply what was previewed ---------------------

@@ -25,14 +25,6 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 
 from ..adapters import mailparse
-from ..adapters.dynamo import (
-    ReplyTarget,
-    event_write,
-    inbound_write,
-    notification_write,
-    quarantine_write,
-    sender_notice_write,
-)
 from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.commands import MessageCreate
@@ -49,11 +41,12 @@ from ..domain.models import (
     ReferentGroup,
     Role,
 )
+from ..domain.ports import EscalationRef as ReplyTarget
 from ..domain.references import normalize_reference
 from ..domain.validation import showable
 from ..observability import correlate, count
 from . import cases
-from .common import event
+from .common import event, stage_once
 
 logger = Logger(service="relais", child=True)
 
@@ -257,7 +250,7 @@ def _count(outcome: Outcome) -> Outcome:
 
 
 def _drop(deps: Deps, digest: str, now: datetime, outcome: Outcome) -> Outcome:
-    if not deps.repo.put_new(inbound_write(digest, now, outcome.outcome)):
+    if not stage_once(deps, lambda uow: uow.marks.inbound(digest, now, outcome.outcome)):
         return Outcome("duplicate")
     return outcome
 
@@ -277,8 +270,8 @@ def _unthreaded(deps: Deps, digest: str, now: datetime, parsed: mailparse.Parsed
             case_ref="", kind=NotificationKind.REPLY_REFUSED,
             data={"reason": "unknown_token", "sender": parsed.sender[:254]}, created_at=now)
         # Before the email's own record: a retry after a crash in between sends no second notice.
-        outcome.sender_told = deps.repo.put_new(
-            sender_notice_write(notice, now + timedelta(days=SENDER_NOTICE_DAYS)))
+        outcome.sender_told = stage_once(deps, lambda uow: uow.outbox.add_uncased(
+            notice, now + timedelta(days=SENDER_NOTICE_DAYS)))
     return _drop(deps, digest, now, outcome)
 
 
@@ -317,13 +310,14 @@ def _quarantine(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
                             reason=reason, sender=sender, subject=showable(parsed.subject)[:200],
                             received_at=now, raw_key=raw_key, threading=outcome.threading)
     try:
-        deps.repo.transact([
-            inbound_write(digest, now, "quarantined", target.case_ref),
-            quarantine_write(kept, None),
-            *(notification_write(notice) for notice in notices),
-            event_write(event(EventCode.EMAIL_QUARANTINED, Actor.INBOUND_EMAIL, now, target.case_ref,
-                              target.group_id, reason=reason, quarantine_id=kept.id)),
-        ])
+        with deps.uow() as uow:
+            uow.marks.inbound(digest, now, "quarantined", target.case_ref)
+            uow.quarantine.save(kept, None)
+            for notice in notices:
+                uow.outbox.add(notice)
+            uow.events.record(event(EventCode.EMAIL_QUARANTINED, Actor.INBOUND_EMAIL, now, target.case_ref,
+                                    target.group_id, reason=reason, quarantine_id=kept.id))
+            uow.commit()
     except RaceLost:
         return Outcome("duplicate", case_ref=target.case_ref)
     outcome.outcome, outcome.reason = "quarantined", reason
@@ -368,7 +362,7 @@ def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
     try:
         cases.post_referent_reply(deps, principal, target.case_ref, command, cases.Posting(
             Channel.EMAIL, message_id, attachments,
-            extra_writes=[inbound_write(digest, now, "accepted", target.case_ref)]))
+            also=lambda uow: uow.marks.inbound(digest, now, "accepted", target.case_ref)))
     except RaceLost:
         raise       # still busy after the retries: the event is retried, the reply is not refused
     except (Conflict, NotFound) as refused:

@@ -13,7 +13,7 @@ from functools import partial
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import KEY_ATTRIBUTES
+from ..adapters.dynamo import from_image
 from ..bootstrap import Deps
 from ..domain.models import Notification, NotificationKind
 from ..observability import correlate, count
@@ -54,8 +54,7 @@ def _record(deps: Deps, record) -> None:
     image = record.dynamodb.new_image if record.dynamodb else None
     if not image or image.get("type") != "Notification":
         return
-    notification = Notification.model_validate(
-        {k: v for k, v in image.items() if k not in KEY_ATTRIBUTES})
+    notification = from_image(Notification, image)
     correlate(notification.case_ref, notification.group_id)
     deliver(deps, notification)
 

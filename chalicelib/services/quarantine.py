@@ -14,7 +14,6 @@ import re
 from aws_lambda_powertools import Logger
 
 from ..adapters import mailparse
-from ..adapters.dynamo import event_write, quarantine_write
 from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
@@ -22,9 +21,9 @@ from ..domain.commands import MessageCreate
 from ..domain.errors import Conflict, NotFound, RaceLost
 from ..domain.events import EventCode
 from ..domain.models import Channel, QuarantinedEmail, QuarantineStatus, Role
-from ..domain.quarantine import QuarantinedEmailDetail, QuarantinedEmailView
+from ..domain.ports import UnitOfWork
 from ..domain.validation import showable
-from ..views import CaseView
+from ..views import CaseView, QuarantinedEmailDetail, QuarantinedEmailView
 from . import cases, inbound
 from .common import audit_access, event
 
@@ -139,13 +138,15 @@ def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
     command = MessageCreate(body=inbound.message_text(parsed) or EMPTY, group_id=item.group_id,
                             kind=inbound.message_kind(parsed))
     writer = inbound.author(deps, parsed.sender, group, item.group_id)
+
+    def decide(uow: UnitOfWork) -> None:
+        uow.quarantine.save(decided, item.version)
+        uow.events.record(event(EventCode.EMAIL_RELEASED, principal.user_id, now, ref, item.group_id,
+                                quarantine_id=item.id, reason=item.reason, message_id=message_id))
+
     try:
-        cases.post_referent_reply(deps, writer, ref, command, cases.Posting(
-            Channel.EMAIL, message_id, attachments, extra_writes=[
-                quarantine_write(decided, item.version),
-                event_write(event(EventCode.EMAIL_RELEASED, principal.user_id, now, ref,
-                                  item.group_id, quarantine_id=item.id,
-                                  reason=item.reason, message_id=message_id))]))
+        cases.post_referent_reply(deps, writer, ref, command,
+                                  cases.Posting(Channel.EMAIL, message_id, attachments, also=decide))
     except NotFound as closed:       # the partner said "pas le bon interlocuteur" meanwhile
         raise Conflict(EXCHANGE_CLOSED) from closed
     except RaceLost as lost:
@@ -162,9 +163,11 @@ def discard(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
     decided = item.model_copy(update={"status": QuarantineStatus.DISCARDED, "decided_by": principal.user_id,
                                       "decided_at": now, "version": item.version + 1})
     try:
-        deps.repo.transact([quarantine_write(decided, item.version),
-                            event_write(event(EventCode.EMAIL_DISCARDED, principal.user_id, now, ref,
-                                              item.group_id, quarantine_id=item.id, reason=item.reason))])
+        with deps.uow() as uow:
+            uow.quarantine.save(decided, item.version)
+            uow.events.record(event(EventCode.EMAIL_DISCARDED, principal.user_id, now, ref,
+                                    item.group_id, quarantine_id=item.id, reason=item.reason))
+            uow.commit()
     except RaceLost as lost:
         raise Conflict(ALREADY_DECIDED) from lost
     deps.documents.delete(item.raw_key)

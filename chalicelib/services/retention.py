@@ -23,13 +23,10 @@ from datetime import datetime, timedelta
 from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
 
-from ..adapters import keys
-from ..adapters.dynamo import Delete, Write, case_write, escalation_write, event_write
 from ..bootstrap import Deps
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
 from ..domain.models import CaseStatus, Identifiers
-from ..domain.search import name_keys
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
 
@@ -75,7 +72,7 @@ def sweep_feedback(deps: Deps, now: datetime) -> int:
     deleted = 0
     for territory in deps.repo.list_territories():
         old = deps.repo.list_territory_feedback(territory.code, end=limit, newest_first=False).items
-        deps.repo.delete_many([keys.feedback(f.territory_code, f.created_at, f.id) for f in old])
+        deps.repo.delete_feedback(old)
         deleted += len(old)
     count("feedback_purged", deleted)
     if deleted:
@@ -108,31 +105,24 @@ def purge(deps: Deps, ref: str, limit: datetime, now: datetime) -> bool:
     quarantined = deps.repo.list_quarantined(ref)
     for prefix in (f"inbound/{ref}/", f"quarantine/{ref}/"):
         _delete_prefix(deps, prefix)
-    lookups = [keys.message(ref, m.created_at, m.id) for m in bundle.messages]
-    lookups += [keys.quarantined(ref, q.id) for q in quarantined]
-    lookups += [keys.reply_token(e.reply_token) for e in bundle.escalations.values() if e.reply_token]
-    if case.usager is not None:
-        lookups += [keys.name_search(case.point_id, key, ref)
-                    for key in name_keys(case.usager.first_name, case.usager.last_name)]
-        lookups.append(keys.phone_case(case.usager.phone, case.created_at, ref))
-    deps.repo.delete_many(lookups)
+    deps.repo.drop_lookups(bundle, quarantined)
 
     def attempt() -> None:
-        current = deps.repo.get_bundle(ref)
-        wiped = current.case.model_copy(update={
-            "usager": None, "description": PURGED_TEXT, "identifiers": Identifiers(),
-            "purged_at": now, "version": current.case.version + 1})
-        writes: list[Write | Delete] = [case_write(wiped, current.case.version)]
-        for escalation in current.escalations.values():
-            cleared = escalation.model_copy(update={
-                "question": PURGED_TEXT, "identifiers": Identifiers(), "reply_token": None,
-                "version": escalation.version + 1})
-            writes.append(escalation_write(cleared, escalation.version))
-        writes.append(event_write(event(EventCode.CASE_PURGED, Actor.RETENTION, now, ref,
-                                        messages=str(len(bundle.messages)),
-                                        documents=str(len(documents)))))
-        writes += [Delete(keys.message(ref, m.created_at, m.id)) for m in current.messages]
-        deps.repo.transact(writes)
+        with deps.uow() as uow:
+            current = uow.cases.get(ref)
+            wiped = current.case.model_copy(update={
+                "usager": None, "description": PURGED_TEXT, "identifiers": Identifiers(),
+                "purged_at": now, "version": current.case.version + 1})
+            uow.cases.save(wiped, current.case.version)
+            for escalation in current.escalations.values():
+                uow.escalations.save(escalation.model_copy(update={
+                    "question": PURGED_TEXT, "identifiers": Identifiers(), "reply_token": None,
+                    "version": escalation.version + 1}), escalation.version)
+            uow.events.record(event(EventCode.CASE_PURGED, Actor.RETENTION, now, ref,
+                                    messages=str(len(bundle.messages)), documents=str(len(documents))))
+            for message in current.messages:
+                uow.messages.remove(message)
+            uow.commit()
 
     retry_on_conflict(attempt)
     return True

@@ -19,7 +19,6 @@ from functools import partial
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.dynamo import event_write, message_write
 from ..adapters.errors import PermanentError, ProviderError, failures
 from ..bootstrap import Deps
 from ..domain import sms as texts
@@ -223,33 +222,31 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
     message_id = "s" + hashlib.sha256(inbound_id.encode()).hexdigest()[:11]
 
     def attempt() -> dict:
-        from ..adapters.dynamo import case_write
-
-        bundle = deps.repo.get_bundle(ref)
-        case = bundle.case
-        if any(m.id == message_id for m in bundle.messages) or any(
-                e.data.get("inbound") == message_id for e in bundle.events):
-            return {"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref}
-        writes = []
-        if reading.opt_out:
-            outcome, for_agent = "opted_out", reading.more_than_opt_out
-        elif reading.mark is not None and case.status is CaseStatus.CLOSED:
-            outcome, for_agent = "satisfaction", reading.more_than_mark
-            writes.append(case_write(case.model_copy(update={
-                "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
-                case.version))
-        elif reading.yes and case.consent_confirmed_at is None:
-            outcome, for_agent = "consent", False
-            writes.append(case_write(case.model_copy(update={
-                "consent_confirmed_at": now, "version": case.version + 1}), case.version))
-        else:
-            outcome, for_agent = "message", True
-        if for_agent:
-            writes.append(message_write(Message(
-                id=message_id, case_ref=ref, author_id=Actor.USAGER, author_role=Role.USAGER,
-                channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now)))
-        deps.repo.transact([*writes, event_write(event(EventCode.sms_reply(outcome), Actor.USAGER, now,
-                                                       ref, inbound=message_id))])
+        with deps.uow() as uow:
+            record = uow.cases.get(ref)
+            case = record.case
+            if any(m.id == message_id for m in record.messages) or any(
+                    e.data.get("inbound") == message_id for e in record.events):
+                return {"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref}
+            if reading.opt_out:
+                outcome, for_agent = "opted_out", reading.more_than_opt_out
+            elif reading.mark is not None and case.status is CaseStatus.CLOSED:
+                outcome, for_agent = "satisfaction", reading.more_than_mark
+                uow.cases.save(case.model_copy(update={
+                    "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
+                    case.version)
+            elif reading.yes and case.consent_confirmed_at is None:
+                outcome, for_agent = "consent", False
+                uow.cases.save(case.model_copy(update={
+                    "consent_confirmed_at": now, "version": case.version + 1}), case.version)
+            else:
+                outcome, for_agent = "message", True
+            if for_agent:
+                uow.messages.add(Message(
+                    id=message_id, case_ref=ref, author_id=Actor.USAGER, author_role=Role.USAGER,
+                    channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now))
+            uow.events.record(event(EventCode.sms_reply(outcome), Actor.USAGER, now, ref, inbound=message_id))
+            uow.commit()
         return {"outcome": outcome, "case_ref": ref}
 
     return retry_on_conflict(attempt)

@@ -5,7 +5,7 @@ from ..domain import situations
 from ..domain.commands import CaseCreate, EscalationCreate
 from ..domain.errors import DomainError
 from ..domain.models import LIFE_SITUATION_LABELS, CaseStatus, LifeSituation, Role
-from ..services import cases
+from ..services import cases, directory
 from ..views import Lateness
 from . import pages
 from .forms import FormErrors, checked, text, validate
@@ -35,8 +35,7 @@ IDENTIFIER_FIELDS = [
 
 
 def _points(deps, principal) -> list:
-    points = [deps.repo.get_point(point_id) for point_id in sorted(principal.point_ids)]
-    return [p for p in points if p is not None]
+    return directory.points(deps, sorted(principal.point_ids))
 
 
 def _chosen_point(points: list, wanted: str | None):
@@ -73,7 +72,7 @@ def _group_options(deps, point, situation: LifeSituation | None) -> list[tuple[s
     partners first."""
     if point is None:
         return []
-    _, groups = deps.repo.territory_directory(point.territory_code)
+    _, groups = directory.territory_entries(deps, point.territory_code)
     ranked = sorted(groups, key=lambda g: (situations.rank(situation, g.organisation_id), g.name))
     return [(g.id, g.name, "Souvent saisi pour cette situation"
              if situations.is_suggested(situation, g.organisation_id) else None, g.organisation_id)

@@ -14,7 +14,7 @@ from ..domain import situations
 from ..domain.commands import CaseClose, EscalationCreate, MessageCreate
 from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
 from ..domain.models import CaseStatus, MessageKind, Outcome, Role
-from ..services import cases
+from ..services import cases, directory
 from . import attachments as attachment_pages
 from . import pages
 from .agent import IDENTIFIER_FIELDS
@@ -62,7 +62,7 @@ def _signed_in(deps, request):
 
 def _escalation_options(deps, view) -> list[tuple[str, str, str | None]]:
     """Groups of the territory the case may still be escalated to, suggested ones first."""
-    _, groups = deps.repo.territory_directory(view.territory_code)
+    _, groups = directory.territory_entries(deps, view.territory_code)
     active = {e.group_id for e in view.escalations
               if e.status.value in ("sent", "needs_info", "answered")}
     ranked = sorted((g for g in groups if g.id not in active),

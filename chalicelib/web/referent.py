@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from ..domain.models import EscalationStatus, Role
-from ..services import cases
+from ..services import cases, directory
 from ..views import Lateness
 from . import pages
 from .session import handler, require
@@ -13,7 +13,7 @@ QUEUE_LIMIT = 200
 @handler
 def queue(deps, request):
     principal, user = require(deps, request, Role.REFERENT)
-    groups = sorted(deps.repo.get_groups(principal.group_ids).values(), key=lambda g: g.name)
+    groups = directory.groups(deps, principal.group_ids)
     wanted = (request.query_params or {}).get("groupe")
     group = next((g for g in groups if g.id == wanted), groups[0] if groups else None)
     sections = []

@@ -19,7 +19,7 @@ from ..domain import results as domain
 from ..domain.errors import NotFound
 from ..domain.models import Role
 from ..domain.territories import DEPARTEMENTS
-from ..services import results
+from ..services import directory, results
 from . import pages
 from .session import chosen_territory, current, handler, require
 
@@ -51,9 +51,9 @@ def periods(now: datetime) -> list[tuple[str, str]]:
 def _names(deps, territory: str | None) -> dict[tuple[str, str], str]:
     names = {("territory", code): f"{name} ({code})" for code, name in DEPARTEMENTS.items()}
     names[("national", domain.NATIONAL)] = "France entière"
-    names |= {("network", o.id): o.short_name for o in deps.repo.list_organisations()}
+    names |= {("network", code): name for code, name in directory.organisation_short_names(deps).items()}
     if territory:
-        points, groups = deps.repo.territory_directory(territory)
+        points, groups = directory.territory_entries(deps, territory)
         names |= {("point", p.id): p.name for p in points}
         names |= {("group", g.id): g.name for g in groups}
     return names

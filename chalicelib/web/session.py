@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
+from ..adapters.errors import throttled
 from ..api import http
 from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
 from ..domain.models import Role
@@ -67,7 +68,7 @@ def handler(view: Callable):
                               status=409 if isinstance(refused, Conflict) else 400,
                               message=refused.message)
         except Exception as exc:
-            if http.throttled(exc):
+            if throttled(exc):
                 logger.warning("AWS throttled a page after retries")
                 signed = current(deps, request)
                 response = pages.view(request, "busy.html", user=signed[1] if signed else None, status=503)
@@ -80,7 +81,9 @@ def handler(view: Callable):
 def territory_codes(deps, principal) -> list[str]:
     """The territories a coordinator or an admin may open: their own, or all of them."""
     if principal.role is Role.ADMIN:
-        return sorted(t.code for t in deps.repo.list_territories())
+        from ..services import directory
+
+        return sorted(t.code for t in directory.list_territories(deps))
     return sorted(principal.territory_codes)
 
 

@@ -90,12 +90,13 @@ def faults(client, monkeypatch):
     from botocore.retries import standard
 
     from chalicelib import bootstrap
+    from chalicelib.adapters import aws
 
     monkeypatch.setenv("RELAIS_SESSION_HOURS", str(24 * 60))
     monkeypatch.setattr(standard.ExponentialBackoff, "delay_amount", lambda self, context: 0.001)
     bootstrap.reset()
     injected = Faults(int(os.environ.get("RELAIS_FAULT_SEED", "2026")))
-    events = bootstrap._boto_session().events
+    events = aws._boto_session().events
     events.register_first("before-send", injected.attempt)
     events.register_first("before-call", injected.call)
     bootstrap.reset()                                      # clients made from now on see them

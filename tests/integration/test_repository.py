@@ -4,7 +4,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from chalicelib.adapters import keys
-from chalicelib.adapters.dynamo import ReferenceTaken, case_write
+from chalicelib.adapters.dynamo import case_write
+from chalicelib.adapters.unit_of_work import DynamoUnitOfWork
 from chalicelib.domain.errors import InvalidInput, RaceLost
 from chalicelib.domain.models import Case, CaseStatus, Event, Usager
 from tests.clock import TUESDAY_MORNING
@@ -21,22 +22,19 @@ def a_case(ref: str, at: datetime = NOW, point: str = "61-mairie-bretoncelles") 
                 created_at=at, updated_at=at)
 
 
-def created_event(ref: str) -> Event:
-    return Event(id=f"e-{ref}", code="CASE_CREATED", actor_id="u-agent", at=NOW, case_ref=ref)
-
-
-def test_a_reference_cannot_be_taken_twice(deps):
-    deps.repo.create_case(a_case("61-AAA-AAA"), created_event("61-AAA-AAA"))
-    with pytest.raises(ReferenceTaken):
-        deps.repo.create_case(a_case("61-AAA-AAA"), Event(id="other", code="CASE_CREATED",
-                                                          actor_id="u", at=NOW, case_ref="61-AAA-AAA"))
-    bundle = deps.repo.get_bundle("61-AAA-AAA")
-    assert [e.id for e in bundle.events] == ["e-61-AAA-AAA"]  # the losing transaction wrote nothing
+def create(deps, case: Case) -> None:
+    """The case as the service creates it (a reference taken twice: tests/integration/
+    test_unit_of_work_contract.py)."""
+    uow = DynamoUnitOfWork(deps.repo)
+    uow.cases.create(case)
+    uow.events.record(Event(id=f"e-{case.ref}", code="CASE_CREATED", actor_id="u-agent", at=NOW,
+                            case_ref=case.ref))
+    uow.commit()
 
 
 def test_a_stale_version_loses_the_race(deps):
     case = a_case("61-BBB-BBB")
-    deps.repo.create_case(case, created_event(case.ref))
+    create(deps, case)
     first = case.model_copy(update={"status": CaseStatus.ESCALATED, "version": 2})
     deps.repo.transact([case_write(first, 1)])
     second = case.model_copy(update={"description": "Autre", "version": 2})
@@ -48,8 +46,8 @@ def test_a_stale_version_loses_the_race(deps):
 def test_point_lists_are_newest_first_filtered_and_paginated(deps):
     for minute in range(5):
         ref = f"61-CCC-CC{'23456'[minute]}"
-        deps.repo.create_case(a_case(ref, NOW + timedelta(minutes=minute)), created_event(ref))
-    deps.repo.create_case(a_case("62-DDD-DDD", point="62-pimms-bethune"), created_event("62-DDD-DDD"))
+        create(deps, a_case(ref, NOW + timedelta(minutes=minute)))
+    create(deps, a_case("62-DDD-DDD", point="62-pimms-bethune"))
     first = deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.OPEN, 2, None)
     assert [c.ref for c in first.items] == ["61-CCC-CC6", "61-CCC-CC5"]
     second = deps.repo.list_point_cases("61-mairie-bretoncelles", CaseStatus.OPEN, 2, first.cursor)
@@ -90,7 +88,7 @@ def test_a_note_never_lands_on_a_case_closed_meanwhile(deps):
     from chalicelib.domain.models import Channel, Message, Role
 
     case = a_case("61-EEE-EEE")
-    deps.repo.create_case(case, created_event(case.ref))
+    create(deps, case)
     closed = case.model_copy(update={"status": CaseStatus.CLOSED, "version": 2})
     deps.repo.transact([case_write(closed, 1)])
     note = Message(id="m1", case_ref=case.ref, author_id="u-agent", author_role=Role.AGENT,

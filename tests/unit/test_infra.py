@@ -133,7 +133,7 @@ class _Code:
     one calls or hands on (callbacks included), and the boto3 methods it calls.
 
     Calls resolve through imports (lazy ones too), `self`, a `Deps` (`deps`, `d`, `deps()`) and
-    the adapters its properties build, and the scheduled jobs' dispatch by name (`run_job`). A
+    the adapters its properties build, a unit of work (`uow`) and what its __init__ sets, and the scheduled jobs' dispatch by name (`run_job`). A
     boto3 method name called on anything else counts as an AWS call."""
 
     def __init__(self):
@@ -203,6 +203,8 @@ class _Code:
     def _member(self, cls: str, name: str):
         """An attribute of an instance: a method, or what a property builds (an adapter)."""
         qualified = f"{cls}.{name}"
+        if qualified not in self.defs and (assigned := self._assigned(cls, name)):
+            return assigned
         if qualified not in self.defs:
             # Inherited from a project class (the repository is composed of one class per area).
             module, bases = self.bases.get(cls, ("", []))
@@ -220,6 +222,33 @@ class _Code:
                 return ("instance", built[1], qualified)
         return ("property", qualified)
 
+    def _assigned(self, cls: str, name: str):
+        """What __init__ sets self.<name> to: an instance built there (`self.cases = DynamoCases(...)`),
+        or a parameter annotated with a project class (`self._repo = repo`, `repo: Repository`)."""
+        init = self.defs.get(f"{cls}.__init__")
+        if init is None:
+            return None
+        module, _, node = init
+        scope = (module, cls, self._imports(module, self.modules[module][1], ast.walk(node)))
+        annotated = {a.arg: a.annotation for a in node.args.args if a.annotation is not None}
+        for statement in ast.walk(node):
+            if not isinstance(statement, ast.Assign):
+                continue
+            for target in statement.targets:
+                pairs = (zip(target.elts, statement.value.elts, strict=False)
+                         if isinstance(target, ast.Tuple) and isinstance(statement.value, ast.Tuple)
+                         else [(target, statement.value)])
+                for left, right in pairs:
+                    if not (isinstance(left, ast.Attribute) and left.attr == name
+                            and getattr(left.value, "id", None) == "self"):
+                        continue
+                    if isinstance(right, ast.Name) and right.id in annotated:
+                        right = ast.Call(func=annotated[right.id], args=[], keywords=[])
+                    built = self.kind(right, scope)
+                    if built and built[0] == "instance":
+                        return built
+        return None
+
     def kind(self, node, scope):
         """What an expression is: a module, a project function, class or instance, or None."""
         module, cls, local = scope
@@ -229,6 +258,8 @@ class _Code:
             known = local.get(node.id) or self.symbols[module].get(node.id)
             if known:
                 return self._classify(known)
+            if node.id == "uow":        # deps.uow() in AWS; the memory fake is for tests only
+                return ("instance", "chalicelib.adapters.unit_of_work.DynamoUnitOfWork")
             return ("instance", "chalicelib.bootstrap.Deps") if node.id in ("deps", "d") else None
         if isinstance(node, ast.Call):
             called = self.kind(node.func, scope)
@@ -353,6 +384,9 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     assert "sns:Publish" in needs["send_sms"] and "sns:Publish" not in needs["api_handler"]
     assert "s3:PutObject" in needs["receive_email"] and "s3:DeleteObject" in needs["retention"]
     assert "ses:SendEmail" in needs["weekly_digest"] and "ses:SendEmail" not in needs["reminders"]
+    # Through the unit of work too: the sweep's only writes are its commits.
+    assert actions["transact_write_items"] <= needs["reminders"]
+    assert "dynamodb:DeleteItem" in needs["weekly_digest"]          # a digest mark forgotten
 
 
 def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failures():

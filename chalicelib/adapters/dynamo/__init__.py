@@ -3,11 +3,12 @@
 items.py turns models into items and back (keys and cursors too); writes.py builds what a
 transaction writes; query.py says a Query and runs it; table.py holds the generic reads and
 writes; one module per area holds that area's reads and writes. `Repository` is all of them on
-one client and table: services keep using `deps.repo`.
+one client and table (`deps.repo`): the services read through it, and change cases through the
+unit of work (adapters/unit_of_work.py), which stages the builders' writes in one transaction.
 """
 from __future__ import annotations
 
-from .cases import CaseBundle, CaseRepository, ReferenceTaken
+from .cases import CaseBundle, CaseRepository
 from .directory import DirectoryEntity, DirectoryRepository, entity_items
 from .feedback import FeedbackRepository
 from .items import (
@@ -17,6 +18,7 @@ from .items import (
     decode_key,
     encode_cursor,
     encode_key,
+    from_image,
     from_item,
     plain_item,
     to_item,
@@ -62,10 +64,10 @@ class Repository(DirectoryRepository, SecretRepository, CaseRepository, MailRepo
 __all__ = [
     "KEY_ATTRIBUTES", "CaseBundle", "CaseRepository", "Check", "Delete", "DirectoryEntity",
     "DirectoryRepository", "FeedbackRepository", "JobRepository", "MailRepository", "Page", "Query",
-    "ReferenceTaken", "ReplyTarget", "Repository", "ResultsRepository", "SecretRepository",
+    "ReplyTarget", "Repository", "ResultsRepository", "SecretRepository",
     "SmsRepository", "Table", "Write", "case_still_open", "case_write", "decode_cursor", "decode_key",
     "digest_sent_write", "encode_cursor", "encode_key", "entity_items", "escalation_write",
-    "event_write", "feedback_write", "from_item", "inbound_write", "login_link_write", "message_write",
+    "event_write", "feedback_write", "from_image", "from_item", "inbound_write", "login_link_write", "message_write",
     "name_search_writes", "new_item", "notification_write", "phone_case_write", "plain_item",
     "quarantine_write", "reply_token_write", "retention_write", "run_query", "sender_notice_write",
     "to_item", "upload_write", "versioned",

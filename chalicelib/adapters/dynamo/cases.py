@@ -5,17 +5,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from ...domain.errors import NotFound, RaceLost
-from ...domain.models import Case, CaseStatus, Escalation, EscalationStatus, Event, Message
+from ...domain.errors import NotFound
+from ...domain.models import (
+    Case,
+    CaseStatus,
+    Escalation,
+    EscalationStatus,
+    Event,
+    Message,
+    QuarantinedEmail,
+)
 from .. import keys
 from .items import Page, encode_cursor, from_item
 from .query import Query
 from .table import Table
-from .writes import Write, case_write, event_write
-
-
-class ReferenceTaken(RaceLost):
-    """The random case reference already exists: draw another."""
 
 
 @dataclass
@@ -27,12 +30,6 @@ class CaseBundle:
 
 
 class CaseRepository(Table):
-    def create_case(self, case: Case, event: Event, extra: Iterable[Write] = ()) -> None:
-        try:
-            self.transact([case_write(case, None), event_write(event), *extra])
-        except RaceLost as exc:
-            raise ReferenceTaken(str(exc)) from exc
-
     def get_case(self, ref: str) -> Case:
         item = self._get(keys.case(ref), consistent=True)
         if not item:
@@ -71,6 +68,22 @@ class CaseRepository(Table):
                                         sk_prefix=keys.status_prefix(status), limit=limit,
                                         cursor=cursor))
         return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
+
+    def drop_lookups(self, bundle: CaseBundle, quarantined: Iterable[QuarantinedEmail]) -> None:
+        """Delete what leads to the usager (retention): the case's messages, its quarantine
+        records, its Reply-To tokens, its name and phone entries. In batches, outside any
+        transaction (a case may have more than a transaction holds); the case's own wipe follows."""
+        from ...domain.search import name_keys
+
+        case, ref = bundle.case, bundle.case.ref
+        lookups = [keys.message(ref, m.created_at, m.id) for m in bundle.messages]
+        lookups += [keys.quarantined(ref, q.id) for q in quarantined]
+        lookups += [keys.reply_token(e.reply_token) for e in bundle.escalations.values() if e.reply_token]
+        if case.usager is not None:
+            lookups += [keys.name_search(case.point_id, key, ref)
+                        for key in name_keys(case.usager.first_name, case.usager.last_name)]
+            lookups.append(keys.phone_case(case.usager.phone, case.created_at, ref))
+        self.delete_many(lookups)
 
     def search_point_cases(self, point_id: str, prefix: str, limit: int) -> list[str]:
         """References of a point's cases whose usager's name starts with prefix (folded)."""

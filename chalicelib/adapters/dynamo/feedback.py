@@ -30,6 +30,10 @@ class FeedbackRepository(Table):
         except RaceLost as exc:
             raise RaceLost("Cette remontée vient d'être modifiée par quelqu'un d'autre.") from exc
 
+    def delete_feedback(self, old: list[Feedback]) -> None:
+        """Delete feedback past its retention period (services/retention.py)."""
+        self.delete_many([keys.feedback(f.territory_code, f.created_at, f.id) for f in old])
+
     def list_point_feedback(self, point_id: str, limit: int, cursor: str | None) -> Page:
         """A point's feedback, newest first."""
         items, last = self._query(Query(partition=keys.point_feedback_partition(point_id),

@@ -46,6 +46,12 @@ def from_item(model: type[M], item: dict[str, Any]) -> M:
     return model.model_validate(data)
 
 
+def from_image(model: type[M], image: dict[str, Any]) -> M:
+    """A model from a stream record's image (already plain values, as Powertools gives it)."""
+    return model.model_validate({name: value for name, value in image.items()
+                                 if name not in KEY_ATTRIBUTES})
+
+
 def plain_item(key: dict[str, str], kind: str, **attributes: Any) -> dict[str, Any]:
     """An item that is no model (an index entry, a mark): its key, its type and these attributes."""
     data = {**key, "type": kind, **{k: v for k, v in attributes.items() if v is not None}}

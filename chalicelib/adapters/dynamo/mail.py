@@ -2,20 +2,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime
 
 from ...domain.models import QuarantinedEmail
+from ...domain.ports import EscalationRef
 from .. import keys
 from .items import from_item, plain_item
 from .query import Query
 from .table import Table
 
-
-@dataclass(frozen=True)
-class ReplyTarget:
-    case_ref: str
-    group_id: str
+ReplyTarget = EscalationRef       # where an emailed reply goes
 
 
 class MailRepository(Table):
