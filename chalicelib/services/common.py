@@ -59,15 +59,15 @@ def stage_once(deps, stage: Callable[[UnitOfWork], None]) -> bool:
     return True
 
 
-def retry_on_conflict(attempt: Callable[[], R], attempts: int = 16) -> R:
+def retry_on_conflict(attempt: Callable[[], R], attempts: int = 24) -> R:
     """Read-modify-write with optimistic locking: on a lost race, read again and redo, after
-    a jittered wait that doubles up to half a second (50 writers on one case all get through,
-    in a few seconds at worst; tests/integration/test_concurrency.py)."""
+    a jittered wait that doubles up to a second (50 writers on one case all get through, in
+    about ten seconds at worst, well within a request's 30; tests/integration/test_concurrency.py)."""
     for number in range(1, attempts + 1):
         try:
             return attempt()
         except RaceLost:
             if number == attempts:
                 raise
-            time.sleep(random.uniform(0, min(0.5, 0.02 * 2 ** number)))
+            time.sleep(random.uniform(0, min(1.0, 0.02 * 2 ** number)))
     raise AssertionError("unreachable")
