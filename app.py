@@ -28,7 +28,14 @@ from chalicelib.routes import (
     schedules,
 )
 from chalicelib.routes import openapi as openapi_document
-from chalicelib.routes.events import receive_email, receive_sms, send_notifications, send_sms, ses_events  # noqa: F401 - Lambda entries
+from chalicelib.routes.events import (  # noqa: F401 - Lambda entries
+    receive_email,
+    receive_sms,
+    run_job_units,
+    send_notifications,
+    send_sms,
+    ses_events,
+)
 from chalicelib.routes.schedules import (  # noqa: F401 - Lambda entries
     digest_schedule,
     quarterly_report_schedule,
@@ -74,11 +81,13 @@ def dev_stream(event, get_response):
     response = get_response(event)
     settings = deps().settings
     if settings.is_dev and settings.dynamodb_endpoint:
-        from chalicelib.dev import sms_queue, streams
+        from chalicelib.dev import queue_drain, streams
 
         try:
             streams.drain(deps(), events.handle_stream_event)
-            sms_queue.drain(deps(), events.handle_sms_event)
+            queue_drain.drain(deps(), deps().settings.sms_queue, events.handle_sms_event)
+            if queue_drain.drain(deps(), deps().settings.job_queue, events.handle_job_units_event):
+                streams.drain(deps(), events.handle_stream_event)     # what the units announced
         except Exception:  # noqa: BLE001 - like the real mapping, a failure never fails the request
             logger.exception("dev stream drain failed")
     return response

@@ -30,6 +30,7 @@ class Settings:
     mail_bucket: str                   # raw inbound email (kept for audit) and attachments
     s3_public_endpoint: str | None     # S3 as the browser reaches it, when not AWS's (dev: moto's server)
     sms_queue: str                     # the SQS queue the SMS worker reads
+    job_queue: str                     # the scheduled jobs' units of work (jobs/units.py)
     login_token_minutes: int
     session_hours: int
     ladder: tuple[Stage, ...]          # RELAIS_LADDER, parsed: "reminder:-1,breach:0,manager:2,coordinator:5" (default)

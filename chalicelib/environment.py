@@ -135,6 +135,7 @@ class Environment(BaseModel):
     mail_bucket: BucketName = _variable("RELAIS_MAIL_BUCKET")               # by default, the stage's
     s3_public_endpoint: Url | None = _variable("RELAIS_S3_PUBLIC_ENDPOINT")
     sms_queue: QueueName = _variable("RELAIS_SMS_QUEUE")                    # by default, the stage's
+    job_queue: QueueName = _variable("RELAIS_JOB_QUEUE")                    # by default, the stage's
     login_token_minutes: int = _variable("RELAIS_LOGIN_TOKEN_MINUTES", 20)
     session_hours: int = _variable("RELAIS_SESSION_HOURS", 12)
     ladder: Ladder = _variable("RELAIS_LADDER")
@@ -149,7 +150,8 @@ class Environment(BaseModel):
         would be); AWS_DEFAULT_REGION only when AWS_REGION is not set."""
         stage = names(variables.get("RELAIS_STAGE", DEFAULT_STAGE))
         variables = {"RELAIS_TABLE": stage["table"], "RELAIS_MAIL_BUCKET": stage["mail_bucket"],
-                     "RELAIS_SMS_QUEUE": stage["sms_queue"], **variables}
+                     "RELAIS_SMS_QUEUE": stage["sms_queue"], "RELAIS_JOB_QUEUE": stage["job_queue"],
+                     **variables}
         if "AWS_REGION" in variables:
             variables.pop("AWS_DEFAULT_REGION", None)
         return variables

@@ -14,6 +14,7 @@ def names(stage: str) -> dict[str, str]:
     prefix = f"relais-{stage}"
     return {"table": prefix, "mail_bucket": f"{prefix}-mail",
             "sms_queue": f"{prefix}-sms", "sms_dlq": f"{prefix}-sms-dlq",
+            "job_queue": f"{prefix}-jobs", "job_dlq": f"{prefix}-jobs-dlq",
             "failed_events": f"{prefix}-failed-events", "inbound_email": f"{prefix}-inbound-email",
             "ses_events": f"{prefix}-ses-events", "inbound_sms": f"{prefix}-inbound-sms",
             "alarms": f"{prefix}-alarms", "rule_set": f"{prefix}-inbound",

@@ -18,13 +18,15 @@ GRANTS: dict[str, set[str]] = {
     "send_notifications": {"stream", "send_mail", "enqueue_sms"},
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
-    "reminders": set(),
-    "weekly_digest": {"send_mail"},
-    "results_check": set(),
-    "quarterly_report": {"send_mail"},
+    # Every scheduled job may plan units on the job queue (jobs/units.py).
+    "reminders": {"enqueue_units"},
+    "weekly_digest": {"send_mail", "enqueue_units"},
+    "results_check": {"enqueue_units"},
+    "quarterly_report": {"send_mail", "enqueue_units"},
     "send_sms": {"consume_sms", "publish_sms"},
     "receive_sms": {"publish_sms"},          # the one SMS that confirms a STOP
-    "retention": {"purge_documents"},
+    "retention": {"enqueue_units"},                         # plans; the units run in run_job_units
+    "run_job_units": {"consume_units", "enqueue_units", "purge_documents"},
 }
 
 
@@ -55,6 +57,11 @@ def _statements(stage: str) -> dict[str, list[dict]]:
                      "Resource": _sub(f"{bucket}/imports/*")}],
         "purge_documents": [{"Action": ["s3:DeleteObject"],
                              "Resource": [_sub(f"{bucket}/attachments/*"), _sub(f"{bucket}/uploads/*")]}],
+        "enqueue_units": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
+                           "Resource": {"Fn::GetAtt": ["JobQueue", "Arn"]}}],
+        "consume_units": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+                                      "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+                           "Resource": {"Fn::GetAtt": ["JobQueue", "Arn"]}}],
         "enqueue_sms": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
                          "Resource": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}],
         "consume_sms": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

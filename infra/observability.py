@@ -43,6 +43,10 @@ def alarms(stage: str) -> dict:
         "SmsDeadLetterAlarm": _queue_depth(
             f"{prefix}-sms-dead-letters", "SmsDeadLetterQueue",
             "SMS that could not be sent after every retry are waiting in the SMS dead-letter queue."),
+        "JobDeadLetterAlarm": _queue_depth(
+            f"{prefix}-job-dead-letters", "JobDeadLetterQueue",
+            "A unit of a scheduled job (a retention day, a territory) failed on every try and waits in "
+            "the job dead-letter queue."),
         "FailedEventsAlarm": _queue_depth(
             f"{prefix}-failed-events", "FailedEventsQueue",
             "A stream batch (emails, results) or an event (inbound mail or SMS, SES event, job) failed "
@@ -128,6 +132,8 @@ def dashboard_body(stage: str) -> dict:
         _widget("Files en échec (dead letters)", [
             ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names_["sms_dlq"]],
             ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names_["failed_events"]],
+            ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names_["job_dlq"]],
+            ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", names_["job_queue"], {"yAxis": "right"}],
             ["AWS/SQS", "ApproximateAgeOfOldestMessage", "QueueName", names_["sms_queue"], {"yAxis": "right"}]],
             8, 8, stat="Maximum"),
         _widget("Retard du flux (outbox lag, ms)", [

@@ -22,6 +22,8 @@ from infra.table import cloudformation_resource
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
 STREAM_RETRIES = 10                  # then the batch's coordinates go to the failed-events queue
+JOB_WORKER_TIMEOUT = 120             # seconds: a job unit is bounded well under it (jobs/units.py)
+JOB_RECEIVES = 5                     # tries of a job unit before its dead-letter queue
 
 
 def table(stage: str) -> dict:
@@ -141,6 +143,14 @@ def queues(stage: str) -> dict:
             "QueueName": n["sms_queue"], "VisibilityTimeout": 60, "SqsManagedSseEnabled": True,
             "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["SmsDeadLetterQueue", "Arn"]},
                               "maxReceiveCount": 12}}},
+        # The scheduled jobs' units (chalicelib/jobs/units.py); a unit that fails JOB_RECEIVES
+        # times waits in the dead letters. Visible again after 6 worker timeouts (AWS's advice).
+        "JobDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": n["job_dlq"], "MessageRetentionPeriod": fortnight, "SqsManagedSseEnabled": True}},
+        "JobQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": n["job_queue"], "VisibilityTimeout": 6 * JOB_WORKER_TIMEOUT, "SqsManagedSseEnabled": True,
+            "RedrivePolicy": {"deadLetterTargetArn": {"Fn::GetAtt": ["JobDeadLetterQueue", "Arn"]},
+                              "maxReceiveCount": JOB_RECEIVES}}},
         "FailedEventsQueue": {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": n["failed_events"], "MessageRetentionPeriod": fortnight,
             "SqsManagedSseEnabled": True}},
@@ -170,9 +180,12 @@ def function_overrides(stage: str) -> dict:
                 "RELAIS_TABLE": {"Ref": "RelaisTable"},
                 "RELAIS_MAIL_BUCKET": {"Ref": "MailBucket"},
                 "RELAIS_SMS_QUEUE": {"Fn::GetAtt": ["SmsQueue", "QueueName"]},
+                "RELAIS_JOB_QUEUE": {"Fn::GetAtt": ["JobQueue", "QueueName"]},
                 "RELAIS_SES_CONFIGURATION_SET": {"Ref": "ConfigurationSet"},
             }},
         }
+        if function.name == "run_job_units":
+            properties["Timeout"] = JOB_WORKER_TIMEOUT
         if function.kind in sources:
             properties["Events"] = {function.event_id: {"Properties": sources[function.kind](function)}}
         if function.asynchronous:
@@ -188,7 +201,7 @@ def function_overrides(stage: str) -> dict:
 
 # chalicelib/routes/events.py names each source by a placeholder ARN; its last part says which resource it is.
 _TOPICS = {"inbound-email": "InboundEmailTopic", "ses-events": "SesEventsTopic", "inbound-sms": "InboundSmsTopic"}
-_QUEUES = {"sms": "SmsQueue"}
+_QUEUES = {"sms": "SmsQueue", "jobs": "JobQueue"}
 
 
 def _topic_for(function) -> str:

@@ -26,6 +26,26 @@ class Queues:
     def send(self, name: str, body: str) -> None:
         self._client.send_message(QueueUrl=self._url(name), MessageBody=body)
 
+    def send_many(self, name: str, bodies: list[str]) -> None:
+        """Put messages on the queue, ten to a call; what SQS leaves unsent is sent again (a
+        ProviderError if it still refuses after a few rounds)."""
+        import time
+
+        url = self._url(name)
+        for start in range(0, len(bodies), 10):
+            pending = {str(i): body for i, body in enumerate(bodies[start:start + 10])}
+            for attempt in range(5):
+                response = self._client.send_message_batch(QueueUrl=url, Entries=[
+                    {"Id": key, "MessageBody": body} for key, body in pending.items()])
+                pending = {f["Id"]: pending[f["Id"]] for f in response.get("Failed", [])}
+                if not pending:
+                    break
+                time.sleep(0.05 * 2 ** attempt)
+            if pending:
+                from .errors import TransientError
+
+                raise TransientError("BatchEntriesFailed", f"{len(pending)} messages not queued")
+
     def change_visibility(self, name: str, receipt: str, seconds: int) -> None:
         """Hide a received message for `seconds` more (0: at once visible). Raises a
         ProviderError if SQS refuses (the receipt expired, say)."""

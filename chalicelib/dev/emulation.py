@@ -45,8 +45,9 @@ def _prepare(settings) -> None:
     ses.create_email_identity(EmailIdentity=sender.rpartition("@")[2])
     if settings.ses_configuration_set:
         ses.create_configuration_set(ConfigurationSetName=settings.ses_configuration_set)
-    boto3.client("sqs", region_name=settings.region).create_queue(
-        QueueName=settings.sms_queue, Attributes={"VisibilityTimeout": "60"})
+    sqs = boto3.client("sqs", region_name=settings.region)
+    for queue in (settings.sms_queue, settings.job_queue):
+        sqs.create_queue(QueueName=queue, Attributes={"VisibilityTimeout": "60"})
     s3 = boto3.client("s3", region_name=settings.region)
     s3.create_bucket(Bucket=settings.mail_bucket,
                      CreateBucketConfiguration={"LocationConstraint": settings.region})

@@ -1,5 +1,6 @@
-"""The SMS queue, read from (emulated) SQS and handed to the worker, as Lambda's SQS event
-source does in AWS. Dev stage only; called after each request, after the stream drain."""
+"""A queue (the SMS queue, the job queue), read from (emulated) SQS and handed to its worker, as
+Lambda's SQS event source does in AWS. Dev stage only; called after each request, after the
+stream drain."""
 from __future__ import annotations
 
 import threading
@@ -7,10 +8,10 @@ import threading
 _lock = threading.Lock()
 
 
-def drain(deps, handler) -> int:
+def drain(deps, queue: str, handler) -> int:
     with _lock:
-        url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
-        arn = f"arn:aws:sqs:{deps.settings.region}:000000000000:{deps.settings.sms_queue}"
+        url = deps.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        arn = f"arn:aws:sqs:{deps.settings.region}:000000000000:{queue}"
         handled = 0
         while True:
             received = deps.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,

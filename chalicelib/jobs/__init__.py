@@ -1,7 +1,8 @@
 """Scheduled jobs, by name. Each takes the dependencies and the time it runs as of.
 
 chalicelib/routes/schedules.py schedules them; the dev stage runs them on demand through
-POST /_dev/run/<job>?now=<ISO-8601>.
+POST /_dev/run/<job>?now=<ISO-8601>. A job that fans out (retention) plans units of work that
+the job queue's worker runs (jobs/units.py).
 """
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ def load() -> dict[str, Callable[..., dict]]:
     return JOBS
 
 
-def run(name: str, deps, now: datetime) -> dict:
+def _start(name: str, deps, now: datetime):
     from ..domain.errors import NotFound
 
     load()
@@ -33,3 +34,21 @@ def run(name: str, deps, now: datetime) -> dict:
         known = ", ".join(sorted(JOBS)) or "aucune pour l'instant"
         raise NotFound(f"Cette tâche n'existe pas. Tâches connues : {known}.", field="job")
     return JOBS[name](deps, now)
+
+
+def run(name: str, deps, now: datetime) -> dict:
+    """Run a job as of `now`, as its schedule does: a planned job (jobs/units.py) puts its
+    units on the job queue and says how many."""
+    from .units import Planned, dispatch
+
+    result = _start(name, deps, now)
+    return dispatch(deps, result) if isinstance(result, Planned) else result
+
+
+def run_inline(name: str, deps, now: datetime) -> dict:
+    """The same, with a planned job's units all run here (the dev stage, the tests): what they
+    did, summed."""
+    from . import units
+
+    result = _start(name, deps, now)
+    return units.run_inline(deps, result) if isinstance(result, units.Planned) else result

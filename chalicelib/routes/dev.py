@@ -42,4 +42,4 @@ def dev_run_job(job, query):
     from .. import jobs
 
     d = deps()
-    return jobs.run(job, d, query.now or d.now())
+    return jobs.run_inline(job, d, query.now or d.now())

@@ -1,5 +1,5 @@
-"""The event handlers: the table's stream (the outbox), the SMS queue, the topics (inbound mail
-and SMS, SES's bounces and complaints). Each is a Lambda function of its own.
+"""The event handlers: the table's stream (the outbox), the SMS queue, the job queue (the
+scheduled jobs' units), the topics (inbound mail and SMS, SES's bounces and complaints). Each is a Lambda function of its own.
 
 Lambda enters them through app.py, which re-exports each one: chalice writes a blueprint
 handler's Lambda entry as "<blueprint import name>.<function>", so this blueprint is named "app"
@@ -34,6 +34,24 @@ def handle_sms_event(raw_event: dict, context=None) -> dict:
     from ..services import sms
 
     return sms.handle_queue(deps(), raw_event, context)
+
+
+def handle_job_units_event(raw_event: dict, context=None) -> dict:
+    """A batch of the job queue; the dev stage's middleware plays it after each request."""
+    from ..jobs import units
+
+    return units.handle_queue(deps(), raw_event, context)
+
+
+# One unit at a time (a failing unit alone comes back), at most JOB_WORKERS at once: the
+# scheduled jobs never take the concurrency the site and the outbox need.
+JOB_WORKERS = 5
+
+
+@bp.on_sqs_message(queue_arn=wired_at_packaging("sqs", "jobs"), batch_size=1, name="run_job_units",
+                   maximum_concurrency=JOB_WORKERS)
+def run_job_units(event):
+    return handle_job_units_event(event.to_dict(), event.context)
 
 
 @bp.on_dynamodb_record(stream_arn=wired_at_packaging("dynamodb", "table/relais/stream/outbox"), batch_size=25,

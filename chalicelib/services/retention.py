@@ -7,9 +7,11 @@ and identifiers, every message and its documents (S3), and the lookups that lead
 outcome, dates and satisfaction mark, the escalations' statuses and dates, and the audit
 events (codes and ids only), so that the results and their rebuild are unchanged.
 
-Each closing writes a marker under the day it closed (PURGE#<day>); the daily job reads the
-days that have just passed the period, so its cost follows the cases due, not the cases held.
-Each purge is idempotent: a run that stops midway is finished by the next one.
+Each closing writes a marker under the day it closed (PURGE#<day>); the daily job plans one unit
+per day that has passed the period (`plan`), from a cursor that only moves over days wholly
+purged, so its cost follows the cases due, not the cases held, and a backlog is caught up, never
+skipped. Units go through the job queue (jobs/units.py). Each purge is idempotent: a unit that
+stops midway is finished by its retry.
 
 Agents' feedback (remontées) is free text that may name someone despite the form's advice: it
 is deleted RELAIS_FEEDBACK_RETENTION_MONTHS (24 by default: eight quarters for the follow-up
@@ -18,7 +20,9 @@ partition that has passed the period. Its audit events (codes and ids) stay.
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 from dateutil.relativedelta import relativedelta
@@ -27,11 +31,16 @@ from ..bootstrap import Deps
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
 from ..domain.models import CaseStatus, Identifiers
+from ..jobs.units import Done, Planned, Unit
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
-LOOKBACK_DAYS = 31          # days before the cutoff read again: a month of failed runs catches up
+CURSOR = "retention"         # the job cursor: the oldest closing day not yet wholly purged
+LOOKBACK_DAYS = 31          # the last days before the cutoff, planned on every run
+MAX_DAYS_PER_RUN = 62       # backlog days planned per run, oldest first
+DAY_UNIT_CASES = 100        # cases purged by one unit at most; the rest of the day continues
+FEEDBACK_UNIT_ITEMS = 500   # feedback items deleted by one unit at most
 PURGED_TEXT = "Texte effacé : la durée de conservation des données personnelles est dépassée."
 
 
@@ -39,45 +48,70 @@ def cutoff(deps: Deps, now: datetime) -> datetime:
     return now - relativedelta(months=deps.settings.retention_months)
 
 
-def sweep(deps: Deps, now: datetime) -> dict:
-    """Purge every case whose retention period has ended; returns what was done.
+def plan(deps: Deps, now: datetime) -> Planned:
+    """The units of a run: one per closing day whose cases are due, one per territory for the
+    feedback.
 
-    It reads the days before the cutoff's own day: every case closed then is due, so a marker
-    it leaves is one of a case reopened or closed again later (that closing has its own).
-    A case closed on the cutoff's day waits for the next day's run. A case that fails keeps
-    its marker and is tried again the next day; the others go on."""
+    Days: from the cursor (the oldest day not yet wholly purged) on, oldest first, at most
+    MAX_DAYS_PER_RUN of them (a backlog is caught up over several runs, never skipped), and
+    always the last LOOKBACK_DAYS (a failing day never holds the recent ones back). The cases of
+    a day are all due: a marker left is one of a case reopened or closed again later (that
+    closing has its own). A case closed on the cutoff's day waits for the next day's run. The
+    cursor moves over each day found empty, contiguously from where it stands."""
     limit = cutoff(deps, now)
-    purged = skipped = failed = 0
-    for back in range(LOOKBACK_DAYS, 0, -1):
-        day = (limit.date() - timedelta(days=back)).isoformat()
-        for ref, marker in deps.repo.retention_due(day):
-            try:
-                done = purge(deps, ref, limit, now)
-            except Exception:  # noqa: BLE001 - one case must not hold back the others
-                logger.exception("retention: case not purged; tried again tomorrow")
-                failed += 1
-                continue
-            purged, skipped = purged + done, skipped + (not done)
-            deps.repo.delete_many([marker])
-    count("cases_purged", purged)
-    count("retention_failures", failed)
-    logger.info("retention sweep done", extra={"purged": purged, "skipped": skipped, "failed": failed,
-                                                "cutoff": limit.date().isoformat()})
-    return {"purged": purged, "skipped": skipped, "failed": failed}
+    last = limit.date() - timedelta(days=1)
+    stored = deps.repo.job_cursor(CURSOR)
+    start = date.fromisoformat(stored) if stored else last - timedelta(days=LOOKBACK_DAYS - 1)
+    backlog = [start + timedelta(days=n) for n in range(min(MAX_DAYS_PER_RUN, (last - start).days + 1))]
+    recent = [last - timedelta(days=n) for n in range(LOOKBACK_DAYS)]
+    units, settled = [], True
+    for day in sorted(set(backlog) | {d for d in recent if d >= start}):
+        if settled and day in backlog and not deps.repo.retention_due(day.isoformat(), 1)[0]:
+            deps.repo.advance_job_cursor(CURSOR, (day + timedelta(days=1)).isoformat())
+            continue
+        settled = False
+        units.append(Unit("retention", day.isoformat(), now.isoformat()))
+    units += [Unit("retention-feedback", t.code, now.isoformat()) for t in deps.repo.list_territories()]
+    logger.info("retention planned", extra={"units": len(units), "from": start.isoformat(),
+                                            "cutoff": limit.date().isoformat()})
+    return Planned(units, Counter(purged=0, skipped=0, failed=0, feedback_deleted=0))
 
 
-def sweep_feedback(deps: Deps, now: datetime) -> int:
-    """Delete the feedback sent before the feedback period's cutoff; returns how many."""
-    limit = now - relativedelta(months=deps.settings.feedback_retention_months)
-    deleted = 0
-    for territory in deps.repo.list_territories():
-        old = deps.repo.list_territory_feedback(territory.code, end=limit, newest_first=False).items
-        deps.repo.delete_feedback(old)
-        deleted += len(old)
-    count("feedback_purged", deleted)
-    if deleted:
-        logger.info("retention: feedback deleted", extra={"deleted": deleted, "cutoff": limit.date().isoformat()})
-    return deleted
+def purge_day(deps: Deps, unit: Unit) -> Done:
+    """One unit: up to DAY_UNIT_CASES cases closed on the unit's day, purged; the rest of the
+    day continues in another unit. A case that fails keeps its marker and is tried again on the
+    next run; the others go on. Again on the same unit: the markers of the cases done are gone."""
+    now = unit.now
+    limit = cutoff(deps, now)
+    markers, after = deps.repo.retention_due(unit.key, DAY_UNIT_CASES, unit.after)
+    counts: Counter[str] = Counter()
+    for ref, marker in markers:
+        try:
+            done = purge(deps, ref, limit, now)
+        except Exception:  # noqa: BLE001 - one case must not hold back the others
+            logger.exception("retention: case not purged; tried again on the next run")
+            counts["failed"] += 1
+            continue
+        counts["purged" if done else "skipped"] += 1
+        deps.repo.delete_many([marker])
+    count("cases_purged", counts["purged"])
+    count("retention_failures", counts["failed"])
+    return Done(counts, [replace(unit, after=after)] if after else [])
+
+
+def purge_feedback(deps: Deps, unit: Unit) -> Done:
+    """One unit: a territory's feedback sent before the feedback period's cutoff, deleted, a
+    page at a time (the rest continues in another unit)."""
+    limit = unit.now - relativedelta(months=deps.settings.feedback_retention_months)
+    page = deps.repo.list_territory_feedback(unit.key, end=limit, newest_first=False,
+                                             limit=FEEDBACK_UNIT_ITEMS, cursor=unit.after)
+    deps.repo.delete_feedback(page.items)
+    count("feedback_purged", len(page.items))
+    if page.items:
+        logger.info("retention: feedback deleted", extra={"deleted": len(page.items),
+                                                          "cutoff": limit.date().isoformat()})
+    return Done(Counter(feedback_deleted=len(page.items)),
+                [replace(unit, after=page.cursor)] if page.cursor else [])
 
 
 def _delete_prefix(deps: Deps, prefix: str) -> None:

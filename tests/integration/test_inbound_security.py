@@ -340,7 +340,7 @@ def test_retention_wipes_the_raw_emails_and_the_quarantine_of_a_case(client, dep
     assert deps.s3.list_objects_v2(Bucket=bucket, Prefix=f"inbound/{ref}/")["KeyCount"] == 1
     assert deps.s3.list_objects_v2(Bucket=bucket, Prefix=f"quarantine/{ref}/")["KeyCount"] == 1
     closed_at = deps.repo.get_case(ref).closed_at
-    assert jobs.run("retention", deps, closed_at + timedelta(days=186))["purged"] == 1
+    assert jobs.run_inline("retention", deps, closed_at + timedelta(days=186))["purged"] == 1
     for prefix in (f"inbound/{ref}/", f"quarantine/{ref}/"):
         assert deps.s3.list_objects_v2(Bucket=bucket, Prefix=prefix)["KeyCount"] == 0, prefix
     assert deps.repo.list_quarantined(ref) == []

@@ -63,9 +63,9 @@ def test_personal_data_is_wiped_six_months_after_closing_and_the_results_stay(cl
     token = deps.repo.get_bundle(ref).escalations["61-caf"].reply_token
     assert deps.repo.get_reply_target(token) is not None
 
-    assert jobs.run("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
-    assert jobs.run("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, closed_at + timedelta(days=150)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, closed_at + timedelta(days=186)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, closed_at + timedelta(days=187)) == {"purged": 0, "skipped": 0, "failed": 0, "feedback_deleted": 0}
 
     agent = login(client, AGENT)
     seen = client.http.get(f"/api/cases/{ref}", headers=agent).json_body
@@ -94,10 +94,10 @@ def test_a_reopened_case_keeps_its_data_and_a_second_closing_counts_from_then(cl
     agent = login(client, AGENT)
     post_json(client, agent, f"/api/cases/{ref}/reopen")
     closed_at = deps.now()
-    assert jobs.run("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, closed_at + timedelta(days=200)) == {"purged": 0, "skipped": 1, "failed": 0, "feedback_deleted": 0}
     assert deps.repo.get_case(ref).usager.last_name == "Martin"
     post_json(client, agent, f"/api/cases/{ref}/close", {"outcome": "solved_at_desk", "useful": True})
-    assert jobs.run("retention", deps, deps.now() + timedelta(days=186))["purged"] == 1
+    assert jobs.run_inline("retention", deps, deps.now() + timedelta(days=186))["purged"] == 1
     assert deps.repo.get_case(ref).usager is None
 
 
@@ -165,8 +165,8 @@ def test_a_case_closed_after_the_run_time_is_purged_by_the_next_run(client):
     ref = a_closed_case_with_a_document(client, deps)
     closed_at = deps.repo.get_case(ref).closed_at
     run = closed_at + relativedelta(months=6) - timedelta(hours=1)     # its cutoff: an hour before closing
-    assert jobs.run("retention", deps, run)["purged"] == 0
-    assert jobs.run("retention", deps, run + timedelta(days=1))["purged"] == 1
+    assert jobs.run_inline("retention", deps, run)["purged"] == 0
+    assert jobs.run_inline("retention", deps, run + timedelta(days=1))["purged"] == 1
     assert deps.repo.get_case(ref).usager is None
 
 
@@ -185,9 +185,9 @@ def test_a_case_that_fails_keeps_its_turn_and_holds_no_one_back(client, monkeypa
 
     monkeypatch.setattr(retention, "purge", broken)
     later = deps.now() + timedelta(days=186)
-    assert jobs.run("retention", deps, later) == {"purged": 1, "skipped": 0, "failed": 1, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, later) == {"purged": 1, "skipped": 0, "failed": 1, "feedback_deleted": 0}
     monkeypatch.setattr(retention, "purge", original)
-    assert jobs.run("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
+    assert jobs.run_inline("retention", deps, later + timedelta(days=1)) == {"purged": 1, "skipped": 0, "failed": 0, "feedback_deleted": 0}
     assert deps.repo.get_case(first).usager is None and deps.repo.get_case(second).usager is None
 
 
@@ -226,9 +226,9 @@ def test_agents_feedback_is_deleted_two_years_after_it_was_sent(client):
                                                "topic": "Les aides au logement"})
     events = count(deps, f"AUDIT#{sent_at.date().isoformat()}")
 
-    assert jobs.run("retention", deps, sent_at + timedelta(days=700))["feedback_deleted"] == 0
-    assert jobs.run("retention", deps, sent_at + timedelta(days=732))["feedback_deleted"] == 2
-    assert jobs.run("retention", deps, sent_at + timedelta(days=733))["feedback_deleted"] == 0
+    assert jobs.run_inline("retention", deps, sent_at + timedelta(days=700))["feedback_deleted"] == 0
+    assert jobs.run_inline("retention", deps, sent_at + timedelta(days=732))["feedback_deleted"] == 2
+    assert jobs.run_inline("retention", deps, sent_at + timedelta(days=733))["feedback_deleted"] == 0
     left = [item for item in whole_table(deps) if item.get("type", {}).get("S") == "Feedback"]
     assert [item["topic"]["S"] for item in left] == ["Les aides au logement"]
     assert not any("Durand" in json.dumps(item) for item in whole_table(deps))

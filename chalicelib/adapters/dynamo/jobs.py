@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import keys
-from .items import decode_key, encode_key
+from .items import decode_key, encode_cursor, encode_key
 from .mail import ReplyTarget
 from .query import Query
 from .table import Table
@@ -37,7 +37,9 @@ class JobRepository(Table):
         return [ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
                 for item in items]
 
-    def retention_due(self, day: str) -> list[tuple[str, dict[str, str]]]:
-        """The cases that closed on a (UTC) day and wait for the retention sweep: (ref, key)."""
-        items, _ = self._query(Query(partition=f"PURGE#{day}"))
-        return [(i["case_ref"]["S"], decode_key(i)) for i in items]
+    def retention_due(self, day: str, limit: int, after: str | None = None
+                      ) -> tuple[list[tuple[str, dict[str, str]]], str | None]:
+        """Up to `limit` cases that closed on a (UTC) day and wait for the retention sweep, as
+        (ref, marker key), from `after` on; and where the next ones start (None: no more)."""
+        items, last = self._query(Query(partition=f"PURGE#{day}", limit=limit, cursor=after))
+        return [(i["case_ref"]["S"], decode_key(i)) for i in items[:limit]], encode_cursor(last)
