@@ -92,7 +92,7 @@ def sweep_capacity(open_count: int, suffix: str, endpoint: str, stack) -> tuple[
     populate(deps, open_count, suffix)
     loaded = time.perf_counter() - started
     meter = CapacityMeter(deps.dynamodb)
-    result = jobs.run("reminders", deps, NOW)
+    result = jobs.run_inline("reminders", deps, NOW)
     assert result["fired"] == DUE, result
     return meter.units, meter.calls, result["queries"], loaded
 

@@ -1,26 +1,30 @@
 """The reminder sweep: climbs the ladder of every escalation whose next stage is due.
 
-It reads the sparse index GSI3 (only escalations with a stage ahead carry it), one unit at a
-time: one UTC day of stage times x one shard (`sweep_unit`), so its cost follows the number of
-due escalations, not the number of open ones. Each escalation climbs in one transaction: its
-new stage (condition: the version it was read at), the Notification of the stage it sends and
-the events of the stages it passes (domain/ladder.py `climb`: after an outage, only the latest
-stage whose time has come is sent, saying how late it is). A second run, an overlapping run, or
-a run after a crash midway finds the stage already done, or does what the crashed run did not.
+It reads the sparse index GSI3 (only escalations with a stage ahead carry it): one partition per
+UTC day of stage times and shard, so its cost follows the number of due escalations, not the
+number of open ones. Each escalation climbs in one transaction: its new stage (condition: the
+version it was read at), the Notification of the stage it sends and the events of the stages it
+passes (domain/ladder.py `climb`: after an outage, only the latest stage whose time has come is
+sent, saying how late it is). A second run, an overlapping run, or a run after a crash midway
+finds the stage already done, or does what the crashed run did not.
 
-Cursor, not window: a stored cursor (the job cursor "reminders") is the oldest day still to
-read. Each run reads from it to today, at most MAX_DAYS_PER_RUN days (a long backlog is caught
-up over several runs, oldest first), and moves it over each day it read whole. It never moves
-past LOOKBACK_DAYS before today: those days are read again on every run, because a stage can
-land in a day already read (an escalation resumed on a weekend keeps a stage time of the day
-before; the index is eventually consistent). A first run (no cursor) starts LOOKBACK_DAYS back.
-The unit of work is one day x one shard: fanned out through a queue (issue 21), a day's units
-must all be done before the cursor moves over that day.
+Planned, then run unit by unit (jobs/units.py): the hourly planner puts one unit per day on the
+job queue; a unit reads its day's shards in turn and climbs at most UNIT_ESCALATIONS
+escalations, then hands the rest of its day to a continuation. A climbed escalation leaves the
+day's partition (its next stage is later), so a retried unit finds only what is left.
+
+Cursor, not window: a stored cursor (the job cursor "reminders") is the oldest day that may
+still hold a due stage. Each run plans from it to today, at most MAX_DAYS_PER_RUN days (a long
+backlog is caught up over several runs, oldest first), and moves it over each day it finds
+clear in every shard, contiguously. It never moves past LOOKBACK_DAYS before today: those days
+are planned on every run, because a stage can land in a day already read (an escalation resumed
+on a weekend keeps a stage time of the day before; the index is eventually consistent). A first
+run (no cursor) starts LOOKBACK_DAYS back.
 """
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
@@ -32,16 +36,18 @@ from ..domain.models import Notification, NotificationKind
 from ..observability import correlate, count
 from ..services.common import event, retry_on_conflict
 from . import job
+from .units import Done, Planned, Unit, worker
 
 logger = Logger(service="relais", child=True)
-LOOKBACK_DAYS = 7         # read again on every run, behind today (see the module's docstring)
-MAX_DAYS_PER_RUN = 31     # 31 days x 8 shards = 248 queries at most per run
+LOOKBACK_DAYS = 7         # planned again on every run, behind today (see the module's docstring)
+MAX_DAYS_PER_RUN = 31     # days planned per run at most: a longer backlog takes several runs
+UNIT_ESCALATIONS = 200    # escalations climbed by one unit at most; the rest of its day continues
 CURSOR = "reminders"
 
 
 @dataclass(frozen=True)
 class Plan:
-    """The days a run reads: from `start` to `last`; the cursor may move up to `settled`."""
+    """The days a run plans: from `start` to `last`; the cursor may move up to `settled`."""
 
     start: date
     last: date
@@ -56,42 +62,62 @@ def plan(cursor: str | None, now: datetime) -> Plan:
     return Plan(start, min(today, start + timedelta(days=MAX_DAYS_PER_RUN - 1)), settled)
 
 
+def clear(deps, day: date, now: datetime) -> bool:
+    """No stage of this day is due by now, in any shard (one item read at most per shard)."""
+    return not any(deps.repo.due_escalations(day.isoformat(), shard, now, limit=1)[0]
+                   for shard in range(ladder.SWEEP_SHARDS))
+
+
 @job("reminders")
-def sweep(deps, now: datetime) -> dict:
-    """Read the planned days, each day's shards in turn, and move the cursor over each day done."""
-    stages = deps.settings.ladder
+def sweep(deps, now: datetime) -> Planned:
+    """One unit per day from the cursor to today; the cursor moves over the days found clear."""
     stored = deps.repo.job_cursor(CURSOR)
     days = plan(stored, now)
     if stored is None:
         deps.repo.advance_job_cursor(CURSOR, days.start.isoformat())   # the first run: from here on
-        stored = days.start.isoformat()
-    totals: Counter[str] = Counter()
+    units, contiguous, probes = [], True, 0
     day = days.start
     while day <= days.last:
-        for shard in range(ladder.SWEEP_SHARDS):
-            totals += sweep_unit(deps, day, shard, now, stages)
+        if contiguous and day < days.settled:
+            probes += ladder.SWEEP_SHARDS
+            if clear(deps, day, now):
+                deps.repo.advance_job_cursor(CURSOR, (day + timedelta(days=1)).isoformat())
+                day += timedelta(days=1)
+                continue
+        contiguous = False
+        units.append(Unit("reminders", day.isoformat(), now.isoformat()))
         day += timedelta(days=1)
-        if day <= days.settled and day.isoformat() > stored:
-            deps.repo.advance_job_cursor(CURSOR, day.isoformat())      # every day before it is done
-            stored = day.isoformat()
-    count("ladder_stages_fired", totals["fired"])
-    count("ladder_stages_passed", totals["passed"])
-    result = {"fired": totals["fired"], "passed": totals["passed"], "queries": totals["queries"],
-              "from": days.start.isoformat(), "to": days.last.isoformat(),
-              "days_behind": max(0, (days.settled - days.last).days)}      # left to the next runs
-    logger.info("reminder sweep done", extra=result)
-    return result
+    behind = max(0, (days.settled - days.last).days)              # left to the next runs
+    logger.info("reminder sweep planned", extra={"units": len(units), "from": days.start.isoformat(),
+                                                 "to": days.last.isoformat(), "days_behind": behind})
+    return Planned(units, Counter(fired=0, passed=0, queries=probes))
 
 
-def sweep_unit(deps, day: date, shard: int, now: datetime, stages=ladder.DEFAULT) -> Counter[str]:
-    """One unit of work: the escalations of one day and shard whose next stage is due by now."""
-    done: Counter[str] = Counter(queries=1)
-    for target in deps.repo.due_escalations(day.isoformat(), shard, now):
-        step = fire(deps, target.case_ref, target.group_id, now, stages)
-        if step is not None:
-            done["fired"] += step.send is not None
-            done["passed"] += len(step.passed)
-    return done
+@worker("reminders")
+def sweep_day(deps, unit: Unit) -> Done:
+    """One unit: the escalations of one day whose next stage is due by the unit's instant, shard
+    after shard, UNIT_ESCALATIONS at most; `after` ("<shard>|<page>") is where a continuation
+    resumes."""
+    now, stages = unit.now, deps.settings.ladder
+    shard_text, _, page = (unit.after or "0|").partition("|")
+    shard, page = int(shard_text), page or None
+    done: Counter[str] = Counter(fired=0, passed=0, queries=0)
+    budget = UNIT_ESCALATIONS
+    while shard < ladder.SWEEP_SHARDS and budget > 0:
+        targets, page = deps.repo.due_escalations(unit.key, shard, now, limit=budget, after=page)
+        done["queries"] += 1
+        budget -= len(targets)
+        for target in targets:
+            step = fire(deps, target.case_ref, target.group_id, now, stages)
+            if step is not None:
+                done["fired"] += step.send is not None
+                done["passed"] += len(step.passed)
+        if page is None:
+            shard += 1
+    count("ladder_stages_fired", done["fired"])
+    count("ladder_stages_passed", done["passed"])
+    more = [replace(unit, after=f"{shard}|{page or ''}")] if shard < ladder.SWEEP_SHARDS else []
+    return Done(done, more)
 
 
 def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) -> ladder.Climb | None:

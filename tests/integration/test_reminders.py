@@ -93,7 +93,7 @@ def test_overlapping_sweeps_fire_each_stage_once(client, agent, deps):
     refs = [escalate(client, agent) for _ in range(3)]
     now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(jobs.run("reminders", bootstrap.deps(), now)))
+    threads = [threading.Thread(target=lambda: results.append(jobs.run_inline("reminders", bootstrap.deps(), now)))
                for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -105,26 +105,31 @@ def test_overlapping_sweeps_fire_each_stage_once(client, agent, deps):
         assert events.count("LADDER_REMINDER") == 1
 
 
+def crashing(transact, on_call: int):
+    """The repository's transact, dying as a Lambda that times out on its n-th call."""
+    calls = {"n": 0}
+
+    def wrapper(writes):
+        calls["n"] += 1
+        if calls["n"] == on_call:
+            raise RuntimeError("Lambda timed out")
+        return transact(writes)
+    return wrapper
+
+
 def test_a_sweep_that_crashes_midway_fires_the_rest_next_time(client, agent, deps, monkeypatch):
     from chalicelib import bootstrap, jobs
 
     refs = [escalate(client, agent) for _ in range(3)]
     repo = bootstrap.deps().repo
-    original, calls = repo.transact, {"n": 0}
-
-    def crash_on_second(writes):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise RuntimeError("Lambda timed out")
-        return original(writes)
-
-    monkeypatch.setattr(repo, "transact", crash_on_second)
+    original = repo.transact
+    monkeypatch.setattr(repo, "transact", crashing(original, on_call=2))
     now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
     with pytest.raises(RuntimeError):
-        jobs.run("reminders", bootstrap.deps(), now)
+        jobs.run_inline("reminders", bootstrap.deps(), now)
     monkeypatch.setattr(repo, "transact", original)
-    assert jobs.run("reminders", bootstrap.deps(), now)["fired"] == 2
-    assert jobs.run("reminders", bootstrap.deps(), now)["fired"] == 0
+    assert jobs.run_inline("reminders", bootstrap.deps(), now)["fired"] == 2
+    assert jobs.run_inline("reminders", bootstrap.deps(), now)["fired"] == 0
     client.http.get("/api/me")
     for ref in refs:
         assert [e.code for e in deps.repo.get_bundle(ref).events].count("LADDER_REMINDER") == 1
@@ -214,7 +219,7 @@ def test_a_first_run_thirteen_days_after_the_deadline_sends_one_stage_once(clien
     assert run(client, "reminders", "2026-11-23T12:00:00+01:00")["fired"] == 0
     now = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(jobs.run("reminders", bootstrap.deps(), now)))
+    threads = [threading.Thread(target=lambda: results.append(jobs.run_inline("reminders", bootstrap.deps(), now)))
                for _ in range(3)]
     for thread in threads:
         thread.start()
@@ -322,3 +327,120 @@ def test_the_weekly_digest_is_sent_once_per_iso_week_even_days_apart(client, age
             run(client, "digest", moment)
         sent.append(len([m for m in outbox() if m["to"] == [AGENT] and "à clore" in (m["subject"] or "")]))
     assert sent == [1, 1, 2]
+
+
+# --- fanned out (issue 21): day units on the job queue, a cursor that never skips a backlog ----
+
+def queued_units(deps) -> list:
+    from chalicelib.jobs.units import Unit
+
+    url = deps.sqs.get_queue_url(QueueName=deps.settings.job_queue)["QueueUrl"]
+    units = []
+    while messages := deps.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        units += [Unit.of(m["Body"]) for m in messages]
+        for message in messages:
+            deps.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return units
+
+
+def sqs_event(*units) -> dict:
+    return {"Records": [{"messageId": f"m-{n}", "receiptHandle": f"r-{n}", "body": unit.body(),
+                         "attributes": {"ApproximateReceiveCount": "1"}, "messageAttributes": {},
+                         "eventSource": "aws:sqs", "eventSourceARN": "arn:aws:sqs:eu-west-3:0:relais-dev-jobs",
+                         "awsRegion": "eu-west-3"} for n, unit in enumerate(units)]}
+
+
+def stored_state(deps) -> str:
+    from tests.conftest import whole_table
+
+    items = [i for i in whole_table(deps) if not i["PK"]["S"].startswith(("IDEMPOTENCY#", "DEVSTREAM#"))]
+    return json.dumps(sorted(json.dumps(i, sort_keys=True) for i in items))
+
+
+def test_the_hourly_run_queues_one_unit_per_day_from_its_cursor(client, agent, deps):
+    from chalicelib import jobs
+    from chalicelib.jobs import reminders
+    from chalicelib.jobs.units import handle_queue
+
+    ref = escalate(client, agent)
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    assert jobs.run("reminders", deps, now) == {"units": reminders.LOOKBACK_DAYS + 1}
+    units = queued_units(deps)
+    assert sorted(u.key for u in units) == [f"2026-11-{day}" for day in range(19, 27)]
+    assert {(u.job, u.as_of, u.after) for u in units} == {("reminders", now.isoformat(), None)}
+    assert ladder_codes(deps, ref) == []
+    assert handle_queue(deps, sqs_event(*units)) == {"batchItemFailures": []}
+    assert ladder_codes(deps, ref) == ["LADDER_REMINDER"]     # by the unit of the 26th
+
+
+def test_a_unit_that_crashes_midway_is_retried_and_a_replayed_unit_changes_nothing(client, agent, deps,
+                                                                                  monkeypatch):
+    from chalicelib import bootstrap, jobs
+    from chalicelib.jobs.units import handle_queue
+
+    refs = [escalate(client, agent) for _ in range(3)]
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    jobs.run("reminders", deps, now)
+    [unit] = [u for u in queued_units(deps) if u.key == "2026-11-26"]
+    repo = bootstrap.deps().repo
+    original = repo.transact
+    monkeypatch.setattr(repo, "transact", crashing(original, on_call=2))
+    failed = handle_queue(bootstrap.deps(), sqs_event(unit))
+    assert failed == {"batchItemFailures": [{"itemIdentifier": "m-0"}]}        # SQS gives it back
+    monkeypatch.setattr(repo, "transact", original)
+    fired = [ref for ref in refs if ladder_codes(deps, ref) == ["LADDER_REMINDER"]]
+    assert len(fired) == 1                   # the first went through; the unit died on the second
+    assert handle_queue(bootstrap.deps(), sqs_event(unit)) == {"batchItemFailures": []}
+    client.http.get("/api/me")
+    for ref in refs:
+        assert ladder_codes(deps, ref) == ["LADDER_REMINDER"]
+        assert len(mails(ref, "Rappel")) == 3
+    # The same unit again, as a duplicate delivery would: nothing changes, nothing is sent.
+    before, sent = stored_state(deps), len(outbox())
+    assert handle_queue(bootstrap.deps(), sqs_event(unit)) == {"batchItemFailures": []}
+    client.http.get("/api/me")
+    assert (stored_state(deps), len(outbox())) == (before, sent)
+
+
+def test_a_backlog_far_longer_than_a_run_is_caught_up_and_never_skipped(client, agent, deps):
+    """The sweep ran on the day of the escalations, then not for ten weeks (five weeks past
+    the days a run looks back, twice the days a run plans): each catch-up run plans from its
+    cursor; the escalations climb once, to the stage that applies; the cursor ends one lookback
+    behind today and never moved over a day with work left."""
+    from chalicelib import jobs
+    from chalicelib.jobs import reminders
+
+    refs = [escalate(client, agent) for _ in range(2)]
+    assert run(client, "reminders", "2026-11-23T12:00:00+01:00")["fired"] == 0
+    assert deps.repo.job_cursor(reminders.CURSOR) == "2026-11-16"
+    now = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    runs = []
+    while not runs or runs[-1]["fired"] or deps.repo.job_cursor(reminders.CURSOR) < "2027-01-25":
+        runs.append(jobs.run_inline("reminders", deps, now))
+        assert len(runs) < 6
+    # The first run plans Nov 16 to Dec 16 and climbs both; the next ones walk the cursor on.
+    assert [r["fired"] for r in runs] == [2] + [0] * (len(runs) - 1) and len(runs) >= 3
+    assert deps.repo.job_cursor(reminders.CURSOR) == "2027-01-25"                 # now - 7 days
+    client.http.get("/api/me")
+    for ref in refs:
+        assert [c for c in ladder_codes(deps, ref) if not c.endswith("_PASSED")] == ["LADDER_COORDINATOR"]
+    assert jobs.run_inline("reminders", deps, now)["fired"] == 0
+
+
+def test_a_day_with_more_due_than_a_unit_takes_continues_in_another_unit(client, agent, deps, monkeypatch):
+    from chalicelib.jobs import reminders
+    from chalicelib.jobs.units import Unit
+
+    refs = [escalate(client, agent) for _ in range(5)]
+    monkeypatch.setattr(reminders, "UNIT_ESCALATIONS", 2)
+    now = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)
+    unit, fired, units = Unit("reminders", "2026-11-26", now.isoformat()), 0, 0
+    pending = [unit]
+    while pending:
+        done = reminders.sweep_day(deps, pending.pop())
+        fired, units = fired + done.counts["fired"], units + 1
+        pending += done.more
+        assert done.counts["fired"] <= 2
+    assert fired == 5 and units >= 3
+    for ref in refs:
+        assert ladder_codes(deps, ref) == ["LADDER_REMINDER"]

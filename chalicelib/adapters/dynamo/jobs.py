@@ -30,12 +30,15 @@ class JobRepository(Table):
             return False
         return True
 
-    def due_escalations(self, day: str, shard: int, now: datetime) -> list[ReplyTarget]:
-        """Escalations of one day and shard whose next ladder stage is due by now."""
-        items, _ = self._query(Query(partition=keys.due_partition(day, shard), index=keys.GSI3,
-                                     sk_to=f"{keys.iso(now)}#~"))
-        return [ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
-                for item in items]
+    def due_escalations(self, day: str, shard: int, now: datetime, limit: int | None = None,
+                        after: str | None = None) -> tuple[list[ReplyTarget], str | None]:
+        """Escalations of one day and shard whose next ladder stage is due by now: up to `limit`
+        of them from `after` on, and where the next ones start (None: no more)."""
+        items, last = self._query(Query(partition=keys.due_partition(day, shard), index=keys.GSI3,
+                                        sk_to=f"{keys.iso(now)}#~", limit=limit, cursor=after))
+        items = items[:limit] if limit else items
+        return ([ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
+                 for item in items], encode_cursor(last))
 
     def retention_due(self, day: str, limit: int, after: str | None = None
                       ) -> tuple[list[tuple[str, dict[str, str]]], str | None]:
