@@ -18,15 +18,15 @@ GRANTS: dict[str, set[str]] = {
     "send_notifications": {"stream", "send_mail", "enqueue_sms"},
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
-    # Every scheduled job may plan units on the job queue (jobs/units.py).
+    # Every scheduled job plans units on the job queue (jobs/units.py); run_job_units runs them.
     "reminders": {"enqueue_units"},
-    "weekly_digest": {"send_mail", "enqueue_units"},
+    "weekly_digest": {"enqueue_units"},
     "results_check": {"enqueue_units"},
-    "quarterly_report": {"send_mail", "enqueue_units"},
+    "quarterly_report": {"enqueue_units"},
     "send_sms": {"consume_sms", "publish_sms"},
     "receive_sms": {"publish_sms"},          # the one SMS that confirms a STOP
-    "retention": {"enqueue_units"},                         # plans; the units run in run_job_units
-    "run_job_units": {"consume_units", "enqueue_units", "purge_documents"},
+    "retention": {"enqueue_units"},
+    "run_job_units": {"consume_units", "enqueue_units", "purge_documents", "send_mail"},   # digests, reports
 }
 
 

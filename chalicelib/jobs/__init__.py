@@ -1,7 +1,7 @@
 """Scheduled jobs, by name. Each takes the dependencies and the time it runs as of.
 
 chalicelib/routes/schedules.py schedules them; the dev stage runs them on demand through
-POST /_dev/run/<job>?now=<ISO-8601>. A job that fans out (retention, reminders) plans units of work that
+POST /_dev/run/<job>?now=<ISO-8601>. A job that fans out (all but the results check) plans units of work that
 the job queue's worker runs (jobs/units.py).
 """
 from __future__ import annotations

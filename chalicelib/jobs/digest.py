@@ -1,15 +1,21 @@
 """The weekly digest: each agent hears once about their cases answered but not yet closed.
 
-One email per agent, listing their cases, never one per case, once per ISO week (Paris): a
-mark per agent and week (keys.digest_sent) is put before sending, on condition that it is not
-there, and kept DIGEST_MARK_DAYS, past the end of the week. A second run in the same week, days
-later, finds it and sends nothing (the emails' idempotency records last only 2 days). A send
-that fails takes its mark back, so that the next run tries again; a run that dies between the
-mark and the send loses that agent's digest for the week rather than risk sending it twice.
+One email per agent, listing their cases, never one per case, once per ISO week (Paris).
+Planned, then run unit by unit (jobs/units.py): the Monday planner queues one unit per
+territory; a unit reads the territory's points' answered cases (one Query per point) and sends
+each of their agents one email. An agent who has cases in two territories (one who moved)
+gets one email per territory, each whole; no case is left out.
+
+A mark per agent, territory and week (keys.digest_sent) is put before sending, on condition that
+it is not there, and kept DIGEST_MARK_DAYS, past the end of the week. A unit retried, replayed
+or run again days later in the same week finds the marks and sends nothing twice (the emails'
+idempotency records last only 2 days). A send that fails takes its mark back, so that the
+retry sends it; a unit that dies between the mark and the send loses that agent's digest for
+the week rather than risk sending it twice.
 """
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -24,32 +30,45 @@ from ..services.common import stage_once
 from ..services.delivery import send_email_once
 from ..services.notifications import case_link
 from . import job
+from .units import Done, Planned, Unit, worker
 
 logger = Logger(service="relais", child=True)
 DIGEST_MARK_DAYS = 14         # longer than a week: the mark outlives the week it stands for
 
 
 @job("digest")
-def weekly_digest(deps, now: datetime) -> dict:
-    waiting: dict[str, list] = defaultdict(list)
-    for territory in deps.repo.list_territories():
-        points, _ = deps.repo.territory_directory(territory.code)
-        for point in points:
-            cursor = None
-            while True:
-                page = deps.repo.list_point_cases(point.id, CaseStatus.ANSWERED, 100, cursor)
-                for case in page.items:
-                    waiting[case.created_by].append((case, point))
-                cursor = page.cursor
-                if not cursor:
-                    break
+def weekly_digest(deps, now: datetime) -> Planned:
+    units = [Unit("digest", territory.code, now.isoformat()) for territory in deps.repo.list_territories()]
+    return Planned(units, Counter(agents=0, cases=0))
+
+
+def week_of(now: datetime) -> str:
     year, week, _ = now.astimezone(deadlines.PARIS).isocalendar()
-    week_id = f"{year}-W{week:02d}"
+    return f"{year}-W{week:02d}"
+
+
+@worker("digest")
+def territory_digest(deps, unit: Unit) -> Done:
+    """One unit: the answered cases of one territory's points, one email per agent."""
+    now, territory = unit.now, unit.key
+    waiting: dict[str, list] = defaultdict(list)
+    points, _ = deps.repo.territory_directory(territory)
+    for point in points:
+        cursor = None
+        while True:
+            page = deps.repo.list_point_cases(point.id, CaseStatus.ANSWERED, 100, cursor)
+            for case in page.items:
+                waiting[case.created_by].append((case, point))
+            cursor = page.cursor
+            if not cursor:
+                break
+    week_id = f"{week_of(now)}-{territory}"            # the mark's and the email's own week
     agents = deps.repo.get_users(waiting) if waiting else {}
+    undeliverable = deps.repo.undeliverable([a.email for a in agents.values()]) if agents else set()
     sent = 0
     for agent_id, cases in waiting.items():
         agent = agents.get(agent_id)
-        if agent is None or agent.email in deps.repo.undeliverable([agent.email]):
+        if agent is None or agent.email.strip().lower() in undeliverable:
             continue
         mark = partial(mark_digest, agent.id, week_id, now)
         if not stage_once(deps, mark):
@@ -57,11 +76,11 @@ def weekly_digest(deps, now: datetime) -> dict:
         try:
             send_digest(deps, agent, cases, week_id, now)
         except Exception:
-            stage_once(deps, partial(forget_digest, agent.id, week_id))     # not sent: next run
+            stage_once(deps, partial(forget_digest, agent.id, week_id))     # not sent: the retry
             raise
         sent += 1
-    logger.info("weekly digest done", extra={"agents": sent})
-    return {"agents": sent, "cases": sum(len(c) for c in waiting.values())}
+    logger.info("weekly digest of a territory done", extra={"territory": territory, "agents": sent})
+    return Done(Counter(agents=sent, cases=sum(len(c) for c in waiting.values())))
 
 
 def mark_digest(agent_id: str, week_id: str, now: datetime, uow: UnitOfWork) -> None:

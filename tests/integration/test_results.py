@@ -210,9 +210,12 @@ def test_the_coordinators_get_the_quarterly_report_once(client, deps):
     quarter = domain.quarter(deps.now())
     _, end = domain.quarter_bounds(quarter)
     first_day = datetime(end.year, end.month, end.day, 6, 0, tzinfo=domain.deadlines.PARIS)
-    assert jobs.run("quarterly_report", deps, first_day)["quarter"] == quarter
-    jobs.run("quarterly_report", deps, first_day)                       # a second run sends nothing
-    mails = [m for m in outbox() if m["to"] == ["coordination.61@example.org"] and quarter in (m["subject"] or "")]
+    assert jobs.run("quarterly_report", deps, first_day) == {"units": len(deps.repo.list_territories())}
+    sent = jobs.run_inline("quarterly_report", deps, first_day)["emails"]
+    assert jobs.run_inline("quarterly_report", deps, first_day)["emails"] == sent     # a second run
+    mails = [m for m in outbox() if quarter in (m["subject"] or "") and "comité de suivi" in m["subject"]]
+    assert len(mails) == sent and sent >= 2             # once each: the second run sent nothing
+    mails = [m for m in mails if m["to"] == ["coordination.61@example.org"]]
     assert len(mails) == 1
     assert "demandes traitées : 9" in mails[0]["text"]
     assert f"/territoire/rapport?trimestre={quarter}&code=61" in mails[0]["text"]

@@ -390,12 +390,12 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     assert "sns:Publish" in needs["send_sms"] and "sns:Publish" not in needs["api_handler"]
     assert "s3:PutObject" in needs["receive_email"] and "s3:DeleteObject" in needs["run_job_units"]
     assert "sqs:SendMessage" in needs["retention"] and "s3:DeleteObject" not in needs["retention"]
-    assert "ses:SendEmail" in needs["weekly_digest"] and "ses:SendEmail" not in needs["reminders"]
+    assert "ses:SendEmail" in needs["run_job_units"] and "ses:SendEmail" not in needs["weekly_digest"]
     # Through the unit of work too: the sweep's units climb the ladder in the worker's commits;
     # its planner only reads the index and moves its cursor.
     assert actions["transact_write_items"] <= needs["run_job_units"]
     assert "dynamodb:TransactWriteItems" not in needs["reminders"] and "sqs:SendMessage" in needs["reminders"]
-    assert "dynamodb:DeleteItem" in needs["weekly_digest"]          # a digest mark forgotten
+    assert "dynamodb:DeleteItem" in needs["run_job_units"]          # a digest mark forgotten
 
 
 def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failures():
