@@ -26,7 +26,8 @@ GRANTS: dict[str, set[str]] = {
     "send_sms": {"consume_sms", "publish_sms"},
     "receive_sms": {"publish_sms"},          # the one SMS that confirms a STOP
     "retention": {"enqueue_units"},
-    "run_job_units": {"consume_units", "enqueue_units", "purge_documents", "send_mail"},   # digests, reports
+    "run_job_units": {"consume_units", "enqueue_units", "purge_documents", "send_mail",   # digests, reports
+                      "job_scratch"},                                                   # results' sums
 }
 
 
@@ -55,6 +56,7 @@ def _statements(stage: str) -> dict[str, list[dict]]:
                       {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
         "imports": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                      "Resource": _sub(f"{bucket}/imports/*")}],
+        "job_scratch": [{"Action": ["s3:GetObject", "s3:PutObject"], "Resource": _sub(f"{bucket}/jobs/*")}],
         "purge_documents": [{"Action": ["s3:DeleteObject"],
                              "Resource": [_sub(f"{bucket}/attachments/*"), _sub(f"{bucket}/uploads/*")]}],
         "enqueue_units": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],

@@ -21,6 +21,8 @@ from infra.table import cloudformation_resource
 
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+JOB_SCRATCH_PREFIX = "jobs/"          # a job's running sums between its units (services/results_check.py)
+JOB_SCRATCH_DAYS = 2
 STREAM_RETRIES = 10                  # then the batch's coordinates go to the failed-events queue
 JOB_WORKER_TIMEOUT = 120             # seconds: a job unit is bounded well under it (jobs/units.py)
 JOB_RECEIVES = 5                     # tries of a job unit before its dead-letter queue
@@ -56,6 +58,8 @@ def mail_bucket(stage: str) -> dict:
                        "ExpirationInDays": MAIL_RETENTION_DAYS} for prefix in (INBOUND_PREFIX, "quarantine/")),
                     {"Id": "directory-imports", "Status": "Enabled", "Prefix": "imports/",
                      "ExpirationInDays": IMPORT_RETENTION_DAYS},
+                    {"Id": "job-scratch", "Status": "Enabled", "Prefix": JOB_SCRATCH_PREFIX,
+                     "ExpirationInDays": JOB_SCRATCH_DAYS},
                     {"Id": "incomplete-uploads", "Status": "Enabled",
                      "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}},
                 ]},

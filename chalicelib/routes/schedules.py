@@ -37,8 +37,11 @@ def digest_schedule(event):
 
 @bp.schedule(Cron(0, 2, "?", "*", "SUN", "*"), name="results_check")
 def results_schedule(event):
-    """Sunday 02:00 UTC: the published results recomputed from the source data and compared."""
-    return run_job("results", event)
+    """Sunday 02:00 UTC: the recent periods' results checked against the source data. Invoked
+    by hand with {"detail": {"recount": true}}: every period recounted (docs/operations.md)."""
+    detail = getattr(event, "detail", None)
+    recount = isinstance(detail, dict) and detail.get("recount") is True
+    return run_job("results-recount" if recount else "results", event)
 
 
 @bp.schedule(Cron(30, 3, "*", "*", "?", "*"), name="retention")

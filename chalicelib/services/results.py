@@ -1,5 +1,5 @@
-"""The published results, kept up to date from the table's stream, rebuilt from the source data
-on demand, and read for the public page, the open data and the quarterly report.
+"""The published results, kept up to date from the table's stream, checked against the source
+data (services/results_check.py), and read for the public page, the open data and the quarterly report.
 
 Every publication of figures goes through `publication`: the cells of the period's quarter and
 months, protected together by domain/disclosure.py (primary and secondary suppression).
@@ -59,23 +59,6 @@ def on_record(deps: Deps, record) -> None:
         guard_expires_at=deps.now() + timedelta(days=GUARD_DAYS))
     if not applied:
         logger.info("results: record already applied", extra={"version": new.version})
-
-
-def rebuild(deps: Deps) -> dict[results.Cell, dict[str, int]]:
-    """Every cell recomputed from the cases and escalations themselves (never a Scan: the
-    directory's points and groups lead to them)."""
-    total: results.Contribution = Counter()
-    for territory in deps.repo.list_territories():
-        points, groups = deps.repo.territory_directory(territory.code)
-        for point in points:
-            for case in deps.repo.all_point_cases(point.id):
-                total.update(results.case_contribution(case))
-        for group in groups:
-            for escalation in deps.repo.all_group_escalations(group.id):
-                total.update(results.escalation_contribution(escalation))
-    cells = {cell: {k: v for k, v in counters.items() if v}
-             for cell, counters in results.by_cell(total).items()}
-    return {cell: counters for cell, counters in cells.items() if counters}
 
 
 def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:

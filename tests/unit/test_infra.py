@@ -55,6 +55,11 @@ def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_shoul
     assert rules["inbound-mail"]["Prefix"] == template.INBOUND_PREFIX
     assert rules["inbound-mail"]["ExpirationInDays"] >= 183            # the 6 months after closing
     assert rules["directory-imports"]["ExpirationInDays"] == 1
+    # The results check's running sums: outlive a unit's retries, then go.
+    from chalicelib.services import results_check
+
+    assert results_check.SCRATCH_PREFIX.startswith(rules["job-scratch"]["Prefix"])
+    assert rules["job-scratch"]["ExpirationInDays"] == results_check.SCRATCH_DAYS
     assert "VersioningConfiguration" not in bucket                    # a deletion is a deletion
     statements = resources["MailBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
     tls, ses = statements
@@ -294,12 +299,16 @@ class _Code:
                     continue                        # what goes to the emulation runs in dev only
                 if called is None and isinstance(node.func, ast.Attribute) and node.func.attr in _ACTIONS:
                     calls.add(node.func.attr)
-                names = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
                 if called == ("function", "chalicelib.routes.schedules.run_job"):
                     from chalicelib import jobs
 
-                    job = jobs.load()[names[0]]
-                    reached.add(f"{job.__module__}.{job.__qualname__}")
+                    # The job's name: a constant, or either of a conditional's ("results-recount" if ...).
+                    names = [n.value for n in ast.walk(node.args[0])
+                             if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+                    assert names, ast.unparse(node)
+                    for name in names:
+                        job = jobs.load()[name]
+                        reached.add(f"{job.__module__}.{job.__qualname__}")
                 if called == ("function", "chalicelib.jobs.units.run_unit"):
                     from chalicelib import jobs
                     from chalicelib.jobs import units

@@ -183,3 +183,24 @@ def test_each_scheduled_function_runs_its_job_as_of_now(function, job, monkeypat
     [(name, now)] = ran
     assert name == job
     assert abs(now - datetime(2026, 11, 24, 9, 0, tzinfo=UTC)) < timedelta(minutes=1)
+
+
+def test_the_results_check_runs_the_full_recount_when_invoked_for_it(monkeypatch):
+    """The runbook's hand invocation (docs/operations.md 4c): {"detail": {"recount": true}}."""
+    from chalice.test import Client
+
+    import app as relais
+    from chalicelib import bootstrap, jobs
+
+    ran = []
+    monkeypatch.setattr(jobs, "run", lambda name, deps, now: ran.append(name) or {"units": 0})
+    bootstrap.reset()
+    try:
+        with Client(relais.app, stage_name="dev") as client:
+            for detail in ({"recount": True}, {}, {"recount": "yes"}):
+                event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event",
+                                                        detail=detail, resources=[])
+                client.lambda_.invoke("results_check", event)
+    finally:
+        bootstrap.reset()
+    assert ran == ["results-recount", "results", "results"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ...domain.models import Case, Escalation
 from .. import keys
-from .items import encode_key, from_item, item_type, plain_item
+from .items import encode_cursor, encode_key, from_item, item_type, plain_item
 from .query import Query
 from .table import Table
 
@@ -14,13 +14,32 @@ Cell = tuple[str, str, str]        # (period, scope kind, scope id)
 
 
 class ResultsRepository(Table):
-    def all_point_cases(self, point_id: str) -> Iterable[Case]:
-        items, _ = self._query(Query(partition=f"POINT#{point_id}", index=keys.GSI1))
-        return [from_item(Case, item) for item in items if item_type(item) == "Case"]
+    def results_sources(self, kind: str, scope_id: str, status: str | None, since: datetime | None,
+                        limit: int, cursor: str | None) -> tuple[list[Case | Escalation], str | None]:
+        """What a results check sums, a page at a time: a point's cases (kind "point", by status
+        and creation) or a group's escalations (kind "group", by status and deadline); with a
+        status, only those; with `since` too, only those created (due) at or after it."""
+        partition, index = (f"POINT#{scope_id}", keys.GSI1) if kind == "point" else (f"GROUP#{scope_id}", keys.GSI2)
+        model, wanted = (Case, "Case") if kind == "point" else (Escalation, "Escalation")
+        if status and since:
+            bounds = {"sk_from": f"{status}#{keys.iso(since)}", "sk_to": f"{status}#~"}
+        else:
+            bounds = {"sk_prefix": f"{status}#" if status else None}
+        items, last = self._query(Query(partition=partition, index=index, limit=limit, cursor=cursor, **bounds))
+        return ([from_item(model, item) for item in items[:limit] if item_type(item) == wanted],
+                encode_cursor(last))
 
-    def all_group_escalations(self, group_id: str) -> Iterable[Escalation]:
-        items, _ = self._query(Query(partition=f"GROUP#{group_id}", index=keys.GSI2))
-        return [from_item(Escalation, item) for item in items if item_type(item) == "Escalation"]
+    def get_results(self, cells: Iterable[Cell]) -> dict[Cell, dict[str, int]]:
+        """These cells as stored (one BatchGetItem per 100): a cell absent or all zero is left out."""
+        found = {}
+        for item in self._get_many([keys.results_cell(*cell) for cell in cells]):
+            period = item["PK"]["S"].removeprefix("RESULTS#")
+            scope_kind, _, scope_id = item["SK"]["S"].partition("#")
+            counters = {name: int(value["N"]) for name, value in item.items()
+                        if "N" in value and int(value["N"]) != 0}
+            if counters:
+                found[(period, scope_kind, scope_id)] = counters
+        return found
 
     def apply_results(self, *, source: tuple[str, str], version: int,
                       cells: dict[Cell, dict[str, int]], guard_expires_at: datetime) -> bool:
