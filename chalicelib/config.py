@@ -36,6 +36,7 @@ class Settings:
     ladder: tuple[Stage, ...]          # RELAIS_LADDER, parsed: "reminder:-1,breach:0,manager:2,coordinator:5" (default)
     retention_months: int              # a closed case's personal data is wiped this long after
     feedback_retention_months: int     # agents' feedback (free text) is deleted this long after it was sent
+    results_cache_seconds: int         # 0: the published figures are computed at each view (services/results.py)
     # The ladder's coordinator stage goes there for a territory with no coordinator in Relais.
     national_coordination_email: str | None
 

@@ -105,6 +105,7 @@ _WHOLE_BOUNDS: dict[str, tuple[int, int | None, str]] = {
     "session_hours": (1, None, "hours"),
     "retention_months": (1, None, "months"),               # a closed case's personal data is wiped this long after
     "feedback_retention_months": (3, None, "months"),      # agents' feedback is deleted this long after it was sent
+    "results_cache_seconds": (0, 3600, "seconds"),         # the published figures' document is rebuilt this often
 }
 
 
@@ -141,6 +142,7 @@ class Environment(BaseModel):
     ladder: Ladder = _variable("RELAIS_LADDER")
     retention_months: int = _variable("RELAIS_RETENTION_MONTHS", 6)
     feedback_retention_months: int = _variable("RELAIS_FEEDBACK_RETENTION_MONTHS", 24)
+    results_cache_seconds: int = _variable("RELAIS_RESULTS_CACHE_SECONDS", 0)
     national_coordination_email: Recipient | None = _variable("RELAIS_NATIONAL_COORDINATION_EMAIL")
 
     @model_validator(mode="before")

@@ -14,7 +14,8 @@ _ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 
 # What each handler does beyond reading and writing the table.
 GRANTS: dict[str, set[str]] = {
-    "api_handler": {"send_mail", "documents", "imports"},       # login links, uploads, CSV imports
+    "api_handler": {"send_mail", "documents", "imports",         # login links, uploads, CSV imports
+                    "published_results"},                        # the results pages' document
     "send_notifications": {"stream", "send_mail", "enqueue_sms"},
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
@@ -56,6 +57,8 @@ def _statements(stage: str) -> dict[str, list[dict]]:
                       {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
         "imports": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                      "Resource": _sub(f"{bucket}/imports/*")}],
+        "published_results": [{"Action": ["s3:GetObject", "s3:PutObject"],
+                               "Resource": _sub(f"{bucket}/published/*")}],
         "job_scratch": [{"Action": ["s3:GetObject", "s3:PutObject"], "Resource": _sub(f"{bucket}/jobs/*")}],
         "purge_documents": [{"Action": ["s3:DeleteObject"],
                              "Resource": [_sub(f"{bucket}/attachments/*"), _sub(f"{bucket}/uploads/*")]}],

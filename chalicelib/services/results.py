@@ -10,8 +10,10 @@ the item's last applied version: a replayed stream record adds nothing twice.
 """
 from __future__ import annotations
 
+import json
 from collections import Counter
-from datetime import timedelta
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -87,3 +89,83 @@ def publication(deps: Deps, period: str, now=None) -> disclosure.Publication:
     for each in disclosure.periods_of(period):
         cells |= stored(deps, each)
     return disclosure.protect(period, cells, structure(deps), current_month=results.month(now or deps.now()))
+
+
+# --- the published figures, as a document: what a view reads ---------------------------------
+
+PUBLISHED_PREFIX = "published/"
+NATIONAL_PART = "national"          # the territories, the networks and France; a territory's part: its points and groups
+PART_KINDS = {NATIONAL_PART: ("territory", "network", "national"), "territory": ("point", "group")}
+
+
+@dataclass(frozen=True)
+class Published:
+    """One part of a period's publication, as stored: the figures of every scope of its kinds.
+    Read like a disclosure.Publication (`figures`, `scopes`) by the pages and the open data."""
+
+    period: str
+    built_at: datetime
+    rows: dict[str, dict[str, dict]]            # kind -> scope id -> the Figures' fields
+
+    def figures(self, kind: str, scope_id: str) -> results.Figures:
+        found = self.rows.get(kind, {}).get(scope_id)
+        return results.Figures(**found) if found is not None else results.figures({})
+
+    def scopes(self, kind: str) -> list[str]:
+        return sorted(self.rows.get(kind, {}))
+
+    def text(self) -> str:
+        return json.dumps({"period": self.period, "built_at": self.built_at.isoformat(), "rows": self.rows})
+
+    @classmethod
+    def of(cls, text: bytes | str) -> Published:
+        data = json.loads(text)
+        return cls(data["period"], datetime.fromisoformat(data["built_at"]), data["rows"])
+
+
+def _parts(publication: disclosure.Publication, built_at: datetime) -> dict[str, Published]:
+    """The national part and every territory's, from one publication."""
+    def row(kind: str, scope_id: str) -> dict:
+        return asdict(publication.figures(kind, scope_id))
+
+    structure = publication.structure
+    parts = {NATIONAL_PART: Published(publication.period, built_at, {
+        kind: {scope: row(kind, scope) for scope in publication.scopes(kind)}
+        for kind in PART_KINDS[NATIONAL_PART]})}
+    for code in structure.territories:
+        parts[code] = Published(publication.period, built_at, {
+            "point": {p: row("point", p) for p, territory in structure.points.items() if territory == code},
+            "group": {g: row("group", g) for g, (territory, _) in structure.groups.items() if territory == code}})
+    return parts
+
+
+def published(deps: Deps, period: str, part: str = NATIONAL_PART) -> Published:
+    """A part of the period's publication (NATIONAL_PART or a territory's code), as a view reads
+    it: one S3 object, O(what the page shows). With RELAIS_RESULTS_CACHE_SECONDS > 0 a part
+    older than that is rebuilt by the view that finds it so, with every other part of the
+    period (one publication: O(cells of France), once per period and interval); with 0, each
+    view computes the publication (the dev stage, the tests)."""
+    from ..adapters.errors import NotStored
+
+    now = deps.now()
+    seconds = deps.settings.results_cache_seconds
+    key = f"{PUBLISHED_PREFIX}{period}/{part}.json"
+    if seconds:
+        try:
+            stored_part = Published.of(deps.documents.fetch(key).data)
+            if timedelta(0) <= now - stored_part.built_at < timedelta(seconds=seconds):
+                return stored_part
+        except NotStored:
+            pass
+    parts = _parts(publication(deps, period, now), now)
+    if seconds:
+        from concurrent.futures import ThreadPoolExecutor
+
+        def put(name: str) -> None:
+            deps.documents.put(f"{PUBLISHED_PREFIX}{period}/{name}.json", parts[name].text().encode(),
+                               content_type="application/json")
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(put, parts))
+        logger.info("published figures rebuilt", extra={"period": period, "parts": len(parts)})
+    return parts.get(part) or Published(period, now, {})

@@ -59,13 +59,20 @@ def _names(deps, territory: str | None) -> dict[tuple[str, str], str]:
     return names
 
 
+def part(deps, period: str, kind: str, territory: str | None):
+    """The part of the period's published figures that holds this kind of scope
+    (services/results.py `published`): a territory's for its points and groups."""
+    return results.published(deps, period, territory if kind in ("point", "group") and territory
+                             else results.NATIONAL_PART)
+
+
 def rows(deps, period: str, kind: str, territory: str | None = None,
          names: dict[tuple[str, str], str] | None = None, published=None) -> list[dict]:
     """One row per scope of that kind in the directory, active or not (a masked row looks the
     same whether it held 0 or 4 cases): its name and figures, sorted by name. Figures come
-    from `published` (services.results.publication: secondary suppression included). A page
-    that shows several kinds reads the names and the publication once and passes them."""
-    published = published if published is not None else results.publication(deps, period)
+    from `published` (the part of services.results.published that holds the kind: secondary
+    suppression included). A page reads the names and each part once and passes them."""
+    published = published if published is not None else part(deps, period, kind, territory)
     names = names if names is not None else _names(deps, territory)
     found = []
     for scope_id in published.scopes(kind):
@@ -90,17 +97,25 @@ def public(deps, request):
     if territory not in DEPARTEMENTS:
         territory = None
     signed = current(deps, request)
-    published = results.publication(deps, period)
+    published = results.published(deps, period)
     names = _names(deps, territory)
     territories = rows(deps, period, "territory", names=names, published=published)
     networks = rows(deps, period, "network", names=names, published=published)
-    points = rows(deps, period, "point", names=names, published=published) if territory else []
-    return pages.view(request, "results.html", user=signed[1] if signed else None, current="/resultats",
+    points = rows(deps, period, "point", territory, names=names) if territory else []
+    page = pages.view(request, "results.html", user=signed[1] if signed else None, current="/resultats",
                       period=period, periods=periods(now), territory=territory,
                       territory_name=DEPARTEMENTS.get(territory or ""),
                       national=published.figures("national", domain.NATIONAL), territories=territories, networks=networks,
                       points=points, all_territories=sorted(DEPARTEMENTS.items(), key=lambda t: t[1]),
                       k=domain.K_ANONYMITY)
+    # The page holds the browser's form token: never in a shared cache. An anonymous view that
+    # sets no cookie may be kept by the browser as long as the figures are; one that names its
+    # user or hands out a token is not kept (no-store). The open data is public (`export`).
+    age = deps.settings.results_cache_seconds
+    if age and not signed and "Set-Cookie" not in page.headers:
+        page.headers["Cache-Control"] = f"private, max-age={age}"
+        page.headers["Vary"] = "Cookie"
+    return page
 
 
 def _export_rows(deps, period: str, level: str, territory: str | None) -> list[dict]:
@@ -171,10 +186,10 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
     if territory not in DEPARTEMENTS:
         raise NotFound("Ce territoire n'existe pas.", field="territory")
     previous = domain.previous_quarter(quarter)
-    # The same publication as the public page's: the report goes to the follow-up commission.
-    published = results.publication(deps, quarter)
-    now_figures = published.figures("territory", territory)
-    before = results.publication(deps, previous).figures("territory", territory)
+    # The same figures as the public page's: the report goes to the follow-up commission.
+    published = part(deps, quarter, "point", territory)
+    now_figures = results.published(deps, quarter).figures("territory", territory)
+    before = results.published(deps, previous).figures("territory", territory)
     from datetime import time
 
     from ..domain.deadlines import PARIS

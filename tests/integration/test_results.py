@@ -321,3 +321,53 @@ def test_an_unknown_territory_is_a_404_page_not_a_server_error(client):
     for path in ("/territoire/rapport?code=ZZ", "/territoire/rapport.csv?code=ZZ", "/territoire?code=ZZ"):
         assert client.http.get(path, headers=admin).status_code == 404, path
     assert client.http.get("/territoire/rapport", headers=admin).status_code == 200   # admin: first territory
+
+
+def test_with_a_cache_the_views_read_the_published_document_and_say_how_long_to_keep_it(client, deps,
+                                                                                         monkeypatch):
+    """RELAIS_RESULTS_CACHE_SECONDS=600 (prod): a view reads the period's S3 parts, never the
+    cells of France; a part older than 10 minutes is rebuilt, with every other part."""
+    from datetime import timedelta
+
+    from chalicelib import bootstrap
+    from chalicelib.services import results
+
+    activity(client)
+    elsewhere(client)
+    monkeypatch.setenv("RELAIS_RESULTS_CACHE_SECONDS", "600")
+    bootstrap.reset()
+    cached = bootstrap.deps()
+    start = deps.now()
+    cached.clock = lambda: start
+    period = domain.quarter(start)
+    first = client.http.get(f"/resultats?periode={period}&territoire=61")
+    assert first.status_code == 200 and ">9<" in first.body.decode().replace("&nbsp;", "")
+    listed = cached.s3.list_objects_v2(Bucket=cached.settings.mail_bucket, Prefix=f"published/{period}/")
+    assert sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"]) == ["61.json", "62.json", "national.json"]
+
+    # The cells are not read again while the parts are fresh: a view of 62, the open data.
+    def no_cells(*args, **kwargs):
+        raise AssertionError("a cached view read the results cells")
+
+    monkeypatch.setattr(cached.repo, "read_results", no_cells)
+    assert client.http.get(f"/resultats?periode={period}&territoire=62").status_code == 200
+    data = client.http.get(f"/resultats/donnees.json?periode={period}&niveau=territoire")
+    assert data.status_code == 200 and data.headers["Cache-Control"] == "public, max-age=3600"
+    assert {r["code"]: r["demandes"] for r in data.json_body["lignes"]}["61"] == 9
+    page = client.http.get(f"/resultats?periode={period}")        # a first visit: a form token
+    assert "Set-Cookie" in page.headers and page.headers["Cache-Control"] == "no-store"
+    token = page.headers["Set-Cookie"].split(";")[0]
+    again = client.http.get(f"/resultats?periode={period}", headers={"Cookie": token})
+    assert "Set-Cookie" not in again.headers
+    assert (again.headers["Cache-Control"], again.headers["Vary"]) == ("private, max-age=600", "Cookie")
+    signed = client.http.get(f"/resultats?periode={period}", headers=login(client, AGENT))
+    assert signed.headers["Cache-Control"] == "no-store"
+
+    # A new case: the published figures move once the parts are 10 minutes old.
+    monkeypatch.undo()
+    monkeypatch.setenv("RELAIS_RESULTS_CACHE_SECONDS", "600")
+    agent = login(client, AGENT)
+    post_json(client, agent, "/api/cases", {**CASE, "usager": {**CASE["usager"], "phone": "06 12 34 59 99"}})
+    assert results.published(cached, period).figures("territory", "61").cases == 9
+    cached.clock = lambda: start + timedelta(minutes=10)
+    assert results.published(cached, period).figures("territory", "61").cases == 10

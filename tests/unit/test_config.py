@@ -57,6 +57,8 @@ def test_without_any_variable_the_documented_defaults_apply(load):
     ("RELAIS_RETENTION_MONTHS", " 9 ", "retention_months", 9),
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "3", "feedback_retention_months", 3),  # its minimum
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "36", "feedback_retention_months", 36),
+    ("RELAIS_RESULTS_CACHE_SECONDS", "0", "results_cache_seconds", 0),          # computed at each view
+    ("RELAIS_RESULTS_CACHE_SECONDS", "3600", "results_cache_seconds", 3600),
     ("RELAIS_LADDER", "breach:0, coordinator:3", "ladder", (ladder.Stage("breach", 0), ladder.Stage("coordinator", 3))),
     ("RELAIS_LADDER", "reminder:-2,breach:+0", "ladder", (ladder.Stage("reminder", -2), ladder.Stage("breach", 0))),
     ("AWS_DEFAULT_REGION", "eu-west-1", "region", "eu-west-1"),
@@ -87,6 +89,8 @@ def test_a_valid_value_is_taken_as_it_is(variable, value, field, expected, load)
     ("RELAIS_RETENTION_MONTHS", "6.0"),
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "2"), ("RELAIS_FEEDBACK_RETENTION_MONTHS", "0"),
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "-24"), ("RELAIS_FEEDBACK_RETENTION_MONTHS", "24m"),
+    ("RELAIS_RESULTS_CACHE_SECONDS", "3601"), ("RELAIS_RESULTS_CACHE_SECONDS", "-1"),
+    ("RELAIS_RESULTS_CACHE_SECONDS", "10m"),
     # a ladder that cannot be read as one
     ("RELAIS_LADDER", "breach"), ("RELAIS_LADDER", "breach:"), ("RELAIS_LADDER", "breach:zero"),
     ("RELAIS_LADDER", "breach:1.5"), ("RELAIS_LADDER", "shout:1"), ("RELAIS_LADDER", "breach:0,"),

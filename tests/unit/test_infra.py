@@ -67,6 +67,26 @@ def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_shoul
     assert ses["Principal"] == {"Service": "ses.amazonaws.com"} and "AWS:SourceAccount" in ses["Condition"]["StringEquals"]
 
 
+def test_the_functions_that_keep_scratch_and_published_documents_may_write_where_they_do():
+    """Each S3 prefix the code writes outside the mail (the results' published parts, the
+    results check's sums) is readable and writable by the function that uses it, and by no
+    other; and expires when it is scratch."""
+    from chalicelib.services import results, results_check
+
+    resources = template.template()["Resources"]
+
+    def prefixes(role: str, action: str) -> set[str]:
+        statements = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        return {r["Fn::Sub"].removeprefix("${MailBucket.Arn}/").removesuffix("*") for s in statements
+                if action in s["Action"] for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+                if isinstance(r, dict) and "Fn::Sub" in r}
+
+    for action in ("s3:GetObject", "s3:PutObject"):
+        assert results.PUBLISHED_PREFIX in prefixes("ApiHandlerRole", action)
+        assert results_check.SCRATCH_PREFIX.startswith(tuple(prefixes("RunJobUnitsRole", action) - {""}))
+        assert results.PUBLISHED_PREFIX not in prefixes("RunJobUnitsRole", action)
+
+
 def test_ses_stores_replies_in_the_bucket_and_notifies_the_inbound_function():
     resources = template.template()["Resources"]
     rule = resources["ReceiptRule"]["Properties"]["Rule"]
