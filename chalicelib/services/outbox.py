@@ -9,8 +9,6 @@ fails is reported as a batch item failure, so the stream retries it later.
 """
 from __future__ import annotations
 
-from functools import partial
-
 from aws_lambda_powertools import Logger
 
 from ..adapters.dynamo import from_image
@@ -24,31 +22,54 @@ logger = Logger(service="relais", child=True)
 
 
 def handle_stream(deps: Deps, event: dict, context=None) -> dict:
-    """A DynamoDB stream batch: send what every new Notification announces, and add every
-    case's and escalation's change to the published results.
+    """A DynamoDB stream batch: send what every new Notification announces, then add the
+    batch's changes of cases and escalations to the published results, summed per cell.
 
     Returns the partial batch response, so that only failed records are retried."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+    from . import results
+
     delivery.register_context(context)
+    changes: list[tuple[str, results.Change]] = []
+
+    def each(record) -> None:
+        # The change first: a record whose email fails still adds its change, in order (a later
+        # change of the same case applied before it would make its guard refuse it for good).
+        change = _change(record)
+        if change is not None:
+            changes.append((record.dynamodb.sequence_number, change))
+        _record(deps, record)
+
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    return dict(process_partial_response(event=event, record_handler=partial(_record, deps),
-                                         processor=processor, context=context))
+    response = dict(process_partial_response(event=event, record_handler=each, processor=processor,
+                                             context=context))
+    # The batch's changes to the results, summed per cell; those not applied are retried.
+    failed = {id(change) for change in results.apply_batch(deps, [change for _, change in changes])}
+    retried = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+    response["batchItemFailures"] = [*response.get("batchItemFailures", []), *(
+        {"itemIdentifier": sequence} for sequence, change in changes
+        if id(change) in failed and sequence not in retried)]
+    return response
 
 
-def _record(deps: Deps, record) -> None:
-    """One record of the table's stream: the outbox's emails and SMS, and the results' sums.
-    A failure retries the record: both parts are idempotent."""
+def _change(record):
+    """The record's change to the published results. A record the figures cannot take
+    (pydantic's ValidationError is a ValueError) must not hold back the shard: counted, and
+    the weekly check repairs the figures."""
     from . import results
 
     try:
-        results.on_record(deps, record)
+        return results.change_of(record)
     except (ValueError, TypeError) as error:
-        # A record the figures cannot take (pydantic's ValidationError is a ValueError) must
-        # not hold back the shard's emails: counted, and the weekly check repairs the figures.
-        # AWS errors (throttling) still fail the record, which is retried.
         logger.error("results: record not applied", extra={"error": type(error).__name__})
         count("results_failures")
+        return None
+
+
+def _record(deps: Deps, record) -> None:
+    """One record of the table's stream: the outbox's emails and SMS (idempotent: a failure
+    retries the record)."""
     if record.event_name is None or record.event_name.name != "INSERT":
         return
     image = record.dynamodb.new_image if record.dynamodb else None

@@ -5,8 +5,10 @@ Every publication of figures goes through `publication`: the cells of the period
 months, protected together by domain/disclosure.py (primary and secondary suppression).
 
 Each stored change of a case or an escalation adds contribution(new) - contribution(old)
-(domain/results.py) to the cells it touches, in one transaction with a guard that remembers
-the item's last applied version: a replayed stream record adds nothing twice.
+(domain/results.py) to the cells it touches. A stream batch's changes are summed per cell and
+written together (`apply_batch`): one transaction per up to 100 items, with a guard per source
+that remembers the item's last applied version, so a replayed record adds nothing twice and a
+busy cell (the national one) is written once per batch, not once per record.
 """
 from __future__ import annotations
 
@@ -41,26 +43,89 @@ def contribution(item) -> results.Contribution:
     return Counter()
 
 
-def on_record(deps: Deps, record) -> None:
-    """A stream record: a case or an escalation written. Removals (retention) are not
-    subtracted: published figures keep the cases whose personal data has been erased."""
+@dataclass(frozen=True)
+class Change:
+    """What one stream record adds to the cells: its source item, the version it reached."""
+
+    source: tuple[str, str]
+    version: int
+    cells: dict[results.Cell, dict[str, int]]
+
+
+def change_of(record) -> Change | None:
+    """A stream record's change to the results, if any: a case or an escalation written.
+    Removals (retention) are not subtracted: published figures keep the cases whose personal
+    data has been erased. Most changes (a message, a ladder stage) move no figure: None."""
     if record.event_name is None or record.event_name.name not in ("INSERT", "MODIFY"):
-        return
+        return None
     stream = record.dynamodb
     new_image = stream.new_image if stream else None
     kind = (new_image or {}).get("type")
     if new_image is None or kind not in MODELS:
-        return
+        return None
     new = _entity(new_image, kind)
     old = _entity(stream.old_image, kind) if record.event_name.name == "MODIFY" else None
     change = results.delta(contribution(old), contribution(new))
     if not change:
-        return          # most changes (a message, a ladder stage) move no figure: no write
-    applied = deps.repo.apply_results(
-        source=(new_image["PK"], new_image["SK"]), version=new.version, cells=results.by_cell(change),
-        guard_expires_at=deps.now() + timedelta(days=GUARD_DAYS))
-    if not applied:
-        logger.info("results: record already applied", extra={"version": new.version})
+        return None
+    return Change((new_image["PK"], new_image["SK"]), new.version, results.by_cell(change))
+
+
+TRANSACTION_ITEMS = 100          # DynamoDB's limit per transaction: guards and cells together
+
+
+def _chunks(changes: list[Change]) -> list[list[Change]]:
+    """The changes in order, in groups that fit one transaction: one change per source in a
+    group (a later change of the same source goes to a later group), guards and summed cells
+    at most TRANSACTION_ITEMS."""
+    chunks: list[list[Change]] = []
+    current: list[Change] = []
+    cells: set = set()
+    for change in changes:
+        grown = cells | set(change.cells)
+        if current and (change.source in {c.source for c in current}
+                        or len(current) + 1 + len(grown) > TRANSACTION_ITEMS):
+            chunks.append(current)
+            current, grown = [], set(change.cells)
+        current.append(change)
+        cells = grown
+    return [*chunks, current] if current else chunks
+
+
+def apply_batch(deps: Deps, changes: list[Change]) -> list[Change]:
+    """A stream batch's changes added to the cells, summed per cell: one update per cell and
+    transaction, not one per record, so a busy national cell is written once per batch. A
+    change already applied (a replay) is dropped; a conflict with another batch is retried.
+    Returns the changes that could not be applied (their records are retried)."""
+    from .common import retry_on_conflict
+
+    expires = deps.now() + timedelta(days=GUARD_DAYS)
+    chunks = _chunks(changes)
+    for number, chunk in enumerate(chunks):
+        def attempt(pending: list[Change] = chunk) -> None:
+            while pending:
+                refused = deps.repo.apply_results_batch(
+                    [(c.source, c.version, c.cells) for c in pending], expires)
+                if not refused:
+                    return
+                logger.info("results: records already applied", extra={"records": len(refused)})
+                pending = [c for i, c in enumerate(pending) if i not in refused]
+
+        try:
+            retry_on_conflict(attempt, attempts=8)
+        except Exception:  # noqa: BLE001 - the stream retries these records
+            # This group and every later one wait: a later change of the same source applied
+            # first would make the guard refuse this one for good.
+            logger.exception("results: a batch's changes not applied; the stream retries them")
+            return [c for later in chunks[number:] for c in later]
+    return []
+
+
+def on_record(deps: Deps, record) -> None:
+    """One record alone (tests, tools): the same as a batch of one."""
+    change = change_of(record)
+    if change is not None and apply_batch(deps, [change]):
+        raise RuntimeError("results: the record's change was not applied")
 
 
 def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:

@@ -371,3 +371,73 @@ def test_with_a_cache_the_views_read_the_published_document_and_say_how_long_to_
     assert results.published(cached, period).figures("territory", "61").cases == 9
     cached.clock = lambda: start + timedelta(minutes=10)
     assert results.published(cached, period).figures("territory", "61").cases == 10
+
+
+# --- a stream batch's changes, summed per cell (issue 21) --------------------------------------
+
+def changes(count: int, first: int = 0, cells: int = 6, version: int = 1) -> list:
+    from chalicelib.services.results import Change
+
+    return [Change((f"CASE#61-SUM-{n:03d}", "CASE"), version,
+                   {("2026-11", "point", f"p{c}"): {"cases": 1} for c in range(cells)})
+            for n in range(first, first + count)]
+
+
+def cell_totals(deps) -> dict[str, int]:
+    return {cell[2]: counters.get("cases", 0) for cell, counters in deps.repo.read_results("2026-11", "point").items()}
+
+
+def test_a_batch_is_summed_per_cell_into_one_transaction_and_a_replay_adds_nothing(deps, monkeypatch):
+    from chalicelib.services import results
+
+    calls = []
+    original = deps.dynamodb.transact_write_items
+    monkeypatch.setattr(deps.dynamodb, "transact_write_items", lambda **kw: calls.append(kw) or original(**kw))
+    assert results.apply_batch(deps, changes(25)) == []
+    assert len(calls) == 1 and len(calls[0]["TransactItems"]) == 25 + 6     # a guard each, a cell each
+    assert cell_totals(deps) == {f"p{c}": 25 for c in range(6)}
+    assert results.apply_batch(deps, changes(25)) == []                     # the same batch again
+    assert cell_totals(deps) == {f"p{c}": 25 for c in range(6)}
+    assert results.apply_batch(deps, changes(10, first=20)) == []           # 5 replayed, 5 new
+    assert cell_totals(deps) == {f"p{c}": 30 for c in range(6)}
+
+
+def test_a_batch_too_big_for_one_transaction_and_two_versions_of_a_source_apply_in_order(deps):
+    from chalicelib.services import results
+    from chalicelib.services.results import Change
+
+    wide = changes(40, cells=3) + [Change(("CASE#61-SUM-000", "CASE"), 2, {("2026-11", "point", "p0"): {"cases": 5}})]
+    assert len(results._chunks(wide)) >= 2 and all(
+        len(chunk) + len({cell for c in chunk for cell in c.cells}) <= 100 for chunk in results._chunks(wide))
+    assert results.apply_batch(deps, wide) == []
+    assert cell_totals(deps) == {"p0": 45, "p1": 40, "p2": 40}
+
+
+def test_a_conflict_on_a_busy_cell_is_retried_and_a_failing_group_holds_back_only_what_follows(deps, monkeypatch):
+    from chalicelib.domain.errors import RaceLost
+    from chalicelib.services import results
+
+    original, calls = deps.repo.apply_results_batch, {"n": 0}
+
+    def conflict_first(*args):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise RaceLost("another batch wrote the national cell")
+        return original(*args)
+
+    monkeypatch.setattr(deps.repo, "apply_results_batch", conflict_first)
+    assert results.apply_batch(deps, changes(5)) == []
+    assert calls["n"] == 2 and cell_totals(deps) == {f"p{c}": 5 for c in range(6)}
+
+    monkeypatch.setattr(results, "TRANSACTION_ITEMS", 10)                 # groups of 4 changes
+    batch = changes(12, first=100)
+
+    def second_group_throttled(pending, expires):
+        if pending[0][0][0] == "CASE#61-SUM-104":                 # (source, version, cells)
+            raise ConnectionError("throttled, after botocore's own retries")
+        return original(pending, expires)
+
+    monkeypatch.setattr(deps.repo, "apply_results_batch", second_group_throttled)
+    failed = results.apply_batch(deps, batch)
+    assert [c.source[0] for c in failed] == [f"CASE#61-SUM-{n}" for n in range(104, 112)]
+    assert cell_totals(deps) == {f"p{c}": 5 + 4 for c in range(6)}       # the first group only

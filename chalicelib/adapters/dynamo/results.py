@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
+from ...domain.errors import RaceLost
 from ...domain.models import Case, Escalation
 from .. import keys
 from .items import encode_cursor, encode_key, from_item, item_type, plain_item
@@ -45,16 +46,37 @@ class ResultsRepository(Table):
                       cells: dict[Cell, dict[str, int]], guard_expires_at: datetime) -> bool:
         """Add these amounts to the cells, unless this version of the source was already added.
         False when it was (a replayed stream record)."""
-        guard = {"Update": {
+        return not self.apply_results_batch([(source, version, cells)], guard_expires_at)
+
+    def apply_results_batch(self, changes: list[tuple[tuple[str, str], int, dict[Cell, dict[str, int]]]],
+                            guard_expires_at: datetime) -> set[int]:
+        """Add several sources' changes to the cells in one transaction: a guard per source (at
+        most one change per source), then one update per cell with the changes' amounts summed.
+        Applies nothing and returns the indexes of the changes already applied, if any (their
+        guard refused them: drop them and call again); raises RaceLost on a conflict with
+        another transaction; returns an empty set when all were added."""
+        sources = [source for source, _, _ in changes]
+        if len(set(sources)) != len(sources):
+            raise ValueError("one change per source and transaction: a guard is one item")
+        guards = [{"Update": {
             "TableName": self.table, "Key": encode_key(keys.results_guard(*source)),
             "UpdateExpression": "SET #v = :v, #t = :t, #type = :kind",
             "ConditionExpression": "attribute_not_exists(#v) OR #v < :v",
             "ExpressionAttributeNames": {"#v": "applied_version", "#t": "expires_at", "#type": "type"},
             "ExpressionAttributeValues": {":v": {"N": str(version)},
                                           ":t": {"N": str(int(guard_expires_at.timestamp()))},
-                                          ":kind": {"S": "ResultsGuard"}}}}
+                                          ":kind": {"S": "ResultsGuard"}}}} for source, version, _ in changes]
+        summed: dict[Cell, dict[str, int]] = {}
+        for _, _, cells in changes:
+            for cell, counters in cells.items():
+                into = summed.setdefault(cell, {})
+                for name, amount in counters.items():
+                    into[name] = into.get(name, 0) + amount
         updates = []
-        for (period, kind, scope_id), counters in sorted(cells.items()):
+        for (period, kind, scope_id), counters in sorted(summed.items()):
+            counters = {name: amount for name, amount in counters.items() if amount}
+            if not counters:
+                continue                    # changes that cancel out in this cell: nothing to write
             names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
             values = {f":c{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
             updates.append({"Update": {
@@ -62,17 +84,19 @@ class ResultsRepository(Table):
                 "UpdateExpression": "SET #type = :kind ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
                 "ExpressionAttributeNames": {**names, "#type": "type"},
                 "ExpressionAttributeValues": {**values, ":kind": {"S": "ResultsCell"}}}})
-        # A case or an escalation touches at most 3 moments x 5 scopes x 2 periods = 30 cells.
-        if len(updates) > 99:
-            raise ValueError(f"a results change of {len(updates)} cells exceeds one transaction")
+        if len(guards) + len(updates) > 100:
+            raise ValueError(f"a results transaction of {len(guards) + len(updates)} items exceeds 100")
         try:
-            self._client.transact_write_items(TransactItems=[guard, *updates])
+            self._client.transact_write_items(TransactItems=[*guards, *updates])
         except self._client.exceptions.TransactionCanceledException as exc:
             reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
+            refused = {i for i, code in enumerate(reasons[:len(guards)]) if code == "ConditionalCheckFailed"}
+            if refused:
+                return refused
+            if "TransactionConflict" in reasons:
+                raise RaceLost("Les résultats viennent d'être modifiés par une autre écriture.") from exc
             raise
-        return True
+        return set()
 
     def replace_results(self, cells: dict[Cell, dict[str, int]], stale: Iterable[Cell] = ()) -> None:
         """Put these cells whole, and delete the stale ones (the weekly repair)."""
