@@ -21,6 +21,12 @@ from infra.table import cloudformation_resource
 
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+# Concurrency kept for the functions the public site must never starve: the outbox (its stream
+# shards x 1) and the inbound replies. The site and the rest share the account's remainder;
+# the queue workers are capped at their event source (routes/events.py).
+RESERVED_CONCURRENCY = {"send_notifications": 20, "receive_email": 10}
+API_RATE_LIMIT = 300                  # requests per second, the stage's steady rate (peak estimate: 40)
+API_BURST_LIMIT = 600
 JOB_SCRATCH_PREFIX = "jobs/"          # a job's running sums between its units (services/results_check.py)
 JOB_SCRATCH_DAYS = 2
 STREAM_RETRIES = 10                  # then the batch's coordinates go to the failed-events queue
@@ -190,6 +196,8 @@ def function_overrides(stage: str) -> dict:
         }
         if function.name == "run_job_units":
             properties["Timeout"] = JOB_WORKER_TIMEOUT
+        if function.name in RESERVED_CONCURRENCY:
+            properties["ReservedConcurrentExecutions"] = RESERVED_CONCURRENCY[function.name]
         if function.kind in sources:
             properties["Events"] = {function.event_id: {"Properties": sources[function.kind](function)}}
         if function.asynchronous:
@@ -197,7 +205,10 @@ def function_overrides(stage: str) -> dict:
                                                "DestinationConfig": {"OnFailure": failed}}
         overrides[function.logical_id] = {"Properties": properties}
     overrides.update(iam.roles(stage))
-    overrides["RestAPI"] = {"Properties": {"TracingEnabled": True}}
+    # The public site cannot take the whole account: every method of the stage is throttled.
+    overrides["RestAPI"] = {"Properties": {"TracingEnabled": True, "MethodSettings": [{
+        "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": API_RATE_LIMIT,
+        "ThrottlingBurstLimit": API_BURST_LIMIT, "MetricsEnabled": True}]}}
     # chalice names the API function's log group after "ApiHandler", but the function is "APIHandler".
     overrides["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}}
     return overrides

@@ -23,8 +23,10 @@ class Queues:
                 self._urls[name] = url
         return url
 
-    def send(self, name: str, body: str) -> None:
-        self._client.send_message(QueueUrl=self._url(name), MessageBody=body)
+    def send(self, name: str, body: str, delay_seconds: int = 0) -> None:
+        """Put one message on the queue, visible after `delay_seconds` (at most 900: SQS's)."""
+        extra = {"DelaySeconds": max(0, min(900, delay_seconds))} if delay_seconds else {}
+        self._client.send_message(QueueUrl=self._url(name), MessageBody=body, **extra)
 
     def send_many(self, name: str, bodies: list[str]) -> None:
         """Put messages on the queue, ten to a call; what SQS leaves unsent is sent again (a

@@ -75,7 +75,13 @@ def ses_events(event):
     return deliverability.handle_ses_event(deps(), json.loads(event.message))
 
 
-@bp.on_sqs_message(queue_arn=wired_at_packaging("sqs", "sms"), batch_size=10, name="send_sms")
+# The SMS worker's cap: 5 invocations of 10 messages, each SMS a provider call of about 100 ms,
+# stay under the origination's throughput (docs/operations.md, section 9: the quotas to ask for).
+SMS_WORKERS = 5
+
+
+@bp.on_sqs_message(queue_arn=wired_at_packaging("sqs", "sms"), batch_size=10, name="send_sms",
+                   maximum_concurrency=SMS_WORKERS)
 def send_sms(event):
     return handle_sms_event(event.to_dict(), event.context)
 

@@ -35,6 +35,11 @@ from .delivery import register_context, send_sms_once
 logger = Logger(service="relais", child=True)
 RECEIPT_DAYS = 400
 MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
+# The SMS held over the night or the weekend do not all come back at 08:00: each comes back at
+# a moment of its own within this spread (from its notification's id), and the worker's
+# concurrency cap (routes/events.py) keeps the release under the origination's throughput.
+RELEASE_SPREAD_SECONDS = 3600
+THROTTLE_DELAYS = (30, 60, 120, 300, 600, 900)     # a throttled SMS waits, then tries again
 
 
 def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
@@ -69,7 +74,10 @@ def _record(deps: Deps, record) -> None:
     correlate(body.get("case_ref"))
     try:
         outcome = deliver(deps, body["case_ref"], body["notification_id"], body["template"])
-    except failures():
+    except failures() as error:
+        if _throttled(error):
+            _requeue(deps, body)        # the original is acknowledged: a throttle is no poison
+            return
         _back_off(deps, record)
         raise
     if outcome == "held":
@@ -79,6 +87,25 @@ def _record(deps: Deps, record) -> None:
 
 def _queue_name(record) -> str:
     return record.event_source_arn.rsplit(":", 1)[-1]
+
+
+def _throttled(error: BaseException) -> bool:
+    from ..adapters.errors import THROTTLED, throttled
+
+    return throttled(error) or (isinstance(error, ProviderError) and error.code in THROTTLED)
+
+
+def _requeue(deps: Deps, body: dict) -> None:
+    """The provider refused for load (after the SDK's own retries): the same SMS goes back on
+    the queue as a new message, later, and the received one is acknowledged. Its receive count
+    starts again: only real failures lead to the dead-letter queue. Sent at most once all the
+    same (services/delivery.py)."""
+    throttles = int(body.get("throttles", 0))
+    delay = THROTTLE_DELAYS[min(throttles, len(THROTTLE_DELAYS) - 1)]
+    deps.queues.send(deps.settings.sms_queue, json.dumps({**body, "throttles": throttles + 1}), delay_seconds=delay)
+    count("sms_throttled")
+    logger.warning("SMS provider throttled: the SMS is queued again", extra={"delay_seconds": delay,
+                                                                            "throttles": throttles + 1})
 
 
 def _back_off(deps: Deps, record) -> None:
@@ -98,10 +125,16 @@ def _hold(deps: Deps, record) -> None:
     except NotFound:
         place = None
     now = deps.now()
-    wait = int((texts.send_after(now, place) - now).total_seconds())
+    wait = int((texts.send_after(now, place) - now).total_seconds()) + release_offset(record.message_id)
     deps.queues.change_visibility(_queue_name(record), record.receipt_handle,
                                   max(1, min(wait, MAX_HOLD_SECONDS)))
     count("sms_held")
+
+
+def release_offset(message_id: str) -> int:
+    """Where, within RELEASE_SPREAD_SECONDS after the quiet hours end, this SMS comes back: the
+    same for every hold of one message, spread evenly across messages."""
+    return int(hashlib.sha256(message_id.encode()).hexdigest()[:8], 16) % RELEASE_SPREAD_SECONDS
 
 
 def usager_place(case) -> zones.Place:

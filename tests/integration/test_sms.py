@@ -178,7 +178,7 @@ def test_a_replayed_queue_message_sends_one_sms(client, agent):
 
 @pytest.mark.parametrize("code, failures, status", [
     ("InvalidParameter", 0, "failed"),      # permanent: recorded, not retried
-    ("Throttling", 1, None),                # transient: the message goes back to the queue
+    ("InternalError", 1, None),             # transient: the message goes back to the queue
 ])
 def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeypatch, code, failures,
                                                     status):
@@ -213,3 +213,61 @@ def test_each_sent_sms_has_a_receipt(client, agent, deps):
     receipt = deps.dynamodb.get_item(TableName=deps.settings.table_name, Key={
         "PK": {"S": f"SMS#{text['id']}"}, "SK": {"S": "SMS"}})["Item"]
     assert receipt["status"]["S"] == "accepted" and receipt["template"]["S"] == "case_created"
+
+
+def test_a_throttled_sms_is_queued_again_later_without_counting_as_a_failure(client, agent, deps, monkeypatch):
+    """The provider refuses for load: the received message is acknowledged (its receive count
+    leads to the dead-letter queue only for real failures) and the same SMS goes back on the
+    queue, delayed; sent once it goes through."""
+    from botocore.exceptions import ClientError
+
+    from chalicelib import bootstrap
+    from chalicelib.services import sms
+
+    set_clock(TUESDAY_21H)
+    ref = create(client, agent)
+    set_clock(TUESDAY_10H)
+    d = bootstrap.deps()
+    url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
+    deps.sqs.purge_queue(QueueUrl=url)
+
+    def throttled(**publish):
+        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+
+    monkeypatch.setattr(d.sms._client, "publish", throttled)
+    body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
+    event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body,
+                          "attributes": {"ApproximateReceiveCount": "3"}, "messageAttributes": {},
+                          "eventSource": "aws:sqs", "awsRegion": "eu-west-3",
+                          "eventSourceARN": "arn:aws:sqs:eu-west-3:000000000000:relais-dev-sms"}]}
+    assert sms.handle_queue(d, event) == {"batchItemFailures": []}
+    attributes = deps.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["ApproximateNumberOfMessagesDelayed"] == "1"          # back later, as new
+    assert deps.sqs.receive_message(QueueUrl=url).get("Messages", []) == []  # not at once
+    monkeypatch.undo()
+    again = json.loads(body) | {"throttles": 1}
+    event["Records"][0]["body"] = json.dumps(again)
+    assert sms.handle_queue(bootstrap.deps(), event) == {"batchItemFailures": []}
+    assert len(texts()) == 1
+
+
+def test_sms_held_overnight_come_back_spread_over_the_hour_after_eight():
+    from chalicelib.services import sms
+
+    offsets = [sms.release_offset(f"message-{n}") for n in range(400)]
+    assert all(0 <= o < sms.RELEASE_SPREAD_SECONDS for o in offsets)
+    assert sms.release_offset("message-7") == offsets[7]                   # the same at every hold
+    quarters = [sum(1 for o in offsets if q * 900 <= o < (q + 1) * 900) for q in range(4)]
+    assert min(quarters) >= 70                                              # about 100 per quarter hour
+
+
+def test_the_queue_workers_are_capped():
+    """The SMS worker and the job worker never take more than their share of the account's
+    concurrency (and the SMS release stays under the origination's throughput)."""
+    import app as relais
+    from chalicelib.routes import events
+
+    caps = {source.name: source.maximum_concurrency for source in relais.app.event_sources
+            if hasattr(source, "maximum_concurrency")}
+    assert caps == {"send_sms": events.SMS_WORKERS, "run_job_units": events.JOB_WORKERS}
+    assert 2 <= events.SMS_WORKERS <= 10

@@ -468,3 +468,16 @@ def test_the_inbound_function_may_write_every_prefix_it_writes_and_each_expires_
     assert {f"${{MailBucket.Arn}}/{prefix}/*" for prefix in written} <= writable
     expiring = {rule.get("Prefix") for rule in resources["MailBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]}
     assert {"inbound/", "quarantine/"} <= expiring       # raw mail; documents go with the case (retention)
+
+
+def test_the_site_cannot_starve_the_outbox_nor_the_inbound_replies():
+    """Reserved concurrency for the stream consumer and the inbound function; the API stage
+    throttled; the queue workers capped at their source (tests/integration/test_sms.py)."""
+    resources = template.template()["Resources"]
+    reserved = {name: resources[name]["Properties"].get("ReservedConcurrentExecutions")
+                for name in ("SendNotifications", "ReceiveEmail", "APIHandler")}
+    assert reserved["SendNotifications"] >= 10 and reserved["ReceiveEmail"] >= 5
+    assert reserved["APIHandler"] is None                    # the site takes the unreserved rest
+    [throttle] = resources["RestAPI"]["Properties"]["MethodSettings"]
+    assert (throttle["ResourcePath"], throttle["HttpMethod"]) == ("/*", "*")
+    assert 0 < throttle["ThrottlingRateLimit"] <= throttle["ThrottlingBurstLimit"]
