@@ -34,13 +34,15 @@ PRICES_USD = {
     "ses_per_thousand_emails": 0.10,          # outbound, and inbound messages alike
     "sms_france_per_segment": 0.0778,         # SNS / End User Messaging, France, transactional
 }
-ORDER = ["lifecycle", "request", "cold_start", "reminders", "inbound", "memory", "simulation", "results", "cost"]
+ORDER = ["lifecycle", "request", "cold_start", "reminders", "inbound", "inbound_memory", "memory", "simulation",
+         "results", "cost"]
 TITLES = {
     "lifecycle": "Capacity units per case lifecycle",
     "request": "Request overhead",
     "cold_start": "Cold start",
     "reminders": "Reminder sweep",
     "inbound": "Inbound email",
+    "inbound_memory": "ReceiveEmail's memory by message size",
     "memory": "Memory",
     "simulation": "Simulation: a territory-year",
     "results": "Results page",

@@ -21,6 +21,10 @@ from infra.table import cloudformation_resource
 
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+# Memory beyond the stage's 256 MB, from measurement: ReceiveEmail parses a reply of up to
+# inbound.MAX_MESSAGE_BYTES (20 MB) whole, about 300 MB at its peak (bench/bench_inbound_memory.py);
+# 1,536 MB keeps it under a quarter of the function's memory (and parses faster: more CPU).
+FUNCTION_MEMORY = {"receive_email": 1536}
 # Concurrency kept for the functions the public site must never starve: the outbox (its stream
 # shards x 1) and the inbound replies. The site and the rest share the account's remainder;
 # the queue workers are capped at their event source (routes/events.py).
@@ -196,6 +200,8 @@ def function_overrides(stage: str) -> dict:
         }
         if function.name == "run_job_units":
             properties["Timeout"] = JOB_WORKER_TIMEOUT
+        if function.name in FUNCTION_MEMORY:
+            properties["MemorySize"] = FUNCTION_MEMORY[function.name]
         if function.name in RESERVED_CONCURRENCY:
             properties["ReservedConcurrentExecutions"] = RESERVED_CONCURRENCY[function.name]
         if function.kind in sources:

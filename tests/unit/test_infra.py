@@ -481,3 +481,14 @@ def test_the_site_cannot_starve_the_outbox_nor_the_inbound_replies():
     [throttle] = resources["RestAPI"]["Properties"]["MethodSettings"]
     assert (throttle["ResourcePath"], throttle["HttpMethod"]) == ("/*", "*")
     assert 0 < throttle["ThrottlingRateLimit"] <= throttle["ThrottlingBurstLimit"]
+
+
+def test_receive_email_has_the_memory_its_largest_parsed_message_needs():
+    """bench/bench_inbound_memory.py measures about 300 MB for a reply of 20 MB (the largest
+    parsed whole; above it only the first 64 KB are read): the function gets four times that."""
+    from chalicelib.services import inbound
+
+    resources = template.template()["Resources"]
+    assert inbound.MAX_MESSAGE_BYTES <= 20 * 1024 * 1024
+    assert resources["ReceiveEmail"]["Properties"]["MemorySize"] >= 4 * 300
+    assert "MemorySize" not in resources["APIHandler"]["Properties"]           # the stage's 256 MB
