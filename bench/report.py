@@ -35,7 +35,7 @@ PRICES_USD = {
     "sms_france_per_segment": 0.0778,         # SNS / End User Messaging, France, transactional
 }
 ORDER = ["lifecycle", "request", "cold_start", "reminders", "inbound", "inbound_memory", "memory", "simulation",
-         "results", "cost"]
+         "national_day", "results", "cost"]
 TITLES = {
     "lifecycle": "Capacity units per case lifecycle",
     "request": "Request overhead",
@@ -45,6 +45,7 @@ TITLES = {
     "inbound_memory": "ReceiveEmail's memory by message size",
     "memory": "Memory",
     "simulation": "Simulation: a territory-year",
+    "national_day": "Simulation: a national day (the scheduled jobs' units)",
     "results": "Results page",
     "cost": "Cost model",
 }

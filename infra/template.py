@@ -24,7 +24,9 @@ IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview 
 # Memory beyond the stage's 256 MB, from measurement: ReceiveEmail parses a reply of up to
 # inbound.MAX_MESSAGE_BYTES (20 MB) whole, about 300 MB at its peak (bench/bench_inbound_memory.py);
 # 1,536 MB keeps it under a quarter of the function's memory (and parses faster: more CPU).
-FUNCTION_MEMORY = {"receive_email": 1536}
+# RunJobUnits' largest units (bench/bench_national_day.py) take up to about 190 MB: 1,024 MB
+# keeps each under a quarter of it.
+FUNCTION_MEMORY = {"receive_email": 1536, "run_job_units": 1024}
 # Concurrency kept for the functions the public site must never starve: the outbox (its stream
 # shards x 1) and the inbound replies. The site and the rest share the account's remainder;
 # the queue workers are capped at their event source (routes/events.py).
