@@ -42,15 +42,15 @@ def handle_stream(deps: Deps, event: dict, context=None) -> dict:
         _record(deps, record)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
-    response = dict(process_partial_response(event=event, record_handler=each, processor=processor,
-                                             context=context))
+    response = process_partial_response(event=event, record_handler=each, processor=processor,
+                                        context=context)
     # The batch's changes to the results, summed per cell; those not applied are retried.
     failed = {id(change) for change in results.apply_batch(deps, [change for _, change in changes])}
-    retried = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
-    response["batchItemFailures"] = [*response.get("batchItemFailures", []), *(
-        {"itemIdentifier": sequence} for sequence, change in changes
-        if id(change) in failed and sequence not in retried)]
-    return response
+    failures: list[dict] = [dict(item) for item in response.get("batchItemFailures", [])]
+    retried = {item["itemIdentifier"] for item in failures}
+    failures += [{"itemIdentifier": sequence} for sequence, change in changes
+                 if id(change) in failed and sequence not in retried]
+    return {**response, "batchItemFailures": failures}
 
 
 def _change(record):

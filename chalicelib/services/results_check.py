@@ -194,14 +194,14 @@ def check_national(deps: Deps, unit: Unit) -> Done:
     cells (O(territories + groups) cells, never the cases); those that differ are repaired."""
     period = unit.key
     structure = results.structure(deps)
-    expected: dict[domain.Cell, Counter] = {}
+    sums: dict[domain.Cell, Counter] = {}
     for counters in results.stored(deps, period, "territory").values():
-        expected.setdefault((period, "national", domain.NATIONAL), Counter()).update(counters)
+        sums.setdefault((period, "national", domain.NATIONAL), Counter()).update(counters)
     for (_, _, group_id), counters in results.stored(deps, period, "group").items():
         if group_id in structure.groups:
             _, organisation = structure.groups[group_id]
-            expected.setdefault((period, "network", organisation), Counter()).update(counters)
-    expected = _nonzero(expected)
+            sums.setdefault((period, "network", organisation), Counter()).update(counters)
+    expected = _nonzero(sums)
     stored = results.stored(deps, period, "national") | results.stored(deps, period, "network")
     drifted = sorted(cell for cell in set(expected) | set(stored) if expected.get(cell) != stored.get(cell))
     count("results_cells_drifted", len(drifted), zero_too=True)
