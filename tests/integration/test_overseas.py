@@ -128,8 +128,9 @@ def test_a_reunion_usager_is_not_texted_at_22_30_and_hears_at_08_00_reunion_time
     # 19:30 in Paris is 22:30 in Saint-Denis: held.
     ref = create(client, agent, "974-fs-saint-denis", "0692 12 34 56")
     assert sms_to(e164) == []
-    # 08:05 in Saint-Denis is 05:05 in Paris: sent, without waiting for Paris's 08:00.
-    with time_machine.travel(datetime(2026, 11, 25, 8, 5, tzinfo=REUNION)):
+    # 09:05 in Saint-Denis is 06:05 in Paris: sent (held until 08:00 there, plus its place in
+    # the hour over which held SMS are released), without waiting for Paris's 08:00.
+    with time_machine.travel(datetime(2026, 11, 25, 9, 5, tzinfo=REUNION)):
         settle(client, agent)
         [created] = sms_to(e164)
         assert ref in created
@@ -137,7 +138,7 @@ def test_a_reunion_usager_is_not_texted_at_22_30_and_hears_at_08_00_reunion_time
                                  body=json.dumps({"from": e164, "body": "Merci, je passe lundi"}))
         assert reply.json_body["outcome"] == "message"
         page = client.http.get(f"/dossiers/{ref}", headers={"Cookie": agent["Cookie"]}).body.decode()
-        assert "25/11/2026 à 08:05" in page and "heure de La Réunion" in page
+        assert "25/11/2026 à 09:05" in page and "heure de La Réunion" in page
 
     # Closed at 07:30 in Saint-Denis (04:30 in Paris): the satisfaction SMS waits for 08:00 there.
     with time_machine.travel(datetime(2026, 11, 26, 7, 30, tzinfo=REUNION)):
@@ -145,6 +146,6 @@ def test_a_reunion_usager_is_not_texted_at_22_30_and_hears_at_08_00_reunion_time
             {"outcome": "solved_at_desk", "useful": True}))
         assert response.status_code == 200, response.body
         assert len(sms_to(e164)) == 1
-    with time_machine.travel(datetime(2026, 11, 26, 8, 1, tzinfo=REUNION)):
+    with time_machine.travel(datetime(2026, 11, 26, 9, 1, tzinfo=REUNION)):      # the release's hour over
         settle(client, agent)
         assert len(sms_to(e164)) == 2

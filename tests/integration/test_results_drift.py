@@ -1,6 +1,7 @@
-"""The weekly results check, through its Lambda entry point: the metric results_cells_drifted
-(an EMF line in namespace Relais) counts the cells that drifted from the source data, and is 0,
-not missing, when none did, so that an alarm can tell a clean check from a check that never ran."""
+"""The weekly results check, through its Lambda entry point and the job queue's worker: the
+metric results_cells_drifted (an EMF line in namespace Relais, one per unit) counts the cells
+that drifted from the source data, and is 0, not missing, when none did, so that an alarm can
+tell a clean check from a check that never ran."""
 from __future__ import annotations
 
 import json
@@ -33,6 +34,7 @@ def check(client, capsys) -> tuple[dict, list[float]]:
     event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
                                             resources=["arn:aws:events:eu-west-3:1:rule/results_check"])
     answer = client.lambda_.invoke("results_check", event).payload
+    client.http.get("/api/me")             # the dev stage's worker runs the queued units
     values = []
     for line in capsys.readouterr().out.splitlines():
         try:
@@ -63,8 +65,7 @@ def test_the_metric_counts_the_drifted_cells_and_is_zero_when_none_drifted(clien
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
     activity(client)
     answer, values = check(client, capsys)
-    assert answer["drifted"] == 0 and answer["cells"] > 0
-    assert values == [0]
+    assert answer["units"] >= 3 and len(values) == answer["units"] and set(values) == {0}
 
     period = domain.quarter(deps.now())
     stored = results.stored(deps, period)
@@ -82,8 +83,12 @@ def test_the_metric_counts_the_drifted_cells_and_is_zero_when_none_drifted(clien
     assert results.stored(deps, period) != stored
 
     answer, values = check(client, capsys)
-    assert answer["drifted"] == 4 and values == [4]
+    # 61's check sees the four, its recount sees them again and repairs them. The quarter's
+    # national unit, run before the repair, set the national cell to the territories' drifted
+    # sum; the recount's own national unit, after it, set it back: 1 and 1 more (8 only if the
+    # queue hands the national unit over after the recount).
+    assert values.count(4) == 2 and sum(values) in (8, 10) and len(values) > answer["units"]
     assert results.stored(deps, period) == stored            # repaired
 
     answer, values = check(client, capsys)
-    assert answer["drifted"] == 0 and values == [0]
+    assert len(values) == answer["units"] and set(values) == {0}

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 REFERENT = "referent.61-caf@example.org"
 TUESDAY_21H = "2026-11-24T21:00:00+01:00"
-NEXT_MORNING = "2026-11-25T08:00:30+01:00"
+NEXT_MORNING = "2026-11-25T09:00:30+01:00"      # 08:00, and the hour over which held SMS are released
 
 
 def texts() -> list[str]:
