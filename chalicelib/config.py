@@ -37,6 +37,8 @@ class Settings:
     retention_months: int              # a closed case's personal data is wiped this long after
     feedback_retention_months: int     # agents' feedback (free text) is deleted this long after it was sent
     results_cache_seconds: int         # 0: the published figures are computed at each view (services/results.py)
+    ses_max_per_second: int            # emails sent at most, all functions together (services/pacing.py); 0: not paced
+    ses_max_per_day: int               # emails sent at most per UTC day; 0: no cap
     # The ladder's coordinator stage goes there for a territory with no coordinator in Relais.
     national_coordination_email: str | None
 

@@ -106,6 +106,8 @@ _WHOLE_BOUNDS: dict[str, tuple[int, int | None, str]] = {
     "retention_months": (1, None, "months"),               # a closed case's personal data is wiped this long after
     "feedback_retention_months": (3, None, "months"),      # agents' feedback is deleted this long after it was sent
     "results_cache_seconds": (0, 3600, "seconds"),         # the published figures' document is rebuilt this often
+    "ses_max_per_second": (0, None, "emails a second"),    # 0: not paced (services/pacing.py)
+    "ses_max_per_day": (0, None, "emails a UTC day"),      # 0: no daily cap
 }
 
 
@@ -143,6 +145,8 @@ class Environment(BaseModel):
     retention_months: int = _variable("RELAIS_RETENTION_MONTHS", 6)
     feedback_retention_months: int = _variable("RELAIS_FEEDBACK_RETENTION_MONTHS", 24)
     results_cache_seconds: int = _variable("RELAIS_RESULTS_CACHE_SECONDS", 0)
+    ses_max_per_second: int = _variable("RELAIS_SES_MAX_PER_SECOND", 0)
+    ses_max_per_day: int = _variable("RELAIS_SES_MAX_PER_DAY", 0)
     national_coordination_email: Recipient | None = _variable("RELAIS_NATIONAL_COORDINATION_EMAIL")
 
     @model_validator(mode="before")

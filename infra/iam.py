@@ -16,7 +16,8 @@ _ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
 GRANTS: dict[str, set[str]] = {
     "api_handler": {"send_mail", "documents", "imports",         # login links, uploads, CSV imports
                     "published_results"},                        # the results pages' document
-    "send_notifications": {"stream", "send_mail", "enqueue_sms"},
+    "send_notifications": {"stream", "send_mail", "enqueue_sms",
+                           "enqueue_units"},                # emails the pacing defers (services/pacing.py)
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
     # Every scheduled job plans units on the job queue (jobs/units.py); run_job_units runs them.

@@ -144,6 +144,11 @@ def sent_mail(ses_message_id: str) -> dict[str, str]:
     return {"PK": f"MAIL#{ses_message_id}", "SK": "MAIL"}
 
 
+def pace(window: str) -> dict[str, str]:
+    """The emails sent in one window of the SES pacing ("D#2026-12-03", "S#1795570201")."""
+    return {"PK": "PACE#ses", "SK": window}
+
+
 def address(email_address: str) -> dict[str, str]:
     return {"PK": f"ADDRESS#{email_address.strip().lower()}", "SK": "ADDRESS"}
 

@@ -21,7 +21,7 @@ def job(name: str):
 
 def load() -> dict[str, Callable[..., dict]]:
     """Import every job module, so that each registers itself."""
-    from . import digest, quarterly_report, reminders, results_check, retention  # noqa: F401
+    from . import deferred_email, digest, quarterly_report, reminders, results_check, retention  # noqa: F401
 
     return JOBS
 

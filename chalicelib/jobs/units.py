@@ -23,6 +23,7 @@ from datetime import datetime
 from aws_lambda_powertools import Logger
 
 from ..observability import count
+from ..services.pacing import Deferred
 
 logger = Logger(service="relais", child=True)
 
@@ -99,7 +100,17 @@ def handle_queue(deps, event: dict, context=None) -> dict:
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
     def handle(record) -> None:         # Powertools hands the record over as `record=`
-        done = run_unit(deps, Unit.of(record.body))
+        unit = Unit.of(record.body)
+        try:
+            done = run_unit(deps, unit)
+        except Deferred as wait:
+            # The email pacing has no token left: the unit comes back later, as a new message,
+            # so that waiting never counts toward the dead-letter queue.
+            deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
+            logger.info("job unit deferred by the email pacing",
+                        extra={"job": unit.job, "unit": unit.key, "delay_seconds": wait.seconds})
+            count("job_units_deferred")
+            return
         enqueue(deps, done.more)
 
     processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -119,7 +130,12 @@ def run_inline(deps, planned: Planned) -> dict:
     counts = Counter(planned.counts)
     pending = list(planned.units)
     while pending:
-        done = run_unit(deps, pending.pop(0))
+        unit = pending.pop(0)
+        try:
+            done = run_unit(deps, unit)
+        except Deferred as wait:        # as on the queue: the unit waits for the email pacing
+            deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
+            continue
         counts.update(done.counts)
         pending[:0] = done.more
     return dict(counts)

@@ -70,7 +70,7 @@ def login_email(deps: Deps, user: User) -> OutgoingEmail:
     deps.repo.put_secret(Secret.LOGIN, _digest(token), user.id, deps.now() + timedelta(minutes=minutes))
     link = f"{deps.settings.base_url}/connexion/{token}"
     context = {"user": user, "link": link, "minutes": minutes}
-    logger.info("login link sent", extra={"user_id": user.id})
+    logger.info("login link made", extra={"user_id": user.id})
     return OutgoingEmail(
         to=[user.email], subject="Votre lien de connexion à Relais",
         text=render("email/login.txt", **context), html=render("email/login.html", **context))

@@ -16,6 +16,7 @@ from ..adapters.email import OutgoingEmail
 from ..bootstrap import Deps
 from ..domain.models import Notification
 from ..observability import count
+from . import pacing
 
 SENT_MAIL_DAYS = 400          # a reply can still be threaded by In-Reply-To this long
 IDEMPOTENCY_DAYS = 2          # longer than the stream keeps a record (24 h)
@@ -62,8 +63,17 @@ def send_email_once(deps: Deps, notification: Notification, recipient: str, mail
                          config=idempotency_config(), key_prefix=_key_prefix(EMAIL_KEY))
     def send_email(key: str) -> str:
         # Only the send inside: a failure after it (the record below) must not undo the
-        # idempotency record and so send again when the stream retries.
-        ses_id = deps.mailer.send(mail)
+        # idempotency record and so send again when the stream retries. A send deferred by
+        # the pacing raises here, before SES, and leaves no record.
+        pacing.take(deps)
+        try:
+            ses_id = deps.mailer.send(mail)
+        except Exception as error:
+            deferred = pacing.deferred_by_ses(error)
+            if deferred is not None:
+                count("emails_deferred")
+                raise deferred from error
+            raise
         count("emails_sent")
         return ses_id
 

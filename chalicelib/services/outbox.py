@@ -17,6 +17,7 @@ from ..domain.models import Notification, NotificationKind
 from ..observability import correlate, count
 from . import delivery, notifications
 from .notifications import Stale
+from .pacing import Deferred
 
 logger = Logger(service="relais", child=True)
 
@@ -88,7 +89,22 @@ def deliver(deps: Deps, notification: Notification) -> None:
                     extra={"notification_id": notification.id, "reason": str(stale)})
         count("notifications_dropped")
         return
+    except Deferred as wait:
+        defer(deps, notification, wait)
+        return
     count("notifications_sent")
+
+
+def defer(deps: Deps, notification: Notification, wait: Deferred) -> None:
+    """The pacing has no token left: the notification waits on the job queue and is delivered
+    again by the `email` worker (jobs/deferred_email.py); what it already sent is not sent twice."""
+    from ..jobs.units import Unit
+
+    unit = Unit("email", notification.id, deps.now().isoformat(), notification.model_dump_json())
+    deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
+    logger.info("notification deferred by the email pacing",
+                extra={"notification_id": notification.id, "reason": wait.reason, "delay_seconds": wait.seconds})
+    count("notifications_deferred")
 
 
 def _digest(deps: Deps, notification: Notification) -> None:

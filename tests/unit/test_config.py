@@ -59,6 +59,9 @@ def test_without_any_variable_the_documented_defaults_apply(load):
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "36", "feedback_retention_months", 36),
     ("RELAIS_RESULTS_CACHE_SECONDS", "0", "results_cache_seconds", 0),          # computed at each view
     ("RELAIS_RESULTS_CACHE_SECONDS", "3600", "results_cache_seconds", 3600),
+    ("RELAIS_SES_MAX_PER_SECOND", "0", "ses_max_per_second", 0),                # not paced
+    ("RELAIS_SES_MAX_PER_SECOND", "28", "ses_max_per_second", 28),
+    ("RELAIS_SES_MAX_PER_DAY", "190000", "ses_max_per_day", 190000),
     ("RELAIS_LADDER", "breach:0, coordinator:3", "ladder", (ladder.Stage("breach", 0), ladder.Stage("coordinator", 3))),
     ("RELAIS_LADDER", "reminder:-2,breach:+0", "ladder", (ladder.Stage("reminder", -2), ladder.Stage("breach", 0))),
     ("AWS_DEFAULT_REGION", "eu-west-1", "region", "eu-west-1"),
@@ -91,6 +94,7 @@ def test_a_valid_value_is_taken_as_it_is(variable, value, field, expected, load)
     ("RELAIS_FEEDBACK_RETENTION_MONTHS", "-24"), ("RELAIS_FEEDBACK_RETENTION_MONTHS", "24m"),
     ("RELAIS_RESULTS_CACHE_SECONDS", "3601"), ("RELAIS_RESULTS_CACHE_SECONDS", "-1"),
     ("RELAIS_RESULTS_CACHE_SECONDS", "10m"),
+    ("RELAIS_SES_MAX_PER_SECOND", "-1"), ("RELAIS_SES_MAX_PER_SECOND", "2.5"), ("RELAIS_SES_MAX_PER_DAY", "50k"),
     # a ladder that cannot be read as one
     ("RELAIS_LADDER", "breach"), ("RELAIS_LADDER", "breach:"), ("RELAIS_LADDER", "breach:zero"),
     ("RELAIS_LADDER", "breach:1.5"), ("RELAIS_LADDER", "shout:1"), ("RELAIS_LADDER", "breach:0,"),

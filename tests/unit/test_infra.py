@@ -1,5 +1,6 @@
 """One table definition: what infra deploys is what the local stack and the tests create."""
 import ast
+import json
 from pathlib import Path
 
 from infra import functions, iam, names, observability, table, template
@@ -416,6 +417,10 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     assert calling and calling <= reached_anywhere, calling - reached_anywhere
     # And it tells the functions apart.
     assert {"ses:SendEmail", "sqs:SendMessage"} <= needs["send_notifications"]
+    # The outbox queues what the email pacing defers on the job queue: its role may, by resource.
+    queues = [s["Resource"] for s in resources[to_cfn_resource_name("send_notifications_role")]["Properties"]
+              ["Policies"][0]["PolicyDocument"]["Statement"] if "sqs:SendMessage" in s["Action"]]
+    assert "JobQueue" in json.dumps(queues) and "SmsQueue" in json.dumps(queues)
     assert "sns:Publish" in needs["send_sms"] and "sns:Publish" not in needs["api_handler"]
     assert "s3:PutObject" in needs["receive_email"] and "s3:DeleteObject" in needs["run_job_units"]
     assert "sqs:SendMessage" in needs["retention"] and "s3:DeleteObject" not in needs["retention"]

@@ -7,7 +7,7 @@ from datetime import datetime
 from ...domain.models import QuarantinedEmail
 from ...domain.ports import EscalationRef
 from .. import keys
-from .items import from_item, plain_item
+from .items import encode_key, from_item, plain_item
 from .query import Query
 from .table import Table
 
@@ -31,6 +31,28 @@ class MailRepository(Table):
         return {item["PK"]["S"].removeprefix("MAIL#"): ReplyTarget(
                     item["case_ref"]["S"], item["group_id"]["S"] if "group_id" in item else "")
                 for item in found}
+
+    def reserve_sends(self, window: str, limit: int, block: int, expires_at: datetime) -> int:
+        """Take up to `block` of the `limit` sends a pacing window allows, all functions
+        together (one conditional update); how many were granted, 0 if the window is spent."""
+        key = encode_key(keys.pace(window))
+        names = {"#sent": "sent", "#type": "type", "#expires": "expires_at"}
+        granted = min(block, limit)
+        while granted > 0:
+            try:
+                self._client.update_item(
+                    TableName=self.table, Key=key, ExpressionAttributeNames=names,
+                    UpdateExpression="ADD #sent :n SET #type = :kind, #expires = :expires",
+                    ConditionExpression="attribute_not_exists(#sent) OR #sent <= :room",
+                    ExpressionAttributeValues={":n": {"N": str(granted)}, ":room": {"N": str(limit - granted)},
+                                               ":kind": {"S": "SendPace"},
+                                               ":expires": {"N": str(int(expires_at.timestamp()))}})
+                return granted
+            except self._client.exceptions.ConditionalCheckFailedException:
+                item = self._get(keys.pace(window), consistent=True)
+                left = limit - int(item["sent"]["N"]) if item and "sent" in item else limit
+                granted = min(granted - 1, left)      # what is left of the window, if anything
+        return 0
 
     def undeliverable(self, addresses: Iterable[str]) -> set[str]:
         """The addresses among these that bounced for good or complained."""
