@@ -127,7 +127,7 @@ def dashboard_body(stage: str) -> dict:
                 _relais("cases_created", "escalations_sent", "escalations_late"), 0, 2),
         _widget("Réponses des partenaires (answers)", _relais("answers_by_email", "answers_by_page"), 8, 2),
         _widget("SMS", _relais("sms_sent", "sms_segments", "sms_failed", "sms_held", "sms_throttled"), 16, 2),
-        _widget("E-mails", _relais("emails_sent", "emails_bounced") + [
+        _widget("E-mails", _relais("emails_sent", "emails_bounced", "emails_deferred") + [
             ["AWS/SES", "Reputation.BounceRate", {"stat": "Maximum", "yAxis": "right"}]], 0, 8),
         _widget("Files en échec (dead letters)", [
             ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", names_["sms_dlq"]],
