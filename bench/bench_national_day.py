@@ -36,8 +36,12 @@ ESCALATED = 0.4                   # assumed share of cases escalated to a partne
 STAGES_PER_ESCALATION = 1.5       # assumed ladder stages fired per escalation (a reminder, some breaches)
 ANSWERED_OPEN_PER_POINT = 12      # assumed answered cases still open per point on a Monday
 LARGEST_TERRITORY = 3             # the largest territory against the average one (Nord, Paris...)
+PEAK_HOUR_SHARE = 0.2             # assumed share of a day's emails sent in its busiest hour
+HELD_SHARE = 0.3                  # assumed share of a Monday's SMS held by the quiet hours (the weekend's)
 from chalicelib.routes.events import JOB_WORKERS as WORKERS  # noqa: E402
+from chalicelib.routes.events import SMS_WORKERS  # noqa: E402
 from infra.template import FUNCTION_MEMORY, JOB_WORKER_TIMEOUT  # noqa: E402
+from infra.template import RESERVED_CONCURRENCY as RESERVED  # noqa: E402
 
 TIMEOUT_S, MEMORY_MB = JOB_WORKER_TIMEOUT, FUNCTION_MEMORY["run_job_units"]
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
@@ -170,7 +174,7 @@ def national() -> dict[str, dict]:
                     "quota": "S3 requests (a few thousand)"},
         "digest": {"units": TERRITORIES, "level_s": 3600, "level": "within the hour (before 09:00)",
                    "volume": f"{POINTS * ANSWERED_OPEN_PER_POINT:,} answered cases; the largest territory x{LARGEST_TERRITORY}",
-                   "quota": "SES: one email per agent, about 8,500 at 14 a second"},
+                   "quota": "SES: one email per agent, about 8,500, paced at the SES rate"},
         "quarterly_report": {"units": TERRITORIES, "level_s": 86400, "level": "within a day",
                              "volume": "one report per territory", "quota": "SES: a few hundred emails"},
     }
@@ -207,9 +211,52 @@ def main() -> None:
              f"{LARGEST_TERRITORY}. Extrapolated: the units per run and the drain, from "
              f"{CASES_PER_YEAR:,} cases a year, {POINTS:,} points, a peak of {PEAK}x the average, "
              f"{ESCALATED:.0%} of cases escalated, {STAGES_PER_ESCALATION} ladder stages per escalation "
-             "(assumptions, named in bench/bench_national_day.py). Not yet in this table: the stream "
-             "consumer, the SMS queue and ReceiveEmail (see their own sections).", "", *rows]
+             "(assumptions, named in bench/bench_national_day.py).", "", *rows]
+    flows, flow_rows = outbound_and_inbound()
+    figures += flows
+    notes += ["", "The outbox's emails, the SMS queue and the inbound replies on the same peak day (extrapolated "
+              "from the lifecycle's measured emails and SMS segments, bench/bench_lifecycle.py; the limits are "
+              "the prod settings and the quotas of docs/operations.md, 9a):", "", *flow_rows]
     record("national_day", figures, notes)
+
+
+def outbound_and_inbound() -> tuple[list[dict], list[str]]:
+    """Emails (paced, services/pacing.py), SMS and inbound replies on a peak day, from the
+    lifecycle's measured messages (build/bench/lifecycle.json, written by the bench run before
+    this one) and the prod settings."""
+    import json
+
+    from harness import FIGURES
+
+    lifecycle = json.loads((FIGURES / "lifecycle.json").read_text(encoding="utf-8"))["data"]
+    prod = json.loads((HERE.parent / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    env = prod["stages"]["prod"]["environment_variables"]
+    rate, cap = int(env["RELAIS_SES_MAX_PER_SECOND"]), int(env["RELAIS_SES_MAX_PER_DAY"])
+    lifecycles = PEAK * CASES_PER_YEAR / WORKING_DAYS
+    emails = lifecycles * lifecycle["emails"] + POINTS * 3          # + Monday's digest (about 3 agents a point)
+    peak_hour = emails * PEAK_HOUR_SHARE
+    segments = lifecycles * lifecycle["segments"]
+    held = segments * HELD_SHARE
+    replies = lifecycles * ESCALATED
+    figures = [
+        figure("emails on a peak day against the daily cap", f"{emails:,.0f} against {cap:,}",
+               "under the cap (RELAIS_SES_MAX_PER_DAY)", emails <= cap),
+        figure("emails in the peak hour against the paced rate", f"{peak_hour / 3600:.1f} a second against {rate}",
+               "under the rate (RELAIS_SES_MAX_PER_SECOND)", peak_hour / 3600 <= rate),
+    ]
+    rows = ["| Flow | Volume on a peak day | Limit | Drain | Service level | Quota it needs |", "|---|---|---|---|---|---|",
+            f"| Emails (outbox, digest, reports; paced) | {emails:,.0f} ({lifecycle['emails']:.1f} a lifecycle); "
+            f"{peak_hour / 3600:.1f} a second in the peak hour | {rate} a second, {cap:,} a UTC day | "
+            f"{emails / rate / 3600:.1f} h of sending at the rate | within minutes in the peak hour | "
+            f"SES: {math.ceil(emails / 50_000) * 50_000:,} a day, {math.ceil(peak_hour / 3600 * 1.5)} a second |",
+            f"| SMS (SendSms, {SMS_WORKERS} workers) | {segments:,.0f} segments ({lifecycle['segments']:.1f} a "
+            f"lifecycle); {held:,.0f} held by the quiet hours | released over the hour after 08:00 | "
+            f"{held / 3600:.1f} segments a second for an hour | within 2 hours of 08:00 | "
+            f"an origination of at least {math.ceil(held / 3600)} parts a second |",
+            f"| Replies by email (ReceiveEmail, {RESERVED['receive_email']} reserved, "
+            f"{FUNCTION_MEMORY['receive_email']:,} MB) | {replies:,.0f} | SES's 40 MB a message "
+            "(bench/bench_inbound_memory.py) | as they come | within the minute | SES receiving: none |"]
+    return figures, rows
 
 
 if __name__ == "__main__":
