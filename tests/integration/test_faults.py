@@ -166,13 +166,16 @@ def test_the_demo_flow_survives_thirty_percent_of_failed_aws_calls(client, fault
 def settle(client, agent, rounds: int = 8) -> None:
     """Requests make the dev stage play the stream and the SMS queue again (the event source
     mappings' retries): a few rounds deliver what failed before. An email SES throttled waits
-    on the job queue for half a minute (services/pacing.py): a minute later, a few more rounds
-    send it."""
+    on the job queue for half a minute (services/pacing.py), a unit that failed comes back a
+    minute later (the queue's visibility): a few more rounds each minute for 5 minutes send
+    what waited, however often it was throttled again."""
     for _ in range(rounds):
         client.http.get("/api/me", headers=agent)
-    with time_machine.travel(datetime.now(UTC) + timedelta(minutes=1)):
-        for _ in range(rounds // 2):
-            client.http.get("/api/me", headers=agent)
+    start = datetime.now(UTC)
+    for minute in range(1, 6):
+        with time_machine.travel(start + timedelta(minutes=minute)):
+            for _ in range(rounds // 2):
+                client.http.get("/api/me", headers=agent)
 
 
 def signed_in(client, email: str, tries: int = 5) -> dict:
