@@ -84,6 +84,15 @@ def enqueue(deps, units: list[Unit]) -> None:
         count("job_units_queued", len(units))
 
 
+def defer(deps, unit: Unit, wait: Deferred) -> None:
+    """The email pacing has no token left: the unit comes back after the wait, as a new message,
+    so that waiting never counts toward the dead-letter queue."""
+    deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
+    logger.info("job unit deferred by the email pacing",
+                extra={"job": unit.job, "unit": unit.key, "reason": wait.reason, "delay_seconds": wait.seconds})
+    count("job_units_deferred")
+
+
 def run_unit(deps, unit: Unit) -> Done:
     from . import load
 
@@ -104,12 +113,7 @@ def handle_queue(deps, event: dict, context=None) -> dict:
         try:
             done = run_unit(deps, unit)
         except Deferred as wait:
-            # The email pacing has no token left: the unit comes back later, as a new message,
-            # so that waiting never counts toward the dead-letter queue.
-            deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
-            logger.info("job unit deferred by the email pacing",
-                        extra={"job": unit.job, "unit": unit.key, "delay_seconds": wait.seconds})
-            count("job_units_deferred")
+            defer(deps, unit, wait)
             return
         enqueue(deps, done.more)
 
@@ -134,7 +138,7 @@ def run_inline(deps, planned: Planned) -> dict:
         try:
             done = run_unit(deps, unit)
         except Deferred as wait:        # as on the queue: the unit waits for the email pacing
-            deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
+            defer(deps, unit, wait)
             continue
         counts.update(done.counts)
         pending[:0] = done.more

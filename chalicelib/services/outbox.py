@@ -98,13 +98,10 @@ def deliver(deps: Deps, notification: Notification) -> None:
 def defer(deps: Deps, notification: Notification, wait: Deferred) -> None:
     """The pacing has no token left: the notification waits on the job queue and is delivered
     again by the `email` worker (jobs/deferred_email.py); what it already sent is not sent twice."""
-    from ..jobs.units import Unit
+    from ..jobs import units
 
-    unit = Unit("email", notification.id, deps.now().isoformat(), notification.model_dump_json())
-    deps.queues.send(deps.settings.job_queue, unit.body(), delay_seconds=wait.seconds)
-    logger.info("notification deferred by the email pacing",
-                extra={"notification_id": notification.id, "reason": wait.reason, "delay_seconds": wait.seconds})
-    count("notifications_deferred")
+    units.defer(deps, units.Unit("email", notification.id, deps.now().isoformat(),
+                                 notification.model_dump_json()), wait)
 
 
 def _digest(deps: Deps, notification: Notification) -> None:

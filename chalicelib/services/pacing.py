@@ -1,7 +1,7 @@
 """Email pacing: every function together stays under SES's sending rate and daily quota.
 
 RELAIS_SES_MAX_PER_SECOND and RELAIS_SES_MAX_PER_DAY (0: not paced) are set a little under the
-account's quotas (docs/runbook.md, 9a). Each send takes one token of the current second and one
+account's quotas (docs/operations.md, 9a). Each send takes one token of the current second and one
 of the current UTC day. Tokens are counted in the table, one item per window, and taken in
 blocks (DAY_BLOCK a day, a fifth of the rate a second) so that pacing costs a fraction of a write per
 email; a process keeps what is left of its blocks. SES's daily quota is a rolling 24 hours: a
