@@ -2,7 +2,8 @@
 
 Against DynamoDB Local, with its real ConsumedCapacity: the cells of 40 contact points fed
 with 400 cases, then with 8,000 cases (each created, half escalated and answered, most
-closed), through the same path as the stream (apply_results). Prints the capacity of reading
+closed), through the same two steps as the stream (an entry journaled per change, then one update per
+cell and lane for each batch of 25). Prints the capacity of reading
 a quarter's results (the public page and the open data read this), their ratio (target:
 close to 1), and the mean capacity of applying one change.
 """
@@ -23,6 +24,33 @@ NOW = datetime(2026, 11, 10, 9, 0, tzinfo=UTC)
 POINTS = 40
 
 
+BATCH = 25                  # the stream's batch size (chalicelib/routes/events.py)
+
+
+class Stream:
+    """Changes as the stream adds them: each journaled as an entry, then, a batch at a time,
+    the entries summed per cell and lane into one update each (services/results.py)."""
+
+    def __init__(self, deps):
+        self.deps, self.pending, self.position = deps, [], 0
+
+    def add(self, source: tuple[str, str], version: int, cells: dict) -> None:
+        from chalicelib.services.results import Entry, lane_of
+
+        lane = lane_of(source)
+        self.deps.repo.journal_results(lane, source, version, cells, NOW + timedelta(days=3))
+        self.position += 1
+        self.pending.append(Entry(lane, f"{self.position:040d}", cells))
+        if len(self.pending) == BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        from chalicelib.services.results import apply_entries
+
+        assert apply_entries(self.deps, self.pending) == []
+        self.pending = []
+
+
 def feed(deps, count: int) -> tuple[float, int]:
     """Apply `count` cases' lives to the results; returns the capacity and the number of changes."""
     from chalicelib.domain import results
@@ -30,6 +58,7 @@ def feed(deps, count: int) -> tuple[float, int]:
 
     rng = random.Random(11)
     meter = CapacityMeter(deps.dynamodb)
+    stream = Stream(deps)
     changes = 0
     for number in range(count):
         point = f"61-point-{number % POINTS:02d}"
@@ -45,18 +74,17 @@ def feed(deps, count: int) -> tuple[float, int]:
         previous = None
         for state in states:
             change = results.delta(results.case_contribution(previous), results.case_contribution(state))
-            deps.repo.apply_results(source=(f"CASE#{state.ref}", "CASE"), version=state.version,
-                                    cells=results.by_cell(change), guard_expires_at=NOW)
+            stream.add((f"CASE#{state.ref}", "CASE"), state.version, results.by_cell(change))
             previous, changes = state, changes + 1
         if number % 2:
             escalation = Escalation(case_ref=case.ref, group_id="61-caf", organisation_id="caf",
                                     territory_code="61", point_id=point, question="?",
                                     due_at=created + timedelta(days=6), created_at=created, updated_at=created,
                                     status="answered", answered_at=created + timedelta(hours=rng.randint(1, 100)))
-            deps.repo.apply_results(source=(f"CASE#{case.ref}", "ESC#61-caf"), version=1,
-                                    cells=results.by_cell(results.escalation_contribution(escalation)),
-                                    guard_expires_at=NOW)
+            stream.add((f"CASE#{case.ref}", "ESC#61-caf"), 1,
+                       results.by_cell(results.escalation_contribution(escalation)))
             changes += 1
+    stream.flush()
     return meter.units, changes
 
 

@@ -232,6 +232,7 @@ def results_cell(period: str, kind: str, scope_id: str) -> dict[str, str]:
     return {"PK": f"RESULTS#{period}", "SK": f"{kind}#{scope_id}"}
 
 
-def results_guard(source_pk: str, source_sk: str) -> dict[str, str]:
-    """The last version of a case or escalation whose change was added to the results."""
-    return {"PK": f"RESULTSV#{source_pk}", "SK": source_sk}
+def results_entry(lane: int, source_pk: str, source_sk: str, version: int) -> dict[str, str]:
+    """One change of a case or escalation to the results, journaled once in its lane
+    (services/results.py): the lane's partition keeps its entries in one ordered stream."""
+    return {"PK": f"RESULTSLOG#{lane}", "SK": f"{source_pk}|{source_sk}|{version:010d}"}

@@ -23,8 +23,9 @@ logger = Logger(service="relais", child=True)
 
 
 def handle_stream(deps: Deps, event: dict, context=None) -> dict:
-    """A DynamoDB stream batch: send what every new Notification announces, then add the
-    batch's changes of cases and escalations to the published results, summed per cell.
+    """A DynamoDB stream batch: send what every new Notification announces, journal the
+    batch's changes of cases and escalations to the published results, and add the journaled
+    entries that come back to the cells, summed per cell (services/results.py).
 
     Returns the partial batch response, so that only failed records are retried."""
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -33,24 +34,27 @@ def handle_stream(deps: Deps, event: dict, context=None) -> dict:
 
     delivery.register_context(context)
     changes: list[tuple[str, results.Change]] = []
+    entries: list[tuple[str, results.Entry]] = []
 
     def each(record) -> None:
-        # The change first: a record whose email fails still adds its change, in order (a later
-        # change of the same case applied before it would make its guard refuse it for good).
-        change = _change(record)
+        change, entry = _change(record), results.entry_of(record)
         if change is not None:
             changes.append((record.dynamodb.sequence_number, change))
+        if entry is not None:
+            entries.append((record.dynamodb.sequence_number, entry))
         _record(deps, record)
 
     processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
     response = process_partial_response(event=event, record_handler=each, processor=processor,
                                         context=context)
-    # The batch's changes to the results, summed per cell; those not applied are retried.
-    failed = {id(change) for change in results.apply_batch(deps, [change for _, change in changes])}
+    # The batch's changes journaled, and the entries that came back added to the cells;
+    # those that could not be are retried.
+    failed = {id(change) for change in results.journal(deps, [change for _, change in changes])}
+    failed |= {id(entry) for entry in results.apply_entries(deps, [entry for _, entry in entries])}
     failures: list[dict] = [dict(item) for item in response.get("batchItemFailures", [])]
     retried = {item["itemIdentifier"] for item in failures}
-    failures += [{"itemIdentifier": sequence} for sequence, change in changes
-                 if id(change) in failed and sequence not in retried]
+    failures += [{"itemIdentifier": sequence} for sequence, item in [*changes, *entries]
+                 if id(item) in failed and sequence not in retried]
     return {**response, "batchItemFailures": failures}
 
 

@@ -5,14 +5,25 @@ Every publication of figures goes through `publication`: the cells of the period
 months, protected together by domain/disclosure.py (primary and secondary suppression).
 
 Each stored change of a case or an escalation adds contribution(new) - contribution(old)
-(domain/results.py) to the cells it touches. A stream batch's changes are summed per cell and
-written together (`apply_batch`): one transaction per up to 100 items, with a guard per source
-that remembers the item's last applied version, so a replayed record adds nothing twice and a
-busy cell (the national one) is written once per batch, not once per record.
+(domain/results.py) to the cells it touches, in two steps of the table's stream, with no
+transaction (a transaction bills every item twice):
+
+1. `journal`: the change is written once as an entry of its lane (one of LANES partitions,
+   by source), a put refused when the entry is there, so a replayed record adds nothing.
+2. `apply_entries`: the lane's partition comes back on the stream, in order, to one writer at
+   a time. A batch's entries are summed per cell, and each cell takes one conditional ADD per
+   lane that also moves the cell's mark for that lane: a replayed entry is at or below the
+   mark and adds nothing. A busy cell (the national one) is written once per batch and lane,
+   never in a transaction, so there is no conflict to retry and nothing waits on it.
+
+Positions are the stream's sequence numbers, which follow the order in which records are
+published to the stream. The weekly repair (services/results_check.py) writes cells whole
+and clears their marks.
 """
 from __future__ import annotations
 
 import json
+import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
@@ -24,7 +35,6 @@ from ..domain import disclosure, results
 from ..domain.models import Case, Escalation
 
 logger = Logger(service="relais", child=True)
-GUARD_DAYS = 3          # stream records live 24 hours: the guard outlives any replay
 MODELS: dict[str, type[Case] | type[Escalation]] = {"Case": Case, "Escalation": Escalation}
 
 
@@ -71,61 +81,114 @@ def change_of(record) -> Change | None:
     return Change((new_image["PK"], new_image["SK"]), new.version, results.by_cell(change))
 
 
-TRANSACTION_ITEMS = 100          # DynamoDB's limit per transaction: guards and cells together
+LANES = 4                   # the entries' partitions: each is one ordered stream, with one writer
+ENTRY_DAYS = 3              # stream records live 24 hours: an entry outlives any replay of its record
+WRITERS = 8                 # concurrent writes of a batch's entries and cells
+_journaled = False          # the dev stream's drain reads the entries this wrote (take_journaled)
 
 
-def _chunks(changes: list[Change]) -> list[list[Change]]:
-    """The changes in order, in groups that fit one transaction: one change per source in a
-    group (a later change of the same source goes to a later group), guards and summed cells
-    at most TRANSACTION_ITEMS."""
-    chunks: list[list[Change]] = []
-    current: list[Change] = []
-    cells: set = set()
-    for change in changes:
-        grown = cells | set(change.cells)
-        if current and (change.source in {c.source for c in current}
-                        or len(current) + 1 + len(grown) > TRANSACTION_ITEMS):
-            chunks.append(current)
-            current, grown = [], set(change.cells)
-        current.append(change)
-        cells = grown
-    return [*chunks, current] if current else chunks
+def lane_of(source: tuple[str, str]) -> int:
+    return zlib.crc32(source[0].encode()) % LANES
 
 
-def apply_batch(deps: Deps, changes: list[Change]) -> list[Change]:
-    """A stream batch's changes added to the cells, summed per cell: one update per cell and
-    transaction, not one per record, so a busy national cell is written once per batch. A
-    change already applied (a replay) is dropped; a conflict with another batch is retried.
-    Returns the changes that could not be applied (their records are retried)."""
-    from .common import retry_on_conflict
+@dataclass(frozen=True)
+class Entry:
+    """A journaled change as its lane's stream hands it back: its position in the stream
+    (zero-padded, so that positions compare as strings) and its amounts per cell."""
 
-    expires = deps.now() + timedelta(days=GUARD_DAYS)
-    chunks = _chunks(changes)
-    for number, chunk in enumerate(chunks):
-        def attempt(pending: list[Change] = chunk) -> None:
-            while pending:
-                refused = deps.repo.apply_results_batch(
-                    [(c.source, c.version, c.cells) for c in pending], expires)
-                if not refused:
-                    return
-                logger.info("results: records already applied", extra={"records": len(refused)})
-                pending = [c for i, c in enumerate(pending) if i not in refused]
+    lane: int
+    position: str
+    cells: dict[results.Cell, dict[str, int]]
 
+
+def entry_of(record) -> Entry | None:
+    """A stream record's journaled entry, if it is one (an INSERT of a ResultsEntry)."""
+    if record.event_name is None or record.event_name.name != "INSERT" or not record.dynamodb:
+        return None
+    image = record.dynamodb.new_image or {}
+    if image.get("type") != "ResultsEntry":
+        return None
+    cells = {(period, kind, scope): {name: int(amount) for name, amount in counters.items()}
+             for period, kind, scope, counters in json.loads(image["cells"])}
+    return Entry(int(image["lane"]), record.dynamodb.sequence_number.zfill(40), cells)
+
+
+def journal(deps: Deps, changes: list[Change]) -> list[Change]:
+    """Step 1: each change written once, as an entry of its source's lane (a put keyed by the
+    source and the version it reached, refused when there: a replayed record adds nothing).
+    Returns the changes that could not be written (their records are retried)."""
+    global _journaled
+    from concurrent.futures import ThreadPoolExecutor
+
+    expires = deps.now() + timedelta(days=ENTRY_DAYS)
+
+    def write(change: Change) -> Change | None:
         try:
-            retry_on_conflict(attempt, attempts=8)
-        except Exception:  # noqa: BLE001 - the stream retries these records
-            # This group and every later one wait: a later change of the same source applied
-            # first would make the guard refuse this one for good.
-            logger.exception("results: a batch's changes not applied; the stream retries them")
-            return [c for later in chunks[number:] for c in later]
-    return []
+            if not deps.repo.journal_results(lane_of(change.source), change.source, change.version,
+                                             change.cells, expires):
+                logger.info("results: record already journaled")
+            return None
+        except Exception:  # noqa: BLE001 - the stream retries the record
+            logger.exception("results: a change not journaled; the stream retries it")
+            return change
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        failed = [change for change in pool.map(write, changes) if change is not None]
+    _journaled = _journaled or len(failed) < len(changes)
+    return failed
 
 
-def on_record(deps: Deps, record) -> None:
-    """One record alone (tests, tools): the same as a batch of one."""
-    change = change_of(record)
-    if change is not None and apply_batch(deps, [change]):
-        raise RuntimeError("results: the record's change was not applied")
+def apply_entries(deps: Deps, entries: list[Entry]) -> list[Entry]:
+    """Step 2: a batch's entries added to the cells, summed per cell and lane: one update per
+    cell and lane, whatever the number of changes (the national cell is written once per
+    batch and lane, not once per change). Each update moves the cell's mark for the lane to
+    its last entry's position, on condition that the mark is below its first: a lane has one
+    writer at a time, in stream order, so a cell whose mark is further has had the entries up
+    to its mark added, and only those after it are added (a replay adds nothing). Returns
+    the entries not added (their records are retried)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    updates: dict[tuple[int, results.Cell], list[tuple[str, dict[str, int]]]] = {}
+    for entry in sorted(entries, key=lambda e: e.position):
+        for cell, counters in entry.cells.items():
+            updates.setdefault((entry.lane, cell), []).append((entry.position, counters))
+
+    def add(key: tuple[int, results.Cell]) -> bool:
+        lane, cell = key
+        pending, at = updates[key], None
+        try:
+            for _ in range(4):
+                summed: dict[str, int] = {}
+                for _, counters in pending:
+                    for name, amount in counters.items():
+                        summed[name] = summed.get(name, 0) + amount
+                summed = {name: amount for name, amount in summed.items() if amount}
+                if not summed:
+                    return True                 # changes that cancel out in this cell
+                mark = deps.repo.add_to_cell(cell, summed, lane=lane, upto=pending[-1][0],
+                                             above=pending[0][0], at=at)
+                if mark is None:
+                    return True
+                pending, at = [(position, c) for position, c in pending if position > mark], mark
+                if not pending:
+                    return True                 # all added before: a replay
+                logger.info("results: a cell had part of the batch already", extra={"lane": lane})
+            raise RuntimeError("results: a cell's mark kept moving (a second writer on the lane?)")
+        except Exception:  # noqa: BLE001 - the stream retries the lane's entries
+            logger.exception("results: a cell not updated; the stream retries its lane")
+            return False
+
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        done = dict(zip(updates, pool.map(add, updates), strict=True))
+    failed_lanes = {lane for (lane, _), ok in done.items() if not ok}
+    return [entry for entry in entries if entry.lane in failed_lanes]
+
+
+def take_journaled() -> bool:
+    """Whether entries were journaled since the last call (the dev drain reads them then)."""
+    global _journaled
+    journaled, _journaled = _journaled, False
+    return journaled
 
 
 def stored(deps: Deps, period: str, kind: str | None = None) -> dict[results.Cell, dict[str, int]]:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from chalicelib.adapters.dynamo.query import Query
 from chalicelib.domain import results as domain
 from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, post_json
@@ -387,57 +388,91 @@ def cell_totals(deps) -> dict[str, int]:
     return {cell[2]: counters.get("cases", 0) for cell, counters in deps.repo.read_results("2026-11", "point").items()}
 
 
-def test_a_batch_is_summed_per_cell_into_one_transaction_and_a_replay_adds_nothing(deps, monkeypatch):
-    from chalicelib.services import results
+def drain(deps) -> None:
+    """The table's stream so far, through the stream handler (as the mapping hands it over)."""
+    from chalicelib.dev import streams
+    from chalicelib.services import outbox
 
-    calls = []
-    original = deps.dynamodb.transact_write_items
-    monkeypatch.setattr(deps.dynamodb, "transact_write_items", lambda **kw: calls.append(kw) or original(**kw))
-    assert results.apply_batch(deps, changes(25)) == []
-    assert len(calls) == 1 and len(calls[0]["TransactItems"]) == 25 + 6     # a guard each, a cell each
+    streams._drain_once(deps, lambda event: outbox.handle_stream(deps, event))
+
+
+def test_a_batch_is_journaled_once_summed_per_cell_without_a_transaction_and_a_replay_adds_nothing(
+        deps, monkeypatch):
+    from chalicelib.dev import streams
+    from chalicelib.services import outbox, results
+
+    transactions, cell_updates = [], []
+    original_transact, original_update = deps.dynamodb.transact_write_items, deps.dynamodb.update_item
+    monkeypatch.setattr(deps.dynamodb, "transact_write_items",
+                        lambda **kw: transactions.append(kw) or original_transact(**kw))
+    monkeypatch.setattr(deps.dynamodb, "update_item", lambda **kw: (
+        cell_updates.append(kw) if kw["Key"]["PK"]["S"].startswith("RESULTS#") else None) or original_update(**kw))
+    batch = changes(25)
+    assert results.journal(deps, batch) == [] and results.journal(deps, batch) == []     # the second: refused
+    lanes = {results.lane_of(change.source) for change in batch}
+    entries = [item for lane in range(results.LANES)
+               for item in deps.repo._query(Query(partition=f"RESULTSLOG#{lane}"))[0]]
+    assert len(entries) == 25 and {int(item["lane"]["N"]) for item in entries} == lanes
+    drain(deps)
     assert cell_totals(deps) == {f"p{c}": 25 for c in range(6)}
-    assert results.apply_batch(deps, changes(25)) == []                     # the same batch again
+    assert len(cell_updates) == 6 * len(lanes) and transactions == []      # a cell once per lane
+    streams.replay_all(deps, lambda event: outbox.handle_stream(deps, event))  # the whole stream again
     assert cell_totals(deps) == {f"p{c}": 25 for c in range(6)}
-    assert results.apply_batch(deps, changes(10, first=20)) == []           # 5 replayed, 5 new
+    assert results.journal(deps, changes(10, first=20)) == []                 # 5 replayed, 5 new
+    drain(deps)
     assert cell_totals(deps) == {f"p{c}": 30 for c in range(6)}
 
 
-def test_a_batch_too_big_for_one_transaction_and_two_versions_of_a_source_apply_in_order(deps):
-    from chalicelib.services import results
-    from chalicelib.services.results import Change
+def test_a_cell_that_had_part_of_a_batch_adds_only_the_entries_after_its_mark(deps):
+    from chalicelib.services.results import Entry, apply_entries
 
-    wide = changes(40, cells=3) + [Change(("CASE#61-SUM-000", "CASE"), 2, {("2026-11", "point", "p0"): {"cases": 5}})]
-    assert len(results._chunks(wide)) >= 2 and all(
-        len(chunk) + len({cell for c in chunk for cell in c.cells}) <= 100 for chunk in results._chunks(wide))
-    assert results.apply_batch(deps, wide) == []
-    assert cell_totals(deps) == {"p0": 45, "p1": 40, "p2": 40}
+    def entry(lane: int, position: int, amount: int = 1) -> Entry:
+        return Entry(lane, f"{position:040d}", {("2026-11", "point", "p0"): {"cases": amount}})
+
+    assert apply_entries(deps, [entry(0, 100), entry(0, 200)]) == []
+    assert cell_totals(deps) == {"p0": 2}
+    assert apply_entries(deps, [entry(0, 100), entry(0, 200), entry(0, 300, 5)]) == []   # retried, longer
+    assert cell_totals(deps) == {"p0": 7}
+    assert apply_entries(deps, [entry(0, 300, 5)]) == [] and cell_totals(deps) == {"p0": 7}
+    assert apply_entries(deps, [entry(1, 150)]) == [] and cell_totals(deps) == {"p0": 8}  # another lane's mark
+    assert apply_entries(deps, [entry(0, 400, 2), entry(0, 500, -2)]) == []             # cancel out
+    assert cell_totals(deps) == {"p0": 8}
+    deps.repo.replace_results({("2026-11", "point", "p0"): {"cases": 9}})               # the weekly repair
+    assert apply_entries(deps, [entry(0, 300, 5), entry(1, 150)]) == []                # replayed after it
+    assert cell_totals(deps) == {"p0": 9}
 
 
-def test_a_conflict_on_a_busy_cell_is_retried_and_a_failing_group_holds_back_only_what_follows(deps, monkeypatch):
-    from chalicelib.domain.errors import RaceLost
-    from chalicelib.services import results
+def test_a_crash_midway_through_the_cells_fails_only_its_lane_and_the_retry_counts_each_entry_once(
+        deps, monkeypatch):
+    from chalicelib.services import outbox, results
 
-    original, calls = deps.repo.apply_results_batch, {"n": 0}
+    batch = changes(16, cells=3)
+    assert len({results.lane_of(change.source) for change in batch}) >= 2
+    assert results.journal(deps, batch) == []
+    original, calls, reported = deps.repo.add_to_cell, {"n": 0}, []
 
-    def conflict_first(*args):
+    def crash_on_the_second(cell, counters, **kw):
         calls["n"] += 1
-        if calls["n"] == 1:
-            raise RaceLost("another batch wrote the national cell")
-        return original(*args)
-
-    monkeypatch.setattr(deps.repo, "apply_results_batch", conflict_first)
-    assert results.apply_batch(deps, changes(5)) == []
-    assert calls["n"] == 2 and cell_totals(deps) == {f"p{c}": 5 for c in range(6)}
-
-    monkeypatch.setattr(results, "TRANSACTION_ITEMS", 10)                 # groups of 4 changes
-    batch = changes(12, first=100)
-
-    def second_group_throttled(pending, expires):
-        if pending[0][0][0] == "CASE#61-SUM-104":                 # (source, version, cells)
+        if calls["n"] == 2:
             raise ConnectionError("throttled, after botocore's own retries")
-        return original(pending, expires)
+        return original(cell, counters, **kw)
 
-    monkeypatch.setattr(deps.repo, "apply_results_batch", second_group_throttled)
-    failed = results.apply_batch(deps, batch)
-    assert [c.source[0] for c in failed] == [f"CASE#61-SUM-{n}" for n in range(104, 112)]
-    assert cell_totals(deps) == {f"p{c}": 5 + 4 for c in range(6)}       # the first group only
+    def handler(event):
+        response = outbox.handle_stream(deps, event)
+        reported.append((event, response))
+        return response
+
+    from chalicelib.dev import streams
+
+    monkeypatch.setattr(results, "WRITERS", 1)                 # in order: the second update fails
+    monkeypatch.setattr(deps.repo, "add_to_cell", crash_on_the_second)
+    streams._drain_once(deps, handler)
+    event, response = reported[0]
+    failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+    lanes = {record["dynamodb"]["SequenceNumber"]: int(record["dynamodb"]["NewImage"]["lane"]["N"])
+             for record in event["Records"] if "lane" in record["dynamodb"].get("NewImage", {})}
+    assert failed and len({lanes[sequence] for sequence in failed}) == 1     # one lane held back
+    assert 0 < sum(cell_totals(deps).values()) < 3 * 16                      # the other lanes added
+    monkeypatch.setattr(deps.repo, "add_to_cell", original)
+    drain(deps)                                                              # the retry
+    assert cell_totals(deps) == {f"p{c}": 16 for c in range(3)}

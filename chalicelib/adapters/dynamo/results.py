@@ -1,10 +1,10 @@
 """Published results: the cells of counters the stream keeps, and what they are computed from."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
-from ...domain.errors import RaceLost
 from ...domain.models import Case, Escalation
 from .. import keys
 from .items import encode_cursor, encode_key, from_item, item_type, plain_item
@@ -42,66 +42,55 @@ class ResultsRepository(Table):
                 found[(period, scope_kind, scope_id)] = counters
         return found
 
-    def apply_results(self, *, source: tuple[str, str], version: int,
-                      cells: dict[Cell, dict[str, int]], guard_expires_at: datetime) -> bool:
-        """Add these amounts to the cells, unless this version of the source was already added.
-        False when it was (a replayed stream record)."""
-        return not self.apply_results_batch([(source, version, cells)], guard_expires_at)
-
-    def apply_results_batch(self, changes: list[tuple[tuple[str, str], int, dict[Cell, dict[str, int]]]],
-                            guard_expires_at: datetime) -> set[int]:
-        """Add several sources' changes to the cells in one transaction: a guard per source (at
-        most one change per source), then one update per cell with the changes' amounts summed.
-        Applies nothing and returns the indexes of the changes already applied, if any (their
-        guard refused them: drop them and call again); raises RaceLost on a conflict with
-        another transaction; returns an empty set when all were added."""
-        sources = [source for source, _, _ in changes]
-        if len(set(sources)) != len(sources):
-            raise ValueError("one change per source and transaction: a guard is one item")
-        guards = [{"Update": {
-            "TableName": self.table, "Key": encode_key(keys.results_guard(*source)),
-            "UpdateExpression": "SET #v = :v, #t = :t, #type = :kind",
-            "ConditionExpression": "attribute_not_exists(#v) OR #v < :v",
-            "ExpressionAttributeNames": {"#v": "applied_version", "#t": "expires_at", "#type": "type"},
-            "ExpressionAttributeValues": {":v": {"N": str(version)},
-                                          ":t": {"N": str(int(guard_expires_at.timestamp()))},
-                                          ":kind": {"S": "ResultsGuard"}}}} for source, version, _ in changes]
-        summed: dict[Cell, dict[str, int]] = {}
-        for _, _, cells in changes:
-            for cell, counters in cells.items():
-                into = summed.setdefault(cell, {})
-                for name, amount in counters.items():
-                    into[name] = into.get(name, 0) + amount
-        updates = []
-        for (period, kind, scope_id), counters in sorted(summed.items()):
-            counters = {name: amount for name, amount in counters.items() if amount}
-            if not counters:
-                continue                    # changes that cancel out in this cell: nothing to write
-            names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
-            values = {f":c{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
-            updates.append({"Update": {
-                "TableName": self.table, "Key": encode_key(keys.results_cell(period, kind, scope_id)),
-                "UpdateExpression": "SET #type = :kind ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
-                "ExpressionAttributeNames": {**names, "#type": "type"},
-                "ExpressionAttributeValues": {**values, ":kind": {"S": "ResultsCell"}}}})
-        if len(guards) + len(updates) > 100:
-            raise ValueError(f"a results transaction of {len(guards) + len(updates)} items exceeds 100")
+    def journal_results(self, lane: int, source: tuple[str, str], version: int,
+                        cells: dict[Cell, dict[str, int]], expires_at: datetime) -> bool:
+        """Write this version's change of the source as an entry of its lane, once: False when
+        the entry is already there (a replayed stream record)."""
+        item = {**encode_key(keys.results_entry(lane, *source, version)),
+                "type": {"S": "ResultsEntry"}, "lane": {"N": str(lane)},
+                "cells": {"S": json.dumps([[*cell, counters] for cell, counters in sorted(cells.items())],
+                                          separators=(",", ":"))},
+                "expires_at": {"N": str(int(expires_at.timestamp()))}}
         try:
-            self._client.transact_write_items(TransactItems=[*guards, *updates])
-        except self._client.exceptions.TransactionCanceledException as exc:
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            refused = {i for i, code in enumerate(reasons[:len(guards)]) if code == "ConditionalCheckFailed"}
-            if refused:
-                return refused
-            if "TransactionConflict" in reasons:
-                raise RaceLost("Les résultats viennent d'être modifiés par une autre écriture.") from exc
-            raise
-        return set()
+            self._client.put_item(TableName=self.table, Item=item,
+                                  ConditionExpression="attribute_not_exists(PK)")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
+
+    def add_to_cell(self, cell: Cell, counters: dict[str, int], *, lane: int, upto: str,
+                    above: str | None = None, at: str | None = None) -> str | None:
+        """ADD these amounts to the cell and move its lane's mark to `upto` (a zero-padded stream
+        position), if the mark is below `above` (or absent), or, with `at`, exactly `at`.
+        Returns None when added; otherwise the cell's mark as it is (the entries up to it were
+        added already: add only those after it, with `at` set to it)."""
+        names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
+        values = {f":c{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
+        condition = "#m = :at" if at is not None else "attribute_not_exists(#m) OR #m < :above"
+        try:
+            self._client.update_item(
+                TableName=self.table, Key=encode_key(keys.results_cell(*cell)),
+                UpdateExpression="SET #type = :kind, #m = :upto ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={**names, "#type": "type", "#m": f"mark{lane}"},
+                ExpressionAttributeValues={**values, ":kind": {"S": "ResultsCell"}, ":upto": {"S": upto},
+                                           **({":at": {"S": at}} if at is not None else {":above": {"S": above or ""}})},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD")
+        except self._client.exceptions.ConditionalCheckFailedException as exc:
+            return exc.response.get("Item", {}).get(f"mark{lane}", {}).get("S", "")
+        return None
 
     def replace_results(self, cells: dict[Cell, dict[str, int]], stale: Iterable[Cell] = ()) -> None:
-        """Put these cells whole, and delete the stale ones (the weekly repair)."""
-        self.put_many([plain_item(keys.results_cell(*cell), "ResultsCell", **counters)
-                       for cell, counters in cells.items()])
+        """Put these cells whole, and delete the stale ones (the weekly repair). A cell keeps
+        its lanes' marks, so that a stream record replayed after the repair adds nothing twice."""
+        marks = {(item["PK"]["S"], item["SK"]["S"]): {name: value for name, value in item.items()
+                                                      if name.startswith("mark") and "S" in value}
+                 for item in self._get_many([keys.results_cell(*cell) for cell in cells])}
+        items = []
+        for cell, counters in cells.items():
+            item = plain_item(keys.results_cell(*cell), "ResultsCell", **counters)
+            items.append({**item, **marks.get((item["PK"]["S"], item["SK"]["S"]), {})})
+        self.put_many(items)
         self.delete_many([keys.results_cell(*cell) for cell in stale])
 
     def read_results(self, period: str, kind: str | None = None) -> dict[Cell, dict[str, int]]:
