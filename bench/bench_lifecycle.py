@@ -50,7 +50,8 @@ def main() -> None:
         figure("floor: items written, each rounded up to 1 KB",
                f"{per_case['floor']:.1f} units for {per_case['items']:.0f} items"),
         figure("write units / floor", f"{writes:.2f}x", f"<= {GOAL}x", writes <= GOAL),
-        figure("read and write units / floor", f"{both:.2f}x", f"<= {GOAL}x", both <= GOAL),
+        # Beside the goal (the floor counts writes only): the requests' reads added to the writes.
+        figure("read and write units / floor", f"{both:.2f}x"),
         figure("SES emails per lifecycle", f"{per_case['emails']:.1f}"),
         figure("SMS segments per lifecycle", f"{per_case['segments']:.1f}"),
     ]
@@ -64,6 +65,10 @@ def main() -> None:
     notes.append("")
     notes.append("Items written per lifecycle, by type: " + ", ".join(
         f"{kind} {n / CASES:.1f}" for kind, n in sorted(meter.written_types.items(), key=lambda kv: -kv[1])))
+    notes.append("")
+    notes.append("Billed / floor write units per lifecycle, by type: " + ", ".join(
+        f"{kind} {billed / CASES:.1f} / {floor / CASES:.1f}"
+        for kind, (billed, floor) in sorted(meter.billed_types.items(), key=lambda kv: -kv[1][0])))
     for line in notes:
         print(f"  {line}")
     # Lambda bills the wall time of each invocation: the app's CPU time plus its waits on AWS.

@@ -147,12 +147,16 @@ def _indexes() -> list[tuple[tuple[str, ...], bool]]:
 INDEXES = _indexes()
 
 
-def billed_units(old: dict | None, new: dict | None) -> int:
+def billed_units(old: dict | None, new: dict | None, table_factor: int = 1) -> int:
     """What AWS bills for one write, from the item before and after it (DynamoDB's rules):
-    the table's write on the larger of the two images; in each index, one write when the item
-    enters, leaves, or stays with the same key, two when its index key changes (the old entry
-    deleted, the new one put); an index projecting ALL writes the whole item, KEYS_ONLY its keys."""
-    units = kilobytes(_larger(old, new))
+    the table's write on the larger of the two images, twice in a transaction (`table_factor`:
+    "one to prepare the transaction and one to commit the transaction"); in each index, one
+    write when the item enters, leaves, or stays with the same key, two when its index key
+    changes (the old entry deleted, the new one put); an index projecting ALL writes the whole
+    item, KEYS_ONLY its keys. Index writes are not doubled by a transaction: "changes made
+    with transactions are propagated to global secondary indexes ... after the transaction
+    completes" (DynamoDB developer guide, Transactions: how it works)."""
+    units = table_factor * kilobytes(_larger(old, new))
     for key_names, whole in INDEXES:
         was = old is not None and all(name in old for name in key_names)
         now = new is not None and all(name in new for name in key_names)
@@ -200,9 +204,11 @@ class Meter:
     calls: dict[str, int] = field(default_factory=dict)
     by_step: dict[str, dict] = field(default_factory=dict)
     written_types: dict[str, int] = field(default_factory=dict)   # items written, by their type
+    billed_types: dict[str, list] = field(default_factory=dict)   # type -> [billed units, floor units]
     other_calls: int = 0            # calls to SES, SNS, SQS and S3 (not the dev stream's reads)
     emails: int = 0                 # SES sends (one recipient each)
     sms_segments: int = 0           # SNS publishes to a phone, in 160/70-character segments
+    s3_bytes: int = 0               # bytes of the S3 objects read (GetObject)
 
     @contextmanager
     def on(self):
@@ -216,6 +222,8 @@ class Meter:
             if service != "dynamodb":
                 response = original(client, operation, params)
                 meter._count_message(service, operation, params)
+                if service == "s3" and operation == "GetObject":
+                    meter.s3_bytes += response.get("ContentLength", 0)
                 meter.other_calls += service != "dynamodbstreams"
                 return response
             if params.get("Item", {}).get("type") == {"S": "DevStreamMark"}:
@@ -318,13 +326,25 @@ class Meter:
                 # DynamoDB Local reports a transaction as if it held its first item only; AWS
                 # bills each item twice, a condition check as a write of the item checked.
                 self.billed_write += factor * kilobytes(old)
+                self._by_type(_type_of(old) + " (check)", factor * kilobytes(old), 0)
                 continue
             written = old if kind == "delete" else new
-            self.billed_write += factor * billed_units(old, None if kind == "delete" else new)
+            billed = billed_units(old, None if kind == "delete" else new, table_factor=factor)
+            self.billed_write += billed
             self.floor += kilobytes(written)
             self.items_written += 1
-            kind_name = (written or {}).get("type", {}).get("S") or (written or {}).get("PK", {}).get("S", "?").split("#")[0]
+            kind_name = _type_of(written)
             self.written_types[kind_name] = self.written_types.get(kind_name, 0) + 1
+            self._by_type(kind_name, billed, kilobytes(written))
+
+    def _by_type(self, kind: str, billed: int, floor: int) -> None:
+        totals = self.billed_types.setdefault(kind, [0, 0])
+        totals[0] += billed
+        totals[1] += floor
+
+
+def _type_of(item: dict | None) -> str:
+    return (item or {}).get("type", {}).get("S") or (item or {}).get("PK", {}).get("S", "?").split("#")[0]
 
 
 # --- figures -----------------------------------------------------------------------------------
