@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zipfile
 from pathlib import Path
 
 from chalicelib.adapters.static_files import DSFR_DIST, DSFR_SHIPPED, RELAIS_STATIC
@@ -85,7 +86,43 @@ def build(outdir: Path, stage_name: str = "prod") -> Path:
         subprocess.run([str(chalice), "--project-dir", str(project), "package", "--stage", stage_name,
                         "--merge-template", str(project / "infra.json"), str(outdir)],
                        check=True, env=env)
-    return outdir / "deployment.zip"
+    package = outdir / "deployment.zip"
+    for_lambda(package)
+    return package
+
+
+NOT_IN_PRODUCTION = ("chalicelib/dev/",)     # the local emulation: the dev stage only (bootstrap.py)
+LAMBDA_PYTHON = (3, 11)                      # the functions' runtime (.chalice/config.json)
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)             # every entry's date: the zip is the same byte for byte
+
+
+def for_lambda(package: Path) -> None:
+    """The zip as Lambda runs it: without the local emulation (NOT_IN_PRODUCTION), and with every
+    module compiled. Lambda's code directory is read-only, so a zip without .pyc compiles every
+    module again at each cold start. The .pyc are checked against nothing at import
+    (`--invalidation-mode unchecked-hash`: no timestamp, which a zip does not keep anyway), are
+    compiled by the runtime's Python version, and are the same at each build (PYTHONHASHSEED=0),
+    like the zip's entries (sorted, dated ZIP_TIME)."""
+    if sys.version_info[:2] != LAMBDA_PYTHON:
+        raise SystemExit(f"the package is compiled by Python {'.'.join(map(str, LAMBDA_PYTHON))}, "
+                         f"the functions' runtime, not {sys.version.split()[0]}")
+    with tempfile.TemporaryDirectory(prefix="relais-zip-") as unpacked:
+        root = Path(unpacked)
+        with zipfile.ZipFile(package) as source:
+            modes = {info.filename: info.external_attr for info in source.infolist()}
+            for info in source.infolist():
+                if not info.filename.startswith(NOT_IN_PRODUCTION):
+                    source.extract(info, root)
+        subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
+                        "unchecked-hash", str(root)], check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
+                       stdout=subprocess.DEVNULL)
+        with zipfile.ZipFile(package, "w", zipfile.ZIP_DEFLATED) as target:
+            for path in sorted(p for p in root.rglob("*") if p.is_file()):
+                name = path.relative_to(root).as_posix()
+                info = zipfile.ZipInfo(name, ZIP_TIME)
+                info.external_attr = modes.get(name, 0o100644 << 16)
+                info.compress_type = zipfile.ZIP_DEFLATED
+                target.writestr(info, path.read_bytes())
 
 
 def lint(template: Path) -> None:

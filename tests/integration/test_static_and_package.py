@@ -2,6 +2,7 @@
 them: templates and static files inside chalicelib/, pages rendered from the unzipped package."""
 from __future__ import annotations
 
+import importlib.util
 import json
 import platform
 import re
@@ -147,15 +148,31 @@ def test_package_carries_templates_and_static_files_and_renders_pages(tmp_path):
                     "chalicelib/static/relais/relais.css"):
         assert shipped in names
     assert not [n for n in names if n.endswith(".map") or "/component/" in n]
+    assert not [n for n in names if n.startswith("chalicelib/dev/")]        # the local emulation stays out
+    # Every module compiled, for the runtime's Python, checked against nothing at import.
+    sources = [n for n in names if n.endswith(".py") and (n == "app.py" or n.startswith(("chalicelib/", "jinja2/")))]
+    assert sources and all(importlib.util.cache_from_source(n) in names for n in sources)
+    header = (unpacked / importlib.util.cache_from_source("chalicelib/web/pages.py")).read_bytes()[:8]
+    assert header[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == 0b01
 
     tag = f"cpython-{sys.version_info.major}{sys.version_info.minor}-x86_64-linux-gnu"
     if not any(tag in n for n in names if n.startswith("pydantic_core/")):
         pytest.skip(f"the package's compiled wheels are not for this interpreter ({tag})")
     base_python = getattr(sys, "_base_executable", sys.executable)
-    result = subprocess.run([base_python, "-I", "-S", "-c", RENDER_FROM_PACKAGE, str(unpacked)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    # A source changed after the build is not read again: the .pyc runs (unchecked hash).
+    with (unpacked / "chalicelib" / "web" / "pages.py").open("a", encoding="utf-8") as source:
+        source.write("\nraise SystemExit('compiled again at import')\n")
+    for path in unpacked.rglob("*"):                         # read-only, as Lambda's code directory
+        path.chmod(path.stat().st_mode & ~0o222)
+    try:
+        result = subprocess.run([base_python, "-I", "-S", "-X", "importtime", "-c", RENDER_FROM_PACKAGE,
+                                 str(unpacked)], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    finally:
+        for path in unpacked.rglob("*"):
+            path.chmod(path.stat().st_mode | 0o200)
     assert result.returncode == 0, result.stderr
     rendered = json.loads(result.stdout)
+    assert "chalicelib.dev" not in result.stderr               # -X importtime: no import of the emulation
     assert all(module.startswith(str(unpacked)) for module in rendered["modules"]), rendered["modules"]
     assert f'<link rel="stylesheet" href="/static/dsfr/dsfr.min.css?v={DSFR_VERSION}">' in rendered["html"]
 
