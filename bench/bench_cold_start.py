@@ -1,11 +1,14 @@
-"""Cold start: importing app.py against the floor, measured side by side in one run.
+"""Cold start, measured side by side in one run against the floor any boto3 Chalice function
+pays: `import boto3, chalice` and the creation of one client.
 
-The floor is what any boto3 Chalice function pays: `import boto3, chalice` and the creation
-of one client. Each figure is a fresh interpreter (`python -c`), the runs interleaved so that
-both see the same machine; medians of RUNS. Target: app.py at most 1.2 x the floor.
+Like for like (the goal, at most 1.2 x the floor): the deployment package that `make package`
+builds, unzipped read-only as Lambda's code directory, in fresh base interpreters that see
+only the package (-I -S), with the prod stage's environment; the app's first request (its
+import, its first client, its first route: GET /connexion) against the floor in the same
+package. Medians of PACKAGE_RUNS, interleaved.
 
-Also printed, not targeted: app.py plus the first client (what the first request pays before
-its own work), and app.py plus the X-Ray SDK (Tracer loads on the first invocation in Lambda).
+Also printed, not targeted: the same in the working tree's venv (`import app`, plus the first
+client, plus the X-Ray SDK), medians of RUNS.
 """
 from __future__ import annotations
 
