@@ -137,11 +137,18 @@ def _value_size(value: dict) -> int:
     raise ValueError(kind)
 
 
-def _indexes() -> list[tuple[tuple[str, ...], bool]]:
-    """The table's GSIs: their key attributes, and whether they project the whole item."""
+def _indexes() -> list[tuple[tuple[str, ...], frozenset[str] | None]]:
+    """The table's GSIs: their key attributes, and the attributes they project (None: ALL)."""
     spec = json.loads((ROOT / "infra" / "table.json").read_text(encoding="utf-8"))
-    return [(tuple(k["AttributeName"] for k in index["KeySchema"]),
-             index["Projection"]["ProjectionType"] == "ALL") for index in spec["GlobalSecondaryIndexes"]]
+    table_keys = ("PK", "SK")
+    indexes = []
+    for index in spec["GlobalSecondaryIndexes"]:
+        key_names = tuple(k["AttributeName"] for k in index["KeySchema"])
+        projection = index["Projection"]
+        projected = (None if projection["ProjectionType"] == "ALL"
+                     else frozenset((*table_keys, *key_names, *projection.get("NonKeyAttributes", ()))))
+        indexes.append((key_names, projected))
+    return indexes
 
 
 INDEXES = _indexes()
@@ -152,27 +159,31 @@ def billed_units(old: dict | None, new: dict | None, table_factor: int = 1) -> i
     the table's write on the larger of the two images, twice in a transaction (`table_factor`:
     "one to prepare the transaction and one to commit the transaction"); in each index, one
     write when the item enters, leaves, or stays with the same key, two when its index key
-    changes (the old entry deleted, the new one put); an index projecting ALL writes the whole
-    item, KEYS_ONLY its keys. Index writes are not doubled by a transaction: "changes made
-    with transactions are propagated to global secondary indexes ... after the transaction
-    completes" (DynamoDB developer guide, Transactions: how it works)."""
+    changes (the old entry deleted, the new one put), none when neither its key nor any
+    attribute it projects changed; an index copies what it projects (ALL: the whole item;
+    INCLUDE: its keys and the attributes named; KEYS_ONLY: its keys). Index writes are not
+    doubled by a transaction: "changes made with transactions are propagated to global
+    secondary indexes ... after the transaction completes" (DynamoDB developer guide,
+    Transactions: how it works)."""
     units = table_factor * kilobytes(_larger(old, new))
-    for key_names, whole in INDEXES:
+    for key_names, projected in INDEXES:
         was = old is not None and all(name in old for name in key_names)
         now = new is not None and all(name in new for name in key_names)
         if was and now:
-            same = all(old[name] == new[name] for name in key_names)
-            units += (_index_size(_larger(old, new), whole) if same
-                      else _index_size(old, whole) + _index_size(new, whole))
+            before, after = _projection(old, projected), _projection(new, projected)
+            if all(old[name] == new[name] for name in key_names):
+                units += kilobytes(_larger(before, after)) if before != after else 0
+            else:
+                units += kilobytes(before) + kilobytes(after)
         elif was:
-            units += _index_size(old, whole)
+            units += kilobytes(_projection(old, projected))
         elif now:
-            units += _index_size(new, whole)
+            units += kilobytes(_projection(new, projected))
     return units
 
 
-def _index_size(item: dict, whole: bool) -> int:
-    return kilobytes(item) if whole else 1
+def _projection(item: dict, projected: frozenset[str] | None) -> dict:
+    return item if projected is None else {name: value for name, value in item.items() if name in projected}
 
 
 def standalone_units(item: dict | None) -> int:

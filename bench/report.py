@@ -64,6 +64,9 @@ EXPLAINED = {
         "- A request's own change, its audit event and its outbox notification stay in one "
         "transaction: AWS bills their table writes twice (prepare and commit). Their index copies are "
         "billed once: a transaction's changes propagate to the GSIs after it commits.",
+        "- GSI1 and GSI2 copy what the lists read, not a case's description nor an escalation's "
+        "question (up to 5,000 characters each): a case told at length costs little more than a "
+        "short one (the second figure).",
         "- What is left above the floor: those transactions, and the index copies of cases and "
         "escalations (a status change moves the item's GSI1 or GSI2 entry: a delete and a put).",
         "",

@@ -94,7 +94,7 @@ class EscalationView(View):
     organisation_id: str
     point_id: str
     status: EscalationStatus
-    question: str
+    question: str = Field(description="In a list (the queue, late escalations): its first 140 characters")
     due_at: datetime
     due_date: date
     due_in_words: str = Field(description="« jeudi 26 novembre »")

@@ -8,7 +8,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PrivateAttr,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .events import EventCode
 from .validation import (
@@ -26,6 +35,8 @@ from .validation import (
 
 class Entity(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Read from an index that leaves out its long texts (a list's row): never saved (to_item refuses).
+    _partial: bool = PrivateAttr(default=False)
 
 
 # --- Directory -----------------------------------------------------------------------

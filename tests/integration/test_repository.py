@@ -96,3 +96,36 @@ def test_a_note_never_lands_on_a_case_closed_meanwhile(deps):
     with pytest.raises(RaceLost):
         deps.repo.transact([message_write(note), case_still_open(case.ref)])
     assert deps.repo.get_bundle(case.ref).messages == []
+
+
+def test_the_lists_indexes_leave_out_the_long_texts_and_a_listed_row_is_never_saved(deps):
+    """GSI1 and GSI2 project what the lists show, not a case's description nor an escalation's
+    question (up to 5,000 characters each, which the index would copy at each change): a row
+    read from them stands in for them, and cannot be written back over the whole item."""
+    from chalicelib.adapters.dynamo import escalation_write
+    from chalicelib.adapters.dynamo.query import Query
+    from chalicelib.domain.models import Escalation
+
+    description, question = "Elle ne touche plus son RSA. " * 150, "Pouvez-vous vérifier son dossier ? " * 100
+    case = a_case("61-LNG-TXT").model_copy(update={"description": description.strip()})
+    create(deps, case)
+    escalation = Escalation(case_ref=case.ref, group_id="61-caf", organisation_id="caf", territory_code="61",
+                            point_id=case.point_id, question=question.strip(), due_at=NOW + timedelta(days=4),
+                            created_at=NOW, updated_at=NOW)
+    deps.repo.transact([escalation_write(escalation, None)])
+
+    in_gsi1, _ = deps.repo._query(Query(partition=f"POINT#{case.point_id}", index=keys.GSI1))
+    in_gsi2, _ = deps.repo._query(Query(partition="GROUP#61-caf", index=keys.GSI2))
+    assert in_gsi1 and "description" not in in_gsi1[0] and in_gsi1[0]["situation"]["S"] == "emploi"
+    assert in_gsi2 and "question" not in in_gsi2[0] and in_gsi2[0]["due_at"]
+    listed = deps.repo.list_point_cases(case.point_id, None, 10, None).items[0]
+    queued = deps.repo.list_group_escalations("61-caf", None, 10, None).items[0]
+    assert listed.usager.last_name == "Martin" and listed.description != case.description
+    assert queued.question.startswith("Pouvez-vous vérifier son dossier ?") and len(queued.question) <= 140
+    with pytest.raises(ValueError, match="never saved"):
+        case_write(listed.model_copy(update={"status": CaseStatus.CLOSED, "version": 2}), 1)
+    with pytest.raises(ValueError, match="never saved"):
+        escalation_write(queued.model_copy(update={"version": 2}), 1)
+    whole = deps.repo.get_bundle(case.ref)                        # the case's own item has both texts
+    assert whole.case.description == case.description
+    assert whole.escalations["61-caf"].question == escalation.question

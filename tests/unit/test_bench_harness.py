@@ -38,20 +38,43 @@ def test_a_transaction_item_is_billed_with_its_index_copies():
     assert harness.standalone_units(in_gsi1) == 2                      # GSI1 projects the whole item
 
 
-@pytest.mark.parametrize("projects_all, units", [
-    pytest.param(True, 3 + 3, id="ALL"),                # the index holds a copy of the 3 KB item
-    pytest.param(False, 3 + 1, id="KEYS_ONLY"),         # the index holds the keys only
+GSI1 = ("GSI1PK", "GSI1SK")
+
+
+@pytest.mark.parametrize("projected, units", [
+    pytest.param(None, 3 + 3, id="ALL"),                                  # a copy of the 3 KB item
+    pytest.param(frozenset(("PK", "SK", *GSI1)), 3 + 1, id="KEYS_ONLY"),  # the keys only
+    pytest.param(frozenset(("PK", "SK", *GSI1, "status")), 3 + 1, id="INCLUDE"),   # not the long text
 ])
-def test_an_index_copy_is_billed_as_its_projection(projects_all, units):
-    """The table has an index of each projection (infra/table.json): each is billed its way."""
-    key_names = next((names for names, whole in harness.INDEXES if whole is projects_all), None)
-    assert key_names, f"no index with projects_all={projects_all} in harness.INDEXES"
-    big = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}, **{name: {"S": "k"} for name in key_names},
-           "text": {"S": "x" * 3000}}
+def test_an_index_copy_is_billed_as_its_projection(projected, units, monkeypatch):
+    monkeypatch.setattr(harness, "INDEXES", [(GSI1, projected)])
+    big = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}, **{name: {"S": "k"} for name in GSI1},
+           "status": {"S": "open"}, "text": {"S": "x" * 3000}}
     assert harness.standalone_units(big) == units
 
 
-def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice():
+def test_the_table_projects_the_lists_attributes_but_not_the_long_texts():
+    """GSI1 and GSI2 (infra/table.json) hold every attribute their lists read, never a case's
+    description nor an escalation's question; GSI3 holds the keys only."""
+    from chalicelib.adapters.dynamo.items import NOT_PROJECTED, QUESTION_PREVIEW
+    from chalicelib.domain import models
+
+    listed = {"GSI1": [models.Territory, models.ContactPoint, models.ReferentGroup, models.Organisation,
+                       models.Case, models.Feedback], "GSI2": [models.Escalation]}
+    indexes = dict(zip(("GSI1", "GSI2", "GSI3"), harness.INDEXES, strict=True))
+    for name, read in listed.items():
+        _, projected = indexes[name]
+        assert projected is not None and "type" in projected
+        for model in read:
+            left_out = set(NOT_PROJECTED.get(model.__name__, ()))
+            assert set(model.model_fields) - left_out <= projected, (name, model.__name__)
+            assert not left_out & projected
+    assert QUESTION_PREVIEW in indexes["GSI2"][1]
+    assert indexes["GSI3"][1] == frozenset(("PK", "SK", "GSI3PK", "GSI3SK"))
+
+
+def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice(monkeypatch):
+    monkeypatch.setattr(harness, "INDEXES", [(GSI1, None)])
     old = {"PK": {"S": "CASE#1"}, "SK": {"S": "CASE"}, "GSI1PK": {"S": "POINT#1"}, "GSI1SK": {"S": "open#1"},
            "text": {"S": "x" * 1500}}
     moved = {**old, "GSI1SK": {"S": "closed#1"}, "text": {"S": "x"}}
@@ -64,6 +87,9 @@ def test_a_write_is_billed_on_the_larger_image_and_an_index_key_change_twice():
     # In a transaction the table's write is billed twice (prepare, commit); the index copy,
     # propagated after the commit, once.
     assert harness.billed_units(old, moved, table_factor=2) == 2 * 2 + (2 + 1)
+    # An index that projects neither the text nor anything else changed is not written at all.
+    monkeypatch.setattr(harness, "INDEXES", [(GSI1, frozenset(("PK", "SK", *GSI1)))])
+    assert harness.billed_units(old, same_key) == 2
 
 
 @pytest.mark.instant("2026-11-24T10:00:00+01:00")     # the report is dated

@@ -16,7 +16,7 @@ from ...domain.models import (
     QuarantinedEmail,
 )
 from .. import keys
-from .items import Page, encode_cursor, from_item
+from .items import Page, encode_cursor, from_index, from_item
 from .query import Query
 from .table import Table
 
@@ -60,14 +60,14 @@ class CaseRepository(Table):
         items, last = self._query(Query(partition=f"POINT#{point_id}", index=keys.GSI1,
                                         sk_prefix=keys.status_prefix(status), limit=limit,
                                         cursor=cursor, descending=True))
-        return Page([from_item(Case, i) for i in items[:limit]], encode_cursor(last))
+        return Page([from_index(Case, i) for i in items[:limit]], encode_cursor(last))
 
     def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
                                cursor: str | None) -> Page:
         items, last = self._query(Query(partition=f"GROUP#{group_id}", index=keys.GSI2,
                                         sk_prefix=keys.status_prefix(status), limit=limit,
                                         cursor=cursor))
-        return Page([from_item(Escalation, i) for i in items[:limit]], encode_cursor(last))
+        return Page([from_index(Escalation, i) for i in items[:limit]], encode_cursor(last))
 
     def drop_lookups(self, bundle: CaseBundle, quarantined: Iterable[QuarantinedEmail]) -> None:
         """Delete what leads to the usager (retention): the case's messages, its quarantine

@@ -30,6 +30,8 @@ def decode_key(item: Mapping[str, Any]) -> dict[str, str]:
 
 
 def to_item(model: BaseModel, key: dict[str, str], **extra: Any) -> dict[str, Any]:
+    if getattr(model, "_partial", False):
+        raise ValueError(f"a {type(model).__name__} read from an index has no long texts: it is never saved")
     # Empty maps and lists are left out: smaller items, and stream readers (botocore's
     # parser among them) do not all read an empty "M" back the same way.
     data = {name: value for name, value in model.model_dump(mode="json", exclude_none=True).items()
@@ -40,10 +42,37 @@ def to_item(model: BaseModel, key: dict[str, str], **extra: Any) -> dict[str, An
     return {name: _serializer.serialize(value) for name, value in data.items()}
 
 
+# Attributes written for an index only, derived from the model: never read back into it.
+QUESTION_PREVIEW = "question_preview"        # an escalation's question as its list shows it (GSI2)
+PREVIEW_CHARACTERS = 140
+DERIVED_ATTRIBUTES = (QUESTION_PREVIEW,)
+# What GSI1 and GSI2 leave out (infra/table.json, INCLUDE): the long texts, which only the case's
+# own page shows. A list row read from the index stands for them with what it has.
+NOT_PROJECTED = {"Case": ("description",), "Escalation": ("question",)}
+PARTIAL_TEXT = "…"
+
+
 def from_item(model: type[M], item: dict[str, Any]) -> M:
     data = {name: _deserializer.deserialize(value) for name, value in item.items()
-            if name not in KEY_ATTRIBUTES}
+            if name not in KEY_ATTRIBUTES and name not in DERIVED_ATTRIBUTES}
     return model.model_validate(data)
+
+
+def from_index(model: type[M], item: dict[str, Any]) -> M:
+    """A list's row, read from GSI1 or GSI2, which project neither a case's description nor an
+    escalation's question (their own items have them): the escalation's question is its preview,
+    the case's description a placeholder. The model is marked partial: to_item refuses it."""
+    data = {name: _deserializer.deserialize(value) for name, value in item.items()
+            if name not in KEY_ATTRIBUTES and name not in DERIVED_ATTRIBUTES}
+    for name in NOT_PROJECTED.get(model.__name__, ()):
+        data.setdefault(name, item.get(QUESTION_PREVIEW, {}).get("S") or PARTIAL_TEXT)
+    found = model.model_validate(data)
+    found._partial = True
+    return found
+
+
+def question_preview(question: str) -> str:
+    return question if len(question) <= PREVIEW_CHARACTERS else question[:PREVIEW_CHARACTERS - 1].rstrip() + "…"
 
 
 def from_image(model: type[M], image: dict[str, Any]) -> M:

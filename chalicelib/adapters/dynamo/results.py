@@ -7,7 +7,7 @@ from datetime import datetime
 
 from ...domain.models import Case, Escalation
 from .. import keys
-from .items import encode_cursor, encode_key, from_item, item_type, plain_item
+from .items import encode_cursor, encode_key, from_index, item_type, plain_item
 from .query import Query
 from .table import Table
 
@@ -27,7 +27,7 @@ class ResultsRepository(Table):
         else:
             bounds = {"sk_prefix": f"{status}#" if status else None}
         items, last = self._query(Query(partition=partition, index=index, limit=limit, cursor=cursor, **bounds))
-        return ([from_item(model, item) for item in items[:limit] if item_type(item) == wanted],
+        return ([from_index(model, item) for item in items[:limit] if item_type(item) == wanted],
                 encode_cursor(last))
 
     def get_results(self, cells: Iterable[Cell]) -> dict[Cell, dict[str, int]]:

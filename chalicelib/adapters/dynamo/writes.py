@@ -18,7 +18,7 @@ from ...domain.models import (
     QuarantinedEmail,
 )
 from .. import keys
-from .items import encode_key, plain_item, to_item
+from .items import QUESTION_PREVIEW, encode_key, plain_item, question_preview, to_item
 
 
 @dataclass
@@ -74,9 +74,9 @@ def new_item(model: BaseModel, key: dict[str, str]) -> Write:
 
 
 def versioned(model: Case | Escalation | Feedback | QuarantinedEmail, key: dict[str, str],
-              previous_version: int | None) -> Write:
+              previous_version: int | None, **extra: Any) -> Write:
     """Put a new version, only if the stored one is still the version it was computed from."""
-    item = to_item(model, key)
+    item = to_item(model, key, **extra)
     if previous_version is None:
         return Write(item)
     return Write(item, "version = :previous", {":previous": {"N": str(previous_version)}})
@@ -94,7 +94,8 @@ def escalation_write(escalation: Escalation, previous_version: int | None,
                           escalation.due_at)
     if next_action_at is not None:
         key |= keys.due_index(escalation.case_ref, escalation.group_id, next_action_at)
-    return versioned(escalation, key, previous_version)
+    return versioned(escalation, key, previous_version,
+                     **{QUESTION_PREVIEW: question_preview(escalation.question)})
 
 
 def feedback_write(feedback: Feedback, previous_version: int | None) -> Write:
