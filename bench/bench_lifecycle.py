@@ -37,6 +37,10 @@ def main() -> None:
                 for _ in range(CASES):
                     flow.lifecycle(client, agent, meter)
             cpu = (time.process_time() - cpu) / CASES
+            long = Meter()
+            with long.on():
+                for _ in range(CASES):
+                    flow.lifecycle(client, agent, long, long_texts=True)
 
     per_case = {name: value / CASES for name, value in (
         ("read", meter.read), ("write", meter.write), ("billed", meter.billed_write), ("floor", meter.floor),
@@ -50,6 +54,9 @@ def main() -> None:
         figure("floor: items written, each rounded up to 1 KB",
                f"{per_case['floor']:.1f} units for {per_case['items']:.0f} items"),
         figure("write units / floor", f"{writes:.2f}x", f"<= {GOAL}x", writes <= GOAL),
+        figure("write units / floor, the case told at length (a 1.9 KB description, a 0.9 KB question)",
+               f"{long.billed_write / long.floor:.2f}x ({long.billed_write / CASES:.1f} units, floor "
+               f"{long.floor / CASES:.1f})", f"<= {GOAL}x", long.billed_write / long.floor <= GOAL),
         # Beside the goal (the floor counts writes only): the requests' reads added to the writes.
         figure("read and write units / floor", f"{both:.2f}x"),
         figure("SES emails per lifecycle", f"{per_case['emails']:.1f}"),

@@ -46,16 +46,22 @@ def referent_reply(deps, ref: str) -> bytes:
     return bytes(message)
 
 
-def lifecycle(client, agent: dict, meter=None) -> str:
+# A case told at length: a 1.9 KB description, a 0.9 KB question (both may reach 5,000 characters).
+LONG_CASE = {**CASE, "description": " ".join([CASE["description"]] * 20)}
+LONG_QUESTION = {**QUESTION, "question": " ".join([QUESTION["question"]] * 15)}
+
+
+def lifecycle(client, agent: dict, meter=None, long_texts: bool = False) -> str:
     """One case from creation to closing; returns its reference."""
+    case, question = (LONG_CASE, LONG_QUESTION) if long_texts else (CASE, QUESTION)
     step = meter.step if meter else (lambda name: nullcontext())
     from chalicelib import bootstrap
 
     deps = bootstrap.deps()
     with step("create (and the usager's SMS)"):
-        ref = post(client, agent, "/api/cases", CASE)["ref"]
+        ref = post(client, agent, "/api/cases", case)["ref"]
     with step("escalate (3 emails)"):
-        post(client, agent, f"/api/cases/{ref}/escalations", QUESTION)
+        post(client, agent, f"/api/cases/{ref}/escalations", question)
     with step("referent answers by email (agent told, SMS)"):
         answered = client.http.post("/_dev/inbound-email", headers={"Content-Type": "message/rfc822"},
                                     body=referent_reply(deps, ref))
