@@ -98,8 +98,31 @@ def mail_bucket(stage: str) -> dict:
     }
 
 
+# The services that publish to Relais's topics: the topics' key lets them encrypt (topic_key).
+TOPIC_PUBLISHERS = ("ses.amazonaws.com", "sms-voice.amazonaws.com", "cloudwatch.amazonaws.com")
+
+
+def topic_key() -> dict:
+    """The topics' encryption key. The AWS-managed key (alias/aws/sns) cannot serve: SES, End User
+    Messaging and CloudWatch alarms may only publish to a topic whose key policy lets them
+    encrypt, which only a customer-managed key's policy can say."""
+    account = {"Ref": "AWS::AccountId"}
+    return {"TopicKey": {"Type": "AWS::KMS::Key", "Properties": {
+        "Description": "Relais: the SNS topics' messages (inbound email and SMS, SES events, alarms)",
+        "EnableKeyRotation": True,
+        "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+            {"Sid": "AccountAdministers", "Effect": "Allow",
+             "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}},
+             "Action": "kms:*", "Resource": "*"},
+            {"Sid": "ServicesPublish", "Effect": "Allow", "Principal": {"Service": list(TOPIC_PUBLISHERS)},
+             "Action": ["kms:GenerateDataKey*", "kms:Decrypt"], "Resource": "*",
+             "Condition": {"StringEquals": {"aws:SourceAccount": account}}},
+        ]}}}}
+
+
 def _topic(logical_id: str, name: str, publisher: str | None) -> dict:
-    resources = {logical_id: {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": name}}}
+    resources = {logical_id: {"Type": "AWS::SNS::Topic", "Properties": {
+        "TopicName": name, "KmsMasterKeyId": {"Ref": "TopicKey"}}}}
     if publisher:
         resources[f"{logical_id}Policy"] = {"Type": "AWS::SNS::TopicPolicy", "Properties": {
             "Topics": [{"Ref": logical_id}],
@@ -116,10 +139,15 @@ def messaging(stage: str) -> dict:
     alarms topic that ops subscribe to."""
     n, env = names(stage), stage_settings(stage)
     resources = {
+        **topic_key(),
         **_topic("InboundEmailTopic", n["inbound_email"], "ses.amazonaws.com"),
         **_topic("SesEventsTopic", n["ses_events"], "ses.amazonaws.com"),
         **_topic("InboundSmsTopic", n["inbound_sms"], "sms-voice.amazonaws.com"),
         **_topic("AlarmTopic", n["alarms"], "cloudwatch.amazonaws.com"),
+        # The on-call address, when the deploy names one (parameter OnCallEmail): AWS sends it a
+        # confirmation link first; the alarms reach it once it is followed.
+        "OnCallSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasOnCallEmail", "Properties": {
+            "TopicArn": {"Ref": "AlarmTopic"}, "Protocol": "email", "Endpoint": {"Ref": "OnCallEmail"}}},
         "ReceiptRuleSet": {"Type": "AWS::SES::ReceiptRuleSet", "Properties": {"RuleSetName": n["rule_set"]}},
         "ReceiptRule": {
             "Type": "AWS::SES::ReceiptRule", "DependsOn": ["MailBucketPolicy", "InboundEmailTopicPolicy"],
@@ -237,7 +265,11 @@ def _queue_for(function) -> str:
 
 def template(stage: str = "prod") -> dict:
     return {
-        "Parameters": observability.parameters(),
+        "Parameters": {**observability.parameters(), "OnCallEmail": {
+            "Type": "String", "Default": "", "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
+            "Description": "The on-call address the alarms are emailed to (empty: none; it must confirm "
+                           "the subscription from AWS's email)"}},
+        "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]}},
         "Resources": {
             **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage),
             **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),

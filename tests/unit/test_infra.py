@@ -1,6 +1,7 @@
 """One table definition: what infra deploys is what the local stack and the tests create."""
 import ast
 import json
+import re
 from pathlib import Path
 
 from infra import functions, iam, names, observability, table, template
@@ -497,3 +498,24 @@ def test_receive_email_has_the_memory_its_largest_parsed_message_needs():
     assert inbound.MAX_MESSAGE_BYTES <= 20 * 1024 * 1024
     assert resources["ReceiveEmail"]["Properties"]["MemorySize"] >= 4 * 300
     assert "MemorySize" not in resources["APIHandler"]["Properties"]           # the stage's 256 MB
+
+
+def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use_and_on_call_is_a_parameter():
+    resources = template.template("prod")["Resources"]
+    topics = {name: r for name, r in resources.items() if r.get("Type") == "AWS::SNS::Topic"}
+    assert len(topics) == 4 and all(t["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"} for t in topics.values())
+    key = resources["TopicKey"]["Properties"]
+    assert key["EnableKeyRotation"] is True
+    allowed = next(s for s in key["KeyPolicy"]["Statement"] if s["Sid"] == "ServicesPublish")
+    publishers = {r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
+                  for r in resources.values() if r.get("Type") == "AWS::SNS::TopicPolicy"}
+    assert publishers and publishers <= set(allowed["Principal"]["Service"])
+    assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(allowed["Action"])
+
+    full = template.template("prod")
+    subscription = resources["OnCallSubscription"]
+    assert subscription["Condition"] == "HasOnCallEmail" and subscription["Properties"]["Protocol"] == "email"
+    assert subscription["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+    assert full["Parameters"]["OnCallEmail"]["Default"] == ""
+    pattern = re.compile(full["Parameters"]["OnCallEmail"]["AllowedPattern"])
+    assert pattern.match("astreinte@relais.gouv.fr") and pattern.match("") and not pattern.match("astreinte")
