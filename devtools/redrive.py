@@ -8,7 +8,7 @@ Two kinds of message land in relais-<stage>-failed-events (docs/operations.md):
   three times: its original event is sent to its function again.
 
 A batch older than the stream's 24 hours cannot be read again: it is counted as expired and
-left in the queue. Every handler is idempotent (emails and SMS are sent once, results are version-guarded), so a
+left in the queue. Every handler is idempotent (emails and SMS are sent once, results entries are written once per version), so a
 redrive never sends twice. A message is deleted only once its redrive succeeded.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ transaction (a transaction bills every item twice):
 
 Positions are the stream's sequence numbers, which follow the order in which records are
 published to the stream. The weekly repair (services/results_check.py) writes cells whole
-and clears their marks.
+and keeps their marks.
 """
 from __future__ import annotations
 
@@ -102,7 +102,19 @@ class Entry:
 
 
 def entry_of(record) -> Entry | None:
-    """A stream record's journaled entry, if it is one (an INSERT of a ResultsEntry)."""
+    """A stream record's journaled entry, if it is one (an INSERT of a ResultsEntry). An entry
+    that cannot be read must not hold back the shard: counted, and the weekly check repairs."""
+    try:
+        return _entry(record)
+    except (ValueError, TypeError, KeyError) as error:
+        logger.error("results: entry not read", extra={"error": type(error).__name__})
+        from ..observability import count
+
+        count("results_failures")
+        return None
+
+
+def _entry(record) -> Entry | None:
     if record.event_name is None or record.event_name.name != "INSERT" or not record.dynamodb:
         return None
     image = record.dynamodb.new_image or {}
@@ -162,9 +174,9 @@ def apply_entries(deps: Deps, entries: list[Entry]) -> list[Entry]:
                 for _, counters in pending:
                     for name, amount in counters.items():
                         summed[name] = summed.get(name, 0) + amount
+                # Changes that cancel out in this cell still move its mark: a retry of the
+                # batch's tail alone must find them added.
                 summed = {name: amount for name, amount in summed.items() if amount}
-                if not summed:
-                    return True                 # changes that cancel out in this cell
                 mark = deps.repo.add_to_cell(cell, summed, lane=lane, upto=pending[-1][0],
                                              above=pending[0][0], at=at)
                 if mark is None:

@@ -437,6 +437,8 @@ def test_a_cell_that_had_part_of_a_batch_adds_only_the_entries_after_its_mark(de
     assert apply_entries(deps, [entry(1, 150)]) == [] and cell_totals(deps) == {"p0": 8}  # another lane's mark
     assert apply_entries(deps, [entry(0, 400, 2), entry(0, 500, -2)]) == []             # cancel out
     assert cell_totals(deps) == {"p0": 8}
+    assert apply_entries(deps, [entry(0, 500, -2)]) == []          # the tail alone, retried: added already
+    assert cell_totals(deps) == {"p0": 8}
     deps.repo.replace_results({("2026-11", "point", "p0"): {"cases": 9}})               # the weekly repair
     assert apply_entries(deps, [entry(0, 300, 5), entry(1, 150)]) == []                # replayed after it
     assert cell_totals(deps) == {"p0": 9}

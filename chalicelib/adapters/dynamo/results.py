@@ -60,8 +60,9 @@ class ResultsRepository(Table):
 
     def add_to_cell(self, cell: Cell, counters: dict[str, int], *, lane: int, upto: str,
                     above: str | None = None, at: str | None = None) -> str | None:
-        """ADD these amounts to the cell and move its lane's mark to `upto` (a zero-padded stream
-        position), if the mark is below `above` (or absent), or, with `at`, exactly `at`.
+        """ADD these amounts (none: the mark alone) to the cell and move its lane's mark to `upto`
+        (a zero-padded stream position), if the mark is below `above` (or absent), or, with `at`,
+        exactly `at`.
         Returns None when added; otherwise the cell's mark as it is (the entries up to it were
         added already: add only those after it, with `at` set to it)."""
         names = {f"#c{i}": name for i, name in enumerate(sorted(counters))}
@@ -70,7 +71,8 @@ class ResultsRepository(Table):
         try:
             self._client.update_item(
                 TableName=self.table, Key=encode_key(keys.results_cell(*cell)),
-                UpdateExpression="SET #type = :kind, #m = :upto ADD " + ", ".join(f"{n} :{n[1:]}" for n in names),
+                UpdateExpression="SET #type = :kind, #m = :upto" + (
+                    " ADD " + ", ".join(f"{n} :{n[1:]}" for n in names) if names else ""),
                 ConditionExpression=condition,
                 ExpressionAttributeNames={**names, "#type": "type", "#m": f"mark{lane}"},
                 ExpressionAttributeValues={**values, ":kind": {"S": "ResultsCell"}, ":upto": {"S": upto},
