@@ -37,7 +37,7 @@ def handle_stream(deps: Deps, event: dict, context=None) -> dict:
     entries: list[tuple[str, results.Entry]] = []
 
     def each(record) -> None:
-        change, entry = _change(record), results.entry_of(record)
+        change, entry = _results(results.change_of, record), _results(results.entry_of, record)
         if change is not None:
             changes.append((record.dynamodb.sequence_number, change))
         if entry is not None:
@@ -58,15 +58,13 @@ def handle_stream(deps: Deps, event: dict, context=None) -> dict:
     return {**response, "batchItemFailures": failures}
 
 
-def _change(record):
-    """The record's change to the published results. A record the figures cannot take
-    (pydantic's ValidationError is a ValueError) must not hold back the shard: counted, and
-    the weekly check repairs the figures."""
-    from . import results
-
+def _results(read, record):
+    """The record's change to the published results, or its journaled entry (`read`). A record
+    the figures cannot take (pydantic's ValidationError is a ValueError) must not hold back the
+    shard: counted, and the weekly check repairs the figures."""
     try:
-        return results.change_of(record)
-    except (ValueError, TypeError) as error:
+        return read(record)
+    except (ValueError, TypeError, KeyError) as error:
         logger.error("results: record not applied", extra={"error": type(error).__name__})
         count("results_failures")
         return None

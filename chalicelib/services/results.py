@@ -102,19 +102,7 @@ class Entry:
 
 
 def entry_of(record) -> Entry | None:
-    """A stream record's journaled entry, if it is one (an INSERT of a ResultsEntry). An entry
-    that cannot be read must not hold back the shard: counted, and the weekly check repairs."""
-    try:
-        return _entry(record)
-    except (ValueError, TypeError, KeyError) as error:
-        logger.error("results: entry not read", extra={"error": type(error).__name__})
-        from ..observability import count
-
-        count("results_failures")
-        return None
-
-
-def _entry(record) -> Entry | None:
+    """A stream record's journaled entry, if it is one (an INSERT of a ResultsEntry)."""
     if record.event_name is None or record.event_name.name != "INSERT" or not record.dynamodb:
         return None
     image = record.dynamodb.new_image or {}

@@ -52,18 +52,20 @@ NOT_PROJECTED = {"Case": ("description",), "Escalation": ("question",)}
 PARTIAL_TEXT = "…"
 
 
-def from_item(model: type[M], item: dict[str, Any]) -> M:
-    data = {name: _deserializer.deserialize(value) for name, value in item.items()
+def _fields(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()
             if name not in KEY_ATTRIBUTES and name not in DERIVED_ATTRIBUTES}
-    return model.model_validate(data)
+
+
+def from_item(model: type[M], item: dict[str, Any]) -> M:
+    return model.model_validate(_fields(item))
 
 
 def from_index(model: type[M], item: dict[str, Any]) -> M:
     """A list's row, read from GSI1 or GSI2, which project neither a case's description nor an
     escalation's question (their own items have them): the escalation's question is its preview,
     the case's description a placeholder. The model is marked partial: to_item refuses it."""
-    data = {name: _deserializer.deserialize(value) for name, value in item.items()
-            if name not in KEY_ATTRIBUTES and name not in DERIVED_ATTRIBUTES}
+    data = _fields(item)
     for name in NOT_PROJECTED.get(model.__name__, ()):
         data.setdefault(name, item.get(QUESTION_PREVIEW, {}).get("S") or PARTIAL_TEXT)
     found = model.model_validate(data)
