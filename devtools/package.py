@@ -23,6 +23,7 @@ import time
 import zipfile
 from pathlib import Path
 
+from chalicelib.adapters import templates
 from chalicelib.adapters.static_files import DSFR_DIST, DSFR_SHIPPED, RELAIS_STATIC
 from infra.template import template
 
@@ -97,8 +98,8 @@ ZIP_TIME = (1980, 1, 1, 0, 0, 0)             # every entry's date: the zip is th
 
 
 def for_lambda(package: Path) -> None:
-    """The zip as Lambda runs it: without the local emulation (NOT_IN_PRODUCTION), and with every
-    module compiled. Lambda's code directory is read-only, so a zip without .pyc compiles every
+    """The zip as Lambda runs it: without the local emulation (NOT_IN_PRODUCTION), with every
+    template compiled to a module (adapters/templates.py), and with every module compiled. Lambda's code directory is read-only, so a zip without .pyc compiles every
     module again at each cold start. The .pyc are checked against nothing at import
     (`--invalidation-mode unchecked-hash`: no timestamp, which a zip does not keep anyway), are
     compiled by the runtime's Python version, and are the same at each build (PYTHONHASHSEED=0),
@@ -113,6 +114,7 @@ def for_lambda(package: Path) -> None:
             for info in source.infolist():
                 if not info.filename.startswith(NOT_IN_PRODUCTION):
                     source.extract(info, root)
+        templates.compile_into(root / "chalicelib" / "templates", root / templates.COMPILED.relative_to(ROOT))
         subprocess.run([sys.executable, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode",
                         "unchecked-hash", str(root)], check=True, env={**os.environ, "PYTHONHASHSEED": "0"},
                        stdout=subprocess.DEVNULL)

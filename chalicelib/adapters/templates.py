@@ -9,14 +9,28 @@ from . import static_files
 _PACKAGE = Path(__file__).resolve().parents[1]
 # The deployment package carries a copy under chalicelib/; the source tree keeps templates/.
 SEARCH_PATH = [_PACKAGE / "templates", _PACKAGE.parent / "templates"]
+# The package also carries every template compiled to a Python module (devtools/package.py,
+# compile_into): Lambda then imports a template's .pyc instead of parsing and compiling its
+# source at each cold start (about a third of a first page's time, measured in the package).
+COMPILED = _PACKAGE / "templates_compiled"
 
 
 @lru_cache(maxsize=1)
 def environment():
     import jinja2  # imported on first render, not at cold start
 
+    if COMPILED.is_dir():
+        return _configured(jinja2.ModuleLoader(str(COMPILED)))
+    return _configured(jinja2.FileSystemLoader([str(p) for p in SEARCH_PATH if p.is_dir()]))
+
+
+def _configured(loader):
+    """The one Environment: the same options and filters whether it reads sources or the
+    compiled modules (autoescaping, trimming and the filters' names are settled at compile time)."""
+    import jinja2
+
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([str(p) for p in SEARCH_PATH if p.is_dir()]),
+        loader=loader,
         autoescape=jinja2.select_autoescape(("html",), default_for_string=True),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True, lstrip_blocks=True)
@@ -28,6 +42,17 @@ def environment():
     # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
     environment.globals["static_url"] = static_files.url
     return environment
+
+
+def compile_into(sources: Path, target: Path) -> int:
+    """Compile every template under `sources` into modules in `target`, for the package; returns
+    how many. A template that does not compile fails the build."""
+    import jinja2
+
+    compiled: list[str] = []
+    _configured(jinja2.FileSystemLoader(str(sources))).compile_templates(
+        str(target), zip=None, ignore_errors=False, log_function=compiled.append)
+    return sum(1 for line in compiled if line.startswith("Compiled"))
 
 
 def _nl2br(text) -> str:

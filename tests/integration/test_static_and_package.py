@@ -125,7 +125,9 @@ try:
 except jinja2.UndefinedError:  # the login page's context changed: any page has the layout
     template = "case_missing.html"
     response = pages.page(template)
+from chalicelib.adapters import templates
 print(json.dumps({"template": template, "html": response.body,
+                  "loader": type(templates.environment().loader).__name__,
                   "modules": [jinja2.__file__, pydantic_core.__file__, pages.__file__]}))
 """
 
@@ -162,6 +164,11 @@ def test_package_carries_templates_and_static_files_and_renders_pages(tmp_path):
     # A source changed after the build is not read again: the .pyc runs (unchecked hash).
     with (unpacked / "chalicelib" / "web" / "pages.py").open("a", encoding="utf-8") as source:
         source.write("\nraise SystemExit('compiled again at import')\n")
+    # The same for the templates: each is a compiled module, its source is never parsed again.
+    compiled = [n for n in names if n.startswith("chalicelib/templates_compiled/tmpl_")]
+    assert compiled and all(importlib.util.cache_from_source(n) in names for n in compiled)
+    for source_template in (unpacked / "chalicelib" / "templates").rglob("*.html"):
+        source_template.write_text("{% if never closed %}", encoding="utf-8")
     for path in unpacked.rglob("*"):                         # read-only, as Lambda's code directory
         path.chmod(path.stat().st_mode & ~0o222)
     try:
@@ -172,6 +179,7 @@ def test_package_carries_templates_and_static_files_and_renders_pages(tmp_path):
             path.chmod(path.stat().st_mode | 0o200)
     assert result.returncode == 0, result.stderr
     rendered = json.loads(result.stdout)
+    assert rendered["loader"] == "ModuleLoader"
     assert "chalicelib.dev" not in result.stderr               # -X importtime: no import of the emulation
     assert all(module.startswith(str(unpacked)) for module in rendered["modules"]), rendered["modules"]
     assert f'<link rel="stylesheet" href="/static/dsfr/dsfr.min.css?v={DSFR_VERSION}">' in rendered["html"]
