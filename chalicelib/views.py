@@ -11,7 +11,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from pydantic import BaseModel, EmailStr, Field, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 from .domain import deadlines
 from .domain.models import (
@@ -40,13 +40,15 @@ from .domain.models import (
     Territory,
     User,
 )
+from .domain.validation import Email
 from .domain.visibility import Audience
 
 T = TypeVar("T")
 
 
 class View(BaseModel):
-    pass
+    # Built on first use, like the entities (domain/models.Entity).
+    model_config = ConfigDict(defer_build=True)
 
 
 class PageView(View, Generic[T]):
@@ -56,7 +58,7 @@ class PageView(View, Generic[T]):
 
 class UserView(View):
     id: str
-    email: EmailStr
+    email: Email
     display_name: str
     role: Role
     point_ids: list[str]
@@ -190,7 +192,7 @@ class ImportReport(View):
     rows: int
     errors: list[dict[str, str | int | None]]
     warnings: list[dict[str, str | int | None]] = Field(
-        default_factory=list, description="What imports but deserves a look (a point with no "
+        default=[], description="What imports but deserves a look (a point with no "
                                           "phone); left out of the answer when there is none")
 
     @model_serializer(mode="wrap")
@@ -337,7 +339,7 @@ def summarize(territory_code: str, start: datetime, end: datetime, items: list[F
 
 # What the agent sees of an inbound email kept out of a case's thread (services/quarantine.py).
 
-class QuarantinedEmailView(BaseModel):
+class QuarantinedEmailView(View):
     id: str
     group_id: str
     group_name: str

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, ValidationInfo, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from .models import (
     CaseStatus,
@@ -18,15 +18,16 @@ from .models import (
     Usager,
 )
 from .query import Day
-from .validation import Headcount, LongText, MediumText, Phone, ShortText, Slug
+from .validation import Email, Headcount, LongText, MediumText, Phone, ShortText, Slug
 
 
 class Command(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    # Built on first use, like the entities (models.Entity).
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, )
 
 
 class LoginRequest(Command):
-    email: EmailStr
+    email: Email
 
 
 class SessionCreate(Command):
@@ -113,7 +114,7 @@ Verdict = Literal["PASS", "FAIL", "GRAY", "PROCESSING_FAILED"]
 class InboundEmailQuery(Command):
     """What SES would have said of an inbound message (dev stage: POST /_dev/inbound-email)."""
 
-    recipient: EmailStr | None = Field(default=None, description="Envelope recipient; else To/Cc")
+    recipient: Email | None = Field(default=None, description="Envelope recipient; else To/Cc")
     spf: Verdict = "PASS"
     dkim: Verdict = "PASS"
     dmarc: Verdict = "PASS"

@@ -11,7 +11,6 @@ from enum import StrEnum
 from pydantic import (
     BaseModel,
     ConfigDict,
-    EmailStr,
     Field,
     PrivateAttr,
     ValidationInfo,
@@ -21,6 +20,7 @@ from pydantic import (
 
 from .events import EventCode
 from .validation import (
+    Email,
     Headcount,
     LongText,
     MediumText,
@@ -34,7 +34,12 @@ from .validation import (
 
 
 class Entity(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    """A stored item. Built on first use (defer_build), not at import: a cold start builds only
+    the models its request reads (tests/unit/test_cold_start.py). A list or dict field defaults
+    to a literal ([], {}): pydantic copies it for each instance, and `default_factory=list` would
+    make pydantic inspect list's signature, which compiles the tokenizer's regular expressions
+    at cold start (about 60 ms)."""
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
     # Read from an index that leaves out its long texts (a list's row): never saved (to_item refuses).
     _partial: bool = PrivateAttr(default=False)
 
@@ -82,9 +87,9 @@ class ReferentGroup(Entity):
     organisation_id: str
     territory_code: str
     name: ShortText
-    member_emails: list[EmailStr] = Field(default_factory=list)
-    shared_mailbox: EmailStr | None = None
-    manager_email: EmailStr | None = Field(default=None, description="The organisation's manager "
+    member_emails: list[Email] = []
+    shared_mailbox: Email | None = None
+    manager_email: Email | None = Field(default=None, description="The organisation's manager "
                                            "for this territory: the ladder's third stage")
     answer_days: int = Field(default=4, ge=1, le=30, description="Deadline in business days")
 
@@ -101,12 +106,12 @@ class User(Entity):
     """Anyone who logs in. Scopes depend on the role: points, groups or territories."""
 
     id: str
-    email: EmailStr
+    email: Email
     display_name: ShortText
     role: Role
-    point_ids: list[str] = Field(default_factory=list)
-    group_ids: list[str] = Field(default_factory=list)
-    territory_codes: list[str] = Field(default_factory=list)
+    point_ids: list[str] = []
+    group_ids: list[str] = []
+    territory_codes: list[str] = []
 
 
 # --- Cases ---------------------------------------------------------------------------
@@ -164,7 +169,7 @@ class Usager(Entity):
     first_name: PersonName
     last_name: PersonName
     phone: Phone
-    email: EmailStr | None = None
+    email: Email | None = None
 
     @field_validator("phone")
     @classmethod
@@ -270,7 +275,7 @@ class Message(Entity):
     channel: Channel
     kind: MessageKind = MessageKind.NOTE
     body: LongText
-    attachments: list[Attachment] = Field(default_factory=list)
+    attachments: list[Attachment] = []
     created_at: datetime
 
 
@@ -283,7 +288,7 @@ class Event(Entity):
     at: datetime
     case_ref: str | None = None
     group_id: str | None = None
-    data: dict[str, str] = Field(default_factory=dict)
+    data: dict[str, str] = {}
 
 
 class Secret(StrEnum):
@@ -322,7 +327,7 @@ class Notification(Entity):
     message_id: str | None = None
     agent_id: str | None = Field(None, description="A digest's agent")
     territory_code: str | None = Field(None, description="A report's territory")
-    data: dict[str, str] = Field(default_factory=dict, description="Codes and ids only")
+    data: dict[str, str] = Field(default={}, description="Codes and ids only")
     created_at: datetime
 
     @model_validator(mode="after")

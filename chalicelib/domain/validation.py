@@ -6,15 +6,17 @@ import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import phonenumbers
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints, WithJsonSchema
 
 # Overseas regions tried when a national "0..." number is not valid in metropolitan France.
 _OVERSEAS_REGIONS = ("RE", "YT", "GP", "MQ", "GF", "PM", "BL", "MF", "NC", "PF", "WF")
-_SMS_CAPABLE = {phonenumbers.PhoneNumberType.MOBILE,
-                phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+if TYPE_CHECKING:
+    import phonenumbers
+# phonenumbers (about 30 ms and its metadata) is imported by the first phone number read, not
+# with every model at cold start: most requests never read one.
 
 
 # Direction overrides and isolates would let a text show other than what it is.
@@ -47,6 +49,8 @@ def _person_name(value: str) -> str:
 
 def parse_phone(value: object) -> phonenumbers.PhoneNumber:
     """Parse a French or overseas number as people write it; raise ValueError in French."""
+    import phonenumbers
+
     if value is not None and not isinstance(value, str):
         raise ValueError("Le numéro de téléphone s'écrit comme un texte, par exemple \"06 12 34 56 78\".")
     text = (value or "").strip()
@@ -65,11 +69,16 @@ def parse_phone(value: object) -> phonenumbers.PhoneNumber:
 
 
 def normalize_phone(value: str) -> str:
+    import phonenumbers
+
     return phonenumbers.format_number(parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
 
 
 def is_sms_capable(e164: str) -> bool:
-    return phonenumbers.number_type(phonenumbers.parse(e164)) in _SMS_CAPABLE
+    import phonenumbers
+
+    return phonenumbers.number_type(phonenumbers.parse(e164)) in (
+        phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
 def _nir(value: object) -> str | None:
@@ -98,6 +107,18 @@ MediumText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
                        AfterValidator(_no_control_chars)]
 PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_person_name)]
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
+
+
+def _email(value: str) -> str:
+    """pydantic's EmailStr check (email-validator, no DNS), normalised; email-validator is
+    imported by the first address read, not by every model that has an address at cold start
+    (EmailStr imports it and reads its version from the installed metadata, about 100 ms)."""
+    from pydantic.networks import validate_email
+
+    return validate_email(value)[1]
+
+
+Email = Annotated[str, AfterValidator(_email), WithJsonSchema({"type": "string", "format": "email"})]
 Nir = Annotated[str | None, BeforeValidator(_nir)]
 
 MAX_HEADCOUNT = 10_000
