@@ -63,7 +63,7 @@ def test_the_usager_gets_the_reference_in_one_gsm7_sms_at_creation(client, agent
 
     ref = create(client, agent)
     [text] = texts()
-    assert text["to"] == [PHONE] and text["from"] == "RelaisSP"
+    assert text["to"] == [PHONE] and text["from"] == deps.settings.sms_origination_identity
     assert ref in text["text"] and "Mairie de Bretoncelles" in text["text"]
     assert sms.is_gsm7(text["text"]) and sms.segments(text["text"]) == 1
 
@@ -177,8 +177,9 @@ def test_a_replayed_queue_message_sends_one_sms(client, agent):
 
 
 @pytest.mark.parametrize("code, failures, status", [
-    ("InvalidParameter", 0, "failed"),      # permanent: recorded, not retried
-    ("InternalError", 1, None),             # transient: the message goes back to the queue
+    ("ValidationException", 0, "failed"),       # permanent: recorded, not retried
+    ("ConflictException", 0, "failed"),         # the destination is on the opt-out list
+    ("InternalServerException", 1, None),       # transient: the message goes back to the queue
 ])
 def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeypatch, code, failures,
                                                     status):
@@ -192,11 +193,11 @@ def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeyp
     set_clock(TUESDAY_10H)
     d = bootstrap.deps()
 
-    def fail(**publish):
-        raise ClientError({"Error": {"Code": code, "Message": "x"}}, "Publish")
+    def fail(**send):
+        raise ClientError({"Error": {"Code": code, "Message": "x"}}, "SendTextMessage")
 
-    # SNS itself answers with the error: the adapter tells a refusal from a passing failure.
-    monkeypatch.setattr(d.sms._client, "publish", fail)
+    # End User Messaging itself answers with the error: the adapter tells a refusal from a passing failure.
+    monkeypatch.setattr(d.sms._client, "send_text_message", fail)
     body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body, "attributes": {},
                           "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "eu-west-3",
@@ -231,10 +232,10 @@ def test_a_throttled_sms_is_queued_again_later_without_counting_as_a_failure(cli
     url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
     deps.sqs.purge_queue(QueueUrl=url)
 
-    def throttled(**publish):
-        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+    def throttled(**send):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTextMessage")
 
-    monkeypatch.setattr(d.sms._client, "publish", throttled)
+    monkeypatch.setattr(d.sms._client, "send_text_message", throttled)
     body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body,
                           "attributes": {"ApproximateReceiveCount": "3"}, "messageAttributes": {},
