@@ -216,6 +216,34 @@ def test_each_sent_sms_has_a_receipt(client, agent, deps):
     assert receipt["status"]["S"] == "accepted" and receipt["template"]["S"] == "case_created"
 
 
+@pytest.mark.parametrize("event_type, status", [("TEXT_DELIVERED", "delivered"), ("TEXT_INVALID", "failed"),
+                                               ("TEXT_CARRIER_UNREACHABLE", "undelivered")])
+def test_a_delivery_receipt_gives_the_sms_receipt_its_status(client, agent, deps, event_type, status):
+    """End User Messaging's SMS event, as its event destination publishes it to SNS."""
+    from chalicelib import bootstrap
+    from chalicelib.services import sms
+
+    ref = create(client, agent)
+    [text] = texts()
+    event = {"eventType": event_type, "eventVersion": "1.0", "eventTimestamp": 1795510810731, "isFinal": True,
+             "originationPhoneNumber": "+33757000000", "destinationPhoneNumber": PHONE, "isInternationalSend": False,
+             "mcc": "208", "mnc": "01", "messageId": text["id"], "messageRequestTimestamp": 1795510810431,
+             "messageEncoding": "GSM", "messageType": "TRANSACTIONAL", "messageStatus": event_type.removeprefix("TEXT_"),
+             "messageStatusDescription": "x", "totalMessageParts": 1, "totalMessagePrice": 0.07, "totalCarrierFee": 0.0}
+    d = bootstrap.deps()
+    assert sms.handle_delivery_event(d, json.dumps(event)) == {"outcome": "recorded", "status": status, "case_ref": ref}
+    receipt = deps.dynamodb.get_item(TableName=deps.settings.table_name, Key={
+        "PK": {"S": f"SMS#{text['id']}"}, "SK": {"S": "SMS"}})["Item"]
+    assert receipt["status"]["S"] == status and receipt["delivery_event"]["S"] == event_type
+    assert receipt["template"]["S"] == "case_created"                    # the rest of the receipt stays
+    older = {**event, "eventType": "TEXT_UNKNOWN", "eventTimestamp": 1795510800000}
+    assert sms.handle_delivery_event(d, json.dumps(older))["outcome"] == "no_receipt"     # out of order: kept
+    unknown = {**event, "messageId": "not-ours"}
+    assert sms.handle_delivery_event(d, json.dumps(unknown))["outcome"] == "no_receipt"
+    pending = {**event, "eventType": "TEXT_PENDING", "isFinal": False}
+    assert sms.handle_delivery_event(d, json.dumps(pending))["outcome"] == "ignored"
+
+
 def test_a_throttled_sms_is_queued_again_later_without_counting_as_a_failure(client, agent, deps, monkeypatch):
     """The provider refuses for load: the received message is acknowledged (its receive count
     leads to the dead-letter queue only for real failures) and the same SMS goes back on the
