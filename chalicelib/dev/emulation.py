@@ -135,7 +135,9 @@ def _emulate_sms(client) -> None:
     """SendTextMessage answered in-process, after botocore has validated its parameters."""
     from botocore.awsrequest import AWSResponse
 
-    def answer(params, context, **_):
+    def answer(params, context, event_name, **_):
+        if event_name != f"before-call.{SMS_SERVICE}.SendTextMessage":
+            return None
         sent = json.loads(params["body"])           # the request as serialized for the service
         message_id = str(uuid.uuid4())
         context["relais_sms"] = (message_id, sent["DestinationPhoneNumber"], sent["MessageBody"],
@@ -149,8 +151,10 @@ def _emulate_sms(client) -> None:
             sms_messages[message_id] = (phone, text, origin)
             sent_at[message_id] = _now()
 
-    # Last: a handler that fails the call first (test_faults) answers instead, and nothing is sent.
-    client.meta.events.register_last(f"before-call.{SMS_SERVICE}.SendTextMessage", answer)
+    # On "before-call" itself, last: botocore calls the handlers of a more specific event name
+    # first, and a handler that fails the call (test_faults registers one first on
+    # "before-call") must answer instead, so that nothing is sent.
+    client.meta.events.register_last("before-call", answer)
     client.meta.events.register(f"after-call.{SMS_SERVICE}.SendTextMessage", after)
 
 
