@@ -35,6 +35,7 @@ from chalicelib.routes.events import (  # noqa: F401 - Lambda entries
     send_notifications,
     send_sms,
     ses_events,
+    sms_events,
 )
 from chalicelib.routes.schedules import (  # noqa: F401 - Lambda entries
     digest_schedule,

@@ -271,8 +271,8 @@ class Meter:
 
         if service == "sesv2" and operation == "SendEmail":
             self.emails += 1
-        elif service == "sns" and operation == "Publish" and "PhoneNumber" in params:
-            self.sms_segments += segments(params["Message"])
+        elif service == "pinpoint-sms-voice-v2" and operation == "SendTextMessage":
+            self.sms_segments += segments(params["MessageBody"])
 
     def _entries(self, original, client, operation, params) -> list[list]:
         """Each write of the call as [kind, table, key, item before, item put (or None)]."""

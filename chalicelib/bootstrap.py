@@ -79,8 +79,9 @@ class Deps:
 
     @cached_property
     def sms(self):
-        from .adapters.sms import SnsSmsSender
-        return SnsSmsSender(self._client("sns"), self.settings.sms_sender_id)
+        from .adapters.sms import EndUserMessagingSmsSender
+        return EndUserMessagingSmsSender(self._client("pinpoint-sms-voice-v2"), self.settings.sms_origination_identity,
+                                         self.settings.sms_configuration_set)
 
     @cached_property
     def sqs(self):

@@ -24,7 +24,8 @@ class Settings:
     aws_emulation: str | None          # "moto" in the dev stage: SES, SNS, S3, SQS in-process
     base_url: str
     mail_from: str
-    sms_sender_id: str
+    sms_origination_identity: str | None   # the End User Messaging pool the SMS leave from (docs/sms.md)
+    sms_configuration_set: str | None      # its configuration set: the delivery receipts' way back
     ses_configuration_set: str | None
     inbound_domain: str                # replies arrive at reponse+<token>@<inbound_domain>
     mail_bucket: str                   # raw inbound email (kept for audit) and attachments

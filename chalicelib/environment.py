@@ -86,8 +86,11 @@ StageName = Annotated[str, _matching(r"[a-z][a-z0-9-]*", "lower case letters, di
 Region = Annotated[str, _matching(r"[a-z]{2}(-[a-z]+)+-[0-9]+", "an AWS region, as in eu-west-3")]
 TableName = Annotated[str, _matching(r"[A-Za-z0-9_.-]{3,255}", "a DynamoDB table name")]
 Emulation = Annotated[str, _matching(r"moto", "moto, or unset for AWS itself")]
-SenderId = Annotated[str, _matching(r"(?=[A-Za-z0-9]*[A-Za-z])[A-Za-z0-9]{1,11}",
-                                    "an SMS sender id: 1 to 11 letters and digits, at least one letter")]
+# A pool, phone number or sender id of End User Messaging SMS: its id (pool-..., phone-...) or ARN.
+OriginationIdentity = Annotated[str, _matching(r"(arn:aws[a-z-]*:sms-voice:[a-z0-9-]+:[0-9]{12}:[a-z-]+/)?[A-Za-z0-9_+-]{1,64}",
+                                               "an End User Messaging pool, phone number or sender id, "
+                                               "its id or ARN, as in pool-0123456789abcdef")]
+SmsConfigurationSet = Annotated[str, _matching(r"[A-Za-z0-9_-]{1,64}", "an End User Messaging configuration set name")]
 ConfigurationSet = Annotated[str, _matching(r"[A-Za-z0-9_-]{1,64}", "an SES configuration set name")]
 DomainName = Annotated[str, _matching(r"(?=.{4,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}",
                                       "a domain name, as in in.relais.example.org")]
@@ -132,7 +135,9 @@ class Environment(BaseModel):
     aws_emulation: Emulation | None = _variable("RELAIS_AWS_EMULATION")
     base_url: BaseUrl = _variable("RELAIS_BASE_URL", "http://127.0.0.1:8000")
     mail_from: Sender = _variable("RELAIS_MAIL_FROM", "Relais SP+ <ne-pas-repondre@relais.example.org>")
-    sms_sender_id: SenderId = _variable("RELAIS_SMS_SENDER_ID", "RelaisSP")
+    # Unset: End User Messaging picks among the account's identities (docs/sms.md).
+    sms_origination_identity: OriginationIdentity | None = _variable("RELAIS_SMS_ORIGINATION_IDENTITY")
+    sms_configuration_set: SmsConfigurationSet | None = _variable("RELAIS_SMS_CONFIGURATION_SET")
     ses_configuration_set: ConfigurationSet | None = _variable("RELAIS_SES_CONFIGURATION_SET")
     inbound_domain: DomainName = _variable("RELAIS_INBOUND_DOMAIN", "in.relais.example.org")
     mail_bucket: BucketName = _variable("RELAIS_MAIL_BUCKET")               # by default, the stage's

@@ -17,5 +17,6 @@ def names(stage: str) -> dict[str, str]:
             "job_queue": f"{prefix}-jobs", "job_dlq": f"{prefix}-jobs-dlq",
             "failed_events": f"{prefix}-failed-events", "inbound_email": f"{prefix}-inbound-email",
             "ses_events": f"{prefix}-ses-events", "inbound_sms": f"{prefix}-inbound-sms",
+            "sms_events": f"{prefix}-sms-events",
             "alarms": f"{prefix}-alarms", "rule_set": f"{prefix}-inbound",
             "configuration_set": prefix, "dashboard": prefix}

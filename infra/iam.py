@@ -7,6 +7,7 @@ function, so that a new call cannot ship without its permission.
 """
 from __future__ import annotations
 
+from infra import sms
 from infra.functions import functions
 from infra.names import INBOUND_PREFIX, MAIL_PREFIXES, mail_from_domain
 
@@ -20,13 +21,14 @@ GRANTS: dict[str, set[str]] = {
                            "enqueue_units"},                # emails the pacing defers (services/pacing.py)
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
     "ses_events": set(),
+    "sms_events": set(),                    # delivery receipts: the table only
     # Every scheduled job plans units on the job queue (jobs/units.py); run_job_units runs them.
     "reminders": {"enqueue_units"},
     "weekly_digest": {"enqueue_units"},
     "results_check": {"enqueue_units"},
     "quarterly_report": {"enqueue_units"},
-    "send_sms": {"consume_sms", "publish_sms"},
-    "receive_sms": {"publish_sms"},          # the one SMS that confirms a STOP
+    "send_sms": {"consume_sms", "send_sms"},
+    "receive_sms": {"send_sms"},             # the one SMS that confirms a STOP
     "retention": {"enqueue_units"},
     "run_job_units": {"consume_units", "enqueue_units", "purge_documents", "send_mail",   # digests, reports
                       "job_scratch"},                                                   # results' sums
@@ -73,9 +75,7 @@ def _statements(stage: str) -> dict[str, list[dict]]:
         "consume_sms": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
                                     "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
                          "Resource": {"Fn::GetAtt": ["SmsQueue", "Arn"]}}],
-        # An SMS to a phone number has no ARN to scope to; publishing to any topic is denied.
-        "publish_sms": [{"Action": ["sns:Publish"], "Resource": "*"},
-                        {"Effect": "Deny", "Action": ["sns:Publish"], "Resource": _sub("arn:${AWS::Partition}:sns:*:*:*")}],
+        "send_sms": sms.send_statements(),      # End User Messaging: its pool and configuration set
     }
 
 

@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from infra import iam, observability
+from infra import iam, observability, sms
 from infra.functions import functions
 from infra.names import INBOUND_PREFIX, names, stage_settings
 from infra.table import cloudformation_resource
@@ -226,6 +226,7 @@ def function_overrides(stage: str) -> dict:
                 "RELAIS_SMS_QUEUE": {"Fn::GetAtt": ["SmsQueue", "QueueName"]},
                 "RELAIS_JOB_QUEUE": {"Fn::GetAtt": ["JobQueue", "QueueName"]},
                 "RELAIS_SES_CONFIGURATION_SET": {"Ref": "ConfigurationSet"},
+                **sms.environment(),
             }},
         }
         if function.name == "run_job_units":
@@ -251,7 +252,8 @@ def function_overrides(stage: str) -> dict:
 
 
 # chalicelib/routes/events.py names each source by a placeholder ARN; its last part says which resource it is.
-_TOPICS = {"inbound-email": "InboundEmailTopic", "ses-events": "SesEventsTopic", "inbound-sms": "InboundSmsTopic"}
+_TOPICS = {"inbound-email": "InboundEmailTopic", "ses-events": "SesEventsTopic", "inbound-sms": "InboundSmsTopic",
+           "sms-events": "SmsEventsTopic"}
 _QUEUES = {"sms": "SmsQueue", "jobs": "JobQueue"}
 
 
@@ -268,10 +270,11 @@ def template(stage: str = "prod") -> dict:
         "Parameters": {**observability.parameters(), "OnCallEmail": {
             "Type": "String", "Default": "", "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
             "Description": "The on-call address the alarms are emailed to (empty: none; it must confirm "
-                           "the subscription from AWS's email)"}},
-        "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]}},
+                           "the subscription from AWS's email)"}, **sms.parameters()},
+        "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]},
+                       **sms.conditions()},
         "Resources": {
-            **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage),
+            **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage), **sms.resources(stage, _topic),
             **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),
         },
         "Outputs": {

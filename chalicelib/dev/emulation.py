@@ -1,12 +1,18 @@
-"""SES, SNS, S3 and SQS emulated in-process by moto in the dev stage and in tests.
+"""SES, SNS, S3 and SQS emulated in-process by moto in the dev stage and in tests; End User
+Messaging SMS (which moto does not emulate) answered here.
 
 DynamoDB is passed through to DynamoDB Local. Sends are observed with a botocore hook so
-the outbox can show when each message left. A browser reaches the emulated S3 (uploads by
+the outbox can show when each message left. An SMS (SendTextMessage) is answered before it
+leaves: a before-call handler that returns (http_response, parsed) stands in for the call, so
+the real adapter runs, and the SMS is kept for the outbox once the call succeeded (after-call:
+a fault injected before it, as in tests/integration/test_faults.py, sends nothing). A browser reaches the emulated S3 (uploads by
 form, download links) through moto's server in this same process (serve_s3).
 """
 from __future__ import annotations
 
+import json
 import threading
+import uuid
 from datetime import UTC, datetime
 from email.utils import getaddresses
 
@@ -16,7 +22,8 @@ _settings = None
 _s3_server = None
 _s3_endpoint: str | None = None
 sent_at: dict[str, str] = {}
-sms_sender_ids: dict[str, str] = {}
+# The SMS "sent" by the emulated End User Messaging: message id -> (phone, text, origination identity).
+sms_messages: dict[str, tuple[str, str, str | None]] = {}
 # Set when a Notification was written since the dev stream drain last caught up.
 table_written = False
 
@@ -84,7 +91,7 @@ def reset() -> None:
     global table_written
     with _lock:
         sent_at.clear()
-        sms_sender_ids.clear()
+        sms_messages.clear()
         table_written = False
         if _mock is not None:
             _mock.reset()
@@ -99,29 +106,56 @@ def take_written() -> bool:
     return written
 
 
+SMS_SERVICE = "pinpoint-sms-voice-v2"
+
+
 def observe(client) -> None:
     service = client.meta.service_model.service_name
     if service == "dynamodb":
         _observe_writes(client)
         return
-    operation = {"sesv2": "SendEmail", "sns": "Publish"}.get(service)
-    if operation is None:
+    if service == SMS_SERVICE:
+        _emulate_sms(client)
+        return
+    if service != "sesv2":
         return
 
-    def before(params, context, **_):
-        attributes = params.get("MessageAttributes", {})
-        context["relais_sender_id"] = attributes.get("AWS.SNS.SMS.SenderID", {}).get("StringValue")
+    def after(parsed, **_):
+        if parsed.get("MessageId"):
+            sent_at[parsed["MessageId"]] = _now()
+
+    client.meta.events.register("after-call.sesv2.SendEmail", after)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _emulate_sms(client) -> None:
+    """SendTextMessage answered in-process, after botocore has validated its parameters."""
+    from botocore.awsrequest import AWSResponse
+
+    def answer(params, context, event_name, **_):
+        if event_name != f"before-call.{SMS_SERVICE}.SendTextMessage":
+            return None
+        sent = json.loads(params["body"])           # the request as serialized for the service
+        message_id = str(uuid.uuid4())
+        context["relais_sms"] = (message_id, sent["DestinationPhoneNumber"], sent["MessageBody"],
+                                 sent.get("OriginationIdentity"))
+        return AWSResponse("https://sms-voice.emulated", 200, {}, None), {
+            "MessageId": message_id, "ResponseMetadata": {"HTTPStatusCode": 200}}
 
     def after(parsed, context, **_):
-        message_id = parsed.get("MessageId")
-        if not message_id:
-            return
-        sent_at[message_id] = datetime.now(UTC).isoformat(timespec="milliseconds")
-        if context.get("relais_sender_id"):
-            sms_sender_ids[message_id] = context["relais_sender_id"]
+        message_id, phone, text, origin = context.get("relais_sms") or ("", "", "", None)
+        if parsed.get("MessageId") == message_id:
+            sms_messages[message_id] = (phone, text, origin)
+            sent_at[message_id] = _now()
 
-    client.meta.events.register(f"provide-client-params.{service}.{operation}", before)
-    client.meta.events.register(f"after-call.{service}.{operation}", after)
+    # On "before-call" itself, last: botocore calls the handlers of a more specific event name
+    # first, and a handler that fails the call (test_faults registers one first on
+    # "before-call") must answer instead, so that nothing is sent.
+    client.meta.events.register_last("before-call", answer)
+    client.meta.events.register(f"after-call.{SMS_SERVICE}.SendTextMessage", after)
 
 
 def _observe_writes(client) -> None:

@@ -1,4 +1,4 @@
-"""What the emulated SES and SNS received, shaped for GET /_dev/outbox."""
+"""What the emulated SES and End User Messaging SMS received, shaped for GET /_dev/outbox."""
 from __future__ import annotations
 
 from email import policy
@@ -28,13 +28,11 @@ def _email_entry(message) -> dict:
 def read_outbox(region: str) -> list[dict]:
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.ses.models import RawMessage, ses_backends
-    from moto.sns.models import sns_backends
 
     entries = [_email_entry(m) for m in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages
                if isinstance(m, RawMessage)]
-    for message_id, (phone, text) in sns_backends[DEFAULT_ACCOUNT_ID][region].sms_messages.items():
-        entries.append({"id": message_id, "channel": "sms", "to": [phone],
-                        "from": emulation.sms_sender_ids.get(message_id), "reply_to": None,
+    for message_id, (phone, text, origin) in list(emulation.sms_messages.items()):
+        entries.append({"id": message_id, "channel": "sms", "to": [phone], "from": origin, "reply_to": None,
                         "subject": None, "text": text, "html": None,
                         "sent_at": emulation.sent_at.get(message_id)})
     return sorted(entries, key=lambda entry: entry["sent_at"] or "")

@@ -1,6 +1,7 @@
 """The dev stage's wiring around the AWS clients, which bootstrap installs by name in dev only.
 
 With RELAIS_AWS_EMULATION=moto, SES, SNS, S3 and SQS are emulated in-process (emulation.py)
+(End User Messaging SMS in every dev stage)
 and their sends observed for GET /_dev/outbox. The DynamoDB client is watched in the dev stage
 (DynamoDB Local, with AWS emulated or not, as in the benchmarks): the stream drain needs to
 know when an outbox item was written.
@@ -17,7 +18,10 @@ class DevWiring(Wiring):
             emulation.start(settings)
 
     def client_made(self, settings, service: str, endpoint: str | None, client) -> None:
-        if settings.aws_emulation == "moto" or (settings.is_dev and service == "dynamodb" and endpoint):
+        # The dev stage never sends a real SMS: End User Messaging is answered in-process even
+        # where the other services are a moto server (the benchmarks).
+        if settings.aws_emulation == "moto" or (settings.is_dev and service == "dynamodb" and endpoint) or (
+                settings.is_dev and service == emulation.SMS_SERVICE):
             emulation.observe(client)
 
     def s3_public_endpoint(self, settings) -> str | None:

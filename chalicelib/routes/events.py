@@ -1,5 +1,6 @@
 """The event handlers: the table's stream (the outbox), the SMS queue, the job queue (the
-scheduled jobs' units), the topics (inbound mail and SMS, SES's bounces and complaints). Each is a Lambda function of its own.
+scheduled jobs' units), the topics (inbound mail and SMS, SES's bounces and complaints, End
+User Messaging's SMS delivery events). Each is a Lambda function of its own.
 
 Lambda enters them through app.py, which re-exports each one: chalice writes a blueprint
 handler's Lambda entry as "<blueprint import name>.<function>", so this blueprint is named "app"
@@ -88,8 +89,18 @@ def send_sms(event):
 
 @bp.on_sns_message(topic=wired_at_packaging("sns", "inbound-sms"), name="receive_sms")
 def receive_sms(event):
-    """SNS two-way SMS: {"originationNumber": "+33...", "messageBody": "..."}."""
+    """End User Messaging two-way SMS, through SNS: {"originationNumber": "+33...", "destinationNumber",
+    "messageKeyword", "messageBody", "inboundMessageId", "previousPublishedMessageId"}."""
     from ..services import sms
 
     return sms.receive_notification(deps(), event.message, event.to_dict()["Records"][0]["Sns"]["MessageId"],
                                     event.context)
+
+
+@bp.on_sns_message(topic=wired_at_packaging("sns", "sms-events"), name="sms_events")
+def sms_events(event):
+    """End User Messaging's SMS events (delivery receipts), from the configuration set's event
+    destination: {"eventType": "TEXT_DELIVERED", "messageId": "...", ...}."""
+    from ..services import sms
+
+    return sms.handle_delivery_event(deps(), event.message)

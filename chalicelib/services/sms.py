@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from aws_lambda_powertools import Logger
@@ -320,3 +320,49 @@ def _confirm_opt_out(deps: Deps, phone: str, ref: str, inbound_id: str, now: dat
                               now + timedelta(days=RECEIPT_DAYS))
     count("sms_sent")
     count("sms_segments", texts.segments(text))
+
+
+# --- delivery receipts ------------------------------------------------------------------------
+
+# End User Messaging's SMS events (its configuration set's event destination -> the SMS events
+# topic -> sms_events), read as the sends' errors are: "delivered"; "failed" where sending
+# again would meet the same refusal (the number, the text or the carrier refuses: a
+# PermanentError's kind); "undelivered" where a later SMS may get through (the phone off, the
+# carrier down, the time to live spent, the fate unknown after 72 hours: a TransientError's kind).
+# TEXT_QUEUED and TEXT_PENDING are not final and change nothing.
+DELIVERY_STATUS = {
+    "TEXT_DELIVERED": "delivered", "TEXT_SUCCESSFUL": "delivered",
+    "TEXT_BLOCKED": "failed", "TEXT_INVALID": "failed", "TEXT_INVALID_MESSAGE": "failed",
+    "TEXT_CARRIER_BLOCKED": "failed", "TEXT_SPAM": "failed", "TEXT_PROTECT_BLOCKED": "failed",
+    "TEXT_UNREACHABLE": "undelivered", "TEXT_CARRIER_UNREACHABLE": "undelivered",
+    "TEXT_TTL_EXPIRED": "undelivered", "TEXT_UNKNOWN": "undelivered",
+}
+DELIVERY_METRIC = {"delivered": "sms_delivered", "failed": "sms_failed", "undelivered": "sms_undelivered"}
+
+
+def handle_delivery_event(deps: Deps, message: str) -> dict:
+    """One SMS event ({"eventType", "messageId", "eventTimestamp", "isFinal", ...}): the SMS's
+    receipt takes its status, and the status is counted (a "failed" one as a send refused,
+    sms_failed, which has its alarm). The event names both phone numbers: none is logged."""
+    try:
+        event = json.loads(message)
+        event_type, message_id = event["eventType"], event["messageId"]
+        if not isinstance(event_type, str) or not isinstance(message_id, str) or not message_id:
+            raise TypeError("not text")
+        at = datetime.fromtimestamp(int(event["eventTimestamp"]) / 1000, tz=UTC)
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        logger.warning("SMS event unreadable: dropped")
+        count("sms_events_malformed")
+        return {"outcome": "malformed"}
+    status = DELIVERY_STATUS.get(event_type)
+    if status is None:
+        return {"outcome": "ignored", "event": event_type}        # queued, pending: not final
+    case_ref = deps.repo.record_sms_delivery(message_id, status, event_type, at)
+    count(DELIVERY_METRIC[status])
+    if case_ref is None:
+        logger.info("SMS event for no receipt, or older than its last", extra={"event": event_type})
+        return {"outcome": "no_receipt", "status": status}
+    correlate(case_ref)
+    if status != "delivered":
+        logger.warning("SMS not delivered", extra={"event": event_type, "status": status, "case_ref": case_ref})
+    return {"outcome": "recorded", "status": status, "case_ref": case_ref}

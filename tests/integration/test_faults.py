@@ -1,4 +1,4 @@
-"""Faults: 30 % of the calls to DynamoDB, SES, SNS and SQS fail (throttling or 5xx) while the
+"""Faults: 30 % of the calls to DynamoDB, SES, End User Messaging SMS and SQS fail (throttling or 5xx) while the
 whole demo flow runs. botocore's retries absorb most; what is left goes back to its source (the
 stream, the SMS queue) and is retried. Nothing is lost and nothing is sent twice.
 
@@ -28,7 +28,7 @@ from tests.conftest import CASE, login, outbox
 pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 AGENT = "agent.bretoncelles@example.org"
 REFERENTS = ["referent.61-caf@example.org", "referent2.61-caf@example.org"]
-FAULTY = ("dynamodb", "sesv2", "sns", "sqs")
+FAULTY = ("dynamodb", "sesv2", "pinpoint-sms-voice-v2", "sqs")
 RATE = 0.3
 
 
@@ -46,7 +46,7 @@ class Faults:
 
     DynamoDB (DynamoDB Local, over HTTP): the attempt is answered with a throttling error or a
     503 before it leaves (before-send), and botocore retries it, as against AWS.
-    SES, SNS and SQS (moto, which serves them inside botocore's send): the whole call fails,
+    SES, SQS (moto, which serves them inside botocore's send) and SMS (emulation.py, before-call): the whole call fails,
     as when botocore's retries are spent (before-call), and the application's own retries (the
     stream, the SMS queue, the user) must carry it."""
 

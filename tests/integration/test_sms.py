@@ -63,7 +63,7 @@ def test_the_usager_gets_the_reference_in_one_gsm7_sms_at_creation(client, agent
 
     ref = create(client, agent)
     [text] = texts()
-    assert text["to"] == [PHONE] and text["from"] == "RelaisSP"
+    assert text["to"] == [PHONE] and text["from"] == deps.settings.sms_origination_identity
     assert ref in text["text"] and "Mairie de Bretoncelles" in text["text"]
     assert sms.is_gsm7(text["text"]) and sms.segments(text["text"]) == 1
 
@@ -177,8 +177,9 @@ def test_a_replayed_queue_message_sends_one_sms(client, agent):
 
 
 @pytest.mark.parametrize("code, failures, status", [
-    ("InvalidParameter", 0, "failed"),      # permanent: recorded, not retried
-    ("InternalError", 1, None),             # transient: the message goes back to the queue
+    ("ValidationException", 0, "failed"),       # permanent: recorded, not retried
+    ("ConflictException", 0, "failed"),         # the destination is on the opt-out list
+    ("InternalServerException", 1, None),       # transient: the message goes back to the queue
 ])
 def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeypatch, code, failures,
                                                     status):
@@ -192,11 +193,11 @@ def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeyp
     set_clock(TUESDAY_10H)
     d = bootstrap.deps()
 
-    def fail(**publish):
-        raise ClientError({"Error": {"Code": code, "Message": "x"}}, "Publish")
+    def fail(**send):
+        raise ClientError({"Error": {"Code": code, "Message": "x"}}, "SendTextMessage")
 
-    # SNS itself answers with the error: the adapter tells a refusal from a passing failure.
-    monkeypatch.setattr(d.sms._client, "publish", fail)
+    # End User Messaging itself answers with the error: the adapter tells a refusal from a passing failure.
+    monkeypatch.setattr(d.sms._client, "send_text_message", fail)
     body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body, "attributes": {},
                           "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "eu-west-3",
@@ -215,6 +216,34 @@ def test_each_sent_sms_has_a_receipt(client, agent, deps):
     assert receipt["status"]["S"] == "accepted" and receipt["template"]["S"] == "case_created"
 
 
+@pytest.mark.parametrize("event_type, status", [("TEXT_DELIVERED", "delivered"), ("TEXT_INVALID", "failed"),
+                                               ("TEXT_CARRIER_UNREACHABLE", "undelivered")])
+def test_a_delivery_receipt_gives_the_sms_receipt_its_status(client, agent, deps, event_type, status):
+    """End User Messaging's SMS event, as its event destination publishes it to SNS."""
+    from chalicelib import bootstrap
+    from chalicelib.services import sms
+
+    ref = create(client, agent)
+    [text] = texts()
+    event = {"eventType": event_type, "eventVersion": "1.0", "eventTimestamp": 1795510810731, "isFinal": True,
+             "originationPhoneNumber": "+33757000000", "destinationPhoneNumber": PHONE, "isInternationalSend": False,
+             "mcc": "208", "mnc": "01", "messageId": text["id"], "messageRequestTimestamp": 1795510810431,
+             "messageEncoding": "GSM", "messageType": "TRANSACTIONAL", "messageStatus": event_type.removeprefix("TEXT_"),
+             "messageStatusDescription": "x", "totalMessageParts": 1, "totalMessagePrice": 0.07, "totalCarrierFee": 0.0}
+    d = bootstrap.deps()
+    assert sms.handle_delivery_event(d, json.dumps(event)) == {"outcome": "recorded", "status": status, "case_ref": ref}
+    receipt = deps.dynamodb.get_item(TableName=deps.settings.table_name, Key={
+        "PK": {"S": f"SMS#{text['id']}"}, "SK": {"S": "SMS"}})["Item"]
+    assert receipt["status"]["S"] == status and receipt["delivery_event"]["S"] == event_type
+    assert receipt["template"]["S"] == "case_created"                    # the rest of the receipt stays
+    older = {**event, "eventType": "TEXT_UNKNOWN", "eventTimestamp": 1795510800000}
+    assert sms.handle_delivery_event(d, json.dumps(older))["outcome"] == "no_receipt"     # out of order: kept
+    unknown = {**event, "messageId": "not-ours"}
+    assert sms.handle_delivery_event(d, json.dumps(unknown))["outcome"] == "no_receipt"
+    pending = {**event, "eventType": "TEXT_PENDING", "isFinal": False}
+    assert sms.handle_delivery_event(d, json.dumps(pending))["outcome"] == "ignored"
+
+
 def test_a_throttled_sms_is_queued_again_later_without_counting_as_a_failure(client, agent, deps, monkeypatch):
     """The provider refuses for load: the received message is acknowledged (its receive count
     leads to the dead-letter queue only for real failures) and the same SMS goes back on the
@@ -231,10 +260,10 @@ def test_a_throttled_sms_is_queued_again_later_without_counting_as_a_failure(cli
     url = deps.sqs.get_queue_url(QueueName=deps.settings.sms_queue)["QueueUrl"]
     deps.sqs.purge_queue(QueueUrl=url)
 
-    def throttled(**publish):
-        raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+    def throttled(**send):
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTextMessage")
 
-    monkeypatch.setattr(d.sms._client, "publish", throttled)
+    monkeypatch.setattr(d.sms._client, "send_text_message", throttled)
     body = json.dumps({"notification_id": "sms-created", "case_ref": ref, "template": "case_created"})
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body,
                           "attributes": {"ApproximateReceiveCount": "3"}, "messageAttributes": {},

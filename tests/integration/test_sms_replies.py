@@ -62,7 +62,7 @@ def test_a_stop_whose_confirmation_is_throttled_is_retried_and_confirms_once(cli
     def throttled_once(phone, text):
         calls.append(text)
         if len(calls) == 1:
-            raise ClientError({"Error": {"Code": "Throttling", "Message": "Rate exceeded"}}, "Publish")
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "SendTextMessage")
         return send(phone, text)
 
     monkeypatch.setattr(d.sms, "send", throttled_once)

@@ -1,12 +1,11 @@
-"""The S3, SQS and SNS adapters speak the services' language: their own errors, and each
+"""The S3 and SQS adapters speak the services' language: their own errors, and each
 queue's URL asked once."""
 import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib.adapters.documents import Documents
-from chalicelib.adapters.errors import NotStored, PermanentError, TransientError
+from chalicelib.adapters.errors import NotStored, TransientError
 from chalicelib.adapters.queue import Queues
-from chalicelib.adapters.sms import SnsSmsSender
 
 
 def client_error(code: str, operation: str) -> ClientError:
@@ -43,19 +42,6 @@ def test_a_refused_visibility_change_is_a_provider_error():
     with pytest.raises(TransientError) as raised:
         Queues(FakeSqs()).change_visibility("relais-sms", "r-1", 30)
     assert raised.value.code == "ReceiptHandleIsInvalid"
-
-
-@pytest.mark.parametrize("code, error", [("InvalidParameter", PermanentError), ("OptedOut", PermanentError),
-                                         ("Throttling", TransientError), ("InternalError", TransientError)])
-def test_sns_refusals_are_permanent_and_other_errors_transient(code, error):
-    class FakeSns:
-        def publish(self, **kwargs):
-            raise client_error(code, "Publish")
-
-    with pytest.raises(error) as raised:
-        SnsSmsSender(FakeSns(), "Relais").send("+33600000000", "Bonjour")
-    assert type(raised.value) is error and raised.value.code == code
-    assert isinstance(raised.value.__cause__, ClientError)
 
 
 def test_a_missing_object_is_not_stored_and_other_s3_errors_go_up_unchanged():

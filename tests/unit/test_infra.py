@@ -130,13 +130,14 @@ def test_each_role_allows_only_what_its_function_needs():
         document = resources[role]["Properties"]["Policies"][0]["PolicyDocument"]
         return {a for s in document["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
 
-    assert "sns:Publish" in allowed("SendSmsRole") and "sns:Publish" not in allowed("ApiHandlerRole")
+    assert "sms-voice:SendTextMessage" in allowed("SendSmsRole") and "sms-voice:SendTextMessage" in allowed("ReceiveSmsRole")
+    assert "sms-voice:SendTextMessage" not in allowed("ApiHandlerRole") | allowed("SmsEventsRole")
     assert "ses:SendEmail" in allowed("SendNotificationsRole") and "ses:SendEmail" not in allowed("ReceiveSmsRole")
     assert "dynamodb:GetRecords" in allowed("SendNotificationsRole") and "dynamodb:GetRecords" not in allowed("ApiHandlerRole")
     for role in (r for r in resources if r.endswith("Role")):
         for statement in resources[role]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]:
             if statement["Resource"] == "*":         # only where AWS offers no resource to scope to
-                assert set(statement["Action"]) <= {"sns:Publish", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+                assert set(statement["Action"]) <= {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 # boto3 calls in the code, by the IAM actions they need (the clients' method names, snake_case).
@@ -145,7 +146,7 @@ _ACTIONS = {"put_item": {"dynamodb:PutItem"}, "get_item": {"dynamodb:GetItem"}, 
             "update_item": {"dynamodb:UpdateItem"}, "delete_item": {"dynamodb:DeleteItem"},
             "transact_write_items": set(), "batch_get_item": {"dynamodb:BatchGetItem"},
             "batch_write_item": {"dynamodb:BatchWriteItem"}, "send_email": {"ses:SendEmail"},
-            "publish": {"sns:Publish"}, "get_object": {"s3:GetObject"}, "put_object": {"s3:PutObject"},
+            "send_text_message": {"sms-voice:SendTextMessage"}, "get_object": {"s3:GetObject"}, "put_object": {"s3:PutObject"},
             "head_object": {"s3:GetObject"}, "delete_object": {"s3:DeleteObject"},
             "send_message": {"sqs:SendMessage"}, "send_message_batch": {"sqs:SendMessage"}, "get_queue_url": {"sqs:GetQueueUrl"},
             "change_message_visibility": {"sqs:ChangeMessageVisibility"},
@@ -422,7 +423,7 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     queues = [s["Resource"] for s in resources[to_cfn_resource_name("send_notifications_role")]["Properties"]
               ["Policies"][0]["PolicyDocument"]["Statement"] if "sqs:SendMessage" in s["Action"]]
     assert "JobQueue" in json.dumps(queues) and "SmsQueue" in json.dumps(queues)
-    assert "sns:Publish" in needs["send_sms"] and "sns:Publish" not in needs["api_handler"]
+    assert "sms-voice:SendTextMessage" in needs["send_sms"] and "sms-voice:SendTextMessage" not in needs["api_handler"]
     assert "s3:PutObject" in needs["receive_email"] and "s3:DeleteObject" in needs["run_job_units"]
     assert "sqs:SendMessage" in needs["retention"] and "s3:DeleteObject" not in needs["retention"]
     assert "ses:SendEmail" in needs["run_job_units"] and "ses:SendEmail" not in needs["weekly_digest"]
@@ -503,7 +504,7 @@ def test_receive_email_has_the_memory_its_largest_parsed_message_needs():
 def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use_and_on_call_is_a_parameter():
     resources = template.template("prod")["Resources"]
     topics = {name: r for name, r in resources.items() if r.get("Type") == "AWS::SNS::Topic"}
-    assert len(topics) == 4 and all(t["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"} for t in topics.values())
+    assert len(topics) == 5 and all(t["Properties"]["KmsMasterKeyId"] == {"Ref": "TopicKey"} for t in topics.values())
     key = resources["TopicKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
     allowed = next(s for s in key["KeyPolicy"]["Statement"] if s["Sid"] == "ServicesPublish")
@@ -519,3 +520,52 @@ def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use_and_on_call_
     assert full["Parameters"]["OnCallEmail"]["Default"] == ""
     pattern = re.compile(full["Parameters"]["OnCallEmail"]["AllowedPattern"])
     assert pattern.match("astreinte@relais.gouv.fr") and pattern.match("") and not pattern.match("astreinte")
+
+
+def test_sms_leave_from_a_two_way_pool_with_self_managed_opt_outs_and_their_receipts_come_back():
+    """End User Messaging (infra/sms.py): the configuration set's event destination publishes
+    the final SMS events to the topic of the sms_events function; the pool, made only when the
+    deploy names the hand-registered number, sends the replies to receive_sms's topic and leaves
+    STOP to Relais (self-managed opt-outs, on Relais's own opt-out list)."""
+    from chalicelib.services import sms as sms_service
+    from infra import sms
+
+    full = template.template("prod")
+    resources = full["Resources"]
+    [destination] = resources["SmsConfigurationSet"]["Properties"]["EventDestinations"]
+    assert destination["Enabled"] is True and destination["SnsDestination"] == {"TopicArn": {"Ref": "SmsEventsTopic"}}
+    assert set(destination["MatchingEventTypes"]) == set(sms_service.DELIVERY_STATUS)
+    events = resources["SmsEvents"]["Properties"]["Events"]
+    assert list(events.values())[0]["Properties"]["Topic"] == {"Ref": "SmsEventsTopic"}
+    receive = resources["ReceiveSms"]["Properties"]["Events"]
+    assert list(receive.values())[0]["Properties"]["Topic"] == {"Ref": "InboundSmsTopic"}
+    for topic in ("SmsEventsTopic", "InboundSmsTopic"):
+        statement = resources[f"{topic}Policy"]["Properties"]["PolicyDocument"]["Statement"][0]
+        assert statement["Principal"] == {"Service": "sms-voice.amazonaws.com"} and statement["Action"] == "sns:Publish"
+    assert resources["SmsOptOutList"]["Type"] == "AWS::SMSVOICE::OptOutList"
+
+    parameter = full["Parameters"][sms.PARAMETER]
+    assert parameter["Default"] == "" and re.match(parameter["AllowedPattern"], "")
+    assert re.match(parameter["AllowedPattern"], "arn:aws:sms-voice:eu-west-3:123456789012:phone-number/phone-0a1b")
+    assert not re.match(parameter["AllowedPattern"], "+33612345678")
+    pool = resources["SmsPool"]
+    assert pool["Condition"] == sms.CONDITION and sms.CONDITION in full["Conditions"]
+    assert pool["Properties"]["OriginationIdentities"] == [{"Ref": sms.PARAMETER}]
+    assert pool["Properties"]["TwoWay"] == {"Enabled": True, "ChannelArn": {"Ref": "InboundSmsTopic"}}
+    assert pool["Properties"]["SelfManagedOptOutsEnabled"] is True
+    assert pool["Properties"]["OptOutListName"] == {"Ref": "SmsOptOutList"}
+    assert all(len(k["Message"]) <= 160 for k in pool["Properties"]["MandatoryKeywords"].values())
+    variables = resources["SendSms"]["Properties"]["Environment"]["Variables"]
+    assert variables["RELAIS_SMS_CONFIGURATION_SET"] == {"Ref": "SmsConfigurationSet"}
+    assert variables["RELAIS_SMS_ORIGINATION_IDENTITY"]["Fn::If"][0] == sms.CONDITION
+
+
+def test_sending_an_sms_is_allowed_only_from_the_pool_and_the_configuration_set():
+    resources = template.template("prod")["Resources"]
+    statements = resources["SendSmsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    [send] = [s for s in statements if "sms-voice:SendTextMessage" in s["Action"]]
+    assert send["Action"] == ["sms-voice:SendTextMessage"] and "*" not in json.dumps(send["Resource"])
+    assert {"Fn::GetAtt": ["SmsConfigurationSet", "Arn"]} in send["Resource"]
+    conditional = [r["Fn::If"] for r in send["Resource"] if "Fn::If" in r]
+    assert [{"Fn::GetAtt": ["SmsPool", "Arn"]}, {"Ref": "SmsOriginationIdentity"}] == [c[1] for c in conditional]
+    assert all(c[0] == "HasSmsOriginationIdentity" and c[2] == {"Ref": "AWS::NoValue"} for c in conditional)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from .. import keys
-from .items import plain_item
+from .items import encode_key, plain_item
 from .query import Query
 from .table import Table
 from .writes import Write
@@ -38,3 +38,20 @@ class SmsRepository(Table):
         self._client.put_item(TableName=self.table, Item=plain_item(
             keys.sms_receipt(message_id), "SmsReceipt", case_ref=case_ref, template=template,
             status=status, at=at.isoformat(), expires_at=int(expires_at.timestamp())))
+
+    def record_sms_delivery(self, message_id: str, status: str, event_type: str, at: datetime) -> str | None:
+        """The carrier's last word on a sent SMS, on its receipt: the receipt's case, or None if
+        no receipt has this message id (not Relais's, or expired). A receipt already at a later
+        event keeps it: events may arrive out of order."""
+        try:
+            response = self._client.update_item(
+                TableName=self.table, Key=encode_key(keys.sms_receipt(message_id)),
+                UpdateExpression="SET #status = :status, #event = :event, #delivered_at = :at",
+                ConditionExpression="attribute_exists(PK) AND (attribute_not_exists(#delivered_at) OR #delivered_at <= :at)",
+                ExpressionAttributeNames={"#status": "status", "#event": "delivery_event", "#delivered_at": "delivery_at"},
+                ExpressionAttributeValues={":status": {"S": status}, ":event": {"S": event_type},
+                                           ":at": {"S": at.isoformat()}},
+                ReturnValues="ALL_NEW")
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return None
+        return response["Attributes"]["case_ref"]["S"]
