@@ -5,6 +5,8 @@
   description: ids, codes and counts only.
 - Metrics are CloudWatch EMF lines in namespace Relais, dimension service=relais; app.py flushes
   them once per invocation. Their names are the dashboard's and the alarms' (infra/observability.py).
+  One exception: a scheduled job's heartbeat (`heartbeat`) leaves at once, on its own line, with
+  the dimension job=<its schedule's name> too.
 - Traces: X-Ray through Powertools Tracer, in Lambda only; only botocore is patched, and no
   response is recorded (they carry personal data). The X-Ray SDK costs about 0.25 s to import:
   it loads on the first invocation, not with app.py, so that the import stays cheap.
@@ -15,12 +17,14 @@ import os
 from functools import lru_cache
 
 from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
 # Not a child: it must work whatever imported first (app.py in Lambda, a service in a job or a
 # test). Powertools shares one handler, and so the appended keys, among Loggers of a service.
 logger = Logger(service="relais")
-metrics = Metrics(namespace="Relais", service="relais")
+NAMESPACE, SERVICE = "Relais", "relais"
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+HEARTBEAT = "job_ran"
 
 
 def count(name: str, value: int = 1, *, zero_too: bool = False) -> None:
@@ -28,6 +32,15 @@ def count(name: str, value: int = 1, *, zero_too: bool = False) -> None:
     `zero_too`: a check's result, whose 0 says the check ran and found nothing."""
     if value or zero_too:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def heartbeat(job: str) -> None:
+    """A scheduled job planned its run: one `job_ran`, dimensions service and job (the schedule's
+    name: a code name, never personal data), on a line of its own so that the invocation's other
+    counters keep their single dimension. The job's heartbeat alarm sounds when it goes missing."""
+    with single_metric(name=HEARTBEAT, unit=MetricUnit.Count, value=1, namespace=NAMESPACE,
+                       default_dimensions={"service": SERVICE}) as metric:
+        metric.add_dimension(name="job", value=job)
 
 
 def correlate(case_ref: str | None = None, group_id: str | None = None) -> None:

@@ -15,6 +15,7 @@ class Function:
     kind: str               # "api", "dynamodb", "sqs", "sns" or "schedule"
     source: str | None      # the topic or queue named in chalicelib/routes/events.py, for sns and sqs
     event_id: str | None    # the SAM event's key under Properties.Events
+    schedule: str | None = None     # a scheduled function's expression: "rate(1 hour)", "cron(...)"
 
     @property
     def asynchronous(self) -> bool:
@@ -41,7 +42,8 @@ def functions() -> tuple[Function, ...]:
     for source in chalice_app.event_sources:
         kind = _KINDS[type(source).__name__]
         logical_id = to_cfn_resource_name(source.name)
+        expression = getattr(source, "schedule_expression", None)
         found.append(Function(logical_id, source.name, kind,
                               getattr(source, "topic", None) or getattr(source, "queue_arn", None),
-                              logical_id + _EVENT_SUFFIX[kind]))
+                              logical_id + _EVENT_SUFFIX[kind], expression.to_string() if expression else None))
     return tuple(found)

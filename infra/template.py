@@ -99,12 +99,13 @@ def mail_bucket(stage: str) -> dict:
 
 
 # The services that publish to Relais's topics: the topics' key lets them encrypt (topic_key).
-TOPIC_PUBLISHERS = ("ses.amazonaws.com", "sms-voice.amazonaws.com", "cloudwatch.amazonaws.com")
+TOPIC_PUBLISHERS = ("ses.amazonaws.com", "sms-voice.amazonaws.com", "cloudwatch.amazonaws.com",
+                    "budgets.amazonaws.com")
 
 
 def topic_key() -> dict:
     """The topics' encryption key. The AWS-managed key (alias/aws/sns) cannot serve: SES, End User
-    Messaging and CloudWatch alarms may only publish to a topic whose key policy lets them
+    Messaging, CloudWatch alarms and AWS Budgets may only publish to a topic whose key policy lets them
     encrypt, which only a customer-managed key's policy can say."""
     account = {"Ref": "AWS::AccountId"}
     return {"TopicKey": {"Type": "AWS::KMS::Key", "Properties": {
@@ -120,7 +121,7 @@ def topic_key() -> dict:
         ]}}}}
 
 
-def _topic(logical_id: str, name: str, publisher: str | None) -> dict:
+def _topic(logical_id: str, name: str, publisher: str | list[str] | None) -> dict:
     resources = {logical_id: {"Type": "AWS::SNS::Topic", "Properties": {
         "TopicName": name, "KmsMasterKeyId": {"Ref": "TopicKey"}}}}
     if publisher:
@@ -143,7 +144,8 @@ def messaging(stage: str) -> dict:
         **_topic("InboundEmailTopic", n["inbound_email"], "ses.amazonaws.com"),
         **_topic("SesEventsTopic", n["ses_events"], "ses.amazonaws.com"),
         **_topic("InboundSmsTopic", n["inbound_sms"], "sms-voice.amazonaws.com"),
-        **_topic("AlarmTopic", n["alarms"], "cloudwatch.amazonaws.com"),
+        # CloudWatch alarms and the cost budget (observability.budget) publish to the alarms topic.
+        **_topic("AlarmTopic", n["alarms"], ["cloudwatch.amazonaws.com", "budgets.amazonaws.com"]),
         # The on-call address, when the deploy names one (parameter OnCallEmail): AWS sends it a
         # confirmation link first; the alarms reach it once it is followed.
         "OnCallSubscription": {"Type": "AWS::SNS::Subscription", "Condition": "HasOnCallEmail", "Properties": {
@@ -276,6 +278,7 @@ def template(stage: str = "prod") -> dict:
         "Resources": {
             **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage), **sms.resources(stage, _topic),
             **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),
+            **observability.queries(stage), **observability.budget(stage),
         },
         "Outputs": {
             "TableStreamArn": {"Value": {"Fn::GetAtt": ["RelaisTable", "StreamArn"]}},

@@ -111,7 +111,8 @@ def test_every_function_is_wired_has_an_alarm_a_failure_path_and_the_real_names(
         properties = resources[function.logical_id]["Properties"]
         assert properties["Tracing"] == "Active"
         assert properties["Environment"]["Variables"]["RELAIS_TABLE"] == {"Ref": "RelaisTable"}
-        assert f"{function.logical_id}ErrorsAlarm" in resources
+        # The API's errors are its 5xx rate (api-5xx); every other function has its errors alarm.
+        assert (f"{function.logical_id}ErrorsAlarm" in resources) == (function.kind != "api")
         if function.asynchronous:
             failure = properties["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
             assert failure["Destination"] == {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}
@@ -436,9 +437,9 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
 
 def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failures():
     resources = template.template()["Resources"]
-    alarms = {r["Properties"]["MetricName"] for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"}
+    alarms = {r["Properties"].get("MetricName") for r in resources.values() if r.get("Type") == "AWS::CloudWatch::Alarm"}
     assert {"ApproximateNumberOfMessagesVisible", "escalations_late", "Errors", "Reputation.BounceRate",
-            "sms_failed", "IteratorAge", "5XXError", "ladder_stage_unaddressed"} <= alarms
+            "sms_failed", "IteratorAge", "ladder_stage_unaddressed", "job_ran"} <= alarms
     for resource in resources.values():
         if resource.get("Type") == "AWS::CloudWatch::Alarm":
             assert resource["Properties"]["AlarmActions"] == [{"Ref": "AlarmTopic"}]
@@ -508,8 +509,8 @@ def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use_and_on_call_
     key = resources["TopicKey"]["Properties"]
     assert key["EnableKeyRotation"] is True
     allowed = next(s for s in key["KeyPolicy"]["Statement"] if s["Sid"] == "ServicesPublish")
-    publishers = {r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"]
-                  for r in resources.values() if r.get("Type") == "AWS::SNS::TopicPolicy"}
+    publishers = {service for r in resources.values() if r.get("Type") == "AWS::SNS::TopicPolicy"
+                  for service in _listed(r["Properties"]["PolicyDocument"]["Statement"][0]["Principal"]["Service"])}
     assert publishers and publishers <= set(allowed["Principal"]["Service"])
     assert {"kms:GenerateDataKey*", "kms:Decrypt"} <= set(allowed["Action"])
 
@@ -569,3 +570,183 @@ def test_sending_an_sms_is_allowed_only_from_the_pool_and_the_configuration_set(
     conditional = [r["Fn::If"] for r in send["Resource"] if "Fn::If" in r]
     assert [{"Fn::GetAtt": ["SmsPool", "Arn"]}, {"Ref": "SmsOriginationIdentity"}] == [c[1] for c in conditional]
     assert all(c[0] == "HasSmsOriginationIdentity" and c[2] == {"Ref": "AWS::NoValue"} for c in conditional)
+
+
+def _listed(value) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _alarms(stage: str = "prod") -> dict[str, dict]:
+    return {logical_id: r["Properties"] for logical_id, r in template.template(stage)["Resources"].items()
+            if r.get("Type") == "AWS::CloudWatch::Alarm"}
+
+
+def _window(alarm: dict) -> int:
+    """How far back an alarm looks, in seconds: its periods, or its metrics' periods."""
+    periods = [alarm["Period"]] if "Period" in alarm else [
+        m.get("Period") or m["MetricStat"]["Period"] for m in alarm["Metrics"] if "Period" in m or "MetricStat" in m]
+    return max(periods) * alarm["EvaluationPeriods"]
+
+
+def test_every_alarm_fits_cloudwatch_limits_and_says_how_missing_data_counts():
+    for logical_id, alarm in _alarms().items():
+        periods = [alarm["Period"]] if "Period" in alarm else [
+            m.get("Period") or m["MetricStat"]["Period"] for m in alarm["Metrics"] if "Period" in m or "MetricStat" in m]
+        assert periods and all(p % 60 == 0 for p in periods), logical_id
+        limit = 86400 if max(periods) < 3600 else 604800           # PutMetricAlarm's evaluation range
+        assert _window(alarm) <= limit, logical_id
+        assert alarm["OKActions"] == [{"Ref": "AlarmTopic"}], logical_id
+        # A heartbeat's silence is the failure; anything else's silence is no failure.
+        assert alarm["TreatMissingData"] == ("breaching" if logical_id.endswith("HeartbeatAlarm") else "notBreaching")
+
+
+def test_every_scheduled_job_has_a_heartbeat_alarm_whose_window_holds_a_run_or_says_why_not():
+    from datetime import timedelta
+    from itertools import pairwise
+
+    from infra.schedules import cron_times, heartbeat_window, rate_interval
+
+    alarms = _alarms()
+    scheduled = [f for f in functions.functions() if f.kind == "schedule"]
+    assert len(scheduled) == 5
+    for function in scheduled:
+        window = heartbeat_window(function.schedule)
+        alarm = alarms.get(f"{function.logical_id}HeartbeatAlarm")
+        if window is None:
+            # Less often than weekly: longer than any alarm can look back (the runbook says how it is watched).
+            times = cron_times(function.schedule)
+            assert alarm is None and max(b - a for a, b in pairwise(times)) > timedelta(days=7)
+            continue
+        assert alarm["MetricName"] == "job_ran" and alarm["Namespace"] == "Relais"
+        assert {"Name": "job", "Value": function.name} in alarm["Dimensions"]
+        assert alarm["ComparisonOperator"] == "LessThanThreshold" and alarm["Threshold"] == 1
+        assert alarm["EvaluationPeriods"] == 1 and alarm["Period"] == window.period
+        if function.schedule.startswith("rate("):
+            # Sliding: the window holds two intervals, so always a run, whatever the rule's offset.
+            assert "EvaluationWindow" not in alarm
+            assert alarm["Period"] >= 2 * rate_interval(function.schedule).total_seconds()
+        else:
+            # Aligned to the clock (UTC): each hour, day or calendar week holds exactly one run, away
+            # from the boundaries (a week starts at midnight, whichever its first day).
+            assert alarm["EvaluationWindow"] == {"WallClockWindow": {"Timezone": "UTC"}}
+            times = cron_times(function.schedule)
+            boundary = min(alarm["Period"], 86400)
+            starts = {t.timestamp() // alarm["Period"] for t in times} if alarm["Period"] < 604800 else None
+            assert all(600 <= t.timestamp() % boundary <= boundary - 600 for t in times)
+            assert starts is None or len(starts) == len(times)
+            assert {(b - a).total_seconds() for a, b in pairwise(times)} == {alarm["Period"]}
+    assert {"RemindersHeartbeatAlarm", "RetentionHeartbeatAlarm", "WeeklyDigestHeartbeatAlarm",
+            "ResultsCheckHeartbeatAlarm"} <= set(alarms)
+
+
+def test_each_function_alarms_as_it_fails_throttles_and_nears_its_timeout():
+    from infra import observability as infra_observability
+
+    alarms = _alarms()
+    resources = template.template()["Resources"]
+    for function in functions.functions():
+        timeout = infra_observability.timeout(function, "prod")
+        assert timeout == resources[function.logical_id]["Properties"].get("Timeout", 30)   # the stage's 30 s
+        duration = alarms[f"{function.logical_id}DurationAlarm"]
+        assert duration["MetricName"] == "Duration" and duration["Statistic"] == "Maximum"
+        assert 0.5 * timeout * 1000 <= duration["Threshold"] < timeout * 1000
+        throttles = alarms[f"{function.logical_id}ThrottlesAlarm"]
+        assert (throttles["MetricName"], throttles["Threshold"], throttles["EvaluationPeriods"]) == ("Throttles", 1, 1)
+        for alarm in (duration, throttles):
+            assert alarm["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": function.logical_id}}]
+        errors = alarms.get(f"{function.logical_id}ErrorsAlarm")
+        if function.kind == "api":
+            assert errors is None                              # its 5xx rate: ApiErrorsAlarm
+        elif function.asynchronous:
+            assert (errors["Threshold"], errors["EvaluationPeriods"]) == (1, 1)   # retried twice, then gone
+        else:
+            assert (errors["Threshold"], errors["EvaluationPeriods"]) == (1, 2)   # its source retries
+    assert resources["RunJobUnits"]["Properties"]["Timeout"] == 120
+    api = alarms["ApiErrorsAlarm"]
+    rate = next(m for m in api["Metrics"] if m.get("ReturnData"))
+    assert "errors / requests" in rate["Expression"] and api["Threshold"] <= 0.05
+
+
+def test_the_table_and_each_of_its_indexes_have_throttle_alarms():
+    alarms = _alarms()
+    watched = {(next((d["Value"] for d in a["Dimensions"] if d["Name"] == "GlobalSecondaryIndexName"), None),
+                a["MetricName"]) for a in alarms.values() if a.get("Namespace") == "AWS/DynamoDB"}
+    indexes = [None] + [index["IndexName"] for index in table.definition()["GlobalSecondaryIndexes"]]
+    assert len(indexes) >= 4
+    assert watched == {(index, metric) for index in indexes for metric in ("ReadThrottleEvents", "WriteThrottleEvents")}
+    [query] = alarms["ThrottledRequestsAlarm"]["Metrics"]
+    assert "ThrottledRequests" in query["Expression"] and "'relais-prod'" in query["Expression"]
+
+
+def test_failed_events_ses_sms_spend_and_the_budget_are_watched():
+    full = template.template()
+    alarms, resources = _alarms(), full["Resources"]
+    age = alarms["FailedEventsAgeAlarm"]
+    assert age["MetricName"] == "ApproximateAgeOfOldestMessage" and age["Threshold"] <= 12 * 3600   # of the stream's 24 h
+    complaints = alarms["SesComplaintRateAlarm"]
+    assert complaints["MetricName"] == "Reputation.ComplaintRate" and complaints["Threshold"] < 0.001
+    assert alarms["SesBounceRateAlarm"]["Threshold"] < 0.05
+    spend = alarms["SmsSpendAlarm"]
+    watched = {m["MetricStat"]["Metric"]["MetricName"] for m in spend["Metrics"] if "MetricStat" in m}
+    assert watched == {"TextMessageMonthlySpend", "SMSMonthToDateSpentUSD"} and spend["Threshold"] == 0.8
+    assert "SmsMonthlySpendLimit" in json.dumps(spend["Metrics"]) and "SmsMonthlySpendLimit" in full["Parameters"]
+    budget = resources["CostBudget"]["Properties"]
+    assert budget["Budget"]["BudgetLimit"] == {"Amount": {"Ref": "MonthlyBudget"}, "Unit": "USD"}
+    notices = {(n["Notification"]["NotificationType"], n["Notification"]["Threshold"])
+               for n in budget["NotificationsWithSubscribers"]}
+    assert notices == {("ACTUAL", 80), ("FORECASTED", 100)}
+    assert all(n["Subscribers"] == [{"SubscriptionType": "SNS", "Address": {"Ref": "AlarmTopic"}}]
+               for n in budget["NotificationsWithSubscribers"])
+    # Budgets may publish to the alarms topic and use its key.
+    policy = resources["AlarmTopicPolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert "budgets.amazonaws.com" in _listed(policy["Principal"]["Service"])
+    assert "budgets.amazonaws.com" in template.TOPIC_PUBLISHERS
+
+
+def test_every_relais_metric_an_alarm_watches_is_emitted_by_the_code():
+    """An alarm on a metric nobody emits would never sound: each name is in chalicelib, as a
+    count("...") or the heartbeat's."""
+    from chalicelib import observability as app_observability
+
+    emitted = {app_observability.HEARTBEAT}
+    for path in Path("chalicelib").rglob("*.py"):
+        emitted |= set(re.findall(r'count\(\s*"(\w+)"', path.read_text(encoding="utf-8")))
+    watched = {a["MetricName"] for a in _alarms().values() if a.get("Namespace") == "Relais"}
+    assert {"job_ran", "results_cells_drifted", "retention_failures", "results_failures", "sms_failed"} <= watched
+    assert watched <= emitted, watched - emitted
+
+
+def test_every_alarm_is_in_the_runbook():
+    """Each alarm's name (relais-prod-...) is a heading of docs/operations.md, or is listed under
+    a heading with a placeholder (relais-prod-<index>-read-throttles); the alarms of every function
+    (relais-prod-<function>-throttles) need only their heading."""
+    runbook = Path("docs/operations.md").read_text(encoding="utf-8")
+    sections = dict(re.findall(r"^### (relais-prod-\S+)\n(.*?)(?=^### |^## |\Z)", runbook, re.M | re.S))
+    function_names = {f.name.replace("_", "-") for f in functions.functions()}
+    for logical_id, alarm in _alarms().items():
+        name = alarm["AlarmName"]
+        if name in sections:
+            continue
+        short = name.removeprefix("relais-prod-")
+        found = False
+        for heading, text in sections.items():
+            placeholder = re.fullmatch(r"relais-prod-<(\w+)>-([\w-]+)", heading)
+            if not placeholder or not short.endswith("-" + placeholder[2]):
+                continue
+            middle = short.removesuffix("-" + placeholder[2])
+            listed = f"`-{short}`" in text or f"`{name}`" in text
+            every_function = placeholder[1] == "function" and placeholder[2] in ("throttles", "duration")
+            found = found or listed or (every_function and middle in function_names)
+        assert found, f"{name} ({logical_id}) is not in docs/operations.md"
+
+
+def test_the_saved_queries_read_existing_log_groups():
+    resources = template.template()["Resources"]
+    saved = {r["Properties"]["Name"]: r["Properties"] for r in resources.values()
+             if r.get("Type") == "AWS::Logs::QueryDefinition"}
+    assert set(saved) == {f"relais-prod/{name}" for name in observability.QUERIES}
+    logical_ids = {f.logical_id for f in functions.functions()}
+    for query in saved.values():
+        groups = [g["Fn::Sub"] for g in query["LogGroupNames"]]
+        assert groups and all(re.fullmatch(r"/aws/lambda/\$\{(\w+)\}", g)[1] in logical_ids for g in groups)
+    assert len(saved["relais-prod/case-history"]["LogGroupNames"]) == len(logical_ids)

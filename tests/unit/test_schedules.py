@@ -11,6 +11,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from dateutil import rrule
 
+from infra import schedules
+from infra.schedules import MONTH_NAMES, rate_interval
+
 pytestmark = pytest.mark.instant("2026-11-24T10:00:00+01:00")
 RUNBOOK = Path(__file__).resolve().parents[2] / "docs" / "operations.md"
 PARIS = ZoneInfo("Europe/Paris")
@@ -18,56 +21,9 @@ PARIS = ZoneInfo("Europe/Paris")
 START, END = date(2026, 12, 1), date(2028, 1, 31)
 
 
-# --- a tiny evaluator of EventBridge cron expressions: cron(min hour dom month dow year), UTC --
-
-MONTH_NAMES = {name: n for n, name in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), 1)}
-DAY_NAMES = {name: n for n, name in enumerate("SUN MON TUE WED THU FRI SAT".split(), 1)}   # EventBridge: SUN = 1
-
-
-def values(field: str, low: int, high: int, names: dict[str, int] | None = None) -> set[int]:
-    """The numbers a field allows: `*`, `?`, lists, ranges and steps; L, W and # are not used here."""
-    if re.search(r"[LW#]", field):
-        raise NotImplementedError(field)
-
-    def number(text: str) -> int:
-        return (names or {}).get(text.upper()) or int(text)
-
-    found: set[int] = set()
-    for part in field.split(","):
-        span, _, step = part.partition("/")
-        if span in ("*", "?"):
-            first, last = low, high
-        elif "-" in span:
-            first, last = map(number, span.split("-"))
-        else:
-            first = number(span)
-            last = high if step else first
-        found |= set(range(first, last + 1, int(step or 1)))
-    assert found and low <= min(found) and max(found) <= high, field
-    return found
-
-
+# The evaluator of EventBridge expressions is infra's (infra/schedules.py): the heartbeat alarms read it.
 def cron_times(expression: str, start: date = START, end: date = END) -> list[datetime]:
-    """Every time (UTC) a cron(...) expression fires on the days from start to end."""
-    fields = re.fullmatch(r"cron\((.+)\)", expression).group(1).split()
-    assert len(fields) == 6, expression
-    minutes, hours, day_of_month, month, day_of_week, year = fields
-    assert (day_of_month == "?") != (day_of_week == "?"), "EventBridge wants ? in exactly one day field"
-    minutes, hours = sorted(values(minutes, 0, 59)), sorted(values(hours, 0, 23))
-    doms, months = values(day_of_month, 1, 31), values(month, 1, 12, MONTH_NAMES)
-    dows, years = values(day_of_week, 1, 7, DAY_NAMES), values(year, 1970, 2199)
-    times, day = [], start
-    while day <= end:
-        if (day.year in years and day.month in months and day.day in doms
-                and day.isoweekday() % 7 + 1 in dows):
-            times += [datetime(day.year, day.month, day.day, h, m, tzinfo=UTC) for h in hours for m in minutes]
-        day += timedelta(days=1)
-    return times
-
-
-def rate_interval(expression: str) -> timedelta:
-    count, unit = re.fullmatch(r"rate\((\d+) (minutes?|hours?|days?)\)", expression).groups()
-    return timedelta(**{unit.rstrip("s") + "s": int(count)})
+    return schedules.cron_times(expression, start, end)
 
 
 def test_the_evaluator_reads_eventbridge_crons():
@@ -204,3 +160,47 @@ def test_the_results_check_runs_the_full_recount_when_invoked_for_it(monkeypatch
     finally:
         bootstrap.reset()
     assert ran == ["results-recount", "results", "results"]
+
+
+def _heartbeats(output: str) -> list[dict]:
+    import json
+
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+    return [line for line in lines if "job_ran" in line]
+
+
+@pytest.mark.parametrize("function", ["reminders", "weekly_digest", "results_check", "retention", "quarterly_report"])
+def test_each_scheduled_function_sends_its_heartbeat_once_its_run_is_planned(function, monkeypatch, capsys):
+    """The EMF line the heartbeat alarm watches (infra/observability.py): job_ran=1, namespace
+    Relais, dimensions service and job, the schedule's name; none when the run raises."""
+    from chalice.test import Client
+
+    import app as relais
+    from chalicelib import bootstrap, jobs
+
+    monkeypatch.delenv("POWERTOOLS_METRICS_DISABLED", raising=False)
+    outcomes = iter([{"units": 3}, RuntimeError("the table is unreachable")])
+
+    def run(name, deps, now):
+        outcome = next(outcomes)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    monkeypatch.setattr(jobs, "run", run)
+    bootstrap.reset()
+    try:
+        with Client(relais.app, stage_name="dev") as client:
+            event = client.events.generate_cw_event(source="aws.events", detail_type="Scheduled Event", detail={},
+                                                    resources=[])
+            capsys.readouterr()
+            assert client.lambda_.invoke(function, event).payload == {"units": 3}
+            [line] = _heartbeats(capsys.readouterr().out)
+            with pytest.raises(RuntimeError):
+                client.lambda_.invoke(function, event)
+            assert _heartbeats(capsys.readouterr().out) == []
+    finally:
+        bootstrap.reset()
+    [directive] = line["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "Relais" and directive["Dimensions"] == [["service", "job"]]
+    assert (line["service"], line["job"], line["job_ran"]) == ("relais", function, [1.0])
