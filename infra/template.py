@@ -41,11 +41,22 @@ JOB_RECEIVES = 5                     # tries of a job unit before its dead-lette
 
 
 def table(stage: str) -> dict:
+    """The table. Its deletion protection is a parameter (TableDeletionProtection, on by default
+    in prod) because a protected table cannot be deleted, not even by the rollback of the create
+    that made it: devtools/deploy.py creates the stack with it off, then turns it on."""
     resource = cloudformation_resource()
     resource["UpdateReplacePolicy"] = "Retain"
     resource["Properties"]["TableName"] = names(stage)["table"]
-    resource["Properties"]["DeletionProtectionEnabled"] = stage == "prod"
+    resource["Properties"]["DeletionProtectionEnabled"] = {"Fn::If": ["ProtectTable", True, False]}
     return {"RelaisTable": resource}
+
+
+def table_protection(stage: str) -> tuple[dict, dict]:
+    """The parameter and the condition of the table's deletion protection (see table())."""
+    return ({"TableDeletionProtection": {
+        "Type": "String", "AllowedValues": ["true", "false"], "Default": "true" if stage == "prod" else "false",
+        "Description": "The table's deletion protection (make deploy turns it on after the first create)"}},
+        {"ProtectTable": {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}})
 
 
 def mail_bucket(stage: str) -> dict:
@@ -56,7 +67,8 @@ def mail_bucket(stage: str) -> dict:
     bucket_arn = {"Fn::GetAtt": ["MailBucket", "Arn"]}
     return {
         "MailBucket": {
-            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            # Kept like the table, except by the rollback of the create that made it (then empty).
+            "Type": "AWS::S3::Bucket", "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "BucketName": {"Fn::Sub": f"relais-{stage}-mail-${{AWS::AccountId}}"},
                 "BucketEncryption": {"ServerSideEncryptionConfiguration": [
@@ -264,12 +276,13 @@ def _queue_for(function) -> str:
 
 
 def template(stage: str = "prod") -> dict:
+    protection, protected = table_protection(stage)
     return {
-        "Parameters": {**observability.parameters(), "OnCallEmail": {
+        "Parameters": {**observability.parameters(), **protection, "OnCallEmail": {
             "Type": "String", "Default": "", "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
             "Description": "The on-call address the alarms are emailed to (empty: none; it must confirm "
                            "the subscription from AWS's email)"}},
-        "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]}},
+        "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]}, **protected},
         "Resources": {
             **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage),
             **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),

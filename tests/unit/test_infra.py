@@ -42,10 +42,17 @@ def test_the_sms_queue_has_a_dead_letter_queue_with_an_alarm():
 
 
 def test_the_table_is_protected_in_prod_and_encrypted_with_point_in_time_recovery():
-    prod = template.template("prod")["Resources"]["RelaisTable"]
-    assert prod["Properties"]["DeletionProtectionEnabled"] is True and prod["DeletionPolicy"] == "Retain"
+    """Kept and protected, except from the rollback of the create that made it (devtools/deploy.py
+    creates the stack with the protection off, then turns it on)."""
+    full = template.template("prod")
+    prod = full["Resources"]["RelaisTable"]
+    assert prod["Properties"]["DeletionProtectionEnabled"] == {"Fn::If": ["ProtectTable", True, False]}
+    assert full["Conditions"]["ProtectTable"] == {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}
+    assert full["Parameters"]["TableDeletionProtection"]["Default"] == "true"
+    assert template.table_protection("dev")[0]["TableDeletionProtection"]["Default"] == "false"
+    assert prod["DeletionPolicy"] == "RetainExceptOnCreate" and prod["UpdateReplacePolicy"] == "Retain"
+    assert full["Resources"]["MailBucket"]["DeletionPolicy"] == "RetainExceptOnCreate"
     assert prod["Properties"]["SSESpecification"] == {"SSEEnabled": True}
-    assert template.table("dev")["RelaisTable"]["Properties"]["DeletionProtectionEnabled"] is False
 
 
 def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_should():
