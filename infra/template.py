@@ -21,6 +21,7 @@ from infra.table import cloudformation_resource
 
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+UPLOAD_RETENTION_DAYS = 1            # a browser upload waits here for its confirmation (minutes)
 # Memory beyond the stage's 256 MB, from measurement: ReceiveEmail parses a reply of up to
 # inbound.MAX_MESSAGE_BYTES (20 MB) whole, about 300 MB at its peak (bench/bench_inbound_memory.py);
 # 1,536 MB keeps it under a quarter of the function's memory (and parses faster: more CPU).
@@ -82,6 +83,9 @@ def mail_bucket(stage: str) -> dict:
                        "ExpirationInDays": MAIL_RETENTION_DAYS} for prefix in (INBOUND_PREFIX, "quarantine/")),
                     {"Id": "directory-imports", "Status": "Enabled", "Prefix": "imports/",
                      "ExpirationInDays": IMPORT_RETENTION_DAYS},
+                    # Uploads never confirmed: a confirmed one moved to attachments/ (services/attachments.py).
+                    {"Id": "unconfirmed-uploads", "Status": "Enabled", "Prefix": "uploads/",
+                     "ExpirationInDays": UPLOAD_RETENTION_DAYS},
                     {"Id": "job-scratch", "Status": "Enabled", "Prefix": JOB_SCRATCH_PREFIX,
                      "ExpirationInDays": JOB_SCRATCH_DAYS},
                     {"Id": "incomplete-uploads", "Status": "Enabled",

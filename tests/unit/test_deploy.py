@@ -90,18 +90,9 @@ def test_a_parameter_set_once_is_kept_by_the_next_deploy(session, stage, tmp_pat
 # The stack's states, one test each, against botocore's Stubber: every request is checked against
 # CloudFormation's own service model, and the calls must come in the order the stubs say.
 STACK, URL = "relais-prod", "https://artefacts.example/t.json"
+STUBBED = "cloudformation"        # the stubbed fixture (tests/unit/conftest.py)
 
 
-@pytest.fixture
-def stubbed(monkeypatch):
-    from botocore.stub import Stubber
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    client = boto3.Session(region_name="eu-west-3").client("cloudformation")
-    with Stubber(client) as stubber:
-        yield client, stubber
-        stubber.assert_no_pending_responses()
 
 
 def described(status: str, parameters=()) -> dict:

@@ -64,6 +64,12 @@ def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_shoul
     assert rules["inbound-mail"]["Prefix"] == template.INBOUND_PREFIX
     assert rules["inbound-mail"]["ExpirationInDays"] >= 183            # the 6 months after closing
     assert rules["directory-imports"]["ExpirationInDays"] == 1
+    # Uploads never confirmed go; a confirmed one was moved to attachments/, which never expires.
+    from chalicelib.services import attachments
+
+    assert rules["unconfirmed-uploads"]["Prefix"] == attachments.UPLOADS
+    assert rules["unconfirmed-uploads"]["ExpirationInDays"] == 1
+    assert not any(attachments.ATTACHMENTS.startswith(rule.get("Prefix", "-")) for rule in rules.values())
     # The results check's running sums: outlive a unit's retries, then go.
     from chalicelib.services import results_check
 
@@ -152,8 +158,10 @@ _ACTIONS = {"put_item": {"dynamodb:PutItem"}, "get_item": {"dynamodb:GetItem"}, 
             "update_item": {"dynamodb:UpdateItem"}, "delete_item": {"dynamodb:DeleteItem"},
             "transact_write_items": set(), "batch_get_item": {"dynamodb:BatchGetItem"},
             "batch_write_item": {"dynamodb:BatchWriteItem"}, "send_email": {"ses:SendEmail"},
-            "publish": {"sns:Publish"}, "get_object": {"s3:GetObject"}, "put_object": {"s3:PutObject"},
-            "head_object": {"s3:GetObject"}, "delete_object": {"s3:DeleteObject"},
+            "publish": {"sns:Publish"}, "get_object": {"s3:GetObject", "s3:ListBucket"}, "put_object": {"s3:PutObject"},
+            "head_object": {"s3:GetObject", "s3:ListBucket"}, "delete_object": {"s3:DeleteObject"},
+            "copy_object": {"s3:GetObject", "s3:PutObject", "s3:ListBucket"},
+            "get_paginator": {"s3:ListBucket"},       # the only paginator: list_objects_v2 (delete_prefix)
             "send_message": {"sqs:SendMessage"}, "send_message_batch": {"sqs:SendMessage"}, "get_queue_url": {"sqs:GetQueueUrl"},
             "change_message_visibility": {"sqs:ChangeMessageVisibility"},
             "generate_presigned_post": {"s3:PutObject"}, "generate_presigned_url": {"s3:GetObject"}}
@@ -526,3 +534,26 @@ def test_every_topic_is_encrypted_with_a_key_its_publishers_may_use_and_on_call_
     assert full["Parameters"]["OnCallEmail"]["Default"] == ""
     pattern = re.compile(full["Parameters"]["OnCallEmail"]["AllowedPattern"])
     assert pattern.match("astreinte@relais.gouv.fr") and pattern.match("") and not pattern.match("astreinte")
+
+
+def test_each_function_may_list_the_prefixes_it_reads_and_deletes():
+    """s3:ListBucket, by prefix: S3 answers a read of a missing key with 404 (not 403), and the
+    purge lists a case's raw emails. Every prefix a function reads or deletes in the bucket is one
+    it may list, and no other."""
+    from chalice.utils import to_cfn_resource_name
+
+    resources = template.template()["Resources"]
+    for function in functions.functions():
+        role = resources[to_cfn_resource_name(f"{function.name}_role")]
+        statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        read = {r["Fn::Sub"].removeprefix("${MailBucket.Arn}/").removesuffix("*") for st in statements
+                if {"s3:GetObject", "s3:DeleteObject"} & set(st["Action"])
+                for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])}
+        listings = [st for st in statements if "s3:ListBucket" in st["Action"]]
+        assert all(st["Action"] == ["s3:ListBucket"] and st["Resource"] == {"Fn::GetAtt": ["MailBucket", "Arn"]}
+                   for st in listings)
+        listed = {p.removesuffix("*") for st in listings for p in st["Condition"]["StringLike"]["s3:prefix"]}
+        assert listed == read, (function.name, listed, read)
+    purge = resources["RunJobUnitsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    deletable = {r["Fn::Sub"] for st in purge if "s3:DeleteObject" in st["Action"] for r in st["Resource"]}
+    assert {f"${{MailBucket.Arn}}/{prefix}/*" for prefix in ("attachments", "uploads", "inbound", "quarantine")} <= deletable
