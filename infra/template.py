@@ -286,6 +286,9 @@ def template(stage: str = "prod") -> dict:
             "Type": "String", "Default": "", "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
             "Description": "The on-call address the alarms are emailed to (empty: none; it must confirm "
                            "the subscription from AWS's email)"}},
+        # OpenAPI 3: SAM then makes no implicit "Stage" stage, which would publish the API a second
+        # time, untraced, unthrottled and without alarms (the API's stage is chalice's "api").
+        "Globals": {"Api": {"OpenApiVersion": "3.0.1"}},
         "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]}, **protected},
         "Resources": {
             **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage),
