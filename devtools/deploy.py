@@ -4,7 +4,10 @@ the shell (AWS_PROFILE or the usual variables).
 1. The deployment zip and the template go to the stage's artefacts bucket (created once:
    private, encrypted), named by their content's hash, so that a deploy is reproducible.
 2. CloudFormation applies the template through a change set (SAM transform, IAM roles): a run
-   with nothing to change changes nothing.
+   with nothing to change changes nothing. The stack's state decides (`apply`): a first create
+   that rolled back is deleted and created again; a stack that needs someone (an operation in
+   progress, a failed rollback or deletion) stops the deploy with the runbook's step. A first
+   create turns the table's deletion protection on once it succeeded.
 3. SES receiving is switched to the stack's receipt rule set (CloudFormation cannot do it).
 """
 from __future__ import annotations
@@ -20,6 +23,7 @@ from infra.names import names
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "build" / "package"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+PROTECTION = "TableDeletionProtection"          # the template's parameter (infra/template.py)
 
 
 def artefacts_bucket(s3, stage: str, account: str, region: str) -> str:
@@ -60,14 +64,69 @@ def with_code_in_s3(template: dict, bucket: str, key: str) -> dict:
     return template
 
 
-def apply(cloudformation, stack: str, template_url: str, parameters: dict[str, str], wait=True) -> str:
-    """Create or update the stack through a change set; returns what happened."""
+# A stack's states (CloudFormation's StackStatus) and what a deploy does in each.
+# A first create rolled back: the stack holds nothing (the table and the bucket are
+# RetainExceptOnCreate, so the rollback deleted them too) and cannot be updated: delete, then create.
+RECREATE = {"ROLLBACK_COMPLETE"}
+CREATE = {"REVIEW_IN_PROGRESS", "DELETE_COMPLETE"}    # a first change set never executed; a stack gone
+UPDATE = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE",
+          "IMPORT_ROLLBACK_COMPLETE"}
+# Every other state needs someone: what to do, from docs/operations.md (section 2, "A deploy that
+# stops on the stack's state").
+REFUSED = {
+    "UPDATE_ROLLBACK_FAILED": "an update failed and so did its rollback. Run `aws cloudformation "
+                              "continue-update-rollback --stack-name {stack}` (add `--resources-to-skip` for a "
+                              "resource that cannot roll back), wait for UPDATE_ROLLBACK_COMPLETE, then deploy again",
+    "ROLLBACK_FAILED": "the first create failed and its rollback could not delete everything. See the stack's "
+                       "events, remove what blocks (a mail bucket that is not empty), run `aws cloudformation "
+                       "delete-stack --stack-name {stack}`, then deploy again",
+    "DELETE_FAILED": "a deletion of the stack failed. See the stack's events, remove what blocks, run `aws "
+                     "cloudformation delete-stack --stack-name {stack}` again, then deploy",
+}
+
+
+class StackStateError(RuntimeError):
+    """The stack is in a state a deploy does not act on by itself."""
+
+
+def state(cloudformation, stack: str) -> dict:
+    """The stack as CloudFormation describes it; {} when there is none (never created, or deleted)."""
     try:
-        existing = cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
-    except cloudformation.exceptions.ClientError:
-        existing = {}
-    # A first deploy that failed leaves a stack that was never created: create it again.
-    kind = "CREATE" if existing.get("StackStatus", "REVIEW_IN_PROGRESS") == "REVIEW_IN_PROGRESS" else "UPDATE"
+        return cloudformation.describe_stacks(StackName=stack)["Stacks"][0]
+    except cloudformation.exceptions.ClientError as error:
+        if "does not exist" in str(error):
+            return {}
+        raise
+
+
+def _kind(cloudformation, stack: str, status: str | None) -> str:
+    """CREATE or UPDATE for the stack's state, after deleting a first create that rolled back."""
+    if status is None or status in CREATE:
+        return "CREATE"
+    if status in UPDATE:
+        return "UPDATE"
+    if status in RECREATE:
+        print(f"{stack} is {status} (its first create failed): deleting it, then creating it again.",
+              file=sys.stderr)
+        cloudformation.delete_stack(StackName=stack)
+        cloudformation.get_waiter("stack_delete_complete").wait(
+            StackName=stack, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
+        return "CREATE"
+    if status.endswith("_IN_PROGRESS"):
+        raise StackStateError(f"{stack} is {status}: another operation is running. Wait for it to end "
+                              "(CloudFormation → the stack → Events), then deploy again.")
+    advice = REFUSED.get(status, "see the stack's events (docs/operations.md, section 2)")
+    raise StackStateError(f"{stack} is {status}: {advice.format(stack=stack)}.")
+
+
+def apply(cloudformation, stack: str, template_url: str, parameters: dict[str, str], wait=True,
+          on_create: dict[str, str] | None = None) -> str:
+    """Create or update the stack through a change set, by the stack's state; returns what happened.
+    A create takes on_create over the parameters."""
+    existing = state(cloudformation, stack)
+    kind = _kind(cloudformation, stack, existing.get("StackStatus"))
+    if kind == "CREATE":
+        existing, parameters = {}, {**parameters, **(on_create or {})}
     # A parameter not given keeps the value it has (an alarm threshold set by ops stays set).
     kept = [{"ParameterKey": p["ParameterKey"], "UsePreviousValue": True}
             for p in existing.get("Parameters", []) if p["ParameterKey"] not in parameters]
@@ -113,9 +172,16 @@ def deploy(session, stage: str, package_dir: Path = PACKAGE, parameters: dict[st
     rendered = package_dir / f"deploy-{stage}.json"
     rendered.write_text(json.dumps(template, indent=1), encoding="utf-8")
     template_key = upload(s3, bucket, rendered, ".json")
-    stack = f"relais-{stage}"
-    happened = apply(cloudformation, stack, f"https://{bucket}.s3.{region}.amazonaws.com/{template_key}",
-                     parameters or {})
+    stack, url, parameters = f"relais-{stage}", f"https://{bucket}.s3.{region}.amazonaws.com/{template_key}", parameters or {}
+    # The table's deletion protection comes on once the stack exists: a first create that rolls
+    # back must be able to delete the table it made (a protected table cannot be deleted). Every
+    # deploy sets it back to the template's default unless told otherwise (to delete the stack).
+    declared = template.get("Parameters", {}).get(PROTECTION)
+    if declared:
+        parameters = {PROTECTION: declared["Default"], **parameters}
+    happened = apply(cloudformation, stack, url, parameters, on_create={PROTECTION: "false"} if declared else {})
+    if happened == "created" and parameters.get(PROTECTION) == "true":
+        apply(cloudformation, stack, url, parameters)
     found = outputs(cloudformation, stack)
     session.client("ses").set_active_receipt_rule_set(RuleSetName=names(stage)["rule_set"])
     return {"stack": stack, "result": happened, "outputs": found}
@@ -131,7 +197,10 @@ def main() -> None:
                         help="a template parameter, e.g. LateEscalationsThreshold=80")
     args = parser.parse_args()
     parameters = dict(p.split("=", 1) for p in args.parameter)
-    result = deploy(boto3.Session(region_name=args.region), args.stage, parameters=parameters)
+    try:
+        result = deploy(boto3.Session(region_name=args.region), args.stage, parameters=parameters)
+    except StackStateError as refused:
+        raise SystemExit(f"Not deployed: {refused}") from None
     print(json.dumps(result, indent=2))
     if result["result"] == "unchanged":
         print("Nothing to change.", file=sys.stderr)

@@ -8,7 +8,8 @@ interrupted build would shadow templates/ for the local stack and the tests.
 `make install` fetches the Lambda wheels of requirements.txt (manylinux, x86_64, CPython 3.11)
 into .wheelhouse/ (`--fetch`, the only step that needs the network); `make package` then runs
 offline: chalice's pip finds every wheel there, and PIP_NO_INDEX forbids it to look further.
-The packaged template (sam.json) is checked with cfn-lint.
+The packaged template (sam.json) is checked with cfn-lint, and so is SAM's transform of it
+(transformed.json, what CloudFormation runs: aws-sam-translator, the transform's own code).
 """
 from __future__ import annotations
 
@@ -127,9 +128,32 @@ def for_lambda(package: Path) -> None:
                 target.writestr(info, path.read_bytes())
 
 
+def transform(sam: Path) -> Path:
+    """The template as CloudFormation runs it: SAM's own transform (aws-sam-translator, the code
+    behind AWS::Serverless-2016-10-31), written next to it as transformed.json. Offline: the
+    template names no managed policy (each role's policy is inline, infra/iam.py), so the
+    transform has no ARN to ask IAM for."""
+    import boto3
+    from samtranslator.parser.parser import Parser
+    from samtranslator.translator.translator import Translator
+
+    from devtools.deploy import with_code_in_s3
+
+    # The code's address as make deploy writes it (SAM wants an S3 URI there).
+    template = with_code_in_s3(json.loads(sam.read_text(encoding="utf-8")), "artefacts", "deployment.zip")
+    transformed = Translator(None, Parser(), boto_session=boto3.Session(region_name=REGION)).translate(
+        template, parameter_values={}, get_managed_policy_map=dict)
+    target = sam.with_name("transformed.json")
+    target.write_text(json.dumps(transformed, indent=1, sort_keys=True), encoding="utf-8")
+    return target
+
+
 def lint(template: Path) -> None:
-    """cfn-lint on the packaged template (SAM is transformed first): fails on any error."""
-    subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), "--", str(template)], check=True)
+    """cfn-lint on the packaged template, as SAM (cfn-lint reads SAM's resources by SAM's schemas
+    and does not transform them), then on SAM's transform of it: fails on any error of either."""
+    cfn_lint = str(Path(sys.executable).with_name("cfn-lint"))
+    subprocess.run([cfn_lint, "--", str(template)], check=True)
+    subprocess.run([cfn_lint, "--", str(transform(template))], check=True)
 
 
 def main() -> None:

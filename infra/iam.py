@@ -12,6 +12,7 @@ from infra.functions import functions
 from infra.names import INBOUND_PREFIX, MAIL_PREFIXES, mail_from_domain
 
 _ARN = "arn:${AWS::Partition}:%s:${AWS::Region}:${AWS::AccountId}:%s"
+_PURGED = ("attachments/", "uploads/", INBOUND_PREFIX, "quarantine/")     # a case's objects (retention.purge)
 
 # What each handler does beyond reading and writing the table.
 GRANTS: dict[str, set[str]] = {
@@ -43,6 +44,13 @@ def _arn(service: str, resource: str) -> dict:
     return _sub(_ARN % (service, resource))
 
 
+def _listing(*prefixes: str) -> dict:
+    """s3:ListBucket on the bucket, for the prefixes a function reads: S3 then answers a read of
+    a missing key there with 404 rather than 403 (adapters/documents.py takes both as missing)."""
+    return {"Action": ["s3:ListBucket"], "Resource": {"Fn::GetAtt": ["MailBucket", "Arn"]},
+            "Condition": {"StringLike": {"s3:prefix": [f"{prefix}*" for prefix in prefixes]}}}
+
+
 def _statements(stage: str) -> dict[str, list[dict]]:
     bucket = "${MailBucket.Arn}"
     return {
@@ -52,19 +60,24 @@ def _statements(stage: str) -> dict[str, list[dict]]:
         "send_mail": [{"Action": ["ses:SendEmail", "ses:SendRawEmail"],
                        "Resource": [_arn("ses", f"identity/{mail_from_domain(stage)}"),
                                     _arn("ses", "configuration-set/${ConfigurationSet}")]}],
-        "read_mail": [{"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/{INBOUND_PREFIX}*")}],
+        "read_mail": [{"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/{INBOUND_PREFIX}*")},
+                      _listing(INBOUND_PREFIX)],
         "keep_mail": [{"Action": ["s3:PutObject"],
                        "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in MAIL_PREFIXES]}],
+        # A confirmed upload is copied from uploads/ to attachments/ (services/attachments.py).
         "documents": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                       "Resource": _sub(f"{bucket}/uploads/*")},
-                      {"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/attachments/*")}],
+                       "Resource": [_sub(f"{bucket}/uploads/*"), _sub(f"{bucket}/attachments/*")]},
+                      _listing("uploads/", "attachments/")],
         "imports": [{"Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                     "Resource": _sub(f"{bucket}/imports/*")}],
+                     "Resource": _sub(f"{bucket}/imports/*")}, _listing("imports/")],
         "published_results": [{"Action": ["s3:GetObject", "s3:PutObject"],
-                               "Resource": _sub(f"{bucket}/published/*")}],
-        "job_scratch": [{"Action": ["s3:GetObject", "s3:PutObject"], "Resource": _sub(f"{bucket}/jobs/*")}],
+                               "Resource": _sub(f"{bucket}/published/*")}, _listing("published/")],
+        "job_scratch": [{"Action": ["s3:GetObject", "s3:PutObject"], "Resource": _sub(f"{bucket}/jobs/*")},
+                        _listing("jobs/")],
+        # A purged case's documents, and its raw emails, listed by the case's prefix (retention.py).
         "purge_documents": [{"Action": ["s3:DeleteObject"],
-                             "Resource": [_sub(f"{bucket}/attachments/*"), _sub(f"{bucket}/uploads/*")]}],
+                             "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in _PURGED]},
+                            _listing(*_PURGED)],
         "enqueue_units": [{"Action": ["sqs:SendMessage", "sqs:GetQueueUrl"],
                            "Resource": {"Fn::GetAtt": ["JobQueue", "Arn"]}}],
         "consume_units": [{"Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",

@@ -46,7 +46,9 @@ def cloudformation_resource() -> dict:
     spec = definition()
     return {
         "Type": "AWS::DynamoDB::Table",
-        "DeletionPolicy": "Retain",
+        # Kept when the stack is deleted or the table leaves it, except by the rollback of the
+        # create that made it: a failed first deploy leaves no table to block the next one.
+        "DeletionPolicy": "RetainExceptOnCreate",
         "Properties": {
             "KeySchema": spec["KeySchema"],
             "AttributeDefinitions": spec["AttributeDefinitions"],

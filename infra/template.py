@@ -21,6 +21,7 @@ from infra.table import cloudformation_resource
 
 MAIL_RETENTION_DAYS = 190            # raw inbound mail: the 6 months after closing, and a margin
 IMPORT_RETENTION_DAYS = 1            # directory CSVs wait here between preview and apply
+UPLOAD_RETENTION_DAYS = 1            # a browser upload waits here for its confirmation (minutes)
 # Memory beyond the stage's 256 MB, from measurement: ReceiveEmail parses a reply of up to
 # inbound.MAX_MESSAGE_BYTES (20 MB) whole, about 300 MB at its peak (bench/bench_inbound_memory.py);
 # 1,536 MB keeps it under a quarter of the function's memory (and parses faster: more CPU).
@@ -41,11 +42,22 @@ JOB_RECEIVES = 5                     # tries of a job unit before its dead-lette
 
 
 def table(stage: str) -> dict:
+    """The table. Its deletion protection is a parameter (TableDeletionProtection, on by default
+    in prod) because a protected table cannot be deleted, not even by the rollback of the create
+    that made it: devtools/deploy.py creates the stack with it off, then turns it on."""
     resource = cloudformation_resource()
     resource["UpdateReplacePolicy"] = "Retain"
     resource["Properties"]["TableName"] = names(stage)["table"]
-    resource["Properties"]["DeletionProtectionEnabled"] = stage == "prod"
+    resource["Properties"]["DeletionProtectionEnabled"] = {"Fn::If": ["ProtectTable", True, False]}
     return {"RelaisTable": resource}
+
+
+def table_protection(stage: str) -> tuple[dict, dict]:
+    """The parameter and the condition of the table's deletion protection (see table())."""
+    return ({"TableDeletionProtection": {
+        "Type": "String", "AllowedValues": ["true", "false"], "Default": "true" if stage == "prod" else "false",
+        "Description": "The table's deletion protection (make deploy turns it on after the first create)"}},
+        {"ProtectTable": {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}})
 
 
 def mail_bucket(stage: str) -> dict:
@@ -56,7 +68,8 @@ def mail_bucket(stage: str) -> dict:
     bucket_arn = {"Fn::GetAtt": ["MailBucket", "Arn"]}
     return {
         "MailBucket": {
-            "Type": "AWS::S3::Bucket", "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            # Kept like the table, except by the rollback of the create that made it (then empty).
+            "Type": "AWS::S3::Bucket", "DeletionPolicy": "RetainExceptOnCreate", "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "BucketName": {"Fn::Sub": f"relais-{stage}-mail-${{AWS::AccountId}}"},
                 "BucketEncryption": {"ServerSideEncryptionConfiguration": [
@@ -70,6 +83,9 @@ def mail_bucket(stage: str) -> dict:
                        "ExpirationInDays": MAIL_RETENTION_DAYS} for prefix in (INBOUND_PREFIX, "quarantine/")),
                     {"Id": "directory-imports", "Status": "Enabled", "Prefix": "imports/",
                      "ExpirationInDays": IMPORT_RETENTION_DAYS},
+                    # Uploads never confirmed: a confirmed one moved to attachments/ (services/attachments.py).
+                    {"Id": "unconfirmed-uploads", "Status": "Enabled", "Prefix": "uploads/",
+                     "ExpirationInDays": UPLOAD_RETENTION_DAYS},
                     {"Id": "job-scratch", "Status": "Enabled", "Prefix": JOB_SCRATCH_PREFIX,
                      "ExpirationInDays": JOB_SCRATCH_DAYS},
                     {"Id": "incomplete-uploads", "Status": "Enabled",
@@ -268,13 +284,17 @@ def _queue_for(function) -> str:
 
 
 def template(stage: str = "prod") -> dict:
+    protection, protected = table_protection(stage)
     return {
-        "Parameters": {**observability.parameters(), "OnCallEmail": {
+        "Parameters": {**observability.parameters(), **protection, "OnCallEmail": {
             "Type": "String", "Default": "", "AllowedPattern": r"^$|^[^@\s]+@[^@\s]+\.[^@\s]+$",
             "Description": "The on-call address the alarms are emailed to (empty: none; it must confirm "
                            "the subscription from AWS's email)"}, **sms.parameters()},
+        # OpenAPI 3: SAM then makes no implicit "Stage" stage, which would publish the API a second
+        # time, untraced, unthrottled and without alarms (the API's stage is chalice's "api").
+        "Globals": {"Api": {"OpenApiVersion": "3.0.1"}},
         "Conditions": {"HasOnCallEmail": {"Fn::Not": [{"Fn::Equals": [{"Ref": "OnCallEmail"}, ""]}]},
-                       **sms.conditions()},
+                       **protected, **sms.conditions()},
         "Resources": {
             **table(stage), **mail_bucket(stage), **messaging(stage), **queues(stage), **sms.resources(stage, _topic),
             **function_overrides(stage), **observability.alarms(stage), **observability.dashboard(stage),

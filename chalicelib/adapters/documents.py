@@ -4,6 +4,11 @@ signed upload forms and download links.
 Objects are named by their key; the bucket is the stage's, except where SES names another
 (`bucket=`). A missing object raises NotStored; other S3 errors go up as they are (the API
 maps throttling to 503).
+
+S3 answers a read of a missing key with 404 only to a role that may list the key's prefix
+(s3:ListBucket, infra/iam.py); to another, with 403. A 403 on a read is taken as missing too,
+and logged as an error: a missing grant shows on the dashboard's last errors, while the page says
+"not found" (what it is, when the object was deleted) rather than failing with a 500.
 """
 from __future__ import annotations
 
@@ -11,9 +16,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from .errors import NotStored, error_code
 
+logger = Logger(service="relais", child=True)
 _MISSING = {"404", "NoSuchKey", "NotFound"}
+_DENIED = {"403", "AccessDenied", "Forbidden"}
+
+
+def _not_stored(exc, key: str) -> NotStored | None:
+    """NotStored for a read S3 answered "missing", or "denied" (see the module's docstring)."""
+    code = error_code(exc)
+    if code in _DENIED:
+        logger.error("S3 denied a read, taken as a missing object: is s3:ListBucket granted on its prefix?",
+                     extra={"prefix": key.split("/", 1)[0] + "/", "code": code})
+    return NotStored(code) if code in _MISSING | _DENIED else None
 
 
 @dataclass(frozen=True)
@@ -62,8 +80,8 @@ class Documents:
         try:
             head = self._client.head_object(Bucket=bucket or self.bucket, Key=key)
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                raise NotStored(error_code(exc)) from exc
+            if missing := _not_stored(exc, key):
+                raise missing from exc
             raise
         return StoredObject(size=head["ContentLength"], metadata=head.get("Metadata", {}))
 
@@ -81,8 +99,8 @@ class Documents:
         try:
             got = self._client.get_object(Bucket=self.bucket, Key=key)
         except ClientError as exc:
-            if error_code(exc) in _MISSING:
-                raise NotStored(error_code(exc)) from exc
+            if missing := _not_stored(exc, key):
+                raise missing from exc
             raise
         return StoredObject(size=got.get("ContentLength", 0), metadata=got.get("Metadata", {}),
                             data=got["Body"].read())
@@ -101,11 +119,19 @@ class Documents:
         self._client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
 
     def copy(self, source_bucket: str, source_key: str, key: str, content_type: str) -> None:
-        """Copy an object into the bucket, encrypted, with a new content type (and no metadata)."""
-        self._client.copy_object(Bucket=self.bucket, Key=key,
-                                 CopySource={"Bucket": source_bucket, "Key": source_key},
-                                 ContentType=content_type, MetadataDirective="REPLACE",
-                                 ServerSideEncryption="AES256")
+        """Copy an object into the bucket, server-side, encrypted, with a new content type (and no
+        metadata). A source that is not there raises NotStored."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client.copy_object(Bucket=self.bucket, Key=key,
+                                     CopySource={"Bucket": source_bucket, "Key": source_key},
+                                     ContentType=content_type, MetadataDirective="REPLACE",
+                                     ServerSideEncryption="AES256")
+        except ClientError as exc:
+            if missing := _not_stored(exc, source_key):
+                raise missing from exc
+            raise
 
     def delete(self, key: str) -> None:
         self._client.delete_object(Bucket=self.bucket, Key=key)

@@ -23,7 +23,7 @@ from .validation import Email, Headcount, LongText, MediumText, Phone, ShortText
 
 class Command(BaseModel):
     # Built on first use, like the entities (models.Entity).
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, )
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 class LoginRequest(Command):

@@ -5,6 +5,10 @@ carries a plain HTML form whose action is the bucket (a presigned POST, no scrip
 the policy (size, exact key, redirect), stores the object under uploads/<ref>/<random id> and
 sends the browser back to the app, which reads the first bytes to learn the real type and adds
 the document to the thread. File names are personal data: no key and no URL carries one.
+
+An accepted document moves to attachments/<ref>/<random id> (a server-side copy, then the upload
+is deleted), where the case's documents stay until retention purges them; uploads/ holds only
+uploads not yet confirmed, which the bucket expires after a day (infra/template.py).
 """
 from __future__ import annotations
 
@@ -16,7 +20,6 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools import Logger
 
-from ..adapters.documents import StoredObject
 from ..adapters.errors import NotStored
 from ..adapters.mailparse import ALLOWED_TYPES
 from ..bootstrap import Deps
@@ -39,6 +42,7 @@ HEAD_BYTES = 8192                  # what filetype reads to recognise a file
 LABEL_MAX = 120
 DEFAULT_LABEL = "Document"
 UPLOADS = "uploads/"
+ATTACHMENTS = "attachments/"          # where an accepted upload is kept (as inbound email's documents)
 _UPLOAD_KEY = re.compile(r"^uploads/(?P<ref>[0-9AB]{2,3}-[0-9A-Z]{3}-[0-9A-Z]{3})/(?P<id>[0-9a-f]{32})$")
 
 DOCUMENT_NOT_FOUND = "Ce document est introuvable."
@@ -123,7 +127,10 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     authz.require_agent_of_case(principal, bundle.case)
     if any(m.id == message_id for m in bundle.messages):
         return cases.get_case(deps, principal, ref)       # the redirect was reloaded
-    head = _head(deps, key)
+    try:
+        head = deps.documents.head(key)
+    except NotStored:
+        return _moved_meanwhile(deps, principal, ref, message_id)
     if bundle.case.status is CaseStatus.CLOSED:
         _delete(deps, key, ref, "case_closed")
         raise Conflict(CASE_CLOSED)
@@ -142,7 +149,12 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
     metadata = {name.lower(): value for name, value in head.metadata.items()}
     label = document_label(metadata.get("label"))
     group_id = metadata.get("group")
-    attachment = Attachment(name=f"{label}.{kind.extension}", size=size, content_type=kind.mime, key=key)
+    kept = ATTACHMENTS + key.removeprefix(UPLOADS)
+    try:
+        deps.documents.copy(deps.documents.bucket, key, kept, content_type=kind.mime)
+    except NotStored:
+        return _moved_meanwhile(deps, principal, ref, message_id)
+    attachment = Attachment(name=f"{label}.{kind.extension}", size=size, content_type=kind.mime, key=kept)
     command = MessageCreate(body=f"Document ajouté : {label}",
                             group_id=group_id if group_id in bundle.escalations else None)
     try:
@@ -150,8 +162,11 @@ def confirm_upload(deps: Deps, principal: Principal, ref: str, key: str) -> Case
             message_id=message_id, attachments=[attachment],
             also=lambda uow: uow.marks.upload(upload_id, deps.now(), ref, message_id)))
     except Conflict:        # closed meanwhile: the document belongs to no case
+        deps.documents.delete(kept)
         _delete(deps, key, ref, "case_closed")
         raise
+    # Kept under attachments/ now. A failure here leaves the upload to the bucket's expiry.
+    deps.documents.delete(key)
     logger.info("document uploaded", extra={"case_ref": ref, "message_id": message_id,
                                             "content_type": kind.mime, "size": size})
     return view
@@ -198,11 +213,12 @@ def _metadata_text(value: str) -> str:
         return value
 
 
-def _head(deps: Deps, key: str) -> StoredObject:
-    try:
-        return deps.documents.head(key)
-    except NotStored as exc:
-        raise NotFound(DOCUMENT_NOT_FOUND) from exc
+def _moved_meanwhile(deps: Deps, principal: Principal, ref: str, message_id: str) -> CaseView:
+    """The upload is gone: kept by a confirmation that ran meanwhile (moved to attachments/), or
+    refused and deleted (then not found)."""
+    if any(m.id == message_id for m in deps.repo.get_bundle(ref).messages):
+        return cases.get_case(deps, principal, ref)
+    raise NotFound(DOCUMENT_NOT_FOUND)
 
 
 def _delete(deps: Deps, key: str, ref: str, reason: str) -> None:

@@ -162,9 +162,13 @@ def test_an_agent_uploads_a_pdf_that_lands_in_the_thread_once(client, deps, agen
     message = messages[0]
     assert message["body"] == f"Document ajouté : {LABEL}" and message["kind"] == "note"
     assert message["group_id"] == "61-caf" and message["author_role"] == "agent"
+    # Kept under attachments/ (uploads/ expires): a server-side copy, the upload deleted.
+    kept = f"attachments/{escalated}/{upload.key.rsplit('/', 1)[1]}"
     assert message["attachments"] == [{"name": f"{LABEL}.pdf", "size": len(PDF),
-                                       "content_type": "application/pdf", "key": upload.key}]
-    assert deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=upload.key)["Body"].read() == PDF
+                                       "content_type": "application/pdf", "key": kept}]
+    got = deps.s3.get_object(Bucket=deps.settings.mail_bucket, Key=kept)
+    assert got["Body"].read() == PDF and got["ContentType"] == "application/pdf"
+    assert not stored(deps, upload.key)
 
     again = client.http.get(confirm_path, headers={"Cookie": agent["Cookie"]})   # reloaded
     assert again.status_code == 303 and again.headers["Location"] == f"/dossiers/{escalated}?envoye=piece"
@@ -195,6 +199,8 @@ def test_a_concurrent_second_confirmation_adds_nothing(client, deps, agent, esca
         return bundle
 
     monkeypatch.setattr(deps.repo, "get_bundle", read_before_the_first_wrote)
+    # The second also read the upload before the first moved it to attachments/.
+    deps.s3.put_object(Bucket=deps.settings.mail_bucket, Key=upload.key, Body=PDF)
     view = attachments.confirm_upload(deps, principal, escalated, upload.key)
     assert stale_reads == [0] and [m.id for m in view.messages] == [message_id]
     assert len(case_of(client, escalated, agent)["messages"]) == 1
@@ -248,11 +254,41 @@ def test_a_file_that_is_not_an_accepted_type_is_refused_and_deleted(client, deps
 
     upload = attachments.upload_form(deps, principal_of(deps, AGENT), escalated)
     program = b"MZ\x90\x00\x03\x00\x00\x00" + secrets.token_bytes(2000)
-    _, response = back_from_s3(client, browser_upload(upload, program, file_name="facture.pdf"), agent)
+    confirm_path, response = back_from_s3(client, browser_upload(upload, program, file_name="facture.pdf"), agent)
     assert response.status_code == 303
     assert response.headers["Location"] == f"/dossiers/{escalated}?erreur=piece-type"
     assert not stored(deps, upload.key)
     assert case_of(client, escalated, agent)["messages"] == []
+    # Reloaded: the upload is gone, the page says so (S3's 403 without s3:ListBucket too:
+    # tests/unit/test_documents.py).
+    again = client.http.get(confirm_path, headers={"Cookie": agent["Cookie"]})
+    assert again.status_code == 404, again.status_code
+
+
+def test_a_confirmation_that_finds_its_upload_moved_meanwhile_shows_the_case(
+        client, deps, agent, escalated, monkeypatch):
+    """A second confirmation that read the case before the first wrote, and reached S3 after the
+    first moved the upload: it reads the case again and finds the document."""
+    import dataclasses
+
+    from chalicelib.services import attachments
+
+    principal = principal_of(deps, AGENT)
+    upload = attachments.upload_form(deps, principal, escalated)
+    back_from_s3(client, browser_upload(upload, PDF), agent)
+    original, stale_reads = deps.repo.get_bundle, [1]
+
+    def read_before_the_first_wrote(ref):
+        bundle = original(ref)
+        if stale_reads[0]:
+            stale_reads[0] -= 1
+            return dataclasses.replace(bundle, messages=[])
+        return bundle
+
+    monkeypatch.setattr(deps.repo, "get_bundle", read_before_the_first_wrote)
+    view = attachments.confirm_upload(deps, principal, escalated, upload.key)
+    assert stale_reads == [0]
+    assert [m.id for m in view.messages] == [f"u{upload.key.rsplit('/', 1)[1]}"]
 
 
 def test_s3_itself_refuses_a_file_over_10_mb_and_a_changed_key(deps, escalated):

@@ -202,6 +202,20 @@ def test_the_packaged_template_wires_every_source_and_passes_cfn_lint(tmp_path):
             assert "000000000000" not in json.dumps(source)          # no placeholder survives
         role = resources[f"{''.join(p.title() for p in function.name.split('_'))}Role"]
         assert [p["PolicyName"] for p in role["Properties"]["Policies"]] == ["RelaisLeastPrivilege"]
+    # SAM's transform of it, as CloudFormation runs it (package.lint wrote it and linted it): one
+    # stage, chalice's "api"; no implicit "Stage" (a deployment with a StageName makes one); each
+    # function's role holds its own policy and no other.
+    from infra import iam
+
+    transformed = json.loads(sam.with_name("transformed.json").read_text(encoding="utf-8"))["Resources"]
+    stages = [r["Properties"]["StageName"] for r in transformed.values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    assert stages == ["api"]
+    assert not any("StageName" in r["Properties"] for r in transformed.values()
+                   if r["Type"] == "AWS::ApiGateway::Deployment")
+    for function in functions():
+        role = transformed[f"{''.join(p.title() for p in function.name.split('_'))}Role"]["Properties"]
+        assert role["Policies"] == [{"PolicyName": "RelaisLeastPrivilege", "PolicyDocument": iam.policy("prod", function.name)}]
+        assert not role.get("ManagedPolicyArns")
     broken = json.loads(sam.read_text(encoding="utf-8"))
     broken["Resources"]["SmsDeadLetterAlarm"]["Properties"]["ComparisonOperator"] = "Bigger"
     (tmp_path / "broken.json").write_text(json.dumps(broken), encoding="utf-8")

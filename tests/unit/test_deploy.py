@@ -2,6 +2,7 @@
 from here): artefacts by hash in a private bucket, a change set, SES receiving switched on."""
 import json
 import uuid
+from datetime import UTC
 
 import boto3
 import pytest
@@ -84,3 +85,123 @@ def test_a_parameter_set_once_is_kept_by_the_next_deploy(session, stage, tmp_pat
     assert asked == [[{"ParameterKey": "Threshold", "UsePreviousValue": True}]]
     assert cloudformation.describe_stacks(StackName=f"relais-{stage}")["Stacks"][0]["Parameters"] == [
         {"ParameterKey": "Threshold", "ParameterValue": "80"}]
+
+
+# The stack's states, one test each, against botocore's Stubber: every request is checked against
+# CloudFormation's own service model, and the calls must come in the order the stubs say.
+STACK, URL = "relais-prod", "https://artefacts.example/t.json"
+STUBBED = "cloudformation"        # the stubbed fixture (tests/unit/conftest.py)
+
+
+
+
+def described(status: str, parameters=()) -> dict:
+    from datetime import datetime
+
+    return {"Stacks": [{"StackName": STACK, "StackStatus": status, "CreationTime": datetime(2026, 1, 5, tzinfo=UTC),
+                        "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in parameters]}]}
+
+
+def stack_is(stubber, status: str | None, parameters=()):
+    if status is None:
+        stubber.add_client_error("describe_stacks", "ValidationError", f"Stack with id {STACK} does not exist",
+                                 expected_params={"StackName": STACK})
+    else:
+        stubber.add_response("describe_stacks", described(status, parameters), {"StackName": STACK})
+
+
+def change_set_runs(stubber, kind: str, parameters: list[dict]):
+    """A change set of that kind created with those parameters, executed, and the stack done."""
+    from botocore.stub import ANY
+
+    stubber.add_response("create_change_set", {"Id": "arn:cs", "StackId": "arn:stack"}, {
+        "StackName": STACK, "ChangeSetName": ANY, "ChangeSetType": kind, "TemplateURL": URL,
+        "Capabilities": deploy.CAPABILITIES, "Parameters": parameters})
+    stubber.add_response("describe_change_set", {"Status": "CREATE_COMPLETE", "Changes": []},
+                         {"StackName": STACK, "ChangeSetName": ANY})
+    stubber.add_response("execute_change_set", {}, {"StackName": STACK, "ChangeSetName": ANY})
+    stack_is(stubber, f"{kind}_COMPLETE")
+
+
+def test_no_stack_yet_is_created(stubbed):
+    client, stubber = stubbed
+    stack_is(stubber, None)
+    change_set_runs(stubber, "CREATE", [{"ParameterKey": "OnCallEmail", "ParameterValue": "a@b.fr"}])
+    assert deploy.apply(client, STACK, URL, {"OnCallEmail": "a@b.fr"}) == "created"
+
+
+def test_a_stack_in_review_is_created_without_its_previous_parameters(stubbed):
+    client, stubber = stubbed
+    stack_is(stubber, "REVIEW_IN_PROGRESS", [("OnCallEmail", "")])
+    change_set_runs(stubber, "CREATE", [{"ParameterKey": "TableDeletionProtection", "ParameterValue": "false"}])
+    assert deploy.apply(client, STACK, URL, {}, on_create={"TableDeletionProtection": "false"}) == "created"
+
+
+def test_a_first_create_rolled_back_is_deleted_then_created_again(stubbed):
+    client, stubber = stubbed
+    stack_is(stubber, "ROLLBACK_COMPLETE", [("OnCallEmail", "")])
+    stubber.add_response("delete_stack", {}, {"StackName": STACK})
+    stack_is(stubber, None)                     # the delete waiter: the stack is gone
+    change_set_runs(stubber, "CREATE", [{"ParameterKey": "TableDeletionProtection", "ParameterValue": "false"}])
+    assert deploy.apply(client, STACK, URL, {}, on_create={"TableDeletionProtection": "false"}) == "created"
+
+
+@pytest.mark.parametrize("status", ["CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE"])
+def test_a_stable_stack_is_updated_keeping_its_parameters(stubbed, status):
+    client, stubber = stubbed
+    stack_is(stubber, status, [("OnCallEmail", "a@b.fr"), ("TableDeletionProtection", "true")])
+    change_set_runs(stubber, "UPDATE", [{"ParameterKey": "OnCallEmail", "UsePreviousValue": True},
+                                        {"ParameterKey": "TableDeletionProtection", "UsePreviousValue": True}])
+    assert deploy.apply(client, STACK, URL, {}, on_create={"TableDeletionProtection": "false"}) == "updated"
+
+
+@pytest.mark.parametrize("status", ["CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS", "UPDATE_ROLLBACK_IN_PROGRESS",
+                                    "DELETE_IN_PROGRESS", "ROLLBACK_IN_PROGRESS",
+                                    "UPDATE_COMPLETE_CLEANUP_IN_PROGRESS"])
+def test_a_stack_busy_with_another_operation_is_left_alone(stubbed, status):
+    client, stubber = stubbed
+    stack_is(stubber, status)
+    with pytest.raises(deploy.StackStateError, match=f"{status}: another operation is running"):
+        deploy.apply(client, STACK, URL, {})
+
+
+@pytest.mark.parametrize(("status", "step"), [
+    ("UPDATE_ROLLBACK_FAILED", f"aws cloudformation continue-update-rollback --stack-name {STACK}"),
+    ("ROLLBACK_FAILED", f"aws cloudformation delete-stack --stack-name {STACK}"),
+    ("DELETE_FAILED", f"aws cloudformation delete-stack --stack-name {STACK}` again"),
+    ("CREATE_FAILED", "docs/operations.md"),
+])
+def test_a_failed_stack_stops_the_deploy_with_the_runbook_step(stubbed, status, step):
+    client, stubber = stubbed
+    stack_is(stubber, status)
+    with pytest.raises(deploy.StackStateError) as refused:
+        deploy.apply(client, STACK, URL, {})
+    assert f"{STACK} is {status}" in str(refused.value) and step in str(refused.value)
+
+
+def test_a_describe_that_fails_otherwise_is_not_taken_for_a_missing_stack(stubbed):
+    client, stubber = stubbed
+    stubber.add_client_error("describe_stacks", "AccessDenied", "not authorized to perform cloudformation:DescribeStacks")
+    with pytest.raises(client.exceptions.ClientError, match="AccessDenied"):
+        deploy.apply(client, STACK, URL, {})
+
+
+def test_a_first_deploy_creates_the_table_unprotected_then_protects_it(session, stage, tmp_path):
+    template = {**TEMPLATE, "Parameters": {"TableDeletionProtection": {
+        "Type": "String", "AllowedValues": ["true", "false"], "Default": "true"}}}
+    template["Resources"] = {"SmsQueue": {"Type": "AWS::SQS::Queue", "Properties": {"QueueName": f"relais-{stage}-q"}}}
+    session.client("ses").create_receipt_rule_set(RuleSetName=f"relais-{stage}-inbound")
+    cloudformation = session.client("cloudformation")
+    asked = []
+    create_change_set = cloudformation.create_change_set
+
+    def recording(**kwargs):
+        asked.append((kwargs["ChangeSetType"], kwargs["Parameters"]))
+        return create_change_set(**kwargs)
+
+    cloudformation.create_change_set = recording
+    clients = session.client
+    session.client = lambda name, **kw: cloudformation if name == "cloudformation" else clients(name, **kw)
+    assert deploy.deploy(session, stage, package(tmp_path, template))["result"] == "created"
+    assert asked == [("CREATE", [{"ParameterKey": "TableDeletionProtection", "ParameterValue": "false"}]),
+                     ("UPDATE", [{"ParameterKey": "TableDeletionProtection", "ParameterValue": "true"}])]

@@ -42,10 +42,17 @@ def test_the_sms_queue_has_a_dead_letter_queue_with_an_alarm():
 
 
 def test_the_table_is_protected_in_prod_and_encrypted_with_point_in_time_recovery():
-    prod = template.template("prod")["Resources"]["RelaisTable"]
-    assert prod["Properties"]["DeletionProtectionEnabled"] is True and prod["DeletionPolicy"] == "Retain"
+    """Kept and protected, except from the rollback of the create that made it (devtools/deploy.py
+    creates the stack with the protection off, then turns it on)."""
+    full = template.template("prod")
+    prod = full["Resources"]["RelaisTable"]
+    assert prod["Properties"]["DeletionProtectionEnabled"] == {"Fn::If": ["ProtectTable", True, False]}
+    assert full["Conditions"]["ProtectTable"] == {"Fn::Equals": [{"Ref": "TableDeletionProtection"}, "true"]}
+    assert full["Parameters"]["TableDeletionProtection"]["Default"] == "true"
+    assert template.table_protection("dev")[0]["TableDeletionProtection"]["Default"] == "false"
+    assert prod["DeletionPolicy"] == "RetainExceptOnCreate" and prod["UpdateReplacePolicy"] == "Retain"
+    assert full["Resources"]["MailBucket"]["DeletionPolicy"] == "RetainExceptOnCreate"
     assert prod["Properties"]["SSESpecification"] == {"SSEEnabled": True}
-    assert template.table("dev")["RelaisTable"]["Properties"]["DeletionProtectionEnabled"] is False
 
 
 def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_should():
@@ -57,6 +64,12 @@ def test_the_mail_bucket_is_private_encrypted_tls_only_and_expires_what_it_shoul
     assert rules["inbound-mail"]["Prefix"] == template.INBOUND_PREFIX
     assert rules["inbound-mail"]["ExpirationInDays"] >= 183            # the 6 months after closing
     assert rules["directory-imports"]["ExpirationInDays"] == 1
+    # Uploads never confirmed go; a confirmed one was moved to attachments/, which never expires.
+    from chalicelib.services import attachments
+
+    assert rules["unconfirmed-uploads"]["Prefix"] == attachments.UPLOADS
+    assert rules["unconfirmed-uploads"]["ExpirationInDays"] == 1
+    assert not any(attachments.ATTACHMENTS.startswith(rule.get("Prefix", "-")) for rule in rules.values())
     # The results check's running sums: outlive a unit's retries, then go.
     from chalicelib.services import results_check
 
@@ -147,8 +160,11 @@ _ACTIONS = {"put_item": {"dynamodb:PutItem"}, "get_item": {"dynamodb:GetItem"}, 
             "update_item": {"dynamodb:UpdateItem"}, "delete_item": {"dynamodb:DeleteItem"},
             "transact_write_items": set(), "batch_get_item": {"dynamodb:BatchGetItem"},
             "batch_write_item": {"dynamodb:BatchWriteItem"}, "send_email": {"ses:SendEmail"},
-            "send_text_message": {"sms-voice:SendTextMessage"}, "get_object": {"s3:GetObject"}, "put_object": {"s3:PutObject"},
-            "head_object": {"s3:GetObject"}, "delete_object": {"s3:DeleteObject"},
+            "send_text_message": {"sms-voice:SendTextMessage"},
+            "get_object": {"s3:GetObject", "s3:ListBucket"}, "put_object": {"s3:PutObject"},
+            "head_object": {"s3:GetObject", "s3:ListBucket"}, "delete_object": {"s3:DeleteObject"},
+            "copy_object": {"s3:GetObject", "s3:PutObject", "s3:ListBucket"},
+            "get_paginator": {"s3:ListBucket"},       # the only paginator: list_objects_v2 (delete_prefix)
             "send_message": {"sqs:SendMessage"}, "send_message_batch": {"sqs:SendMessage"}, "get_queue_url": {"sqs:GetQueueUrl"},
             "change_message_visibility": {"sqs:ChangeMessageVisibility"},
             "generate_presigned_post": {"s3:PutObject"}, "generate_presigned_url": {"s3:GetObject"}}
@@ -750,3 +766,26 @@ def test_the_saved_queries_read_existing_log_groups():
         groups = [g["Fn::Sub"] for g in query["LogGroupNames"]]
         assert groups and all(re.fullmatch(r"/aws/lambda/\$\{(\w+)\}", g)[1] in logical_ids for g in groups)
     assert len(saved["relais-prod/case-history"]["LogGroupNames"]) == len(logical_ids)
+
+
+def test_each_function_may_list_the_prefixes_it_reads_and_deletes():
+    """s3:ListBucket, by prefix: S3 answers a read of a missing key with 404 (not 403), and the
+    purge lists a case's raw emails. Every prefix a function reads or deletes in the bucket is one
+    it may list, and no other."""
+    from chalice.utils import to_cfn_resource_name
+
+    resources = template.template()["Resources"]
+    for function in functions.functions():
+        role = resources[to_cfn_resource_name(f"{function.name}_role")]
+        statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        read = {r["Fn::Sub"].removeprefix("${MailBucket.Arn}/").removesuffix("*") for st in statements
+                if {"s3:GetObject", "s3:DeleteObject"} & set(st["Action"])
+                for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])}
+        listings = [st for st in statements if "s3:ListBucket" in st["Action"]]
+        assert all(st["Action"] == ["s3:ListBucket"] and st["Resource"] == {"Fn::GetAtt": ["MailBucket", "Arn"]}
+                   for st in listings)
+        listed = {p.removesuffix("*") for st in listings for p in st["Condition"]["StringLike"]["s3:prefix"]}
+        assert listed == read, (function.name, listed, read)
+    purge = resources["RunJobUnitsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    deletable = {r["Fn::Sub"] for st in purge if "s3:DeleteObject" in st["Action"] for r in st["Resource"]}
+    assert {f"${{MailBucket.Arn}}/{prefix}/*" for prefix in ("attachments", "uploads", "inbound", "quarantine")} <= deletable
