@@ -353,11 +353,12 @@ QUERIES = {
         '| filter message in ["scheduled job planned", "reminder sweep planned", "job unit done", '
         '"job unit deferred by the email pacing"] or level = "ERROR"\n'
         '| sort @timestamp desc\n| limit 200')),
-    "sms-failures": (("send_sms", "receive_sms"), (
-        'fields @timestamp, message, reason, code\n'
+    "sms-failures": (("send_sms", "receive_sms", "sms_events"), (
+        'fields @timestamp, message, reason, code, event\n'
         '| filter message in ["SMS dropped", "SMS provider throttled: the SMS is queued again", '
-        '"opt-out confirmation not sent", "inbound SMS notification unreadable: dropped"] or level = "ERROR"\n'
-        '| stats count(*) as times by message, reason, code\n| sort times desc')),
+        '"opt-out confirmation not sent", "inbound SMS notification unreadable: dropped", '
+        '"SMS not delivered", "SMS event unreadable: dropped"] or level = "ERROR"\n'
+        '| stats count(*) as times by message, reason, code, event\n| sort times desc')),
     "inbound-quarantine": (("receive_email",), (
         'fields @timestamp, case_ref, outcome, reason\n'
         '| filter message = "inbound email processed" and outcome in ["quarantined", "unthreaded", "unparseable"]\n'

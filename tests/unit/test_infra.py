@@ -768,6 +768,15 @@ def test_the_saved_queries_read_existing_log_groups():
     assert len(saved["relais-prod/case-history"]["LogGroupNames"]) == len(logical_ids)
 
 
+def test_the_log_lines_the_saved_queries_look_for_are_written_by_the_code():
+    """A query filtering on a message nobody logs any more finds nothing, silently."""
+    code = "\n".join(path.read_text(encoding="utf-8") for path in Path("chalicelib").rglob("*.py"))
+    for name, (_, query) in observability.QUERIES.items():
+        for listed in re.findall(r"message (?:in \[([^\]]*)\]|= (\"[^\"]*\"))", query):
+            for message in re.findall(r'"([^"]+)"', " ".join(listed)):
+                assert f'"{message}"' in code, (name, message)
+
+
 def test_each_function_may_list_the_prefixes_it_reads_and_deletes():
     """s3:ListBucket, by prefix: S3 answers a read of a missing key with 404 (not 403), and the
     purge lists a case's raw emails. Every prefix a function reads or deletes in the bucket is one
