@@ -4,6 +4,11 @@ autogen_policy is off) that allows only the actions it calls, on the exact resou
 GRANTS says what each handler in app.py reaches; tests/unit/test_infra.py checks that every
 function has an entry and that every AWS call its handler's code can reach is allowed to that
 function, so that a new call cannot ship without its permission.
+
+TABLE_ACTIONS and INDEX_QUERIES say what each function does on the table: exactly the DynamoDB
+actions its reachable code calls, no more (the same test requires equality, both ways), counting
+what the code cannot show: the Powertools idempotency store's own calls, and the action of each
+kind of item a transaction of that function can hold.
 """
 from __future__ import annotations
 
@@ -34,6 +39,32 @@ GRANTS: dict[str, set[str]] = {
     "run_job_units": {"consume_units", "enqueue_units", "purge_documents", "send_mail",   # digests, reports
                       "job_scratch"},                                                   # results' sums
 }
+
+# The table's actions each function's code calls (dynamodb:<action> on the table). Beyond the
+# code's own calls: TransactWriteItems is allowed by the actions of its items (a Write is a Put,
+# a Check a ConditionCheckItem, a Delete a DeleteItem); and the functions that send under
+# Powertools idempotency (services/delivery.py: send_notifications, send_sms, receive_sms,
+# run_job_units) need its store's GetItem, PutItem, UpdateItem and DeleteItem.
+TABLE_ACTIONS: dict[str, set[str]] = {
+    "api_handler": {"GetItem", "BatchGetItem", "Query", "PutItem", "BatchWriteItem", "DeleteItem",
+                    "ConditionCheckItem"},
+    "send_notifications": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "receive_email": {"GetItem", "BatchGetItem", "Query", "PutItem", "DeleteItem", "ConditionCheckItem"},
+    "ses_events": {"BatchGetItem", "PutItem", "DeleteItem", "ConditionCheckItem"},
+    "sms_events": {"UpdateItem"},                       # a delivery receipt updates its SMS's record
+    "reminders": {"GetItem", "Query", "UpdateItem"},    # a sweep: reads, and moves its cursor
+    "weekly_digest": {"Query"},
+    "results_check": {"Query"},
+    "quarterly_report": {"Query"},
+    "send_sms": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
+    "receive_sms": {"GetItem", "Query", "PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+    "retention": {"GetItem", "Query", "UpdateItem"},    # a sweep, the same
+    "run_job_units": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem",
+                      "BatchWriteItem", "ConditionCheckItem"},
+}
+# The functions that Query an index (dynamodb:Query on the table's indexes, and nothing else there).
+INDEX_QUERIES = {"api_handler", "reminders", "weekly_digest", "results_check", "quarterly_report",
+                 "retention", "send_sms", "run_job_units"}
 
 
 def _sub(template: str) -> dict:
@@ -98,13 +129,14 @@ def policy(stage: str, function_name: str) -> dict:
         {"Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
          "Resource": _arn("logs", "log-group:/aws/lambda/${AWS::StackName}-*")},
         {"Action": ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "Resource": "*"},  # no resource level
-        {"Action": ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem",
-                    "dynamodb:Query", "dynamodb:BatchGetItem", "dynamodb:BatchWriteItem",
-                    "dynamodb:ConditionCheckItem"],
-         "Resource": [{"Fn::GetAtt": ["RelaisTable", "Arn"]}, _sub("${RelaisTable.Arn}/index/*")]},
         # Failure destinations: stream batches and asynchronous invocations that failed for good.
         {"Action": ["sqs:SendMessage"], "Resource": {"Fn::GetAtt": ["FailedEventsQueue", "Arn"]}},
     ]
+    if TABLE_ACTIONS[function_name]:
+        statements.append({"Action": [f"dynamodb:{action}" for action in sorted(TABLE_ACTIONS[function_name])],
+                           "Resource": {"Fn::GetAtt": ["RelaisTable", "Arn"]}})
+    if function_name in INDEX_QUERIES:
+        statements.append({"Action": ["dynamodb:Query"], "Resource": _sub("${RelaisTable.Arn}/index/*")})
     granted = _statements(stage)
     for grant in sorted(GRANTS[function_name]):
         statements += granted[grant]

@@ -1,5 +1,6 @@
 """One table definition: what infra deploys is what the local stack and the tests create."""
 import ast
+import functools
 import json
 import re
 from pathlib import Path
@@ -319,16 +320,22 @@ class _Code:
                 return self._member(base[1], node.attr)
         return None
 
-    def edges(self, qualified: str | None, nodes=None, module: str = "app", cls: str | None = None):
-        """(project functions reached, boto3 methods called) by one function, or by top-level code."""
+    def code_of(self, qualified: str | None) -> tuple[list, tuple]:
+        """The nodes of one function (its body and defaults), of a module-level value, or of
+        app.py's top-level code (None), with the scope to read them in."""
+        module, cls, nodes = "app", None, self.top_level["app"]
         if qualified in self.values:
             module, cls, value = self.values[qualified]
             nodes = [value]
         elif qualified is not None:
             module, cls, function = self.defs[qualified]
             nodes = [*function.body, *function.args.defaults]
-        scope = (module, cls, self._imports(module, self.modules[module][1],
-                                            (n for top in nodes for n in ast.walk(top))))
+        return nodes, (module, cls, self._imports(module, self.modules[module][1],
+                                                  (n for top in nodes for n in ast.walk(top))))
+
+    def edges(self, qualified: str | None):
+        """(project functions reached, boto3 methods called) by one function, or by top-level code."""
+        nodes, scope = self.code_of(qualified)
         reached, calls = set(), set()
         pending = list(nodes)
         while pending:
@@ -369,7 +376,7 @@ class _Code:
     def reachable(self, entries: set[str]) -> tuple[set[str], set[str]]:
         """Every project function reachable from the entries, and the boto3 methods they call.
         app.py's top-level code (middleware, the API's principal loader) runs in every function."""
-        reached, calls = self.edges(None, self.top_level["app"])
+        reached, calls = self.edges(None)
         seen, pending = set(), set(entries) | reached
         while pending:
             qualified = pending.pop()
@@ -413,20 +420,95 @@ def _transaction_actions(code: _Code) -> set[str]:
     return {_TRANSACT_ITEMS[kind] for kind in kinds}
 
 
+_IDEMPOTENCY_STORE = "chalicelib.bootstrap.Deps.idempotency_store"
+_QUERY = "chalicelib.adapters.dynamo.query.Query"
+
+
+def _idempotency_calls() -> set[str]:
+    """What Powertools' idempotency store (DynamoDBPersistenceLayer, outside chalicelib, so
+    unseen by _Code) calls on its client: read from its own source."""
+    from aws_lambda_powertools.utilities.idempotency.persistence import dynamodb
+
+    tree = ast.parse(Path(dynamodb.__file__).read_text(encoding="utf-8"))
+    return {node.func.attr for node in ast.walk(tree) if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute) and node.func.attr in _ACTIONS
+            and ast.unparse(node.func.value) == "self.client"}
+
+
+def _transact_item_classes(code: _Code) -> dict[str, set[str]]:
+    """The classes whose as_transact_item makes a transaction's items (writes.Write, Check,
+    Delete), by the actions of the kinds each makes; no item is made anywhere else."""
+    classes, inside = {}, set()
+    for qualified, (_, cls, node) in code.defs.items():
+        if cls and qualified.endswith(".as_transact_item"):
+            made = [n for n in ast.walk(node) if isinstance(n, ast.Dict) and len(n.keys) == 1
+                    and isinstance(n.keys[0], ast.Constant) and n.keys[0].value in _TRANSACT_ITEMS]
+            classes[cls] = {_TRANSACT_ITEMS[n.keys[0].value] for n in made}
+            inside |= {id(n) for n in made}
+    everywhere = {id(n) for tree, _ in code.modules.values() for n in ast.walk(tree)
+                  if isinstance(n, ast.Dict) and len(n.keys) == 1 and isinstance(n.keys[0], ast.Constant)
+                  and n.keys[0].value in _TRANSACT_ITEMS}
+    assert classes and everywhere == inside, "a transaction item made outside an as_transact_item"
+    return classes
+
+
+def _table_use(code: _Code, reached: set[str], calls: set[str]) -> tuple[set[str], bool]:
+    """The DynamoDB actions one function needs on the table, and whether it queries an index.
+
+    Beyond the boto3 calls of its code: a TransactWriteItems needs the action of each kind of
+    item the function's code can put in one (the classes of _transact_item_classes it names);
+    the Powertools idempotency store, when its code reaches it, makes its own calls; and a
+    Query is on an index when the code builds it with an `index` (one that may be None counts)."""
+    item_classes = _transact_item_classes(code)
+    actions = {a for c in calls if c != "transact_write_items" for a in _ACTIONS[c] if a.startswith("dynamodb:")}
+    if _IDEMPOTENCY_STORE in reached:
+        actions |= {a for c in _idempotency_calls() for a in _ACTIONS[c]}
+    index = False
+    for qualified in [None, *reached]:
+        nodes, scope = code.code_of(qualified)
+        for node in (n for top in nodes for n in ast.walk(top)):
+            if isinstance(node, (ast.Name, ast.Attribute)) and "transact_write_items" in calls:
+                found = code.kind(node, scope)
+                if found and found[0] == "class" and found[1] in item_classes:
+                    actions |= item_classes[found[1]]
+            if isinstance(node, ast.Call) and code.kind(node.func, scope) == ("class", _QUERY):
+                given = {k.arg: k.value for k in node.keywords}
+                index |= (len(node.args) > 1 or None in given
+                          or ("index" in given and not (isinstance(given["index"], ast.Constant)
+                                                        and given["index"].value is None)))
+    return actions, index
+
+
+def _queries_are_built_by_calls(code: _Code) -> None:
+    """Query is only ever called (never handed on, so a Query built elsewhere cannot be missed)."""
+    for qualified in [None, *code.defs, *code.values]:
+        nodes, scope = code.code_of(qualified)
+        called = {id(n.func) for top in nodes for n in ast.walk(top) if isinstance(n, ast.Call)}
+        for node in (n for top in nodes for n in ast.walk(top)):
+            if isinstance(node, (ast.Name, ast.Attribute)) and code.kind(node, scope) == ("class", _QUERY):
+                assert id(node) in called, (qualified, ast.unparse(node))
+
+
+@functools.cache
+def _analysis() -> tuple[_Code, dict[str, tuple[set[str], set[str]]]]:
+    """The code, and each function's (reachable project functions, boto3 methods called)."""
+    code = _Code()
+    entries = _function_entries(code)
+    assert set(entries) == {f.name for f in functions.functions()}
+    return code, {name: code.reachable(handlers) for name, handlers in entries.items()}
+
+
 def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     from chalice.utils import to_cfn_resource_name
 
     resources = template.template()["Resources"]
-    code = _Code()
-    actions = {**_ACTIONS, "transact_write_items": _transaction_actions(code)}
-    assert actions["transact_write_items"], "the scan found no transaction item"
-    entries = _function_entries(code)
-    assert set(entries) == {f.name for f in functions.functions()}
+    code, reachable = _analysis()
+    assert _transaction_actions(code), "the scan found no transaction item"
     needs, reached_anywhere = {}, set()
-    for name, handlers in entries.items():
-        reached, calls = code.reachable(handlers)
+    for name, (reached, calls) in reachable.items():
         reached_anywhere |= reached
-        needs[name] = set().union(*(actions[c] for c in calls))
+        table_actions, _ = _table_use(code, reached, calls)
+        needs[name] = {a for c in calls for a in _ACTIONS[c] if not a.startswith("dynamodb:")} | table_actions
         role = resources[to_cfn_resource_name(f"{name}_role")]
         allowed = {a for s in role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
                    if s["Effect"] == "Allow" for a in s["Action"]}
@@ -446,9 +528,42 @@ def test_each_function_is_allowed_every_aws_call_its_own_code_makes():
     assert "ses:SendEmail" in needs["run_job_units"] and "ses:SendEmail" not in needs["weekly_digest"]
     # Through the unit of work too: the sweep's units climb the ladder in the worker's commits;
     # its planner only reads the index and moves its cursor.
-    assert actions["transact_write_items"] <= needs["run_job_units"]
-    assert "dynamodb:TransactWriteItems" not in needs["reminders"] and "sqs:SendMessage" in needs["reminders"]
+    assert {"dynamodb:PutItem", "dynamodb:ConditionCheckItem"} <= needs["run_job_units"]
+    assert "dynamodb:PutItem" not in needs["reminders"] and "sqs:SendMessage" in needs["reminders"]
     assert "dynamodb:DeleteItem" in needs["run_job_units"]          # a digest mark forgotten
+
+
+def test_each_function_is_granted_exactly_the_table_actions_its_code_calls():
+    """Both ways: iam.TABLE_ACTIONS (and INDEX_QUERIES) say what each function's reachable code
+    calls on the table, no less (AccessDenied in production only: DynamoDB Local and moto do
+    not enforce IAM) and no more (a grant left behind by removed code fails here)."""
+    from chalice.utils import to_cfn_resource_name
+
+    resources = template.template()["Resources"]
+    code, reachable = _analysis()
+    _queries_are_built_by_calls(code)
+    assert {"get_item", "put_item", "update_item", "delete_item"} <= _idempotency_calls()
+    assert set(iam.TABLE_ACTIONS) == set(reachable) and iam.INDEX_QUERIES <= set(reachable)
+    idempotent = set()
+    for name, (reached, calls) in reachable.items():
+        actions, index = _table_use(code, reached, calls)
+        declared = {f"dynamodb:{a}" for a in iam.TABLE_ACTIONS[name]}
+        assert declared == actions, (name, "needed", actions - declared, "never called", declared - actions)
+        assert (name in iam.INDEX_QUERIES) == index, name
+        if _IDEMPOTENCY_STORE in reached:
+            idempotent.add(name)
+        statements = resources[to_cfn_resource_name(f"{name}_role")]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        on_table = [s for s in statements if "RelaisTable" in json.dumps(s["Resource"])
+                    and "StreamArn" not in json.dumps(s["Resource"])]
+        by_resource = {json.dumps(s["Resource"], sort_keys=True): set(s["Action"]) for s in on_table}
+        expected = {json.dumps({"Fn::GetAtt": ["RelaisTable", "Arn"]}, sort_keys=True): actions} if actions else {}
+        if index:
+            expected[json.dumps({"Fn::Sub": "${RelaisTable.Arn}/index/*"}, sort_keys=True)] = {"dynamodb:Query"}
+        assert len(on_table) == len(by_resource) and by_resource == expected, (name, by_resource)
+    # Those that send email or SMS once, under Powertools idempotency, and only those.
+    assert idempotent == {"send_notifications", "run_job_units", "send_sms", "receive_sms"}, idempotent
+    # Narrower than the whole table: a scheduled planner only reads; the SMS receipts only update.
+    assert iam.TABLE_ACTIONS["weekly_digest"] == {"Query"} and iam.TABLE_ACTIONS["sms_events"] == {"UpdateItem"}
 
 
 def test_alarms_cover_dead_letters_late_escalations_errors_bounces_and_sms_failures():
