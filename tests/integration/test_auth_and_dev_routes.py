@@ -105,7 +105,9 @@ def test_outbox_lists_sms_sent_through_the_production_sender(client):
     bootstrap.deps().sms.send("+33612345678", "Votre dossier 61-ABC-DEF est ouvert.")
     [sms] = client.http.get("/_dev/outbox").json_body
     assert sms["channel"] == "sms" and sms["to"] == ["+33612345678"]
-    assert sms["from"] == "RelaisSP" and sms["sent_at"]
+    # The production adapter (End User Messaging), answered in-process by the dev emulation.
+    assert type(bootstrap.deps().sms).__name__ == "EndUserMessagingSmsSender"
+    assert sms["from"] == bootstrap.deps().settings.sms_origination_identity and sms["sent_at"]
 
 
 def test_dev_job_runner_passes_the_time_and_refuses_unknown_jobs(client, monkeypatch):
