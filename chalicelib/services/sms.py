@@ -2,7 +2,7 @@
 
 Path: a Notification (kind sms) is written with the change it announces -> the table's
 stream puts it on the SQS queue -> the worker (`send_sms`) sends it through the SmsSender
-(SNS Publish today), once per notification, under Powertools idempotency.
+(End User Messaging's SendTextMessage, adapters/sms.py), once per notification, under Powertools idempotency.
 
 The worker drops an SMS that is no longer true when it leaves (`domain/sms.current_form`: the
 case moved on while it waited), or whose usager declined SMS or said STOP, holds one that
