@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, getaddresses, make_msgid
@@ -17,8 +18,14 @@ class OutgoingEmail:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+# Headers folded at RFC 5322's hard limit only. At the default 78, Python folds a subject just
+# before its first encoded word ("... informations" / " =?utf-8?q?compl=C3=A9mentaires?=") and
+# keeps the space on both sides of the fold: every client then shows two spaces there.
+MIME_POLICY = policy.default.clone(max_line_length=998)
+
+
 def build_mime(mail: OutgoingEmail, sender: str) -> EmailMessage:
-    message = EmailMessage()
+    message = EmailMessage(policy=MIME_POLICY)
     message["From"] = sender
     message["To"] = ", ".join(mail.to)
     if mail.reply_to:
