@@ -82,7 +82,7 @@ def send_escalation(deps: Deps, notification: Notification) -> None:
                "situation": LIFE_SITUATION_LABELS[bundle.case.situation],
                "link": case_link(deps, bundle.case.ref)}
     text, html = render_email("escalation", **context)
-    subject = f"[Relais {bundle.case.ref}] Demande d'un usager : à traiter avant le {due_words}"
+    subject = f"[Relais {bundle.case.ref}] Demande d'un usager : à traiter au plus tard le {due_words}"
     delivered = [r for r in recipients if r not in undeliverable]
     for recipient in delivered:
         send_email_once(deps, notification, recipient, OutgoingEmail(
@@ -118,6 +118,22 @@ _REPLIED = {
 }
 
 
+EXCERPT_LINES = 4
+EXCERPT_CHARACTERS = 400
+
+
+def first_lines(body: str) -> str:
+    """The first lines of a partner's message, for the agent's email: enough to know what is
+    answered or asked before opening the case (the case keeps the whole message)."""
+    lines = [line.rstrip() for line in body.strip().splitlines() if line.strip()][:EXCERPT_LINES]
+    excerpt = "\n".join(lines)
+    if len(excerpt) > EXCERPT_CHARACTERS:
+        excerpt = excerpt[:EXCERPT_CHARACTERS].rsplit(" ", 1)[0] + " […]"
+    elif len(lines) < len([line for line in body.splitlines() if line.strip()]):
+        excerpt += "\n[…]"
+    return excerpt
+
+
 def send_referent_replied(deps: Deps, notification: Notification) -> None:
     bundle = deps.repo.get_bundle(notification.case_ref)
     message = next((m for m in bundle.messages if m.id == notification.message_id), None)
@@ -129,7 +145,8 @@ def send_referent_replied(deps: Deps, notification: Notification) -> None:
         return
     headline, next_step = _REPLIED[message.kind]
     text, html = render_email("referent_replied", case=bundle.case, group=group, headline=headline,
-                              next_step=next_step, link=case_link(deps, bundle.case.ref))
+                              next_step=next_step, link=case_link(deps, bundle.case.ref),
+                              kind=message.kind.value, excerpt=first_lines(message.body))
     send_email_once(deps, notification, agent_email, OutgoingEmail(
         to=[agent_email], subject=f"[Relais {bundle.case.ref}] {group.name} {headline}",
         text=text, html=html))
@@ -294,9 +311,9 @@ def send_ladder(deps: Deps, notification: Notification) -> None:
                 track_group=escalation.group_id if reply else None)
 
     if stage == "reminder":
-        send(_group_recipients(deps, group), f"Rappel : à traiter avant le {due_words}",
+        send(_group_recipients(deps, group), f"Rappel : à traiter au plus tard le {due_words}",
              "Rappel : une demande attend votre réponse",
-             [f"La demande transmise par {point.name} (dossier {case.ref}) est à traiter avant le "
+             [f"La demande transmise par {point.name} (dossier {case.ref}) est à traiter au plus tard le "
               f"{due_words}."], f"Vous recevez ce message comme référent de {group.name}.",
              question=escalation.question, reply=True)
     elif stage == "breach":

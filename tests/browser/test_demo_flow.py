@@ -10,7 +10,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from tests.browser.conftest import check_accessibility, sign_in, tab_to
+from tests.browser.conftest import check_accessibility, outbox_emails, sign_in, tab_to
 
 # Login links are limited to 5 per address per quarter hour: each test signs in as its own agent.
 AGENT = "agent.bretoncelles@example.org"
@@ -59,6 +59,9 @@ def test_an_agent_escalates_a_referent_answers_the_agent_closes(page, stack_url,
     ref = re.search(r"/dossiers/([0-9A-Z-]+)", page.url).group(1)
     assert "Lucien" not in page.url and "Perrin" not in page.title()
     assert "Le dossier est transmis" in page.get_by_role("status").inner_text()
+    # The deadline is the end of its day: "au plus tard le", never "avant le" (a day early).
+    main_text = page.get_by_role("main").inner_text()
+    assert "Réponse attendue au plus tard le" in main_text and "avant le" not in main_text
     check_accessibility(page, "04-agent-dossier-transmis")
 
     upload = tmp_path / "avis.pdf"
@@ -73,6 +76,10 @@ def test_an_agent_escalates_a_referent_answers_the_agent_closes(page, stack_url,
 
     sign_in(page, stack_url, REFERENT)
     assert page.url.endswith("/file")
+    assert page.get_by_role("columnheader", name="À traiter au plus tard le").is_visible()
+    [escalation_mail] = [m for m in outbox_emails(stack_url, REFERENT)
+                         if m["subject"].startswith(f"[Relais {ref}] Demande d'un usager")]
+    assert "à traiter au plus tard le" in escalation_mail["subject"] and "avant le" not in escalation_mail["text"]
     check_accessibility(page, "05-referent-file")
     page.get_by_role("link", name=ref).click()
     check_accessibility(page, "06-referent-dossier")
@@ -83,6 +90,10 @@ def test_an_agent_escalates_a_referent_answers_the_agent_closes(page, stack_url,
     page.get_by_role("button", name="Envoyer").click()
     assert "Votre réponse a été ajoutée" in page.get_by_role("status").inner_text()
     sign_out(page)
+    # The agent's email names the partner and gives the answer's first lines, not the usager.
+    [answered] = [m for m in outbox_emails(stack_url, AGENT) if m["subject"] == f"[Relais {ref}] CAF de l'Orne a répondu"]
+    assert "Début du message :\nLe versement est relancé : il arrivera le 5 du mois." in answered["text"]
+    assert not {"Lucien", "Perrin"} & set(re.findall(r"\w+", answered["text"] + answered["html"]))
 
     sign_in(page, stack_url, AGENT)
     page.get_by_role("link", name="Réponse reçue, à clore").click()

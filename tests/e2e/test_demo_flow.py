@@ -61,7 +61,7 @@ def test_demo_flow_end_to_end(base_url):
     # The referent answers by email: a reply to the escalation email, quoted history and all.
     outbox = requests.get(f"{base_url}/_dev/outbox").json()
     sent = next(m for m in outbox if m["to"] == ["referent.61-caf@example.org"] and ref in m["subject"])
-    assert "à traiter avant le" in sent["subject"] and sent["html"] and sent["text"]
+    assert "à traiter au plus tard le" in sent["subject"] and sent["html"] and sent["text"]
     quoted = "\r\n".join("> " + line for line in sent["text"].splitlines())
     reply = (f"From: Sophie Martin <referent.61-caf@example.org>\r\nTo: {sent['reply_to']}\r\n"
              f"Subject: RE: {sent['subject']}\r\nMessage-ID: <e2e-{ref}@example.org>\r\n"

@@ -50,7 +50,7 @@ def test_the_referent_sees_the_case_with_the_question_escaped(client, escalated)
     assert "Jeanne Martin" in html and "1234567" in html
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
     assert "Le RSA est bloqué &lt;script&gt;alert(1)&lt;/script&gt;<br>\nMerci" in html
-    assert "Réponse attendue avant le" in html and csrf
+    assert "Réponse attendue au plus tard le" in html and csrf
 
 
 @pytest.mark.parametrize("kind, status, notice", [

@@ -79,7 +79,7 @@ def test_each_member_and_the_shared_mailbox_get_one_escalation_email(escalated):
     for mail in emails:
         assert mail["from"] == "Relais SP+ <ne-pas-repondre@relais.example.org>"
         assert mail["reply_to"] == f"reponse+{escalated['token']}@in.relais.example.org"
-        assert mail["subject"].startswith(f"[Relais {escalated['ref']}] Demande d'un usager : à traiter avant le ")
+        assert mail["subject"].startswith(f"[Relais {escalated['ref']}] Demande d'un usager : à traiter au plus tard le ")
         for part in (mail["text"], mail["html"]):
             assert escalated["ref"] in part
             assert "Le RSA est bloqué depuis deux mois" in part
@@ -100,8 +100,8 @@ def test_the_due_date_is_said_in_words(client, agent):
     client.http.post(f"/api/cases/{ref}/escalations", headers=agent, body=json.dumps(
         {"group_ids": ["61-cpam"], "question": "Carte Vitale ?"}))
     mail = escalation_emails(ref)[0]
-    assert "à traiter avant le jeudi 26 novembre" in mail["subject"]
-    assert "À traiter avant le jeudi 26 novembre." in mail["text"]
+    assert "à traiter au plus tard le jeudi 26 novembre" in mail["subject"]
+    assert "À traiter au plus tard le jeudi 26 novembre." in mail["text"]
 
 
 def test_the_html_part_has_its_css_inlined_for_outlook(escalated):
@@ -167,7 +167,22 @@ def test_the_agent_is_emailed_when_a_referent_answers_on_the_web(client, escalat
     notices = [m for m in outbox() if m["to"] == [AGENT] and escalated["ref"] in (m["subject"] or "")]
     assert len(notices) == 1
     assert notices[0]["subject"] == f"[Relais {escalated['ref']}] CAF de l'Orne a répondu"
-    assert "C'est réglé" not in notices[0]["text"]     # the answer stays in Relais
+    # Which partner, and the answer's first lines: the agent knows what to do before opening it.
+    assert "Début du message :\nC'est réglé." in notices[0]["text"]
+    assert "C'est réglé." in notices[0]["html"]
+
+
+def test_the_agent_is_told_what_a_partner_asks_for_without_the_usagers_identity(client, escalated):
+    referent = login(client, "referent.61-caf@example.org")
+    asked = "Bonjour,\nIl manque l'avis d'imposition 2025.\nMerci"
+    client.http.post(f"/api/cases/{escalated['ref']}/messages", headers=referent,
+                     body=json.dumps({"body": asked, "kind": "needs_info"}))
+    [notice] = [m for m in outbox() if m["to"] == [AGENT] and escalated["ref"] in (m["subject"] or "")]
+    assert notice["subject"] == f"[Relais {escalated['ref']}] CAF de l'Orne demande des informations complémentaires"
+    assert "Ce qui est demandé :\nBonjour,\nIl manque l'avis d'imposition 2025.\nMerci" in notice["text"]
+    for identity in (CASE["usager"]["first_name"], CASE["usager"]["last_name"], CASE["description"]):
+        assert identity not in notice["text"] and identity not in notice["html"]
+    assert "  " not in notice["subject"] and "  " not in notice["text"]
 
 
 def test_the_agents_message_to_a_partner_is_emailed_to_the_group_and_a_note_is_not(client, agent, escalated):

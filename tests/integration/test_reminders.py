@@ -59,7 +59,7 @@ def test_each_ladder_stage_fires_once_at_its_time(client, agent):
     assert run(client, "reminders", "2026-11-26T07:59:00+01:00")["fired"] == 0
     assert run(client, "reminders", "2026-11-26T08:00:00+01:00")["fired"] == 1
     assert run(client, "reminders", "2026-11-26T09:00:00+01:00")["fired"] == 0
-    reminders = mails(ref, "Rappel : à traiter avant le vendredi 27 novembre")
+    reminders = mails(ref, "Rappel : à traiter au plus tard le vendredi 27 novembre")
     assert sorted(r for m in reminders for r in m["to"]) == sorted(CAF_GROUP)
     assert all(m["reply_to"].startswith("reponse+") for m in reminders)
     # 2. at the breach: the group again, and the agent
