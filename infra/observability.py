@@ -21,7 +21,7 @@ def parameters() -> dict:
                            "before the alarm sounds"},
         "SmsFailuresThreshold": {
             "Type": "Number", "Default": 20, "MinValue": 1,
-            "Description": "SMS refused for good by the carrier or SNS in one hour before the alarm sounds"},
+            "Description": "SMS refused for good by End User Messaging or the carrier in one hour before the alarm sounds"},
         "SmsMonthlySpendLimit": {
             "Type": "Number", "Default": 1, "MinValue": 1,
             "Description": "The account's SMS monthly spend limit in USD (End User Messaging SMS, AWS's "

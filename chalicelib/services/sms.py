@@ -167,11 +167,11 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
                         phone=(point.phone or "") if point else "", **_case_in_words(deps, bundle, form))
     try:        # a TransientError goes up: SQS delivers the message again, then the DLQ
         message_id = send_sms_once(deps, notification_id, ref, phone, text)
-    except PermanentError:
+    except PermanentError as error:
         deps.repo.put_sms_receipt(f"failed-{notification_id}-{ref}", ref, template, "failed",
                                   now, now + timedelta(days=RECEIPT_DAYS))
         count("sms_failed")
-        return _dropped("permanent_error")
+        return _dropped("permanent_error", code=error.code)      # with the service's reason
     deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now,
                               now + timedelta(days=RECEIPT_DAYS))
     if not any(e.code == EventCode.SMS_SENT and e.data.get("notification") == notification_id
@@ -202,8 +202,8 @@ def _case_in_words(deps: Deps, bundle, form: str) -> dict[str, str]:
     return {"day": day, "about": texts.about(case.situation, partners)}
 
 
-def _dropped(reason: str) -> str:
-    logger.info("SMS dropped", extra={"reason": reason})
+def _dropped(reason: str, code: str | None = None) -> str:
+    logger.info("SMS dropped", extra={"reason": reason, **({"code": code} if code else {})})
     count("sms_dropped")
     return reason
 

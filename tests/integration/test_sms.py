@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import UTC, datetime
 
 import pytest
@@ -194,7 +195,7 @@ def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeyp
     d = bootstrap.deps()
 
     def fail(**send):
-        raise ClientError({"Error": {"Code": code, "Message": "x"}}, "SendTextMessage")
+        raise ClientError({"Error": {"Code": code, "Message": "x"}, "Reason": "WHY"}, "SendTextMessage")
 
     # End User Messaging itself answers with the error: the adapter tells a refusal from a passing failure.
     monkeypatch.setattr(d.sms._client, "send_text_message", fail)
@@ -202,10 +203,20 @@ def test_provider_errors_are_permanent_or_transient(client, agent, deps, monkeyp
     event = {"Records": [{"messageId": "m-1", "receiptHandle": "r-1", "body": body, "attributes": {},
                           "messageAttributes": {}, "eventSource": "aws:sqs", "awsRegion": "eu-west-3",
                           "eventSourceARN": "arn:aws:sqs:eu-west-3:000000000000:relais-dev-sms"}]}
-    assert len(sms.handle_queue(d, event)["batchItemFailures"]) == failures
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("relais").addHandler(handler)
+    try:
+        assert len(sms.handle_queue(d, event)["batchItemFailures"]) == failures
+    finally:
+        logging.getLogger("relais").removeHandler(handler)
     receipt = deps.dynamodb.get_item(TableName=deps.settings.table_name, Key={
         "PK": {"S": f"SMS#failed-sms-created-{ref}"}, "SK": {"S": "SMS"}}).get("Item")
     assert (receipt["status"]["S"] if receipt else None) == status
+    if status == "failed":      # the log says which refusal it was (the saved query sms-failures)
+        [dropped] = [r for r in records if r.getMessage() == "SMS dropped"]
+        assert (dropped.reason, dropped.code) == ("permanent_error", f"{code}:WHY")
 
 
 def test_each_sent_sms_has_a_receipt(client, agent, deps):
