@@ -30,3 +30,18 @@ def normalize_reference(text: str) -> str | None:
     departement, body = match.groups()
     candidate = f"{departement}-{body[:3]}-{body[3:]}"
     return candidate if _PATTERN.match(candidate) else None
+
+
+def reference_body(text: str) -> str | None:
+    """The reference without its département, as an agent may read it out ("k7m 4qx",
+    "K7M-4QX"): "K7M-4QX", or None. The département is the agent's point's."""
+    compact = re.sub(r"[\s\-._]", "", text or "").upper()
+    if len(compact) != _BODY_LENGTH or any(ch not in ALPHABET for ch in compact):
+        return None
+    return f"{compact[:3]}-{compact[3:]}"
+
+
+def refers_to(text: str, ref: str) -> bool:
+    """Whether what was typed names this reference, whole or without its département."""
+    body = reference_body(text)
+    return normalize_reference(text) == ref or (body is not None and ref.endswith(f"-{body}"))

@@ -28,7 +28,7 @@ from ..domain.models import (
     Role,
 )
 from ..domain.ports import CaseRecord, UnitOfWork
-from ..domain.references import new_reference, normalize_reference
+from ..domain.references import new_reference, normalize_reference, reference_body
 from ..observability import correlate, count
 from ..views import CaseSummary, CaseView, EscalationView, PageView, case_view
 from . import sms
@@ -373,8 +373,9 @@ SEARCH_LIMIT = 25
 
 
 def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummary]:
-    """An agent looks for a case of their points by reference ("61 k7m 4qx") or by the
-    usager's name, in either order and without accents ("martin jea", "jeanne martin")."""
+    """An agent looks for a case of their points by reference ("61 k7m 4qx", or "k7m 4qx"
+    without the département) or by the usager's name, in either order and without accents
+    ("martin jea", "jeanne martin", "lefevre" for "Dupré-Lefèvre")."""
     from ..domain.search import query_prefix
 
     authz.require_role(principal, Role.AGENT)
@@ -389,6 +390,8 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
             return []
         audit_access(deps, principal, EventCode.CASES_SEARCHED, count="1")
         return [CaseSummary.of(case, now)]
+    # Six letters may be a reference read without its département, or a name ("Hermès"): both.
+    by_reference = _cases_of_points(deps, principal, _references_of_points(deps, principal, text))
     prefix = query_prefix(text)
     if prefix is None:
         raise InvalidInput("Tapez au moins deux lettres du nom de l'usager, ou la référence du dossier.",
@@ -396,9 +399,26 @@ def search_cases(deps: Deps, principal: Principal, text: str) -> list[CaseSummar
     refs: list[str] = []
     for point_id in sorted(principal.point_ids):
         refs += deps.repo.search_point_cases(point_id, prefix, SEARCH_LIMIT)
-    found = [c for c in deps.repo.get_cases(refs) if c.point_id in principal.point_ids]
-    found.sort(key=lambda c: c.created_at, reverse=True)
+    known = {c.ref for c in by_reference}
+    by_name = [c for c in _cases_of_points(deps, principal, refs) if c.ref not in known]
+    by_name.sort(key=lambda c: c.created_at, reverse=True)
+    found = by_reference + by_name
     logger.info("cases searched", extra={"results": len(found)})
     if found:
         audit_access(deps, principal, EventCode.CASES_SEARCHED, count=str(min(len(found), SEARCH_LIMIT)))
     return [CaseSummary.of(c, now) for c in found[:SEARCH_LIMIT]]
+
+
+def _references_of_points(deps: Deps, principal: Principal, text: str) -> list[str]:
+    """The references the text names when read without a département: one per département of
+    the agent's points (their cases' references carry it), or none."""
+    body = reference_body(text)
+    if body is None:
+        return []
+    points = (deps.repo.get_point(point_id) for point_id in sorted(principal.point_ids))
+    return sorted({f"{point.territory_code}-{body}" for point in points if point is not None})
+
+
+def _cases_of_points(deps: Deps, principal: Principal, refs: list[str]) -> list[Case]:
+    """The cases of these references that belong to the agent's points (others: as if absent)."""
+    return [c for c in deps.repo.get_cases(refs) if c.point_id in principal.point_ids] if refs else []

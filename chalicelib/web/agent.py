@@ -5,6 +5,7 @@ from ..domain import situations
 from ..domain.commands import CaseCreate, EscalationCreate
 from ..domain.errors import DomainError
 from ..domain.models import LIFE_SITUATION_LABELS, CaseStatus, LifeSituation, Role
+from ..domain.references import refers_to
 from ..services import cases, directory
 from ..views import Lateness
 from . import pages
@@ -185,7 +186,7 @@ def search_submit(deps, request):
             results = cases.search_cases(deps, principal, q)
         except DomainError as refused:
             errors.add_domain(refused)
-    if results is not None and len(results) == 1 and cases.normalize_reference(q):
+    if results is not None and len(results) == 1 and refers_to(q, results[0].ref):
         return pages.redirect(f"/dossiers/{results[0].ref}")
     return pages.view(request, "search.html", user=user, current="/recherche", q=q,
                       results=results, errors=errors.by_field, summary=errors.summary,

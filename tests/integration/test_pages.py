@@ -204,6 +204,33 @@ def test_the_search_finds_a_case_by_name_without_accents_or_by_reference(client,
     assert short.status_code == 400 and "au moins deux lettres" in text(short)
 
 
+def test_the_search_finds_the_second_half_of_a_compound_last_name(client, agent):
+    ref = create(agent, **{"usager.last_name": "Dupré-Lefèvre", "usager.first_name": "Jeanne"})
+    for query in ("Lefèvre", "lefevre", "LEFEVRE", "lefèvre jea", "Jeanne Lefèvre", "Dupré Lefèvre", "dupre-lef"):
+        found = re.findall(r'href="/dossiers/([^"]+)"', agent.post("/recherche", {"q": query}).body.decode())
+        assert found == [ref], (query, found)
+
+
+def test_the_search_finds_a_reference_typed_without_its_departement(client, agent):
+    ref = create(agent)
+    body = ref.split("-", 1)[1]                     # 61-K7M-4QX -> K7M-4QX
+    for query in (body, body.lower(), body.replace("-", " "), body.replace("-", "")):
+        response = agent.post("/recherche", {"q": query})
+        assert response.status_code == 303 and response.headers["Location"] == f"/dossiers/{ref}", query
+    other = Browser(client, "agent.remalard@example.org")       # another point: as if absent
+    assert "Aucun dossier trouvé" in text(other.post("/recherche", {"q": body}))
+
+
+def test_an_empty_search_is_a_french_error_on_the_page(client, agent):
+    page = text(agent.get("/recherche"))
+    assert re.search(r'<form method="post" action="/recherche"[^>]*novalidate', page)
+    response = agent.post("/recherche", {"q": "   "})
+    html = text(response)
+    assert response.status_code == 400
+    assert "fr-input-group--error" in html and 'class="fr-error-text"' in html
+    assert "Tapez au moins deux lettres" in html and " autofocus" in html
+
+
 def test_the_search_never_shows_another_points_cases(client, agent):
     create(agent)
     other = Browser(client, "agent.remalard@example.org")

@@ -36,3 +36,20 @@ def test_draws_are_spread_out():
 ])
 def test_normalize_what_people_type(typed, expected):
     assert normalize_reference(typed) == expected
+
+
+@pytest.mark.parametrize("typed, body", [
+    ("K7M-4QX", "K7M-4QX"), ("k7m 4qx", "K7M-4QX"), ("k7m4qx", "K7M-4QX"),
+    ("61-K7M-4QX", None), ("K7M-4Q", None), ("MARTIN", None), ("K7M-4QX1", None), ("", None),
+])
+def test_a_reference_may_be_typed_without_its_departement(typed, body):
+    from chalicelib.domain.references import reference_body
+
+    assert reference_body(typed) == body
+
+
+def test_what_was_typed_refers_to_a_reference_whole_or_without_its_departement():
+    from chalicelib.domain.references import refers_to
+
+    assert refers_to("61 k7m 4qx", "61-K7M-4QX") and refers_to("k7m4qx", "61-K7M-4QX")
+    assert not refers_to("K7M-4QY", "61-K7M-4QX") and not refers_to("martin", "61-K7M-4QX")
