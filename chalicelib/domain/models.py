@@ -308,7 +308,7 @@ class NotificationKind(StrEnum):
     DIGEST = "digest"                        # the weekly digest of an agent (agent_id)
     REPORT = "report"                        # the quarterly report to a territory's coordinators (territory_code)
     SMS = "sms"                              # an SMS to the usager (data: template)
-    LOGIN_LINK = "login_link"                # to whoever asked: a login link, if the address is known (data: email)
+    LOGIN_LINK = "login_link"                # to whoever asked: a login link, if the address is known (data: email, return_to)
 
 
 class Notification(Entity):

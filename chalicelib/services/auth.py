@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger
 
@@ -14,6 +15,7 @@ from ..domain.authz import Principal
 from ..domain.errors import NotAuthenticated, TokenInvalid
 from ..domain.events import EventCode
 from ..domain.models import Notification, NotificationKind, Secret, User
+from ..domain.return_to import safe_return_path
 from .common import event
 
 logger = Logger(service="relais", child=True)
@@ -32,8 +34,9 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def request_login(deps: Deps, email: str) -> None:
-    """Queue a login link for this address; say nothing either way to the caller.
+def request_login(deps: Deps, email: str, return_to: str | None = None) -> None:
+    """Queue a login link for this address; say nothing either way to the caller. return_to:
+    the page of this site the link leads back to once signed in (domain/return_to.py).
 
     The request writes one item, the same for a known, an unknown or a rate-limited address:
     neither its answer nor its time tells whether the address has an account. The table's
@@ -42,7 +45,9 @@ def request_login(deps: Deps, email: str) -> None:
     now = deps.now()
     notice = Notification(id=f"login-{secrets.token_hex(16)}", case_ref="",
                           kind=NotificationKind.LOGIN_LINK,
-                          data={"email": email.strip().lower()}, created_at=now)
+                          data={"email": email.strip().lower(),
+                                **({"return_to": path} if (path := safe_return_path(return_to)) else {})},
+                          created_at=now)
     with deps.uow() as uow:
         uow.outbox.add_uncased(notice, now + timedelta(hours=LOGIN_NOTICE_HOURS))
         uow.commit()
@@ -63,12 +68,15 @@ def login_recipient(deps: Deps, email: str, asked_at: datetime) -> User | None:
     return user
 
 
-def login_email(deps: Deps, user: User) -> OutgoingEmail:
-    """A fresh single-use login link for the user, stored hashed, in its email."""
+def login_email(deps: Deps, user: User, return_to: str | None = None) -> OutgoingEmail:
+    """A fresh single-use login link for the user, stored hashed, in its email; it leads back
+    to return_to, a page of this site, once signed in."""
     minutes = deps.settings.login_token_minutes
     token = secrets.token_urlsafe(32)
     deps.repo.put_secret(Secret.LOGIN, _digest(token), user.id, deps.now() + timedelta(minutes=minutes))
     link = f"{deps.settings.base_url}/connexion/{token}"
+    if path := safe_return_path(return_to):
+        link += "?" + urlencode({"suite": path})
     context = {"user": user, "link": link, "minutes": minutes}
     logger.info("login link made", extra={"user_id": user.id})
     return OutgoingEmail(

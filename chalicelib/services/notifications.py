@@ -391,5 +391,6 @@ def send_login_link(deps: Deps, notification: Notification) -> None:
     user = auth.login_recipient(deps, notification.data.get("email", ""), notification.created_at)
     if user is None:
         raise Stale("unknown address, or too many links asked for")
-    send_email_once(deps, notification, user.email, auth.login_email(deps, user))
+    send_email_once(deps, notification, user.email,
+                    auth.login_email(deps, user, notification.data.get("return_to")))
 

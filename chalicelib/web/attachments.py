@@ -81,7 +81,7 @@ def download(deps, request, ref: str, message_id: str, index: str) -> Response:
     try:
         principal = _principal(deps, request)
     except NotAuthenticated:
-        return pages.redirect("/connexion")
+        return pages.login_redirect(request)
     if not (index.isascii() and index.isdigit()) or len(index) > 3:
         return _not_found(request)
     try:

@@ -97,7 +97,7 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
     try:
         principal, user = _signed_in(deps, request)
     except NotAuthenticated:
-        return pages.view(request, "case_signin.html", status=401, ref=ref)
+        return pages.case_signin(request, ref)
     try:
         view = cases.get_case(deps, principal, ref)
     except (NotFound, NotAllowed):
@@ -156,7 +156,7 @@ def _act(deps, request, ref: str, form: str, build, run, notice_code):
     try:
         principal, _ = _signed_in(deps, request)
     except NotAuthenticated:
-        return pages.view(request, "case_signin.html", status=401, ref=ref)
+        return pages.case_signin(request, ref)
     command = build(fields, lists, errors)
     if errors or command is None:
         return _refused(deps, request, ref, form, fields, errors,

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hmac
 import re
 import secrets
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlencode
 
 from ..adapters.templates import render
 from ..api.http import SECURITY_HEADERS
@@ -49,6 +49,29 @@ def redirect(location: str, cookies: list[str] | None = None):
 
     return Response(body="", status_code=303,
                     headers=_with_cookies({"Location": location, "Cache-Control": "no-store"}, cookies))
+
+
+def request_path(request) -> str:
+    """The path and query the browser asked for, rebuilt from the route and its parameters
+    (the same behind API Gateway's stage prefix as locally)."""
+    path = (request.context or {}).get("resourcePath") or "/"
+    for name, value in (request.uri_params or {}).items():
+        path = path.replace(f"{{{name}}}", quote(value, safe=""))
+    query = request.query_params or {}
+    return f"{path}?{urlencode(dict(query))}" if query else path
+
+
+def login_href(request, fallback: str | None = None) -> str:
+    """The login page, which sends the visitor back to this page once signed in: the page
+    asked for (a GET), else the fallback (a form posted by a signed-out visitor: its page)."""
+    from ..domain.return_to import safe_return_path
+
+    target = safe_return_path(request_path(request) if request.method == "GET" else fallback)
+    return f"/connexion?{urlencode({'suite': target})}" if target else "/connexion"
+
+
+def login_redirect(request):
+    return redirect(login_href(request))
 
 
 MAX_FORM_BYTES = 512 * 1024
@@ -122,6 +145,13 @@ def menu(user, current_path: str | None) -> list[tuple[str, str, bool]]:
     if user is None:
         return []
     return [(href, label, href == current_path) for href, label in NAV.get(user.role.value, [])]
+
+
+def case_signin(request, ref: str):
+    """A case's page (or its form) for a signed-out visitor, who followed an email's link: sign
+    in, and come back to it."""
+    return view(request, "case_signin.html", status=401,
+                login=login_href(request, fallback=f"/dossiers/{quote(ref, safe='')}"))
 
 
 def view(request, template: str, *, user=None, status: int = 200, current: str | None = None,

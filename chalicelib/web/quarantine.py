@@ -16,7 +16,7 @@ PAGE_EXPIRED = "La page a expiré. Réessayez."
 def _page(deps, request, ref, quarantine_id, *, status=200, error=None):
     signed = current(deps, request)
     if signed is None:
-        return pages.view(request, "case_signin.html", status=401, ref=ref)
+        return pages.case_signin(request, ref)
     principal, user = signed
     try:
         item = quarantine.read(deps, principal, ref, quarantine_id)
@@ -38,7 +38,7 @@ def _decide(deps, request, ref, quarantine_id, action, notice):
         return _page(deps, request, ref, quarantine_id, status=400, error=PAGE_EXPIRED)
     signed = current(deps, request)
     if signed is None:
-        return pages.view(request, "case_signin.html", status=401, ref=ref)
+        return pages.case_signin(request, ref)
     principal, user = signed
     try:
         view = action(deps, principal, ref, quarantine_id)

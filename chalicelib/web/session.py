@@ -40,7 +40,7 @@ def require(deps, request, *roles: Role):
     a page that says this space is not theirs."""
     signed = current(deps, request)
     if signed is None:
-        raise PageExit(pages.redirect("/connexion"))
+        raise PageExit(pages.login_redirect(request))
     if roles and signed[0].role not in roles:
         raise PageExit(pages.view(request, "forbidden.html", user=signed[1], status=403))
     return signed
@@ -59,7 +59,7 @@ def handler(view: Callable):
             signed = current(deps, request)
             return pages.view(request, "not_found.html", user=signed[1] if signed else None, status=404)
         except NotAuthenticated:
-            return pages.redirect("/connexion")
+            return pages.login_redirect(request)
         except DomainError as refused:
             # A value of the address or the form no page of ours sends (a forged cursor, a
             # date out of range): a French page that says so, never a 5xx.

@@ -14,7 +14,7 @@ import json
 import secrets
 import zipfile
 from html.parser import HTMLParser
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlencode, urlsplit
 
 import pytest
 import requests
@@ -234,7 +234,7 @@ def test_the_referent_of_the_thread_downloads_through_a_short_lived_link(client,
                     f"/dossiers/{escalated}/pieces-jointes/{message_id}/-1"):
         response = client.http.get(missing, headers={"Cookie": login(client, REFERENT)["Cookie"]})
         assert response.status_code == 404
-    assert client.http.get(link).headers["Location"] == "/connexion"
+    assert client.http.get(link).headers["Location"] == "/connexion?" + urlencode({"suite": link})  # back once signed in
 
 
 def test_a_note_without_a_thread_is_not_shown_to_the_referent(client, deps, agent, escalated):

@@ -184,3 +184,57 @@ def test_a_mailbox_cannot_be_flooded_with_login_links(client):
                                     body=json.dumps({"email": "agent.bretoncelles@example.org"}))
         assert response.status_code == 202
     assert len(outbox()) == 5
+
+
+FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _form_post(client, path: str, page, fields: dict):
+    """POST a page's form as a browser would: its CSRF cookie and field."""
+    from urllib.parse import urlencode
+
+    csrf = re.search(rb'name="csrf" value="([^"]+)"', page.body).group(1).decode()
+    cookie = page.headers["Set-Cookie"].split(";")[0]
+    return client.http.post(path, headers={**FORM, "Cookie": cookie}, body=urlencode({**fields, "csrf": csrf}))
+
+
+@link_sent
+def test_a_signed_out_visitor_lands_on_the_page_they_asked_for_once_signed_in(client):
+    asked = client.http.get("/file?vue=en-retard")                  # any page: to the login page
+    assert asked.status_code == 303 and asked.headers["Location"] == "/connexion?suite=%2Ffile%3Fvue%3Den-retard"
+    case = client.http.get("/dossiers/61-K7M-4QX?onglet=fil")       # a case: its sign-in page links there
+    assert case.status_code == 401
+    login_href = "/connexion?suite=%2Fdossiers%2F61-K7M-4QX%3Fonglet%3Dfil"
+    assert f'href="{login_href}"'.encode() in case.body
+    login_page = client.http.get(login_href)
+    assert b'name="suite" value="/dossiers/61-K7M-4QX?onglet=fil"' in login_page.body
+    sent = _form_post(client, "/connexion", login_page,
+                      {"email": "referent.61-caf@example.org", "suite": "/dossiers/61-K7M-4QX?onglet=fil"})
+    assert sent.status_code == 200
+    link = re.search(r"/connexion/[\w-]+\?\S+", outbox()[-1]["text"]).group(0)
+    assert link.endswith("?suite=%2Fdossiers%2F61-K7M-4QX%3Fonglet%3Dfil"), link
+    landing = client.http.get(link)
+    assert b'name="suite" value="/dossiers/61-K7M-4QX?onglet=fil"' in landing.body
+    token = LINK.search(link).group(1)
+    signed_in = _form_post(client, "/connexion/session", landing,
+                           {"token": token, "suite": "/dossiers/61-K7M-4QX?onglet=fil"})
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/dossiers/61-K7M-4QX?onglet=fil"
+
+
+@link_sent
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example",
+                                    "\\\\evil.example", "/file\r\nSet-Cookie: x=1", "javascript:alert(1)",
+                                    "/connexion"])
+def test_no_return_to_leads_off_the_site(client, target):
+    from urllib.parse import quote
+
+    login_page = client.http.get(f"/connexion?suite={quote(target, safe='')}")
+    assert b'name="suite"' not in login_page.body
+    _form_post(client, "/connexion", login_page, {"email": "referent.61-caf@example.org", "suite": target})
+    link = re.search(r"/connexion/[\w-]+\S*", outbox()[-1]["text"]).group(0)
+    assert "suite" not in link and "evil" not in link
+    landing = client.http.get(f"{link}?suite={quote(target, safe='')}")
+    assert b'name="suite"' not in landing.body
+    signed_in = _form_post(client, "/connexion/session", landing, {"token": LINK.search(link).group(1),
+                                                                   "suite": target})
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/file"      # the referent's home

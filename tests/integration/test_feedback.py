@@ -151,7 +151,7 @@ def test_an_agent_sees_only_their_points_feedback(client, agent):
 def test_other_roles_cannot_open_the_agents_page_nor_the_coordinators(client):
     assert Browser(client, COORDINATOR).get("/remontees").status_code == 403
     assert Browser(client, AGENT).get("/territoire/remontees").status_code == 403
-    assert Browser(client, None).get("/remontees").headers["Location"] == "/connexion"
+    assert Browser(client, None).get("/remontees").headers["Location"] == "/connexion?suite=%2Fremontees"
 
 
 # --- the coordinator triages ------------------------------------------------------------------

@@ -104,7 +104,8 @@ def test_each_role_lands_on_its_page_with_its_menu(client, email, home):
 
 def test_signed_out_visitors_go_to_the_login_page(client):
     for path in ("/", "/tableau-de-bord", "/nouveau-dossier", "/recherche", "/file", "/territoire", "/annuaire"):
-        assert Browser(client, None).get(path).headers["Location"] == "/connexion", path
+        expected = "/connexion" if path == "/" else f"/connexion?suite=%2F{path[1:]}"   # back there once signed in
+        assert Browser(client, None).get(path).headers["Location"] == expected, path
 
 
 def test_a_role_cannot_open_another_roles_pages(client):
@@ -117,7 +118,7 @@ def test_a_role_cannot_open_another_roles_pages(client):
 def test_logging_out_ends_the_session(client, agent):
     response = agent.post("/deconnexion", {})
     assert response.headers["Location"] == "/connexion?fait=deconnecte"
-    assert agent.get("/tableau-de-bord").headers["Location"] == "/connexion"
+    assert agent.get("/tableau-de-bord").headers["Location"] == "/connexion?suite=%2Ftableau-de-bord"
 
 
 def test_pages_send_a_strict_content_security_policy(client, agent):
