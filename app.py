@@ -19,6 +19,7 @@ from chalicelib.routes import (
     cases,
     dev,
     directory,
+    errors,
     events,
     feedback,
     login,
@@ -107,6 +108,9 @@ for blueprint in (login.bp, agent.bp, case_pages.bp, attachment_pages.bp, refere
                   admin.bp, results.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(dev.bp)      # /_dev/...: the development stage only, 404 elsewhere
+# French error pages: an unknown address (404), a form's address opened as a page (405).
+app.register_blueprint(errors.bp)
+errors.answer_get_on_forms(app)
 # The event handlers and the scheduled jobs, each a Lambda function of its own (imported above).
 app.register_blueprint(events.bp)
 app.register_blueprint(schedules.bp)

@@ -187,11 +187,11 @@ def app_environment(ddb_endpoint: str, table: str, port: int, s3_port: int | Non
 
 def start_app(port: int, ddb_endpoint: str, table: str, log_path: Path | None = None,
               s3_port: int | None = None) -> subprocess.Popen:
-    chalice = Path(sys.executable).with_name("chalice")
     log = open(log_path, "wb") if log_path else None
+    # `chalice local`, with API Gateway's greedy "/{proxy+}" (devtools/local_gateway.py).
     process = subprocess.Popen(
-        [str(chalice), "local", "--no-autoreload", "--host", "127.0.0.1", "--port", str(port),
-         "--stage", "dev"],
+        [sys.executable, "-m", "devtools.local_gateway", "local", "--no-autoreload", "--host", "127.0.0.1",
+         "--port", str(port), "--stage", "dev"],
         cwd=ROOT, env=app_environment(ddb_endpoint, table, port, s3_port), stdout=log,
         stderr=subprocess.STDOUT if log else None, start_new_session=True)
     wait_for(lambda: _http_answers(f"http://127.0.0.1:{port}/api/openapi.json"), "chalice local", process)

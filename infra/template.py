@@ -261,12 +261,50 @@ def function_overrides(stage: str) -> dict:
         overrides[function.logical_id] = {"Properties": properties}
     overrides.update(iam.roles(stage))
     # The public site cannot take the whole account: every method of the stage is throttled.
+    # What API Gateway answers itself is French too (gateway_responses).
     overrides["RestAPI"] = {"Properties": {"TracingEnabled": True, "MethodSettings": [{
         "ResourcePath": "/*", "HttpMethod": "*", "ThrottlingRateLimit": API_RATE_LIMIT,
-        "ThrottlingBurstLimit": API_BURST_LIMIT, "MetricsEnabled": True}]}}
+        "ThrottlingBurstLimit": API_BURST_LIMIT, "MetricsEnabled": True}],
+        "GatewayResponses": gateway_responses()}}
     # chalice names the API function's log group after "ApiHandler", but the function is "APIHandler".
     overrides["ApiHandlerLogGroup"] = {"Properties": {"LogGroupName": {"Fn::Sub": "/aws/lambda/${APIHandler}"}}}
     return overrides
+
+
+def gateway_responses() -> dict:
+    """What API Gateway answers itself, without calling the API function, in French: an address
+    no route has (the "/{proxy+}" route of chalicelib/routes/errors.py takes every method of an
+    unknown address, so this is a safety net) or a method an address does not take (a PUT on a
+    page): 404 with the site's « Page introuvable » page; any other refusal (too large, throttled)
+    keeps its status with a French page. API Gateway picks a template by the request's Accept
+    (text/html for a browser) and answers with its media type; the JSON API's clients get its JSON
+    error shape. Check after a deploy: curl -i -H 'Accept: text/html' <site>/x/y/z -X PUT."""
+    from chalicelib.adapters.templates import render
+    from chalicelib.web.errors import NOT_FOUND
+    from chalicelib.web.pages import PAGE_HEADERS
+
+    def page(template_name: str, **context) -> str:
+        return render(f"pages/{template_name}", user=None, nav=[], notice=None, csrf="", **context)
+
+    # The pages' security headers, as API Gateway's quoted static values: the media type is the chosen
+    # template's, and the Content-Security-Policy (quotes inside) cannot be written so; the pages
+    # are static, with no script and nothing from the request.
+    headers = {name: f"'{value}'" for name, value in PAGE_HEADERS.items()
+               if name != "Content-Type" and "'" not in value}
+    return {
+        "MISSING_AUTHENTICATION_TOKEN": {
+            "StatusCode": 404, "ResponseParameters": {"Headers": headers},
+            "ResponseTemplates": {
+                "text/html": page("not_found.html"),
+                "application/json": json.dumps({"error": "not_found", "message": NOT_FOUND, "field": None},
+                                               ensure_ascii=False)}},
+        "DEFAULT_4XX": {
+            "ResponseParameters": {"Headers": headers},
+            "ResponseTemplates": {
+                "text/html": page("bad_request.html", message="Relais n'a pas pu traiter cette demande. "
+                                                               "Réessayez dans un instant."),
+                "application/json": '{"error": "refused", "message": $context.error.messageString, "field": null}'}},
+    }
 
 
 # chalicelib/routes/events.py names each source by a placeholder ARN; its last part says which resource it is.

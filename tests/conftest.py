@@ -10,8 +10,11 @@ import pytest
 import time_machine
 from botocore.client import BaseClient
 
-from devtools import stack
+from devtools import local_gateway, stack
 from tests.clock import STACK_INSTANT, instant  # noqa: F401  (autouse: the test's instant, or the real-clock guard)
+
+# chalice.test.Client matches "/{proxy+}" as API Gateway does (unknown addresses of any depth).
+local_gateway.install()
 
 
 @pytest.fixture(scope="session")

@@ -364,3 +364,37 @@ def test_no_personal_data_in_urls_or_titles(client, agent):
         assert "Élodie" not in title(response) and "Argent" not in title(response)
         hrefs = re.findall(r'(?:href|action)="([^"]+)"', response.body.decode())
         assert not [h for h in hrefs if "argent" in h.lower() or "06" in h or "elodie" in h.lower()], hrefs
+
+
+# --- French error pages ---------------------------------------------------------------------------
+
+HTML_ACCEPT = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+
+
+@pytest.mark.parametrize("path", ["/nimporte", "/nimporte/quoi", "/dossiers/61-K7M-4QX/pas/une/page", "/a/b/c/d/e/f/g/h.html"])
+def test_an_unknown_address_is_a_french_404_page(client, path):
+    for method in ("GET", "POST"):
+        response = getattr(client.http, method.lower())(path, headers=HTML_ACCEPT)
+        assert response.status_code == 404, (method, path, response.body[:200])
+        assert response.headers["Content-Type"].startswith("text/html") and "Page introuvable" in text(response)
+
+
+def test_the_json_api_keeps_json_errors(client):
+    unknown = client.http.get("/api/pas-une-route/du-tout", headers={"Accept": "application/json"})
+    assert unknown.status_code == 404 and unknown.headers["Content-Type"].startswith("application/json")
+    assert unknown.json_body["error"] == "not_found"
+    assert client.http.get("/api/pas-une-route", headers=HTML_ACCEPT).headers["Content-Type"].startswith(
+        "application/json")
+    post_only = client.http.get("/api/auth/magic-link", headers=HTML_ACCEPT)
+    assert post_only.status_code == 405 and post_only.headers["Allow"] == "POST"
+    assert post_only.json_body["Code"] == "MethodNotAllowedError"                 # Chalice's own JSON
+
+
+@pytest.mark.parametrize("path", ["/deconnexion", "/connexion/session", "/dossiers/61-K7M-4QX/reponse",
+                                  "/annuaire/appliquer"])
+def test_a_forms_address_opened_as_a_page_is_a_french_405_page(client, path):
+    response = client.http.get(path, headers=HTML_ACCEPT)
+    assert response.status_code == 405 and response.headers["Allow"] == "POST"
+    assert response.headers["Content-Type"].startswith("text/html")
+    assert "ne s'ouvre pas comme une page" in text(response)
+    assert client.http.get(path).headers["Content-Type"].startswith("application/json")   # not asked for HTML

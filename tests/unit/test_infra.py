@@ -913,3 +913,23 @@ def test_each_function_may_list_the_prefixes_it_reads_and_deletes():
     purge = resources["RunJobUnitsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
     deletable = {r["Fn::Sub"] for st in purge if "s3:DeleteObject" in st["Action"] for r in st["Resource"]}
     assert {f"${{MailBucket.Arn}}/{prefix}/*" for prefix in ("attachments", "uploads", "inbound", "quarantine")} <= deletable
+
+
+def test_what_api_gateway_answers_itself_is_a_french_page_for_a_browser_and_json_for_the_api():
+    responses = template.template()["Resources"]["RestAPI"]["Properties"]["GatewayResponses"]
+    unknown = responses["MISSING_AUTHENTICATION_TOKEN"]
+    assert unknown["StatusCode"] == 404                     # not API Gateway's 403
+    html = unknown["ResponseTemplates"]["text/html"]
+    assert html.startswith("<!doctype html>") and '<html lang="fr"' in html
+    assert "<h1>Page introuvable</h1>" in html and "Missing Authentication Token" not in html
+    assert json.loads(unknown["ResponseTemplates"]["application/json"])["error"] == "not_found"
+    refused = responses["DEFAULT_4XX"]
+    assert "StatusCode" not in refused                      # a 413 or a 429 keeps its status
+    assert "<h1>Cette demande n'est pas valable</h1>" in refused["ResponseTemplates"]["text/html"]
+    for response in responses.values():
+        headers = response["ResponseParameters"]["Headers"]
+        assert headers["X-Content-Type-Options"] == "'nosniff'" and headers["X-Frame-Options"] == "'DENY'"
+        # API Gateway's static values are quoted once: a quote inside would break the deploy.
+        assert all(value.count("'") == 2 for value in headers.values())
+        # Its templates substitute $context variables only: no stray "$" in the pages.
+        assert "$" not in response["ResponseTemplates"]["text/html"]
