@@ -63,6 +63,7 @@ def test_a_reply_to_a_request_for_information_goes_to_the_partner(page, stack_ur
     recipient = page.locator("#group_id")
     assert recipient.get_by_label(re.compile(f"^{re.escape(CAF)}")).is_checked()
     assert not recipient.get_by_label(re.compile("^Note interne")).is_checked()
+    assert page.locator("select[name='x-amz-meta-group']").input_value() == "61-caf"   # a document too
     # Before sending, the agent reads what the partner will receive and will not see.
     told = page.get_by_role("heading", name="Ce que reçoit le partenaire").locator("..").inner_text()
     assert f"[Relais {ref}]" in told and "Ils ne voient ni le téléphone ni l'e-mail de l'usager" in told
