@@ -161,6 +161,11 @@ class CaseSummary(View):
     next_due_at: datetime | None = None
     lateness: Lateness | None = Field(default=None, description="A partner is late, or due within 24 h")
     lateness_label: str | None = None
+    info_requested: bool = Field(default=False, description="A partner waits for information "
+                                 "from the agent")
+    partner_messages: int = Field(default=0, description="Messages the partners wrote")
+    unread: int = Field(default=0, description="Partner messages since the agent last opened "
+                        "the case (agents' lists only)")
     created_at: datetime
     updated_at: datetime
 
@@ -173,6 +178,8 @@ class CaseSummary(View):
                    created_at=case.created_at,
                    updated_at=case.updated_at, next_due_at=case.next_due_at,
                    lateness=lateness, lateness_label=LATENESS_LABELS.get(lateness),
+                   info_requested=bool(case.info_requested_by),
+                   partner_messages=case.partner_messages,
                    usager_name=(f"{case.usager.first_name} {case.usager.last_name}"
                                 if case.usager else PURGED_NAME))
 

@@ -183,6 +183,11 @@ def name_search(point_id: str, name_key: str, ref: str) -> dict[str, str]:
     return {"PK": f"NAME#{point_id}", "SK": f"{name_key}#{ref}"}
 
 
+def case_seen(user_id: str, ref: str) -> dict[str, str]:
+    """How many of a case's partner messages an agent had when they last opened it."""
+    return {"PK": f"SEEN#{user_id}", "SK": ref}
+
+
 # SMS: the cases of a phone number, numbers that said STOP, and one receipt per SMS.
 def retention_due(closed_at: datetime, ref: str, version: int) -> dict[str, str]:
     """A closed case waiting for the end of its retention period, by the (UTC) day it closed.

@@ -220,6 +220,10 @@ class Case(Entity):
                                                   "replied OUI by SMS to confirm the mandate")
     purged_at: datetime | None = Field(default=None, description="When the retention job wiped "
                                        "the usager's identity, the texts and the documents")
+    info_requested_by: list[str] = Field(default_factory=list, description="The groups whose "
+                                         "escalation waits for information from the agent")
+    partner_messages: int = Field(default=0, ge=0, description="How many messages the partners "
+                                  "wrote (answers, requests for information, hand-backs)")
     version: int = 1
 
 

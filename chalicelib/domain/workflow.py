@@ -45,8 +45,10 @@ def _derived(case: Case, escalations: Iterable[Escalation]) -> Case:
     escalations = list(escalations)
     waiting = [e.due_at for e in escalations
                if e.status is EscalationStatus.SENT and e.paused_at is None]
+    asking = sorted(e.group_id for e in escalations if e.status is EscalationStatus.NEEDS_INFO)
     return case.model_copy(update={"status": derive_case_status(case, escalations),
-                                   "next_due_at": min(waiting) if waiting else None})
+                                   "next_due_at": min(waiting) if waiting else None,
+                                   "info_requested_by": asking})
 
 
 def _touched(case: Case, now: datetime, **changes) -> Case:
@@ -103,7 +105,7 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
         updated_escalation = resume(updated_escalation, now, territory_code=case.territory_code,
                                     extend=False)
     siblings = [e for e in others if e.group_id != escalation.group_id] + [updated_escalation]
-    updated_case = _touched(case, now)
+    updated_case = _touched(case, now, partner_messages=case.partner_messages + 1)
     return (_derived(updated_case, siblings),
             updated_escalation)
 
@@ -158,7 +160,8 @@ def close(case: Case, escalations: Iterable[Escalation], command: CaseClose,
           now: datetime) -> tuple[Case, list[Escalation]]:
     _require_open(case)
     closed = _touched(case, now, status=CaseStatus.CLOSED, outcome=command.outcome,
-                      useful=command.useful, closed_at=now, next_due_at=None)
+                      useful=command.useful, closed_at=now, next_due_at=None,
+                      info_requested_by=[])
     closed_escalations = [
         e.model_copy(update={"status": EscalationStatus.CLOSED, "updated_at": now,
                              "version": e.version + 1})

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -30,7 +30,7 @@ from ..domain.models import (
 from ..domain.ports import CaseRecord, UnitOfWork
 from ..domain.references import new_reference, normalize_reference, reference_body
 from ..observability import correlate, count
-from ..views import CaseSummary, CaseView, EscalationView, PageView, case_view
+from ..views import CaseSummary, CaseView, EscalationView, Lateness, PageView, case_view
 from . import sms
 from .common import audit_access, event, new_id, new_token, retry_on_conflict
 
@@ -125,31 +125,88 @@ def _view(deps: Deps, principal: Principal, thread: Thread) -> CaseView:
                      audience=authz.case_audience(principal, thread.escalations.values()))
 
 
+# How long an agent's "read up to here" mark of a case is kept: longer than a case lives.
+SEEN_DAYS = 400
+
+
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
-    """The case as the reader may see it; the read is audited (CASE_VIEWED)."""
-    view = read_case(deps, principal, ref)
+    """The case as the reader may see it; the read is audited (CASE_VIEWED). An agent who
+    opens it has read its partners' messages: their lists stop counting them as new."""
+    thread = _read_thread(deps, principal, ref)
+    view = _view(deps, principal, thread)
     audit_access(deps, principal, EventCode.CASE_VIEWED, ref=view.ref)
+    if principal.role is Role.AGENT and thread.case.partner_messages:
+        expires = deps.now() + timedelta(days=SEEN_DAYS)
+        deps.repo.mark_seen(principal.user_id, view.ref, thread.case.partner_messages,
+                            int(expires.timestamp()))
     return view
 
 
 def read_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     """The same, unaudited: for a caller that audits what it reads itself (a document)."""
+    return _view(deps, principal, _read_thread(deps, principal, ref))
+
+
+def _read_thread(deps: Deps, principal: Principal, ref: str) -> Thread:
     # Roles first: a role that may never read cases must not learn which references exist.
     authz.require_role(principal, Role.AGENT, Role.REFERENT)
     with deps.uow() as uow:
         thread = Thread.of(uow.cases.get(case_ref(ref)))
     authz.require_case_reader(principal, thread.case, thread.escalations.values())
-    return _view(deps, principal, thread)
+    return thread
 
 
 def list_cases(deps: Deps, principal: Principal, point_id: str | None, status: CaseStatus | None,
-               limit: int, cursor: str | None) -> PageView[CaseSummary]:
+               limit: int, cursor: str | None, *, info_requested: bool | None = None) -> PageView[CaseSummary]:
+    """A point's cases, newest first; info_requested: only those where a partner waits for
+    the agent's information (True), or only the others (False). Each says how many partner
+    messages arrived since this agent last opened it."""
     point_id = authz.agent_point(principal, point_id)
-    page = deps.repo.list_point_cases(point_id, status, limit, cursor)
+    page = deps.repo.list_point_cases(point_id, status, limit, cursor, info_requested)
     now = deps.now()
     if page.items:                  # a list of cases shows the usagers' names
         audit_access(deps, principal, EventCode.CASES_LISTED, point_id=point_id, count=str(len(page.items)))
-    return PageView[CaseSummary](items=[CaseSummary.of(c, now) for c in page.items], cursor=page.cursor)
+    return PageView[CaseSummary](items=_with_unread(deps, principal, [CaseSummary.of(c, now) for c in page.items]),
+                                 cursor=page.cursor)
+
+
+def _with_unread(deps: Deps, principal: Principal, summaries: list[CaseSummary]) -> list[CaseSummary]:
+    """One BatchGetItem of the marks of the cases shown that have partner messages."""
+    with_messages = [s.ref for s in summaries if s.partner_messages]
+    if not with_messages:
+        return summaries
+    seen = deps.repo.seen_counts(principal.user_id, with_messages)
+    return [s.model_copy(update={"unread": max(0, s.partner_messages - seen.get(s.ref, 0))})
+            for s in summaries]
+
+
+@dataclass(frozen=True)
+class Tally:
+    """A tab's count; `more`: only the first `COUNT_LIMIT` cases were counted."""
+    count: int
+    more: bool = False
+
+
+# A dashboard counts at most this many cases of each status: its reads stay bounded.
+COUNT_LIMIT = 200
+
+
+def point_tallies(deps: Deps, principal: Principal, point_id: str) -> dict[str, Tally]:
+    """The dashboard's counts for one point, by tab: at the desk (open), waiting for a partner,
+    information requested from the agent, late, answered, closed. Select=COUNT for the
+    statuses; the escalated cases' index entries (at most COUNT_LIMIT) for the three tabs
+    they split into."""
+    point_id = authz.agent_point(principal, point_id)
+    tallies = {status.value: Tally(*deps.repo.count_point_cases(point_id, status, COUNT_LIMIT))
+               for status in (CaseStatus.OPEN, CaseStatus.ANSWERED, CaseStatus.CLOSED)}
+    page = deps.repo.list_point_cases(point_id, CaseStatus.ESCALATED, COUNT_LIMIT, None)
+    more = page.cursor is not None
+    now = deps.now()
+    escalated = [CaseSummary.of(c, now) for c in page.items]
+    tallies["waiting"] = Tally(sum(not s.info_requested for s in escalated), more)
+    tallies["info_requested"] = Tally(sum(s.info_requested for s in escalated), more)
+    tallies["late"] = Tally(sum(s.lateness is Lateness.LATE for s in escalated), more)
+    return tallies
 
 
 def escalate(deps: Deps, principal: Principal, ref: str, command: EscalationCreate) -> CaseView:

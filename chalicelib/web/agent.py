@@ -12,19 +12,22 @@ from . import pages
 from .forms import FormErrors, checked, text, validate
 from .session import PageExit, handler, require
 
-# The dashboard's tabs: what a counter agent asks themselves in the morning.
+# The dashboard's tabs, what a counter agent asks themselves in the morning: (slug, label,
+# status, which escalated cases (info requested from the agent or not), its count's key, hint).
 TABS = [
-    ("a-traiter", "Au guichet", CaseStatus.OPEN,
+    ("a-traiter", "Au guichet", CaseStatus.OPEN, None, "open",
      "Demandes ouvertes, pas encore transmises à un partenaire."),
-    ("en-attente", "En attente d'un partenaire", CaseStatus.ESCALATED,
+    ("informations-demandees", "Informations demandées", CaseStatus.ESCALATED, True, "info_requested",
+     "Un partenaire vous demande des informations : son délai est suspendu jusqu'à votre réponse."),
+    ("en-attente", "En attente d'un partenaire", CaseStatus.ESCALATED, False, "waiting",
      "Transmises : le partenaire doit répondre dans les 4 jours ouvrés."),
-    ("en-retard", "En retard", CaseStatus.ESCALATED,
+    ("en-retard", "En retard", CaseStatus.ESCALATED, None, "late",
      "Le délai de réponse du partenaire est dépassé : il a été relancé."),
-    ("a-clore", "Réponse reçue, à clore", CaseStatus.ANSWERED,
+    ("a-clore", "Réponse reçue, à clore", CaseStatus.ANSWERED, None, "answered",
      "Recontactez l'usager avec la réponse, puis clôturez le dossier."),
-    ("clos", "Clos", CaseStatus.CLOSED, "Dossiers terminés, du plus récent au plus ancien."),
+    ("clos", "Clos", CaseStatus.CLOSED, None, "closed", "Dossiers terminés, du plus récent au plus ancien."),
 ]
-TAB_BY_SLUG = {slug: (label, status, hint) for slug, label, status, hint in TABS}
+TAB_BY_SLUG = {tab[0]: tab for tab in TABS}
 SITUATIONS = [(s.value, label, " ".join(situations.SUGGESTED_ORGANISATIONS.get(s, ())))
               for s, label in LIFE_SITUATION_LABELS.items()]
 IDENTIFIER_FIELDS = [
@@ -52,17 +55,20 @@ def dashboard(deps, request):
     points = _points(deps, principal)
     point = _chosen_point(points, query.get("point"))
     slug = query.get("vue") if query.get("vue") in TAB_BY_SLUG else "a-traiter"
-    label, status, hint = TAB_BY_SLUG[slug]
-    items, cursor = [], None
+    _, label, status, info_requested, _, hint = TAB_BY_SLUG[slug]
+    items, cursor, tallies = [], None, {}
     if point is not None:
+        tallies = cases.point_tallies(deps, principal, point.id)
         if slug == "en-retard":
             page = cases.list_cases(deps, principal, point.id, status, 200, None)
             items = [c for c in page.items if c.lateness is Lateness.LATE]
         else:
-            page = cases.list_cases(deps, principal, point.id, status, 50, query.get("suite"))
+            page = cases.list_cases(deps, principal, point.id, status, 50, query.get("suite"),
+                                    info_requested=info_requested)
             items, cursor = page.items, page.cursor
+    tabs = [(tab_slug, tab_label, tallies.get(key)) for tab_slug, tab_label, _, _, key, _ in TABS]
     return pages.view(request, "dashboard.html", user=user, current="/tableau-de-bord",
-                      points=points, point=point, tabs=TABS, slug=slug, tab_label=label,
+                      points=points, point=point, tabs=tabs, slug=slug, tab_label=label,
                       tab_hint=hint, items=items, cursor=cursor)
 
 

@@ -10,6 +10,8 @@ refused form comes back with its errors and what was typed.
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from ..domain import situations
 from ..domain.commands import CaseClose, EscalationCreate, MessageCreate
 from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
@@ -42,8 +44,8 @@ NOTICES = {
     # the agent's actions
     "cree": "Le dossier est créé.",
     "saisi": "Le dossier est transmis. Le partenaire a 4 jours ouvrés pour répondre.",
-    "message": "Votre message est ajouté au dossier.",
-    "message-partenaire": "Votre message est envoyé au partenaire.",
+    "message": "Votre note est ajoutée au dossier. Seuls les agents du point la voient.",
+    "message-partenaire": "Votre message a été envoyé au partenaire.",
     "clos": "Le dossier est clos. L'usager en est averti par SMS s'il l'a accepté.",
     "rouvert": "Le dossier est rouvert.",
     "piece": attachment_pages.UPLOADED,
@@ -51,6 +53,29 @@ NOTICES = {
     "courriel-ecarte": "Le message est écarté.",
 }
 PAGE_EXPIRED = "La page a expiré. Vérifiez votre saisie puis envoyez de nouveau."
+NOTE_RECIPIENT = "Note interne, visible des agents du point seulement"
+WRITABLE = ("sent", "needs_info", "answered")
+
+
+def _sent_to(view, query) -> str | None:
+    """« Votre message a été envoyé à CAF de l'Orne. »: the partner named by ?a=<group id>."""
+    if query.get("fait") != "message-partenaire":
+        return None
+    name = next((e.group_name for e in view.escalations if e.group_id == query.get("a")), None)
+    return f"Votre message a été envoyé à {name}." if name else None
+
+
+def _recipients(view) -> tuple[list[tuple[str, str, str | None]], str]:
+    """The agent's choices of recipient, and the default: the partner waiting for information
+    if there is one (a reply to its request must reach it), else the internal note."""
+    partners = [e for e in view.escalations if e.status.value in WRITABLE]
+    waiting = [e for e in partners if e.status.value == "needs_info"]
+    choices = [("", NOTE_RECIPIENT, "Aucun partenaire ne la reçoit.")] + [
+        (e.group_id, f"{e.group_name}",
+         "Attend vos informations : son délai est suspendu jusqu'à votre réponse."
+         if e.status.value == "needs_info" else "Reçoit votre message par e-mail.")
+        for e in partners]
+    return choices, waiting[0].group_id if waiting else ""
 
 
 def _signed_in(deps, request):
@@ -64,7 +89,7 @@ def _escalation_options(deps, view) -> list[tuple[str, str, str | None]]:
     """Groups of the territory the case may still be escalated to, suggested ones first."""
     _, groups = directory.territory_entries(deps, view.territory_code)
     active = {e.group_id for e in view.escalations
-              if e.status.value in ("sent", "needs_info", "answered")}
+              if e.status.value in WRITABLE}
     ranked = sorted((g for g in groups if g.id not in active),
                     key=lambda g: (situations.rank(view.situation, g.organisation_id), g.name))
     return [(g.id, g.name, "Souvent saisi pour cette situation"
@@ -105,30 +130,31 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
     errors = errors or FormErrors()
     query = request.query_params or {}
     if notice is None and form is None:
-        notice = NOTICES.get(query.get("fait", "") or query.get("envoye", ""))
+        notice = _sent_to(view, query) or NOTICES.get(query.get("fait", "") or query.get("envoye", ""))
         refused = attachment_pages.error_messages().get(query.get("erreur", ""))
         if refused:
             errors.add(None, refused)
             form = "piece"
     context = dict(case=view, form=form, fields=fields or {}, errors=errors.by_field,
                    summary=errors.summary, notice=notice, kind_choices=KIND_CHOICES,
-                   outcomes=OUTCOMES, selected_groups=selected_groups or [])
+                   outcomes=OUTCOMES, selected_groups=selected_groups or [],
+                   group_names={e.group_id: e.group_name for e in view.escalations},
+                   note_recipient=NOTE_RECIPIENT)
     if principal.role is Role.REFERENT:
-        context["can_answer"] = any(e.status.value in ("sent", "needs_info", "answered")
+        context["can_answer"] = any(e.status.value in WRITABLE
                                     for e in view.escalations)
     else:
         is_open = view.status is not CaseStatus.CLOSED
+        thread_choices, default_recipient = _recipients(view)
         context.update(
+            thread_choices=thread_choices, default_recipient=default_recipient,
             can_answer=False, is_open=is_open, useful_choices=USEFUL,
             identifier_fields=IDENTIFIER_FIELDS,
             group_options=_escalation_options(deps, view) if is_open else [],
-            thread_choices=[("", "Note pour le dossier (les partenaires ne la voient pas)", None)]
-            + [(e.group_id, f"Message à {e.group_name}", None) for e in view.escalations
-               if e.status.value in ("sent", "needs_info", "answered")],
             upload=_upload(deps, principal, ref) if is_open else None,
             upload_threads=[("", "Le dossier (les partenaires ne le voient pas)")]
             + [(e.group_id, e.group_name) for e in view.escalations
-               if e.status.value in ("sent", "needs_info", "answered")])
+               if e.status.value in WRITABLE])
         if context["upload"] is not None:
             context["form_targets"] = [context["upload"].origin]
         context["quarantined"] = _quarantined(deps, principal, ref)
@@ -201,7 +227,8 @@ def post_message(deps, request, ref: str):
         cases.post_agent_message(deps, principal, ref, command)
 
     return _act(deps, request, ref, "message", build, run,
-                lambda command: "message-partenaire" if command.group_id else "message")
+                lambda command: f"message-partenaire&a={quote(command.group_id)}" if command.group_id
+                else "message")
 
 
 @handler

@@ -137,3 +137,14 @@ def test_a_paused_escalation_is_never_late():
     case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf], NOW)
     view = EscalationView.of(caf, "CAF de l'Orne", caf.due_at + timedelta(days=3))
     assert view.paused and view.lateness is None
+
+
+def test_the_case_names_the_partners_waiting_for_information_and_counts_their_messages():
+    case, [caf, cpam] = escalated(CAF, CPAM)
+    assert case.info_requested_by == [] and case.partner_messages == 0
+    case, caf = workflow.referent_reply(case, caf, MessageKind.NEEDS_INFO, [caf, cpam], NOW)
+    assert case.info_requested_by == ["61-caf"] and case.partner_messages == 1
+    case, cpam = workflow.referent_reply(case, cpam, MessageKind.ANSWER, [caf, cpam], NOW)
+    assert case.info_requested_by == ["61-caf"] and case.partner_messages == 2
+    case, caf = workflow.agent_message(case, caf, MessageKind.NOTE, [caf, cpam], NOW)
+    assert case.info_requested_by == [] and case.partner_messages == 2

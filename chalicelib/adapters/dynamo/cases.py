@@ -16,9 +16,13 @@ from ...domain.models import (
     QuarantinedEmail,
 )
 from .. import keys
-from .items import Page, encode_cursor, from_index, from_item
+from .items import Page, encode_cursor, from_index, from_item, plain_item
 from .query import Query
 from .table import Table
+
+
+def _info_filter(info_requested: bool | None) -> tuple[tuple[str, bool], ...]:
+    return () if info_requested is None else (("info_requested_by", info_requested),)
 
 
 @dataclass
@@ -56,11 +60,32 @@ class CaseRepository(Table):
             events=[from_item(Event, i) for i in by_type.get("Event", [])])
 
     def list_point_cases(self, point_id: str, status: CaseStatus | None, limit: int,
-                         cursor: str | None) -> Page:
+                         cursor: str | None, info_requested: bool | None = None) -> Page:
+        """info_requested: only the cases where a partner waits for information from the
+        agent (True), or only the others (False); a filter on the status's entries."""
         items, last = self._query(Query(partition=f"POINT#{point_id}", index=keys.GSI1,
                                         sk_prefix=keys.status_prefix(status), limit=limit,
-                                        cursor=cursor, descending=True))
+                                        cursor=cursor, descending=True,
+                                        filter_present=_info_filter(info_requested)))
         return Page([from_index(Case, i) for i in items[:limit]], encode_cursor(last))
+
+    def count_point_cases(self, point_id: str, status: CaseStatus, at_most: int) -> tuple[int, bool]:
+        """How many cases of a point have that status, reading at most `at_most` index entries
+        (Select=COUNT); True with it when there are more."""
+        return self._count(Query(partition=f"POINT#{point_id}", index=keys.GSI1,
+                                 sk_prefix=keys.status_prefix(status), limit=at_most,
+                                 count_only=True))
+
+    def mark_seen(self, user_id: str, ref: str, partner_messages: int, expires_at: int) -> None:
+        """The agent opened the case: the partner messages it held are read."""
+        self._client.put_item(TableName=self.table, Item=plain_item(
+            keys.case_seen(user_id, ref), "Seen", partner_messages=partner_messages,
+            expires_at=expires_at))
+
+    def seen_counts(self, user_id: str, refs: Iterable[str]) -> dict[str, int]:
+        """Per case, how many partner messages the agent had seen (absent: never opened)."""
+        items = self._get_many([keys.case_seen(user_id, ref) for ref in dict.fromkeys(refs)])
+        return {item["SK"]["S"]: int(item["partner_messages"]["N"]) for item in items}
 
     def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
                                cursor: str | None) -> Page:

@@ -17,8 +17,10 @@ class Query:
     """partition: the partition key's value (of `index` when there is one). The sort key is
     narrowed by sk_prefix, or by sk_from / sk_to (bounds, both included), never both.
     limit: at most this many items (without one, every page is read); cursor: where a previous
-    page stopped. filter_equal: (attribute, value) pairs an item must have; a filter, so what
-    it drops is still read. consistent: a strongly consistent read (the table only)."""
+    page stopped. filter_equal: (attribute, value) pairs an item must have; filter_present:
+    (attribute, True) an item must have, (attribute, False) it must not; filters, so what they
+    drop is still read. count_only: Select=COUNT, no item comes back (run_count).
+    consistent: a strongly consistent read (the table only)."""
 
     partition: str
     index: str | None = None
@@ -30,6 +32,8 @@ class Query:
     cursor: str | None = None
     consistent: bool = False
     filter_equal: tuple[tuple[str, str], ...] = ()
+    filter_present: tuple[tuple[str, bool], ...] = ()
+    count_only: bool = False
 
     def __post_init__(self) -> None:
         if self.sk_prefix and (self.sk_from or self.sk_to):
@@ -59,12 +63,19 @@ class Query:
             "TableName": table, "KeyConditionExpression": condition,
             "ExpressionAttributeNames": names, "ExpressionAttributeValues": values,
             "ScanIndexForward": not self.descending}
-        if self.filter_equal:
-            for number, (attribute, value) in enumerate(sorted(self.filter_equal)):
-                names[f"#w{number}"] = attribute
-                values[f":w{number}"] = {"S": value}
-            request["FilterExpression"] = " AND ".join(f"#w{n} = :w{n}"
-                                                       for n in range(len(self.filter_equal)))
+        filters = []
+        for number, (attribute, value) in enumerate(sorted(self.filter_equal)):
+            names[f"#w{number}"] = attribute
+            values[f":w{number}"] = {"S": value}
+            filters.append(f"#w{number} = :w{number}")
+        for number, (attribute, present) in enumerate(sorted(self.filter_present)):
+            names[f"#p{number}"] = attribute
+            filters.append(f"attribute_exists(#p{number})" if present
+                           else f"attribute_not_exists(#p{number})")
+        if filters:
+            request["FilterExpression"] = " AND ".join(filters)
+        if self.count_only:
+            request["Select"] = "COUNT"
         if self.index:
             request["IndexName"] = self.index
         elif self.consistent:
@@ -104,3 +115,23 @@ def run_query(client, table: str, query: Query) -> tuple[list[dict[str, Any]], d
         request["ExclusiveStartKey"] = last
         if limit:
             request["Limit"] = limit - len(items)
+
+
+def run_count(client, table: str, query: Query) -> tuple[int, bool]:
+    """How many items the query finds, reading at most `limit` of them (Select=COUNT), and
+    whether it stopped before the partition's end (the count is then "at least")."""
+    request = query.request(table)
+    limit = query.limit
+    found = read = 0
+    while True:
+        response = client.query(**request)
+        found += response.get("Count", 0)
+        read += response.get("ScannedCount", 0)
+        last = response.get("LastEvaluatedKey")
+        if not last:
+            return found, False
+        if limit and read >= limit:
+            return found, True
+        request["ExclusiveStartKey"] = last
+        if limit:
+            request["Limit"] = limit - read

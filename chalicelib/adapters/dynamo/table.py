@@ -12,7 +12,7 @@ from typing import Any
 from ...domain.errors import RaceLost
 from ...domain.models import Event
 from .items import encode_key
-from .query import Query, run_query
+from .query import Query, run_count, run_query
 from .writes import Check, Delete, Write, event_write
 
 
@@ -44,6 +44,9 @@ class Table:
 
     def _query(self, query: Query) -> tuple[list[dict[str, Any]], dict | None]:
         return run_query(self._client, self.table, query)
+
+    def _count(self, query: Query) -> tuple[int, bool]:
+        return run_count(self._client, self.table, query)
 
     # --- writes -----------------------------------------------------------------------
 
