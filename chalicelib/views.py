@@ -40,6 +40,7 @@ from .domain.models import (
     Territory,
     User,
 )
+from .domain.people import referent_label
 from .domain.validation import Email
 from .domain.visibility import Audience
 
@@ -106,17 +107,39 @@ class EscalationView(View):
     lateness_label: str | None = Field(default=None, description="« En retard », « À traiter sous 24 h »")
     created_at: datetime
     answered_at: datetime | None = None
+    read_at: datetime | None = Field(default=None, description="First opened by a referent of the group")
+    read_by_name: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, description="« Je m'en occupe »")
+    acknowledged_by_name: str | None = None
+    info_received: bool = Field(default=False, description="The agent supplied the information "
+                                "asked for; the referent has not replied since")
+    forwarded_from: str | None = None
+    forwarded_from_name: str | None = None
+    forwarded_to: str | None = None
+    forwarded_to_name: str | None = None
 
     @classmethod
-    def of(cls, escalation: Escalation, group_name: str, now: datetime) -> EscalationView:
+    def of(cls, escalation: Escalation, group_name: str, now: datetime, *,
+           people: dict[str, str] | None = None, group_names: dict[str, str] | None = None) -> EscalationView:
+        """people: names of the referents who read or took it in hand, by user id (a name unknown
+        is left out); group_names: the groups it was forwarded from or to, by id."""
+        people, group_names = people or {}, group_names or {}
         due_day = deadlines.due_date(escalation.due_at)
         lateness = deadlines.lateness(escalation.due_at, now) if (
             escalation.status is EscalationStatus.SENT and escalation.paused_at is None) else None
-        return cls(**escalation.model_dump(include=set(cls.model_fields) - {
-                       "group_name", "due_date", "due_in_words", "paused", "lateness", "lateness_label"}),
+        derived = {"group_name", "due_date", "due_in_words", "paused", "lateness", "lateness_label",
+                   "read_by_name", "acknowledged_by_name", "info_received", "forwarded_from_name",
+                   "forwarded_to_name"}
+        return cls(**escalation.model_dump(include=set(cls.model_fields) - derived),
                    group_name=group_name, due_date=due_day, due_in_words=deadlines.in_words(due_day),
                    paused=escalation.paused_at is not None, lateness=lateness,
-                   lateness_label=LATENESS_LABELS.get(lateness))
+                   lateness_label=LATENESS_LABELS.get(lateness),
+                   read_by_name=people.get(escalation.read_by or ""),
+                   acknowledged_by_name=people.get(escalation.acknowledged_by or ""),
+                   info_received=(escalation.status is EscalationStatus.SENT
+                                  and escalation.info_received_at is not None),
+                   forwarded_from_name=group_names.get(escalation.forwarded_from or "", escalation.forwarded_from),
+                   forwarded_to_name=group_names.get(escalation.forwarded_to or "", escalation.forwarded_to))
 
 
 class MessageView(View):
@@ -131,9 +154,17 @@ class MessageView(View):
     created_at: datetime
 
 
+class ContactPointView(View):
+    """The contact point that holds the case: whom a referent calls back."""
+    name: str
+    address: str | None = None
+    phone: str | None = None
+
+
 class CaseView(View):
     ref: str
     point_id: str
+    contact_point: ContactPointView | None = None
     territory_code: str
     status: CaseStatus
     situation: LifeSituation
@@ -166,6 +197,7 @@ class CaseSummary(View):
     partner_messages: int = Field(default=0, description="Messages the partners wrote")
     unread: int = Field(default=0, description="Partner messages since the agent last opened "
                         "the case (agents' lists only)")
+    taken_in_hand: bool = Field(default=False, description="A partner said « Je m'en occupe »")
     created_at: datetime
     updated_at: datetime
 
@@ -180,6 +212,7 @@ class CaseSummary(View):
                    lateness=lateness, lateness_label=LATENESS_LABELS.get(lateness),
                    info_requested=bool(case.info_requested_by),
                    partner_messages=case.partner_messages,
+                   taken_in_hand=case.taken_in_hand and case.status is CaseStatus.ESCALATED,
                    usager_name=(f"{case.usager.first_name} {case.usager.last_name}"
                                 if case.usager else PURGED_NAME))
 
@@ -212,7 +245,7 @@ class ImportReport(View):
 
 def case_view(case: Case, escalations: list[Escalation], messages: list[Message],
               groups: dict[str, ReferentGroup], authors: dict[str, User], *, now: datetime,
-              audience: Audience) -> CaseView:
+              audience: Audience, point: ContactPoint | None = None) -> CaseView:
     """The case as its audience may see it (domain/visibility.py): an agent the whole of it,
     a referent through their groups on it."""
     identifiers = case.identifiers
@@ -230,15 +263,20 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
                                  sms_opt_in=usager.sms_opt_in)
         if audience.sees_usager_contact:
             usager_view = usager_view.model_copy(update={"phone": usager.phone, "email": usager.email})
+    group_names = {group_id: group.name for group_id, group in groups.items()}
     return CaseView(
         **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
                                    "description", "outcome", "useful",
                                    "created_at", "updated_at", "closed_at"}),
+        contact_point=ContactPointView(name=point.name, address=point.address, phone=point.phone)
+        if point else None,
         identifiers=identifiers,
         situation_label=LIFE_SITUATION_LABELS[case.situation],
         usager=usager_view,
-        escalations=[EscalationView.of(e, groups[e.group_id].name if e.group_id in groups else e.group_id,
-                                       now)
+        escalations=[EscalationView.of(
+            e, group_names.get(e.group_id, e.group_id), now, group_names=group_names,
+            people={user_id: referent_label(authors.get(user_id), group_names.get(e.group_id, e.group_id))
+                    for user_id in (e.read_by, e.acknowledged_by) if user_id})
                      for e in sorted(escalations, key=lambda e: e.created_at)],
         messages=[MessageView(
             **m.model_dump(include={"id", "group_id", "author_role", "channel", "kind", "body",
@@ -252,8 +290,7 @@ def _author_name(message: Message, authors: dict[str, User], groups: dict[str, R
         return "L'usager (par SMS)"
     author = authors.get(message.author_id)
     if message.author_role is Role.REFERENT and message.group_id in groups:
-        group_name = groups[message.group_id].name
-        return f"{author.display_name} ({group_name})" if author else group_name
+        return referent_label(author, groups[message.group_id].name)
     return author.display_name if author else "Agent SP+"
 
 

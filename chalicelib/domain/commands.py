@@ -70,6 +70,17 @@ class MessageCreate(Command):
     kind: MessageKind = MessageKind.NOTE
 
 
+class EscalationAcknowledge(Command):
+    """« Je m'en occupe »: for which of the referent's groups (optional for one group)."""
+    group_id: Slug | None = None
+
+
+class EscalationForward(Command):
+    """To another group of the referent's organisation, for one of their groups on the case."""
+    group_id: Slug | None = None
+    to_group_id: Slug
+
+
 class CaseClose(Command):
     outcome: Outcome
     useful: bool

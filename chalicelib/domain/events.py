@@ -29,6 +29,10 @@ class EventCode(StrEnum):
     ESCALATION_ANSWERED = "ESCALATION_ANSWERED"
     ESCALATION_NEEDS_INFO = "ESCALATION_NEEDS_INFO"
     ESCALATION_WRONG_RECIPIENT = "ESCALATION_WRONG_RECIPIENT"
+    # what else a referent does on the case page (issue 23)
+    ESCALATION_READ = "ESCALATION_READ"                  # the first opening by the group: once
+    ESCALATION_ACKNOWLEDGED = "ESCALATION_ACKNOWLEDGED"  # « Je m'en occupe »
+    ESCALATION_FORWARDED = "ESCALATION_FORWARDED"        # to another group of the organisation
     # the escalation ladder: a stage sent, or passed without sending (ladder.climb)
     LADDER_REMINDER = "LADDER_REMINDER"
     LADDER_BREACH = "LADDER_BREACH"

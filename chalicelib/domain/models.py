@@ -224,6 +224,8 @@ class Case(Entity):
                                          "escalation waits for information from the agent")
     partner_messages: int = Field(default=0, ge=0, description="How many messages the partners "
                                   "wrote (answers, requests for information, hand-backs)")
+    taken_in_hand: bool = Field(default=False, description="A partner still due to answer said "
+                                "« Je m'en occupe » (the dashboard shows it)")
     version: int = 1
 
 
@@ -247,6 +249,18 @@ class Escalation(Entity):
     ladder_stage: int = Field(default=0, ge=0, description="How many ladder stages have fired")
     reply_token: str | None = Field(default=None, description="The secret in this escalation's "
                                     "Reply-To address; never shown in a view")
+    read_at: datetime | None = Field(default=None, description="When a referent of the group first "
+                                     "opened the case (the read receipt the agent sees)")
+    read_by: str | None = None
+    acknowledged_at: datetime | None = Field(default=None, description="« Je m'en occupe »: a referent "
+                                             "took it in hand; the clock runs on")
+    acknowledged_by: str | None = None
+    info_received_at: datetime | None = Field(default=None, description="When the agent supplied the "
+                                              "information asked for; cleared by the referent's next reply")
+    forwarded_from: str | None = Field(default=None, description="The group of the same organisation "
+                                       "that forwarded it here")
+    forwarded_to: str | None = Field(default=None, description="The group it was forwarded to "
+                                     "(this one is then handed back: wrong_recipient)")
     version: int = 1
 
 

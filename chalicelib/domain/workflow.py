@@ -48,7 +48,9 @@ def _derived(case: Case, escalations: Iterable[Escalation]) -> Case:
     asking = sorted(e.group_id for e in escalations if e.status is EscalationStatus.NEEDS_INFO)
     return case.model_copy(update={"status": derive_case_status(case, escalations),
                                    "next_due_at": min(waiting) if waiting else None,
-                                   "info_requested_by": asking})
+                                   "info_requested_by": asking,
+                                   "taken_in_hand": any(e.acknowledged_at is not None for e in escalations
+                                                        if e.status in WAITING_FOR_PARTNER)})
 
 
 def _touched(case: Case, now: datetime, **changes) -> Case:
@@ -98,6 +100,7 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
     updated_escalation = escalation.model_copy(update={
         "status": status, "updated_at": now, "version": escalation.version + 1,
         "answered_at": escalation.answered_at or (now if status is EscalationStatus.ANSWERED else None),
+        "info_received_at": None,
     })
     if status is EscalationStatus.NEEDS_INFO:
         updated_escalation = pause(updated_escalation, now)
@@ -108,6 +111,61 @@ def referent_reply(case: Case, escalation: Escalation, kind: MessageKind,
     updated_case = _touched(case, now, partner_messages=case.partner_messages + 1)
     return (_derived(updated_case, siblings),
             updated_escalation)
+
+
+NOT_WAITING = "Cette demande n'attend plus de réponse de votre organisme."
+
+
+def mark_read(escalation: Escalation, reader_id: str, now: datetime) -> Escalation | None:
+    """The read receipt: the first time a referent of the group opens the case, once."""
+    if escalation.read_at is not None:
+        return None
+    return escalation.model_copy(update={"read_at": now, "read_by": reader_id,
+                                         "version": escalation.version + 1})
+
+
+def acknowledge(case: Case, escalation: Escalation, others: Iterable[Escalation], referent_id: str,
+                now: datetime) -> tuple[Case, Escalation] | None:
+    """« Je m'en occupe »: the agent sees that a referent took the request in hand. The clock
+    runs on. None when it is already taken in hand (nothing to write)."""
+    _require_open(case)
+    if escalation.status not in WAITING_FOR_PARTNER:
+        raise Conflict(NOT_WAITING)
+    if escalation.acknowledged_at is not None:
+        return None
+    updated = escalation.model_copy(update={"acknowledged_at": now, "acknowledged_by": referent_id,
+                                            "updated_at": now, "version": escalation.version + 1})
+    siblings = [e for e in others if e.group_id != escalation.group_id] + [updated]
+    return _derived(_touched(case, now), siblings), updated
+
+
+def forward(case: Case, escalation: Escalation, target: ReferentGroup, previous: Escalation | None,
+            others: Iterable[Escalation], now: datetime) -> tuple[Case, Escalation, Escalation]:
+    """A referent passes the request to another group of their organisation: the escalation
+    moves there with its question, identifiers and deadline (a paused clock gets its stopped
+    days back, as when the agent answers); the forwarding group no longer sees the case."""
+    _require_open(case)
+    if escalation.status not in WAITING_FOR_PARTNER:
+        raise Conflict(NOT_WAITING)
+    if target.id == escalation.group_id:
+        raise InvalidInput("Choisissez un autre groupe que le vôtre.", field="to_group_id")
+    if target.organisation_id != escalation.organisation_id or target.territory_code != case.territory_code:
+        raise InvalidInput("Vous ne pouvez transmettre qu'à un autre groupe de votre organisme, "
+                           "sur le territoire du dossier.", field="to_group_id")
+    if previous is not None and previous.status in ACTIVE_ESCALATION:
+        raise Conflict(f"{target.name} a déjà été saisi pour ce dossier.", field="to_group_id")
+    running = resume(escalation, now, territory_code=case.territory_code, extend=True)
+    handed_back = running.model_copy(update={
+        "status": EscalationStatus.WRONG_RECIPIENT, "forwarded_to": target.id,
+        "updated_at": now, "version": escalation.version + 1})
+    moved = Escalation(
+        case_ref=case.ref, group_id=target.id, organisation_id=target.organisation_id,
+        territory_code=case.territory_code, point_id=case.point_id, question=escalation.question,
+        identifiers=escalation.identifiers, due_at=running.due_at, created_at=escalation.created_at,
+        updated_at=now, paused_seconds=running.paused_seconds, forwarded_from=escalation.group_id,
+        version=previous.version + 1 if previous else 1)
+    siblings = [e for e in others if e.group_id not in (escalation.group_id, target.id)]
+    return _derived(_touched(case, now), [*siblings, handed_back, moved]), handed_back, moved
 
 
 def pause(escalation: Escalation, now: datetime) -> Escalation:
@@ -149,7 +207,8 @@ def agent_message(case: Case, escalation: Escalation | None, kind: MessageKind,
     if escalation.status is not EscalationStatus.NEEDS_INFO:
         return None
     resumed = resume(escalation.model_copy(update={
-        "status": EscalationStatus.SENT, "updated_at": now, "version": escalation.version + 1}),
+        "status": EscalationStatus.SENT, "updated_at": now, "version": escalation.version + 1,
+        "info_received_at": now}),
         now, territory_code=case.territory_code, extend=True)
     siblings = [e for e in escalations if e.group_id != escalation.group_id] + [resumed]
     updated = _touched(case, now)

@@ -24,6 +24,20 @@ def case_answer(ref):
     return case_pages.answer(deps(), bp.current_request, ref)
 
 
+@bp.route("/dossiers/{ref}/prise-en-charge", methods=["POST"], content_types=FORM)
+def case_acknowledge(ref):
+    from ..web import case_page as case_pages
+
+    return case_pages.acknowledge(deps(), bp.current_request, ref)
+
+
+@bp.route("/dossiers/{ref}/transfert", methods=["POST"], content_types=FORM)
+def case_forward(ref):
+    from ..web import case_page as case_pages
+
+    return case_pages.forward(deps(), bp.current_request, ref)
+
+
 @bp.route("/dossiers/{ref}/message", methods=["POST"], content_types=FORM)
 def case_message(ref):
     from ..web import case_page as case_pages

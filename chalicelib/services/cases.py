@@ -118,10 +118,13 @@ def _change_case(deps: Deps, ref: str, apply: Callable[[UnitOfWork, Thread], Cas
 def _view(deps: Deps, principal: Principal, thread: Thread) -> CaseView:
     with deps.uow() as uow:
         groups = uow.directory.groups(thread.escalations) if thread.escalations else {}
-        author_ids = {m.author_id for m in thread.messages}
+        author_ids = {m.author_id for m in thread.messages} | {
+            user_id for e in thread.escalations.values() for user_id in (e.read_by, e.acknowledged_by)
+            if user_id}
         authors = uow.directory.users(author_ids) if author_ids else {}
+        point = uow.directory.point(thread.case.point_id)
     return case_view(thread.case, list(thread.escalations.values()), thread.messages, groups,
-                     authors, now=deps.now(),
+                     authors, now=deps.now(), point=point,
                      audience=authz.case_audience(principal, thread.escalations.values()))
 
 
@@ -131,7 +134,8 @@ SEEN_DAYS = 400
 
 def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
     """The case as the reader may see it; the read is audited (CASE_VIEWED). An agent who
-    opens it has read its partners' messages: their lists stop counting them as new."""
+    opens it has read its partners' messages: their lists stop counting them as new. A
+    referent's first read for their group is also the read receipt the agent sees."""
     thread = _read_thread(deps, principal, ref)
     view = _view(deps, principal, thread)
     audit_access(deps, principal, EventCode.CASE_VIEWED, ref=view.ref)
@@ -139,7 +143,30 @@ def get_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
         expires = deps.now() + timedelta(days=SEEN_DAYS)
         deps.repo.mark_seen(principal.user_id, view.ref, thread.case.partner_messages,
                             int(expires.timestamp()))
+    if principal.role is Role.REFERENT and any(e.read_at is None for e in view.escalations):
+        view = _receipt(deps, principal, view.ref) or view
     return view
+
+
+def _receipt(deps: Deps, principal: Principal, ref: str) -> CaseView | None:
+    """Marks the reader's groups' escalations read, once each (ESCALATION_READ); a race lost to
+    another change is retried from a fresh read, where the receipt may already be there."""
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        now = deps.now()
+        escalations = dict(thread.escalations)
+        for group_id in sorted(authz.referent_groups_on_case(principal, thread.escalations.values())):
+            previous = escalations[group_id]
+            read = workflow.mark_read(previous, principal.user_id, now)
+            if read is None:
+                continue
+            escalations[group_id] = read
+            _save_escalation(deps, uow, read, previous.version)
+            uow.events.record(event(EventCode.ESCALATION_READ, principal.user_id, now, ref, group_id))
+        return CaseChange(Thread(thread.case, escalations, thread.messages, thread.events),
+                          changed=escalations != thread.escalations)
+
+    change = _change_case(deps, ref, apply)
+    return _view(deps, principal, change.thread) if change.changed else None
 
 
 def read_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
@@ -358,6 +385,72 @@ def post_referent_reply(deps: Deps, principal: Principal, ref: str, command: Mes
     return _view(deps, principal, change.thread)
 
 
+def acknowledge(deps: Deps, principal: Principal, ref: str, group_id: str | None) -> CaseView:
+    """« Je m'en occupe »: a referent takes the request in hand for their group; the agent sees
+    it on the case and the dashboard. The deadline does not move. Twice is once."""
+    authz.require_role(principal, Role.REFERENT)
+    ref = case_ref(ref)
+
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        acting = authz.referent_acting_group(principal, thread.escalations.values(), group_id)
+        previous = thread.escalations[acting]
+        now = deps.now()
+        changed = workflow.acknowledge(thread.case, previous, thread.escalations.values(),
+                                       principal.user_id, now)
+        if changed is None:
+            return CaseChange(thread, changed=False)
+        case, updated = changed
+        uow.cases.save(case, thread.case.version)
+        _save_escalation(deps, uow, updated, previous.version)
+        uow.events.record(event(EventCode.ESCALATION_ACKNOWLEDGED, principal.user_id, now, ref, acting))
+        return CaseChange(Thread(case, {**thread.escalations, acting: updated}, thread.messages,
+                                 thread.events))
+
+    correlate(ref, group_id)
+    thread = _change_case(deps, ref, apply).thread
+    logger.info("escalation acknowledged", extra={"case_ref": ref})
+    return _view(deps, principal, thread)
+
+
+def forward(deps: Deps, principal: Principal, ref: str, group_id: str | None, to_group_id: str) -> str:
+    """A referent passes the request to another group of their organisation: the escalation
+    moves there with its deadline, that group is emailed as for a new escalation, and the
+    forwarding group no longer sees the case. Returns the name of the group it went to."""
+    authz.require_role(principal, Role.REFERENT)
+    ref = case_ref(ref)
+    target_name: list[str] = []
+
+    def apply(uow: UnitOfWork, thread: Thread) -> CaseChange:
+        acting = authz.referent_acting_group(principal, thread.escalations.values(), group_id)
+        previous = thread.escalations[acting]
+        target = uow.directory.groups([to_group_id]).get(to_group_id)
+        if target is None:
+            raise InvalidInput("Ce groupe n'existe pas.", field="to_group_id")
+        target_name[:] = [target.name]
+        now = deps.now()
+        earlier = thread.escalations.get(target.id)
+        case, handed_back, moved = workflow.forward(thread.case, previous, target, earlier,
+                                                    thread.escalations.values(), now)
+        moved = moved.model_copy(update={"reply_token": new_token()})
+        uow.cases.save(case, thread.case.version)
+        _save_escalation(deps, uow, handed_back, previous.version)
+        _save_escalation(deps, uow, moved, earlier.version if earlier else None)
+        uow.events.record(event(EventCode.ESCALATION_FORWARDED, principal.user_id, now, ref, acting,
+                                to_group_id=target.id))
+        uow.escalations.issue_reply_token(moved)
+        uow.outbox.add(Notification(id=f"esc-{moved.group_id}-v{moved.version}", case_ref=ref,
+                                    kind=NotificationKind.ESCALATION, group_id=moved.group_id,
+                                    created_at=now))
+        return CaseChange(Thread(case, {**thread.escalations, acting: handed_back, target.id: moved},
+                                 thread.messages, thread.events))
+
+    correlate(ref, group_id)
+    _change_case(deps, ref, apply)
+    count("escalations_forwarded")
+    logger.info("escalation forwarded", extra={"case_ref": ref})
+    return target_name[0]
+
+
 def _usager_sms(before: Case, after: Case, kind: MessageKind, message: Message,
                 now: datetime) -> Notification | None:
     """The usager hears of a reply by SMS: once the case is answered, or when information is asked."""
@@ -411,14 +504,14 @@ def reopen_case(deps: Deps, principal: Principal, ref: str) -> CaseView:
 
 def referent_queue(deps: Deps, principal: Principal, group_id: str | None,
                    status: EscalationStatus | None, limit: int,
-                   cursor: str | None) -> PageView[EscalationView]:
+                   cursor: str | None, *, latest_first: bool = False) -> PageView[EscalationView]:
     authz.require_role(principal, Role.REFERENT)
     if group_id is None:
         if len(principal.group_ids) != 1:
             raise InvalidInput("Précisez l'organisme.", field="group_id")
         group_id = next(iter(principal.group_ids))
     authz.require_referent_of_group(principal, group_id)
-    page = deps.repo.list_group_escalations(group_id, status, limit, cursor)
+    page = deps.repo.list_group_escalations(group_id, status, limit, cursor, descending=latest_first)
     group = deps.repo.get_group(group_id)
     name = group.name if group else group_id
     now = deps.now()

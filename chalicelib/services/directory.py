@@ -22,6 +22,7 @@ from ..domain.authz import Principal
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import EventCode
 from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
+from ..domain.people import name_from_email
 from ..domain.territories import DEPARTEMENTS
 from ..domain.validation import french_errors
 from ..views import DirectoryView, ImportReport
@@ -80,11 +81,6 @@ def _rows(text: str) -> list[tuple[int, Row]]:
         raise InvalidInput(f"Le fichier CSV est mal formé à la ligne {reader.line_num} "
                            "(guillemet non refermé ?).", field="csv") from exc
     return rows
-
-
-def _display_name(email: str) -> str:
-    local = email.split("@")[0].replace(".", " ").replace("_", " ").replace("-", " ")
-    return " ".join(part.capitalize() for part in local.split()) or email
 
 
 Entity = TypeVar("Entity")
@@ -187,7 +183,7 @@ def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
         kept = set(user.group_ids if user else []) - listed
         group_ids = kept | {g.id for g in groups if email in g.member_emails}
         users.append(User(id=user.id if user else new_user_id(), email=email, role=Role.REFERENT,
-                          display_name=user.display_name if user else _display_name(email),
+                          display_name=user.display_name if user else name_from_email(email),
                           group_ids=sorted(group_ids)))
     return users
 
@@ -199,17 +195,23 @@ def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
         email = row.get("email", "").lower()
         known = existing.get(email)
         return User(id=known.id if known else new_user_id(), email=email,
-                    display_name=row.get("display_name") or _display_name(email),
+                    display_name=row.get("display_name") or name_from_email(email),
                     role=row.get("role") or Role.AGENT.value, point_ids=_split(row.get("point_ids")),
-                    territory_codes=[c.upper() for c in _split(row.get("territory_codes"))])
+                    territory_codes=[c.upper() for c in _split(row.get("territory_codes"))],
+                    # a referent's row names them; their groups come from referent_groups
+                    group_ids=known.group_ids if known and known.role is Role.REFERENT else [])
 
     parsed = job.parse(rows, build)
     known_points: dict[str, bool] = {}
     for number, user in parsed:
         previous = existing.get(user.email)
-        if user.role is Role.REFERENT:
-            job.fail(number, "role", "Les référents sont importés avec leur groupe (referent_groups).")
-        elif previous and previous.role is Role.REFERENT:
+        if user.role is Role.REFERENT and not (previous and previous.role is Role.REFERENT):
+            job.fail(number, "role", "Les référents sont importés avec leur groupe (referent_groups) ; "
+                                     "une ligne ici ne fait que donner le nom d'un référent déjà importé.")
+        elif user.role is Role.REFERENT and (user.point_ids or user.territory_codes):
+            job.fail(number, "role", "Un référent n'a ni point de contact ni territoire : ses groupes "
+                                     "viennent de referent_groups.")
+        elif user.role is not Role.REFERENT and previous and previous.role is Role.REFERENT:
             job.fail(number, "email", "Cette adresse est celle d'un référent : retirez-la d'abord "
                                       "de son groupe (referent_groups).")
         if user.role is Role.AGENT and not user.point_ids:

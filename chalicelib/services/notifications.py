@@ -77,8 +77,9 @@ def send_escalation(deps: Deps, notification: Notification) -> None:
     identifiers = [(IDENTIFIER_LABELS[name], value) for name, value
                    in escalation.identifiers.model_dump(exclude_none=True).items()]
     due_words = deadlines.in_words(deadlines.due_date(escalation.due_at))
+    forwarded_by = deps.repo.get_group(escalation.forwarded_from) if escalation.forwarded_from else None
     context = {"case": bundle.case, "escalation": escalation, "group": group, "point": point,
-               "identifiers": identifiers, "due_words": due_words,
+               "forwarded_by": forwarded_by, "identifiers": identifiers, "due_words": due_words,
                "situation": LIFE_SITUATION_LABELS[bundle.case.situation],
                "link": case_link(deps, bundle.case.ref)}
     text, html = render_email("escalation", **context)

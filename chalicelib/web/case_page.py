@@ -13,7 +13,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from ..domain import situations
-from ..domain.commands import CaseClose, EscalationCreate, MessageCreate
+from ..domain.commands import (
+    CaseClose,
+    EscalationAcknowledge,
+    EscalationCreate,
+    EscalationForward,
+    MessageCreate,
+)
 from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
 from ..domain.models import CaseStatus, MessageKind, Outcome, Role
 from ..services import cases, directory
@@ -40,7 +46,7 @@ NOTICES = {
     # the referent's answer
     "answer": "Votre réponse a été ajoutée au dossier. L'agent en est averti.",
     "needs_info": "Votre demande d'informations a été transmise à l'agent.",
-    "wrong_recipient": "C'est noté : l'agent va saisir un autre organisme.",
+    "pris-en-charge": "C'est noté : l'agent voit que vous vous en occupez. Le délai de réponse ne change pas.",
     # the agent's actions
     "cree": "Le dossier est créé.",
     "saisi": "Le dossier est transmis. Le partenaire a 4 jours ouvrés pour répondre.",
@@ -96,6 +102,17 @@ def _escalation_options(deps, view) -> list[tuple[str, str, str | None]]:
              if situations.is_suggested(view.situation, g.organisation_id) else None) for g in ranked]
 
 
+def _forward_options(deps, view, waiting) -> list[tuple[str, str, str | None]]:
+    """The other groups of the referent's organisation on the case's territory."""
+    organisations = {e.organisation_id for e in waiting}
+    if not organisations:
+        return []
+    _, groups = directory.territory_entries(deps, view.territory_code)
+    own = {e.group_id for e in view.escalations}
+    return [(g.id, g.name, None) for g in sorted(groups, key=lambda g: g.name)
+            if g.organisation_id in organisations and g.id not in own]
+
+
 def _upload(deps, principal, ref):
     """The presigned form that sends a document straight to S3 (a note of the case)."""
     from ..services import attachments
@@ -143,12 +160,18 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
     if principal.role is Role.REFERENT:
         context["can_answer"] = any(e.status.value in WRITABLE
                                     for e in view.escalations)
+        waiting = [e for e in view.escalations if e.status.value in ("sent", "needs_info")]
+        context["can_acknowledge"] = view.status is not CaseStatus.CLOSED and any(
+            e.acknowledged_at is None for e in waiting)
+        context["forward_options"] = (_forward_options(deps, view, waiting)
+                                      if view.status is not CaseStatus.CLOSED else [])
     else:
         is_open = view.status is not CaseStatus.CLOSED
         thread_choices, default_recipient = _recipients(view)
         context.update(
             thread_choices=thread_choices, default_recipient=default_recipient,
-            can_answer=False, is_open=is_open, useful_choices=USEFUL,
+            can_answer=False, can_acknowledge=False, forward_options=[], is_open=is_open,
+            useful_choices=USEFUL,
             identifier_fields=IDENTIFIER_FIELDS,
             group_options=_escalation_options(deps, view) if is_open else [],
             upload=_upload(deps, principal, ref) if is_open else None,
@@ -172,8 +195,9 @@ def _refused(deps, request, ref, form, fields, errors, status=400, selected_grou
                 selected_groups=selected_groups)
 
 
-def _act(deps, request, ref: str, form: str, build, run, notice_code):
-    """The agent's and referent's forms alike: CSRF, validate, call the service, redirect."""
+def _act(deps, request, ref: str, form: str, build, run, notice_code, location=None):
+    """The agent's and referent's forms alike: CSRF, validate, call the service, redirect (to
+    the case, or where location(command) says: a case that is no longer the reader's)."""
     fields, lists, csrf_ok = _posted(request)
     errors = FormErrors()
     if not csrf_ok:
@@ -197,7 +221,14 @@ def _act(deps, request, ref: str, form: str, build, run, notice_code):
                         status=409 if isinstance(refused, Conflict) else 400,
                         selected_groups=lists.get("group_ids"))
     code = notice_code(command) if callable(notice_code) else notice_code
+    if location is not None and (elsewhere := location(command)):
+        return pages.redirect(elsewhere)
     return pages.redirect(f"/dossiers/{ref}?fait={code}#{'echanges' if form != 'cloture' else 'contenu'}")
+
+
+def _back_to_queue(notice: str) -> str:
+    """The queue, with its notice: the case is no longer the referent's to see."""
+    return f"/file?fait={notice}"
 
 
 @handler
@@ -212,7 +243,45 @@ def answer(deps, request, ref: str):
             raise NotAllowed("Seul un référent peut répondre ici.")
         cases.post_referent_reply(deps, principal, ref, command)
 
-    return _act(deps, request, ref, "reponse", build, run, lambda command: command.kind.value)
+    return _act(deps, request, ref, "reponse", build, run, lambda command: command.kind.value,
+                location=lambda command: _back_to_queue("rendu")
+                if command.kind is MessageKind.WRONG_RECIPIENT else None)
+
+
+def _referent_only(principal) -> None:
+    if principal.role is not Role.REFERENT:
+        raise NotAllowed("Seul un référent peut faire cela ici.")
+
+
+@handler
+def acknowledge(deps, request, ref: str):
+    """« Je m'en occupe »."""
+    def build(fields, _, errors):
+        return validate(EscalationAcknowledge, {"group_id": text(fields, "group_id")}, errors)
+
+    def run(principal, command):
+        _referent_only(principal)
+        cases.acknowledge(deps, principal, ref, command.group_id)
+
+    return _act(deps, request, ref, "prise-en-charge", build, run, "pris-en-charge")
+
+
+@handler
+def forward(deps, request, ref: str):
+    """Forward to another group of the referent's organisation."""
+    def build(fields, _, errors):
+        if not text(fields, "to_group_id"):
+            errors.add("to_group_id", "Choisissez le groupe à qui transmettre la demande.")
+            return None
+        return validate(EscalationForward, {"group_id": text(fields, "group_id"),
+                                            "to_group_id": text(fields, "to_group_id")}, errors)
+
+    def run(principal, command):
+        _referent_only(principal)
+        cases.forward(deps, principal, ref, command.group_id, command.to_group_id)
+
+    return _act(deps, request, ref, "transfert", build, run, "transmis",
+                location=lambda _: _back_to_queue("transmis"))
 
 
 @handler

@@ -131,7 +131,8 @@ def test_every_route_is_in_a_matrix():
     # static files, feedback (test_feedback.py), the dev stage's routes (refused in prod).
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
-                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|pieces-jointes/ajout)|"
+                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|"
+                           r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|$)")
     normalised = {re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]) for path in covered}

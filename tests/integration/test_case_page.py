@@ -64,15 +64,20 @@ def test_the_referent_answers_through_the_link(client, escalated, kind, status, 
     response = post_answer(client, escalated, referent, {"csrf": csrf, "kind": kind, "body": "Voici."},
                            csrf_cookie)
     assert response.status_code == 303
-    assert response.headers["Location"] == f"/dossiers/{escalated}?fait={kind}#echanges"
+    # Handed back, the case is no longer theirs: back to the queue, with the confirmation.
+    assert response.headers["Location"] == (f"/dossiers/{escalated}?fait={kind}#echanges" if notice
+                                            else "/file?fait=rendu")
     agent_view = client.http.get(f"/api/cases/{escalated}", headers=login(client, AGENT)).json_body
     assert agent_view["escalations"][0]["status"] == status
     assert agent_view["messages"][-1]["kind"] == kind and agent_view["messages"][-1]["channel"] == "web"
     after = client.http.get(response.headers["Location"], headers={"Cookie": referent["Cookie"]})
     if notice:
         assert notice in unescape(after.body.decode())
-    else:      # no longer concerned: the case is no longer theirs to see
-        assert after.status_code == 404
+    else:      # no longer concerned: the queue confirms, and the case is no longer theirs to see
+        assert after.status_code == 200
+        assert "l'agent va saisir un autre organisme" in unescape(after.body.decode())
+        gone = client.http.get(f"/dossiers/{escalated}", headers={"Cookie": referent["Cookie"]})
+        assert gone.status_code == 404
 
 
 def test_an_empty_answer_is_refused_in_french_and_nothing_is_written(client, escalated):

@@ -76,7 +76,7 @@ def admin(client):
 # --- the demo directory ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("code, name, points, groups", [
-    ("61", "Orne", 8, 16),
+    ("61", "Orne", 8, 17),
     ("62", "Pas-de-Calais", 7, 12),
 ])
 def test_the_demo_directory_is_read_through_the_api(client, admin, code, name, points, groups):
@@ -93,17 +93,17 @@ def test_the_demo_directory_is_read_through_the_api(client, admin, code, name, p
     assert caf["member_emails"], "admins see the referents' addresses"
 
 
-def test_the_demo_import_made_15_points_28_groups_and_18_organisations(demo):
+def test_the_demo_import_made_15_points_29_groups_and_18_organisations(demo):
     deps = demo
     points_61, groups_61 = deps.repo.territory_directory("61")
     points_62, groups_62 = deps.repo.territory_directory("62")
     assert (len(points_61), len(points_62)) == (8, 7)
-    assert (len(groups_61), len(groups_62)) == (16, 12)
+    assert (len(groups_61), len(groups_62)) == (17, 12)
     assert len(deps.repo.list_organisations()) == 18
     assert {t.code for t in deps.repo.list_territories()} == {"61", "62"}
     # Importing the demo files again would create nothing and update everything.
-    for kind, rows in {"organisations": 18, "contact_points": 15, "referent_groups": 28,
-                       "users": 18}.items():
+    for kind, rows in {"organisations": 18, "contact_points": 15, "referent_groups": 29,
+                       "users": 20}.items():
         text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         report = directory.import_csv(deps, ADMIN, kind, text, dry_run=True)
         assert (report.rows, report.created, report.updated, report.errors) == (rows, 0, rows, []), kind
@@ -112,6 +112,9 @@ def test_the_demo_import_made_15_points_28_groups_and_18_organisations(demo):
 def test_the_demo_referents_belong_to_their_groups(demo):
     assert user_groups(demo, REFERENT) == ["61-caf"]
     assert user_groups(demo, REFERENT2) == ["61-caf"]
+    # users.csv names a referent already imported with their group, and keeps their groups
+    named = demo.repo.get_user_by_email(REFERENT2)
+    assert named.display_name == "Marie Durand" and named.role is Role.REFERENT
     assert demo.repo.get_user_by_email("admin@example.org").role is Role.ADMIN
 
 
@@ -260,7 +263,7 @@ def test_a_utf8_bom_is_accepted(client, deps, admin):
     assert (response.json_body["created"], response.json_body["errors"]) == (1, [])
     point = deps.repo.get_point("61-mairie-belleme")
     assert point is not None and point.name == "Mairie de Bellême"
-    assert count(deps, "TERR#61", "GSI1") == 8 + 16 + 1
+    assert count(deps, "TERR#61", "GSI1") == 8 + 17 + 1
 
 
 def test_a_windows_1252_file_is_read_as_windows_1252(client, deps, admin):
@@ -286,7 +289,7 @@ def test_the_demo_files_import_over_http(client, deps, admin):
         response = post_csv(client, admin, kind, raw)
         assert response.status_code == 200, (kind, response.body)
         assert response.json_body["created"] == 0 and response.json_body["errors"] == [], kind
-    assert count(deps, "TERR#61", "GSI1") == 8 + 16
+    assert count(deps, "TERR#61", "GSI1") == 8 + 17
     assert count(deps, "TERR#62", "GSI1") == 7 + 12
 
 

@@ -138,7 +138,7 @@ def test_the_new_case_form_offers_the_territorys_partners_usual_ones_first(clien
     assert page.status_code == 400
     offered = re.findall(r'name="group_ids" value="([^"]+)"', html)
     assert offered[:2] == ["61-carsat", "61-msa"], offered   # retraite: CARSAT, then MSA
-    assert "62-caf" not in offered and len(offered) == 16
+    assert "62-caf" not in offered and len(offered) == 17
 
 
 def test_a_case_is_created_and_escalated_from_the_form(client, agent):

@@ -471,9 +471,15 @@ def test_reading_a_case_is_audited_with_ids_only(deps, store):
     view = cases.get_case(deps, CAF_REFERENT, ref.lower().replace("-", " "))
 
     assert view.ref == ref and [m.id for m in view.messages] == ["m-answer"]
-    [viewed] = [store.events[i] for i in set(store.events) - before]
+    written = [store.events[i] for i in set(store.events) - before]
+    [viewed] = [e for e in written if e.code is EventCode.CASE_VIEWED]
     assert (viewed.code, viewed.actor_id, viewed.at, viewed.case_ref, viewed.data) == (
         EventCode.CASE_VIEWED, CAF_REFERENT.user_id, NOW, None, {"ref": ref})
+    # A referent's first read is also the read receipt the agent sees: ids only, once.
+    [read] = [e for e in written if e.code is EventCode.ESCALATION_READ]
+    assert (read.actor_id, read.case_ref, read.group_id, read.data) == (CAF_REFERENT.user_id, ref, CAF, {})
+    cases.get_case(deps, CAF_REFERENT, ref)
+    assert sum(e.code is EventCode.ESCALATION_READ for e in store.events.values()) == 1
 
 
 def test_a_referent_of_an_unrelated_group_does_not_find_the_case_and_nothing_is_audited(deps, store):

@@ -88,10 +88,11 @@ class CaseRepository(Table):
         return {item["SK"]["S"]: int(item["partner_messages"]["N"]) for item in items}
 
     def list_group_escalations(self, group_id: str, status: EscalationStatus | None, limit: int,
-                               cursor: str | None) -> Page:
+                               cursor: str | None, descending: bool = False) -> Page:
+        """Oldest due first; descending: the latest due first (the answered ones, most recent)."""
         items, last = self._query(Query(partition=f"GROUP#{group_id}", index=keys.GSI2,
                                         sk_prefix=keys.status_prefix(status), limit=limit,
-                                        cursor=cursor))
+                                        cursor=cursor, descending=descending))
         return Page([from_index(Escalation, i) for i in items[:limit]], encode_cursor(last))
 
     def drop_lookups(self, bundle: CaseBundle, quarantined: Iterable[QuarantinedEmail]) -> None:
