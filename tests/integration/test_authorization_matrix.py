@@ -305,7 +305,8 @@ def test_a_referent_sees_only_the_thread_of_their_group(world, case):
     assert [e["group_id"] for e in body["escalations"]] == [ESCALATED_GROUP]
     assert [m["body"] for m in body["messages"]] == ["Pour la CAF seulement."]
     assert body["usager"]["phone"] is None and body["usager"]["email"] is None
-    # nor may they answer in the other group's thread
+    # nor may they answer in the other group's thread (their read, the read receipt, is written)
+    owner = world.owner_view(case.ref)
     expect(world.post("referent", f"/api/cases/{case.ref}/messages", {
         "body": "Réponse au nom de la CARSAT.", "kind": "answer", "group_id": "61-carsat"}), 404)
     assert_unchanged(world, case.ref, owner)
