@@ -113,3 +113,11 @@ def test_another_territory_or_an_unknown_escalation_is_not_found(client, late):
     status, body = page(client, coordinator, f"/dossiers/{ref}")
     assert status == 404 and "votre organisme" not in body
     assert nudge(client, coordinator, "61-AAA-AAA").status_code == 404
+
+
+def test_an_agent_cannot_relance(client, late):
+    ref, _ = late
+    agent = {"Cookie": login(client, AGENT)["Cookie"] + f"; relais_csrf={CSRF}"}
+    assert nudge(client, agent, ref).status_code == 403
+    client.http.get("/api/me")
+    assert not [m for m in outbox() if f"[Relais {ref}] Relance" in (m["subject"] or "")]
