@@ -228,7 +228,8 @@ class ImportReport(View):
     kind: str
     dry_run: bool
     created: int
-    updated: int
+    updated: int = Field(description="Rows of entries already in the directory, unchanged ones included")
+    unchanged: int = Field(default=0, description="Of the updated rows, those identical to the directory")
     rows: int
     errors: list[dict[str, str | int | None]]
     warnings: list[dict[str, str | int | None]] = Field(

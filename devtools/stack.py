@@ -294,10 +294,13 @@ def faketime_environment(at: datetime) -> dict[str, str]:
 
 
 @contextmanager
-def running(table: str, state_dir: Path, timeout: float = 120, at: datetime | None = None):
+def running(table: str, state_dir: Path, timeout: float = 120, at: datetime | None = None,
+            ddb_port: int | None = None):
     """`make run` in a subprocess, on free ports, for the tests over HTTP: yields its URL.
-    With `at`, the whole stack's clock starts at that instant (tests never read the wall clock)."""
-    port, ddb_port = free_port(), free_port()
+    With `at`, the whole stack's clock starts at that instant (tests never read the wall clock).
+    With `ddb_port`, DynamoDB Local listens there (a test that dates data in the past writes it
+    through the services, on the stack's table)."""
+    port, ddb_port = free_port(), ddb_port or free_port()
     log = state_dir / "stack.log"
     environment = {**os.environ, **(faketime_environment(at) if at else {})}
     with open(log, "wb") as output:

@@ -42,8 +42,13 @@ def organisation(organisation_id: str, listed: bool = False) -> dict[str, str]:
     return key
 
 
-def user(user_id: str) -> dict[str, str]:
-    return {"PK": f"USER#{user_id}", "SK": "USER"}
+def user(user_id: str, role: str | None = None) -> dict[str, str]:
+    """With its role: listed for admins (GSI1 "USERS", by role then id; no address in the key,
+    which a page's cursor carries)."""
+    key = {"PK": f"USER#{user_id}", "SK": "USER"}
+    if role:
+        key |= {"GSI1PK": "USERS", "GSI1SK": f"{role}#{user_id}"}
+    return key
 
 
 def email(address: str) -> dict[str, str]:

@@ -1,9 +1,10 @@
 """Who sees which contact fields: one policy for every view, page and export.
 
 People write to each other through Relais, never to a person's mailbox or phone:
-- a referent group's addresses (its members', its shared mailbox, its manager's): admins only,
-  who keep the directory. A coordinator reaches a late group through the ladder, whose emails
-  name no address;
+- a referent group's addresses (its members', its shared mailbox): admins only, who keep the
+  directory;
+- a referent group's manager's address: admins, and coordinators, who call on the manager of a
+  late group (the territory page's late escalations);
 - a contact point's phone and address: every signed-in user (they are the public desk's);
 - the usager's phone and email, and every identifier collected: the agents of the case's
   point, the usager's one interlocutor;
@@ -23,7 +24,8 @@ from .models import ContactPoint, ReferentGroup, Role
 
 
 class Contact(StrEnum):
-    GROUP_ADDRESSES = "group_addresses"      # member_emails, shared_mailbox, manager_email
+    GROUP_ADDRESSES = "group_addresses"      # member_emails, shared_mailbox
+    MANAGER_CONTACT = "manager_contact"      # manager_email: whom a coordinator calls on when late
     POINT_CONTACT = "point_contact"          # a contact point's phone and address
     USAGER_CONTACT = "usager_contact"        # the usager's phone and email
     WHOLE_CASE = "whole_case"                # every escalation, thread and identifier of a case
@@ -32,12 +34,13 @@ class Contact(StrEnum):
 SEEN_BY: dict[Role, frozenset[Contact]] = {
     Role.AGENT: frozenset({Contact.POINT_CONTACT, Contact.USAGER_CONTACT, Contact.WHOLE_CASE}),
     Role.REFERENT: frozenset({Contact.POINT_CONTACT}),
-    Role.COORDINATOR: frozenset({Contact.POINT_CONTACT}),
-    Role.ADMIN: frozenset({Contact.POINT_CONTACT, Contact.GROUP_ADDRESSES}),
+    Role.COORDINATOR: frozenset({Contact.POINT_CONTACT, Contact.MANAGER_CONTACT}),
+    Role.ADMIN: frozenset({Contact.POINT_CONTACT, Contact.GROUP_ADDRESSES, Contact.MANAGER_CONTACT}),
     Role.USAGER: frozenset(),                # never signs in
 }
 
-GROUP_ADDRESSES = ("member_emails", "shared_mailbox", "manager_email")
+GROUP_ADDRESSES = ("member_emails", "shared_mailbox")
+MANAGER_CONTACT = ("manager_email",)
 POINT_CONTACT = ("phone", "address")
 
 
@@ -48,9 +51,12 @@ def sees(role: Role, contact: Contact) -> bool:
 def group_as_seen_by(role: Role, group: ReferentGroup) -> ReferentGroup:
     """Everybody sees a group's name, organisation, territory and answer time; its addresses
     as the policy says."""
-    if sees(role, Contact.GROUP_ADDRESSES):
-        return group
-    return group.model_copy(update={"member_emails": [], "shared_mailbox": None, "manager_email": None})
+    hidden: dict = {}
+    if not sees(role, Contact.GROUP_ADDRESSES):
+        hidden |= {"member_emails": [], "shared_mailbox": None}
+    if not sees(role, Contact.MANAGER_CONTACT):
+        hidden |= dict.fromkeys(MANAGER_CONTACT)
+    return group.model_copy(update=hidden) if hidden else group
 
 
 def point_as_seen_by(role: Role, point: ContactPoint) -> ContactPoint:

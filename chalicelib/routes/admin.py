@@ -28,3 +28,10 @@ def directory_apply():
     from ..web import admin as admin_pages
 
     return admin_pages.apply(deps(), bp.current_request)
+
+
+@bp.route("/annuaire/contenu", methods=["GET"])
+def directory_loaded_page():
+    from ..web import admin as admin_pages
+
+    return admin_pages.loaded(deps(), bp.current_request)

@@ -10,7 +10,7 @@ import io
 import itertools
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import ValidationError
@@ -41,8 +41,42 @@ class DirectoryKind(StrEnum):
     USERS = "users"
 
 
+# Each kind's columns: those a file must have, then those it may have (an older file without
+# them still imports). The admin page's hints read them too.
+COLUMNS: dict[DirectoryKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    DirectoryKind.ORGANISATIONS: (("id", "name"), ("short_name",)),
+    DirectoryKind.CONTACT_POINTS: (("id", "territory_code", "name", "kind"), ("phone", "address")),
+    DirectoryKind.REFERENT_GROUPS: (("id", "organisation_id", "territory_code", "name", "member_emails"),
+                                    ("shared_mailbox", "answer_days", "manager_email")),
+    DirectoryKind.USERS: (("email",), ("display_name", "role", "point_ids", "territory_codes")),
+}
+
 Row = dict[str, str]
 _EXTRA = "__extra__"
+_SHORT = "__short__"
+
+
+def columns(kind: DirectoryKind) -> list[str]:
+    required, optional = COLUMNS[kind]
+    return [*required, *optional]
+
+
+def _check_columns(kind: DirectoryKind, header: list[str]) -> list[str]:
+    """Refuse a file whose header is not that of the kind chosen (a users file imported as
+    points): a required column missing, or a column of another kind only. Returns the columns
+    that are nobody's, which import as a warning (a column added later, a note)."""
+    expected = columns(kind)
+    missing = [c for c in COLUMNS[kind][0] if c not in header]
+    others = {c for k in DirectoryKind if k is not kind for c in columns(k)} - set(expected)
+    foreign = [c for c in header if c in others]
+    if missing or foreign:
+        details = [f"il manque : {', '.join(missing)}" if missing else "",
+                   f"ces colonnes sont d'un autre type de fichier : {', '.join(foreign)}" if foreign else ""]
+        raise InvalidInput(f"Ce fichier n'a pas les colonnes de ce type d'import "
+                           f"({' ; '.join(d for d in details if d)}). Colonnes attendues : "
+                           f"{';'.join(expected)}. Vérifiez le type choisi, ou l'en-tête du fichier.",
+                           field="csv")
+    return [c for c in header if c and c not in expected]
 
 
 def _split(value: str | None) -> list[str]:
@@ -61,26 +95,46 @@ def decode_csv(data: bytes | str) -> str:
     return data.lstrip("\ufeff")
 
 
-def _rows(text: str) -> list[tuple[int, Row]]:
-    """(line number, row) pairs; a row with more cells than the header keeps them under _EXTRA."""
+NOT_TEXT = ("Ce fichier n'est pas un fichier CSV : il contient des données binaires (un classeur "
+            ".xlsx ou .ods, un PDF, une image ?). Enregistrez-le au format CSV depuis votre tableur.")
+
+
+def _require_text(text: str) -> None:
+    """A CSV is text: a NUL or another control character (but tab and line breaks) says the
+    file is binary, whatever its name."""
+    sample = text[:65536]
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in sample) or "\ufffd" in sample:
+        raise InvalidInput(NOT_TEXT, field="csv")
+
+
+def _rows(text: str) -> tuple[list[str], list[tuple[int, Row]]]:
+    """The header and the (line number, row) pairs; a row with more cells than the header keeps
+    them under _EXTRA, one with fewer says how many under _SHORT."""
     if not text.strip():
         raise InvalidInput("Le fichier CSV est vide.", field="csv")
+    _require_text(text)
     first_line = text.splitlines()[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     reader = csv.DictReader(io.StringIO(text), delimiter=delimiter, restkey=_EXTRA)
     rows: list[tuple[int, Row]] = []
     try:
+        header = [(name or "").strip() for name in (reader.fieldnames or [])]
         for row in reader:
             if len(rows) >= MAX_ROWS:
                 raise InvalidInput(f"Le fichier dépasse {MAX_ROWS} lignes : découpez-le.", field="csv")
             cleaned = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k != _EXTRA}
             if row.get(_EXTRA):
                 cleaned[_EXTRA] = "yes"
+            cells = sum(1 for k, v in row.items() if k != _EXTRA and v is not None)
+            if cells < len(header):
+                cleaned[_SHORT] = str(cells)
             rows.append((reader.line_num, cleaned))
     except csv.Error as exc:
         raise InvalidInput(f"Le fichier CSV est mal formé à la ligne {reader.line_num} "
                            "(guillemet non refermé ?).", field="csv") from exc
-    return rows
+    if not rows:
+        raise InvalidInput("Le fichier ne contient que son en-tête : aucune ligne à importer.", field="csv")
+    return header, rows
 
 
 Entity = TypeVar("Entity")
@@ -100,6 +154,12 @@ class _Import:
             if _EXTRA in row:
                 self.fail(number, "colonnes", "Cette ligne a plus de colonnes que l'en-tête. Une valeur "
                                               "contient-elle le séparateur ? Mettez-la entre guillemets.")
+                continue
+            if _SHORT in row:
+                cells = int(row[_SHORT])
+                self.fail(number, "colonnes", f"Cette ligne n'a que {cells} colonne{'s' if cells > 1 else ''}, "
+                                              f"moins que l'en-tête ({len(row) - 1}) : complétez-la, "
+                                              "avec des cellules vides s'il le faut.")
                 continue
             try:
                 entity = build(row)
@@ -126,14 +186,14 @@ def _territory(code: str) -> Territory:
     return Territory(code=code.upper(), name=name)
 
 
-def _organisations(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+def _organisations(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
     parsed = job.parse(rows, lambda r: Organisation(
         id=r.get("id", ""), name=r.get("name", ""),
         short_name=r.get("short_name") or r.get("name", "")[:30]))
-    return parsed, [o for _, o in parsed], {o.id for o in repo.list_organisations()}
+    return parsed, [o for _, o in parsed], {o.id: o for o in repo.list_organisations()}
 
 
-def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+def _contact_points(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
     parsed = job.parse(rows, lambda r: ContactPoint(
         id=r.get("id", ""), territory_code=_territory(r.get("territory_code", "")).code,
         name=r.get("name", ""), kind=r.get("kind", ""), phone=r.get("phone") or None,
@@ -143,11 +203,11 @@ def _contact_points(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
             job.warn(number, "phone", "Ce point n'a pas de téléphone : les SMS aux usagers ne "
                                       "donneront pas de numéro à appeler.")
     territories = {p.territory_code: _territory(p.territory_code) for _, p in parsed}
-    existing = {p.id for code in territories for p in repo.territory_directory(code)[0]}
+    existing = {p.id: p for code in territories for p in repo.territory_directory(code)[0]}
     return parsed, [*territories.values(), *(p for _, p in parsed)], existing
 
 
-def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
     parsed = job.parse(rows, lambda r: ReferentGroup(
         id=r.get("id", ""), organisation_id=r.get("organisation_id", ""),
         territory_code=_territory(r.get("territory_code", "")).code, name=r.get("name", ""),
@@ -163,7 +223,7 @@ def _referent_groups(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
     previous = repo.get_groups(g.id for g in groups)
     territories = {g.territory_code: _territory(g.territory_code) for g in groups}
     entities = [*groups, *_referent_users(repo, job, groups, previous), *territories.values()]
-    return parsed, entities, set(previous)
+    return parsed, entities, dict(previous)
 
 
 def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
@@ -188,7 +248,7 @@ def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
     return users
 
 
-def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
+def _users(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
     existing = repo.users_by_email(r.get("email", "") for _, r in rows if "@" in r.get("email", ""))
 
     def build(row: Row) -> User:
@@ -227,7 +287,7 @@ def _users(repo, job: _Import, rows) -> tuple[list, list, set[str]]:
             if not known_points[point_id]:
                 job.fail(number, "point_ids", f"Le point de contact « {point_id} » n'existe pas.")
     users = [u for _, u in parsed]
-    return parsed, users, {u.id for u in existing.values()}
+    return parsed, users, {u.id: u for u in existing.values()}
 
 
 _IMPORTERS = {
@@ -248,9 +308,12 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
                        "referent_groups ou users.", field="kind") from exc
     if len(data) > MAX_BYTES:
         raise InvalidInput("Le fichier dépasse 2 Mo : découpez-le.", field="csv")
-    rows = _rows(decode_csv(data))
+    header, rows = _rows(decode_csv(data))
+    ignored = _check_columns(kind, header)
     job = _Import()
-    parsed, entities, existing_ids = _IMPORTERS[kind](deps.repo, job, rows)
+    if ignored:
+        job.warn(None, "colonnes", f"Colonnes inconnues, ignorées : {', '.join(ignored)}.")
+    parsed, entities, existing = _IMPORTERS[kind](deps.repo, job, rows)
     lines_by_id: dict[str, list[int]] = {}
     for number, entity in parsed:
         # a user is known by address: a new one has no id yet worth comparing
@@ -259,8 +322,10 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
         for number in lines[1:]:
             job.fail(number, "id", f"« {entity_id} » apparaît déjà ligne {lines[0]}.")
     ids = {entity.id for _, entity in parsed}
+    unchanged = {entity.id for _, entity in parsed if existing.get(entity.id) == entity}
     report = ImportReport(kind=kind.value, dry_run=dry_run, rows=len(rows),
-                          created=len(ids - existing_ids), updated=len(ids & existing_ids),
+                          created=len(ids - set(existing)), updated=len(ids & set(existing)),
+                          unchanged=len(unchanged),
                           errors=sorted(job.errors, key=lambda e: e["row"] or 0),
                           warnings=sorted(job.warnings, key=lambda e: e["row"] or 0))
     if job.errors and not dry_run:
@@ -356,3 +421,29 @@ def apply_staged(deps: Deps, principal: Principal, import_id: str) -> ImportRepo
     report = import_csv(deps, principal, metadata.get("kind", ""), staged.data, dry_run=False)
     deps.documents.delete(_staged_key(import_id))
     return report
+
+
+# --- what is loaded: the admin's listing, a page at a time ----------------------------------
+
+LOADED_PAGE = 50
+
+
+def loaded_page(deps: Deps, principal: Principal, kind: DirectoryKind, territory_code: str,
+                cursor: str | None) -> tuple[list, str | None]:
+    """One page of the directory as loaded: the organisations (one partition, a few dozen), a
+    territory's points or groups, or the users (by role). One bounded Query a page, never a Scan;
+    admins only, who see every address (domain/visibility.py)."""
+    authz.require_admin(principal)
+    if kind is DirectoryKind.ORGANISATIONS:
+        return sorted(deps.repo.list_organisations(), key=lambda o: o.name), None
+    if kind is DirectoryKind.USERS:
+        page = deps.repo.users_page(LOADED_PAGE, cursor)
+        return page.items, page.cursor
+    code = territory_code.upper()
+    if code not in DEPARTEMENTS:
+        raise NotFound("Ce territoire n'existe pas.", field="territory")
+    if kind is DirectoryKind.CONTACT_POINTS:
+        page = deps.repo.territory_points_page(code, LOADED_PAGE, cursor)
+    else:
+        page = deps.repo.territory_groups_page(code, LOADED_PAGE, cursor)
+    return page.items, page.cursor

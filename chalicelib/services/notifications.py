@@ -332,6 +332,17 @@ def send_ladder(deps: Deps, notification: Notification) -> None:
                   f"{due_words}. Un rappel vient de lui être envoyé ; sans réponse, la demande "
                   "remontera à son responsable."],
                  "Vous recevez ce message car vous suivez ce dossier.", suffix="-agent")
+    elif stage == "relance":
+        # A coordinator's « Relancer » on the territory page (services/oversight.py).
+        days = (notification.created_at.astimezone(deadlines.PARIS).date()
+                - deadlines.due_date(escalation.due_at)).days
+        send(_group_recipients(deps, group), f"Relance de la coordination : réponse attendue depuis le {due_words}",
+             "La coordination Services Publics+ vous relance",
+             [f"La demande transmise par {point.name} (dossier {case.ref}) devait être traitée le "
+              f"{due_words}, il y a {days} jour{'s' if days > 1 else ''}. L'usager attend toujours.",
+              "La coordination Services Publics+ du territoire vous demande d'y répondre au plus vite."],
+             f"Vous recevez ce message comme référent de {group.name}, à la demande de la coordination "
+             "du territoire.", question=escalation.question, reply=True)
     elif stage in ("manager", "coordinator"):
         if stage == "manager":
             to = [group.manager_email] if group.manager_email else []

@@ -137,7 +137,10 @@ NAV = {
     "referent": [("/file", "Demandes à traiter")],
     "coordinator": [("/territoire", "Mon territoire"), ("/territoire/remontees", "Remontées"),
                     ("/territoire/rapport", "Rapport trimestriel")],
-    "admin": [("/annuaire", "Annuaire")],
+    # Every page an admin may open (tests/integration/test_pages.py holds the menu to the routes).
+    "admin": [("/annuaire", "Importer l'annuaire"), ("/annuaire/contenu", "Annuaire chargé"),
+              ("/territoire", "Territoires"), ("/territoire/remontees", "Remontées"),
+              ("/territoire/rapport", "Rapport trimestriel")],
 }
 
 

@@ -43,12 +43,25 @@ def pytest_collection_modifyitems(config, items):
 
 # -- the stack and the browser ------------------------------------------------------------------
 
+STACK_TABLE = "relais-browser"
+STACK_DYNAMODB: dict[str, str] = {}
+
+
 @pytest.fixture(scope="session")
 def stack_url(tmp_path_factory):
     """The local stack with demo data, as `make run` starts it, its clock at STACK_INSTANT."""
     at = datetime.fromisoformat(STACK_INSTANT)
-    with stack.running("relais-browser", tmp_path_factory.mktemp("browser-stack"), at=at) as url:
+    ddb_port = stack.free_port()
+    STACK_DYNAMODB["endpoint"] = f"http://127.0.0.1:{ddb_port}"
+    with stack.running(STACK_TABLE, tmp_path_factory.mktemp("browser-stack"), at=at,
+                       ddb_port=ddb_port) as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def stack_dynamodb(stack_url) -> str:
+    """The stack's DynamoDB Local endpoint (its table: STACK_TABLE), for data dated in the past."""
+    return STACK_DYNAMODB["endpoint"]
 
 
 @pytest.fixture(scope="session")

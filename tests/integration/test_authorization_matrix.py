@@ -529,7 +529,11 @@ def test_territory_directory(world, role, code, status):
     else:  # no address of a group to anybody but admins (visibility.group_as_seen_by)
         assert all(g["member_emails"] == [] for g in groups.values())
         assert all(g["shared_mailbox"] is None for g in groups.values())
-        assert all(g["manager_email"] is None for g in groups.values())
+        # but its manager's to the territory's coordinators, who call on a late group's manager
+        if role in ("coordinator", "foreign_coordinator"):
+            assert caf["manager_email"] == f"responsable.{code}-caf@example.org"
+        else:
+            assert all(g["manager_email"] is None for g in groups.values())
 
 
 @pytest.mark.parametrize("role,page", [
@@ -541,7 +545,9 @@ def test_no_page_shows_a_groups_addresses_but_to_admins(world, case, role, page)
                                      headers={"Cookie": world.sessions[role]["Cookie"]})
     assert response.status_code == 200
     text = response.body.decode()
-    assert "responsable.61-" not in text and "sp-plus.61-" not in text
+    if role != "coordinator":  # a coordinator may read a late group's manager (visibility.py)
+        assert "responsable.61-" not in text
+    assert "sp-plus.61-" not in text
     assert "referent2.61-caf" not in text
 
 
@@ -559,7 +565,7 @@ def test_import_directory_dry_run(world, role, status):
     body = expect(response, status)
     if status == 200:
         assert body == {"kind": "organisations", "dry_run": True, "created": 0, "updated": 1,
-                        "rows": 1, "errors": []}
+                        "unchanged": 1, "rows": 1, "errors": []}
 
 
 @pytest.mark.parametrize("role,status", params(IMPORT))

@@ -39,6 +39,8 @@ PAGES = {
     "/territoire?code=62": {**TERRITORY_PAGE, "coordinator": 404},
     "/territoire/rapport?code=62": {**TERRITORY_PAGE, "coordinator": 404},
     "/annuaire": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
+    "/annuaire/contenu": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
+    "/annuaire/contenu?type=utilisateurs": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
     "/resultats": dict.fromkeys(ROLES, 200),                       # public
     "/resultats/donnees.csv": dict.fromkeys(ROLES, 200),
 }
@@ -74,6 +76,16 @@ def test_quarantined_email_page(world, role, status):
     response = world.get(role, f"/dossiers/{ref}/quarantaine/{item_id}")
     assert response.status_code == status, response.body[:300]
     assert ("Réponse sans jeton." in response.body.decode()) == (status == 200)
+
+
+@pytest.mark.parametrize("role,status", params({**TERRITORY_PAGE, "coordinator": 404,
+                                                "foreign_coordinator": 404, "admin": 404}))
+def test_late_escalation_page(world, case, role, status):
+    """/territoire/{code}/retards/{ref}/{group_id}: an escalation still on time is no late one,
+    for anybody (the late ones: test_oversight.py, with « Relancer » and its CSRF check)."""
+    response = world.get(role, f"/territoire/61/retards/{case.ref}/{ESCALATED_GROUP}")
+    assert response.status_code == status, response.body[:300]
+    assert case.last_name not in response.body.decode()
 
 
 @pytest.fixture
@@ -126,7 +138,9 @@ def test_every_route_is_in_a_matrix():
     covered = set(PAGES) | {"/dossiers/{ref}", "/dossiers/{ref}/pieces-jointes/{message_id}/{index}",
                             "/dossiers/{ref}/quarantaine/{quarantine_id}",
                             "/api/admin/usager-export",
-                            "/api/admin/directory/{kind}"}          # test_import_directory_* there
+                            "/api/admin/directory/{kind}",          # test_import_directory_* there
+                            "/territoire/{code}/retards/{ref}/{group_id}",
+                            "/territoire/{code}/retards/{ref}/{group_id}/relance"}   # test_oversight.py
     matrix = Path(__file__).with_name("test_authorization_matrix.py").read_text(encoding="utf-8")
     covered |= set(re.findall(r'"(/api/[^"?]*)"', matrix)) | set(re.findall(r"f\"(/api/[^\"?]*)\"", matrix))
     # Covered elsewhere, each by its own tests: forms (CSRF and roles, test_pages.py), login,

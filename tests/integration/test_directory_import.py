@@ -11,7 +11,7 @@ from datetime import UTC
 import pytest
 
 from chalicelib.domain.authz import Principal
-from chalicelib.domain.errors import InvalidInput
+from chalicelib.domain.errors import InvalidInput, NotAllowed
 from chalicelib.domain.models import Role
 from chalicelib.services import directory
 from devtools import stack
@@ -107,6 +107,7 @@ def test_the_demo_import_made_15_points_29_groups_and_18_organisations(demo):
         text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         report = directory.import_csv(deps, ADMIN, kind, text, dry_run=True)
         assert (report.rows, report.created, report.updated, report.errors) == (rows, 0, rows, []), kind
+        assert report.unchanged == rows, kind
 
 
 def test_the_demo_referents_belong_to_their_groups(demo):
@@ -132,7 +133,7 @@ def test_a_dry_run_reports_and_writes_nothing(client, deps, admin):
     # Two points without a phone: a warning each (their SMS give no number), not an error.
     assert [(w["row"], w["field"]) for w in report.pop("warnings")] == [(3, "phone"), (4, "phone")]
     assert report == {"kind": "contact_points", "dry_run": True, "rows": 3,
-                      "created": 2, "updated": 1, "errors": []}
+                      "created": 2, "updated": 1, "unchanged": 0, "errors": []}
     assert snapshot(deps) == before
     assert item(deps, "POINT#61-mairie-nouvelle", "POINT") is None
     assert item(deps, "TERR#14", "TERRITORY") is None
@@ -172,7 +173,7 @@ GOOD_POINT = "61-mairie-nouvelle;61;Mairie nouvelle;mairie;02 33 00 00 00;Nouvel
     pytest.param("61-mairie-autre;99;Mairie autre;mairie;;", "territory_code", id="unknown-territory"),
     pytest.param("61-mairie-autre;61;Mairie autre;chateau;;", "kind", id="bad-kind"),
     pytest.param("61-mairie-autre;61;;mairie;;", "name", id="missing-name"),
-    pytest.param("61-mairie-autre;61", "name", id="short-row"),
+    pytest.param("61-mairie-autre;61", "colonnes", id="short-row"),   # issue 23, point 14
     pytest.param("61 Mairie Autre;61;Mairie autre;mairie;;", "id", id="bad-id"),
     pytest.param("61-mairie-autre;61;Mairie autre;mairie;;Rue du Bourg;annexe", None,
                  id="row-with-an-extra-column"),
@@ -246,7 +247,7 @@ def test_comma_and_semicolon_files_both_import(client, deps, admin, text):
     response = post_csv(client, admin, "organisations", text)
     assert response.status_code == 200, response.body
     assert response.json_body == {"kind": "organisations", "dry_run": False, "rows": 2,
-                                  "created": 2, "updated": 0, "errors": []}
+                                  "created": 2, "updated": 0, "unchanged": 0, "errors": []}
     organisations = {o["id"]: o for o in client.http.get(
         "/api/territories/61/directory", headers=admin).json_body["organisations"]}
     assert len(organisations) == 20
@@ -424,3 +425,96 @@ def test_a_users_file_cannot_turn_a_referent_into_an_agent(client, deps):
     assert response.status_code == 400
     assert [e["field"] for e in response.json_body["errors"]] == ["ligne 2 : email"]
     assert deps.repo.get_user_by_email("referent.61-caf@example.org").group_ids == ["61-caf"]
+
+
+# --- issue 23, point 14: the columns, binary and short files, the counts, what is loaded ---------
+
+def refusal(deps, kind: str, data: str | bytes) -> str:
+    """The service's refusal of a file, after checking it wrote nothing."""
+    before = snapshot(deps)
+    with pytest.raises(InvalidInput) as refused:
+        directory.import_csv(deps, ADMIN, kind, data, dry_run=True)
+    assert snapshot(deps) == before
+    assert refused.value.field == "csv"
+    return refused.value.message
+
+
+def test_a_users_file_imported_as_points_names_the_expected_columns(demo):
+    users = (stack.DEMO / "users.csv").read_text(encoding="utf-8")
+    message = refusal(demo, "contact_points", users)
+    assert "Colonnes attendues : id;territory_code;name;kind;phone;address" in message
+    assert "il manque : id, territory_code, name, kind" in message
+
+
+def test_a_points_file_imported_as_organisations_is_refused_for_its_foreign_columns(demo):
+    points = (stack.DEMO / "contact_points.csv").read_text(encoding="utf-8")
+    message = refusal(demo, "organisations", points)
+    assert "d'un autre type de fichier : territory_code, kind, phone, address" in message
+    assert "Colonnes attendues : id;name;short_name" in message
+
+
+def test_a_file_without_an_optional_column_still_imports_and_an_unknown_one_is_a_warning(demo):
+    older = csv_file(GROUPS_HEADER, CAF_61.format(members=REFERENT))   # no manager_email column
+    report = directory.import_csv(demo, ADMIN, "referent_groups", older, dry_run=True)
+    assert (report.errors, report.updated) == ([], 1)
+    noted = csv_file("id;name;short_name;remarque", "caf;Caisse d'allocations familiales;CAF;à revoir")
+    report = directory.import_csv(demo, ADMIN, "organisations", noted, dry_run=True)
+    assert report.errors == [] and report.warnings[0]["message"] == "Colonnes inconnues, ignorées : remarque."
+
+
+@pytest.mark.parametrize("data", [
+    pytest.param(b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml", id="xlsx"),
+    pytest.param(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", id="png"),
+    pytest.param("id;name\x00;short_name\ncaf;CAF;CAF\n", id="nul-in-text"),
+])
+def test_a_binary_file_is_refused(demo, data):
+    assert "n'est pas un fichier CSV" in refusal(demo, "organisations", data)
+
+
+@pytest.mark.parametrize("text", ["", "\ufeff \r\n", "id;name;short_name\n"])
+def test_an_empty_or_header_only_file_is_refused(demo, text):
+    assert "vide" in refusal(demo, "organisations", text) or "en-tête" in refusal(demo, "organisations", text)
+
+
+def test_a_short_row_is_an_error_on_its_line(demo):
+    text = csv_file(POINTS_HEADER, "61-mairie-a;61;Mairie A;mairie;02 33 00 00 01;A",
+                    "61-mairie-b;61;Mairie B;mairie", "61-mairie-c;61;Mairie C;mairie;02 33 00 00 03;C")
+    report = directory.import_csv(demo, ADMIN, "contact_points", text, dry_run=True)
+    assert [(e["row"], e["field"]) for e in report.errors] == [(3, "colonnes")]
+    assert "n'a que 4 colonnes" in report.errors[0]["message"]
+    with pytest.raises(InvalidInput):
+        directory.import_csv(demo, ADMIN, "contact_points", text, dry_run=False)
+    assert demo.repo.get_point("61-mairie-a") is None
+
+
+def test_the_counts_tell_created_changed_and_unchanged(demo):
+    text = csv_file("id;name;short_name", "caf;Caisse d'allocations familiales;CAF",
+                    "cpam;Caisse primaire d'assurance maladie (renommée);CPAM", "nouvel-org;Nouvel;Nouvel")
+    report = directory.import_csv(demo, ADMIN, "organisations", text, dry_run=False)
+    assert (report.created, report.updated, report.unchanged) == (1, 2, 1)
+
+
+def test_admins_list_the_loaded_directory_a_bounded_page_at_a_time(demo, monkeypatch):
+    monkeypatch.setattr(directory, "LOADED_PAGE", 7)
+    kinds = directory.DirectoryKind
+    seen, cursor, pages = [], None, 0
+    while True:
+        users, cursor = directory.loaded_page(demo, ADMIN, kinds.USERS, "", cursor)
+        assert len(users) <= 7
+        seen += users
+        pages += 1
+        if cursor is None:
+            break
+    assert pages > 2 and len({u.id for u in seen}) == len(seen)
+    by_email = {u.email: u for u in seen}
+    assert by_email["coordination.61@example.org"].territory_codes == ["61"]
+    assert by_email[REFERENT].group_ids == ["61-caf"]
+    assert by_email["agent.bretoncelles@example.org"].point_ids == ["61-mairie-bretoncelles"]
+    points, cursor = directory.loaded_page(demo, ADMIN, kinds.CONTACT_POINTS, "62", None)
+    more, _ = directory.loaded_page(demo, ADMIN, kinds.CONTACT_POINTS, "62", cursor)
+    assert len(points) == 7 and cursor and more == []
+    groups, _ = directory.loaded_page(demo, ADMIN, kinds.REFERENT_GROUPS, "61", None)
+    assert len(groups) == 7 and all(g.territory_code == "61" for g in groups)
+    coordinator = Principal(user_id="c", role=Role.COORDINATOR, territory_codes=frozenset({"61"}))
+    with pytest.raises(NotAllowed):
+        directory.loaded_page(demo, coordinator, kinds.USERS, "", None)

@@ -25,13 +25,14 @@ from chalicelib.views import case_view
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 
-# role -> (group addresses, point phone and address, usager phone and email, the whole case)
+# role -> (group addresses, its manager's address, point phone and address, usager phone and
+# email, the whole case)
 POLICY = {
-    Role.AGENT: (False, True, True, True),
-    Role.REFERENT: (False, True, False, False),
-    Role.COORDINATOR: (False, True, False, False),
-    Role.ADMIN: (True, True, False, False),
-    Role.USAGER: (False, False, False, False),
+    Role.AGENT: (False, False, True, True, True),
+    Role.REFERENT: (False, False, True, False, False),
+    Role.COORDINATOR: (False, True, True, False, False),
+    Role.ADMIN: (True, True, True, False, False),
+    Role.USAGER: (False, False, False, False, False),
 }
 
 
@@ -41,8 +42,8 @@ def test_every_role_is_in_the_table():
 
 @pytest.mark.parametrize("role", list(Role))
 def test_who_sees_which_contact_fields(role):
-    expected = dict(zip((Contact.GROUP_ADDRESSES, Contact.POINT_CONTACT, Contact.USAGER_CONTACT,
-                         Contact.WHOLE_CASE), POLICY[role], strict=True))
+    expected = dict(zip((Contact.GROUP_ADDRESSES, Contact.MANAGER_CONTACT, Contact.POINT_CONTACT,
+                         Contact.USAGER_CONTACT, Contact.WHOLE_CASE), POLICY[role], strict=True))
     assert {contact: visibility.sees(role, contact) for contact in Contact} == expected
 
 
@@ -59,10 +60,10 @@ def test_a_group_and_a_point_as_each_role_sees_them(role):
     point = visibility.point_as_seen_by(role, POINT)
     assert (group.id, group.name, group.answer_days) == (GROUP.id, GROUP.name, GROUP.answer_days)
     assert (point.id, point.name) == (POINT.id, POINT.name)
-    group_addresses, point_contact, _, _ = POLICY[role]
-    assert ((group.member_emails, group.shared_mailbox, group.manager_email)
-            == ((GROUP.member_emails, GROUP.shared_mailbox, GROUP.manager_email) if group_addresses
-                else ([], None, None)))
+    group_addresses, manager_contact, point_contact, _, _ = POLICY[role]
+    assert ((group.member_emails, group.shared_mailbox)
+            == ((GROUP.member_emails, GROUP.shared_mailbox) if group_addresses else ([], None)))
+    assert group.manager_email == (GROUP.manager_email if manager_contact else None)
     assert (point.phone, point.address) == ((POINT.phone, POINT.address) if point_contact else (None, None))
 
 

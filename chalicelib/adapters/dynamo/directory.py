@@ -6,7 +6,7 @@ from typing import Any
 
 from ...domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
 from .. import keys
-from .items import from_item, plain_item, to_item
+from .items import Page, encode_cursor, from_item, plain_item, to_item
 from .query import Query
 from .table import Table
 
@@ -23,7 +23,7 @@ def entity_items(entity: DirectoryEntity) -> list[dict[str, Any]]:
         return [to_item(entity, keys.organisation(entity.id, listed=True))]
     if isinstance(entity, ReferentGroup):
         return [to_item(entity, keys.group(entity.id, entity.territory_code))]
-    items = [to_item(entity, keys.user(entity.id)),
+    items = [to_item(entity, keys.user(entity.id, entity.role.value)),
              plain_item(keys.email(entity.email), "EmailIndex", user_id=entity.id)]
     if entity.role is Role.COORDINATOR:
         items += [plain_item(keys.coordinator(code, entity.id), "CoordinatorIndex", user_id=entity.id)
@@ -82,3 +82,26 @@ class DirectoryRepository(Table):
         points = [from_item(ContactPoint, i) for i in items if i["type"]["S"] == "ContactPoint"]
         groups = [from_item(ReferentGroup, i) for i in items if i["type"]["S"] == "ReferentGroup"]
         return points, groups
+
+    # --- the admin's listing of what is loaded: one bounded Query a page --------------------------
+
+    def territory_points_page(self, code: str, limit: int, cursor: str | None) -> Page:
+        return self._entity_page(ContactPoint, Query(partition=f"TERR#{code}", index=keys.GSI1,
+                                                     sk_prefix="POINT#", limit=limit, cursor=cursor))
+
+    def territory_groups_page(self, code: str, limit: int, cursor: str | None) -> Page:
+        return self._entity_page(ReferentGroup, Query(partition=f"TERR#{code}", index=keys.GSI1,
+                                                      sk_prefix="GROUP#", limit=limit, cursor=cursor))
+
+    def users_page(self, limit: int, cursor: str | None) -> Page:
+        """Every user, by role then id (users imported before this listing existed appear once
+        their file is imported again)."""
+        items, last = self._query(Query(partition="USERS", index=keys.GSI1, limit=limit, cursor=cursor))
+        # GSI1 does not project a user's fields: the page's users are read by key (BatchGetItem).
+        ids = [item["PK"]["S"].removeprefix("USER#") for item in items]
+        found = self.get_users(ids) if ids else {}
+        return Page([found[i] for i in ids if i in found], encode_cursor(last))
+
+    def _entity_page(self, model, query: Query) -> Page:
+        items, last = self._query(query)
+        return Page([from_item(model, item) for item in items], encode_cursor(last))
