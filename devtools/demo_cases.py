@@ -39,12 +39,20 @@ DEMO_REFERENT = "referent.61-carsat@example.org"
 DEMO_GROUP = "61-carsat"
 OTHER_GROUP = "61-ddfip"
 # The previous quarter: (point, its agent, the groups its cases go to in turn; None: solved at the desk).
+# The previous quarter: (point, its agent, the group its cases go to, how many cases). Results are
+# published from K_ANONYMITY (5) cases, and a published point or group needs the withheld ones
+# beside it to total 5 at least (domain/disclosure.py, rule 3): in the Pas-de-Calais, the town
+# hall (6 cases: one solved at the desk, five to the Banque de France) is published beside two
+# small points (3 + 2, withheld), and so is the Banque de France beside the CPAM and France
+# Travail (3 + 2, withheld); a group whose network has a group elsewhere would be withheld with
+# it (rule 2: the Banque de France's network has no other). The demo point's six make the
+# Orne's quarter published too (its point and the CARSAT, alone in it, are withheld).
 QUARTER_POINTS = (
-    ("62-hotel-de-ville-bethune", "agent.hotel-de-ville-bethune@example.org", "62-carsat"),
-    (DEMO_POINT, DEMO_AGENT, DEMO_GROUP),
+    ("62-hotel-de-ville-bethune", "agent.hotel-de-ville-bethune@example.org", "62-banque-de-france", 6),
+    ("62-pimms-bethune", "agent.pimms-bethune@example.org", "62-cpam", 3),
+    ("62-mission-locale-bethune", "agent.mission-locale-bethune@example.org", "62-france-travail", 2),
+    (DEMO_POINT, DEMO_AGENT, DEMO_GROUP, 6),
 )
-# One solved at the desk, five escalated: each point and each group reaches K_ANONYMITY (5).
-QUARTER_CASES_PER_POINT = 6
 PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\n"
        b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
@@ -222,8 +230,8 @@ def seed(deps: Deps, now: datetime) -> Seeded:
     live = _live(deps, now)
     quarter, quarter_stories = _previous_quarter(deps, now)
     stories = [*live.items(), *enumerate(quarter_stories)]
-    emails = {DEMO_AGENT, DEMO_REFERENT, HANDING_BACK} | {a for _, a, _ in QUARTER_POINTS} | {
-        f"referent.{g}@example.org" for _, _, g in QUARTER_POINTS}
+    emails = {DEMO_AGENT, DEMO_REFERENT, HANDING_BACK} | {a for _, a, _, _ in QUARTER_POINTS} | {
+        f"referent.{g}@example.org" for _, _, g, _ in QUARTER_POINTS}
     users = deps.repo.users_by_email(emails)
     if missing := emails - set(users):
         raise RuntimeError(f"not in the demo directory: {', '.join(sorted(missing))}")
@@ -353,24 +361,31 @@ def _live(deps: Deps, now: datetime) -> dict[str, Story]:
 
 
 QUARTER_QUESTIONS = {
-    "62-carsat": (LifeSituation.RETRAITE, "Dossier de retraite en attente de pièces.", "Où en est le dossier ?"),
+    "62-banque-de-france": (LifeSituation.PRECARITE, "Dossier de surendettement déposé il y a deux mois, sans nouvelles.",
+                            "Où en est l'examen du dossier de surendettement ?"),
+    "62-cpam": (LifeSituation.SANTE, "Remboursements de soins bloqués depuis un changement d'adresse.",
+                "Pouvez-vous débloquer les remboursements ?"),
+    "62-france-travail": (LifeSituation.EMPLOI, "Inscription comme demandeur d'emploi non prise en compte.",
+                          "Pouvez-vous vérifier l'inscription ?"),
     DEMO_GROUP: (LifeSituation.RETRAITE, "Demande de relevé de carrière restée sans réponse.",
                  "Pouvez-vous envoyer le relevé de carrière ?"),
 }
 
 
 def _previous_quarter(deps: Deps, now: datetime) -> tuple[str, list[Story]]:
-    """Closed cases spread over the previous quarter's business days: one solved at the desk per
-    point, the others escalated, answered in one to six business days (some late), and closed."""
+    """Closed cases spread over the previous quarter's business days: at a point of six, one
+    solved at the desk; the others escalated, answered in one to six business days (some late),
+    and closed."""
     quarter = results_domain.previous_quarter(results_domain.quarter(now))
     first, end = results_domain.quarter_bounds(quarter)
     days = [first + timedelta(days=n) for n in range((end - first).days - 20)]
     days = [d for d in days if deadlines.is_business_day(d, "62") and deadlines.is_business_day(d, "61")]
     stories: list[Story] = []
-    for number in range(QUARTER_CASES_PER_POINT):
-        for index, (point, agent, group) in enumerate(QUARTER_POINTS):
-            day = days[(number * len(QUARTER_POINTS) + index) * 7 % len(days)]
-            stories.append(_quarter_story(point, agent, group if number else None, day, number + index))
+    for index, (point, agent, group, count) in enumerate(QUARTER_POINTS):
+        for number in range(count):
+            day = days[(len(stories) * 7 + index) % len(days)]
+            desk = number == 0 and count > 5
+            stories.append(_quarter_story(point, agent, None if desk else group, day, number + index))
     return quarter, stories
 
 

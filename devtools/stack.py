@@ -120,9 +120,9 @@ def _dynamodb_answers(port: int) -> bool:
         return False
 
 
-def _http_answers(url: str) -> bool:
+def _http_answers(url: str, timeout: float = 2) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status < 500
     except Exception:
         return False
@@ -293,7 +293,7 @@ def run(port: int, ddb_port: int, table: str, state: Path = STATE, s3_port: int 
         s3_port = s3_port or free_port()
         processes.append(start_app(port, endpoint, table, s3_port=s3_port))
         # The app's emulation (and its S3 server) starts with its first AWS client: a page that reads.
-        _http_answers(f"http://127.0.0.1:{port}/resultats")
+        _http_answers(f"http://127.0.0.1:{port}/resultats", timeout=60)
         wait_for(lambda: _http_answers(f"http://127.0.0.1:{s3_port}/"), "the emulated S3", processes[-1])
         started = time.monotonic()
         seed_demo_cases(endpoint, table, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{s3_port}")
@@ -344,7 +344,7 @@ def faketime_environment(at: datetime) -> dict[str, str]:
 
 
 @contextmanager
-def running(table: str, state_dir: Path, timeout: float = 120, at: datetime | None = None):
+def running(table: str, state_dir: Path, timeout: float = 240, at: datetime | None = None):
     """`make run` in a subprocess, on free ports, for the tests over HTTP: yields its URL.
     With `at`, the whole stack's clock starts at that instant (tests never read the wall clock)."""
     port, ddb_port = free_port(), free_port()
