@@ -62,8 +62,8 @@ def test_the_demo_referent_finds_every_section_of_the_queue_filled(page, stack_u
 
 def test_the_coordinator_and_the_public_see_the_demo(page, stack_url):
     page.goto(f"{stack_url}/resultats?periode=2026-T3&territoire=62")
-    # Published (not « — »): the town hall's cases, the Banque de France's escalations.
-    for name, column in (("Hôtel de ville de Béthune", 0), ("Banque de France, direction départementale du Pas-de-Calais", 2)):
+    # Published (not « — »): the town hall's cases, the Banque de France network's escalations.
+    for name, column in (("Hôtel de ville de Béthune", 0), ("Banque de France", 2)):
         row = page.get_by_role("row").filter(has=page.get_by_role("rowheader", name=name, exact=True))
         assert re.match(r"^\d", row.get_by_role("cell").nth(column).inner_text()), name
     check_accessibility(page, "i23-demo-resultats-trimestre")
