@@ -120,9 +120,9 @@ def _dynamodb_answers(port: int) -> bool:
         return False
 
 
-def _http_answers(url: str) -> bool:
+def _http_answers(url: str, timeout: float = 2) -> bool:
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=timeout) as response:
             return response.status < 500
     except Exception:
         return False
@@ -171,6 +171,31 @@ def seed_demo(endpoint: str, table: str) -> None:
     for kind in ("organisations", "contact_points", "referent_groups", "users"):
         text = (DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         directory.import_csv(deps, seeder, kind, text, dry_run=False)
+
+
+def seed_demo_cases(endpoint: str, table: str, app_url: str, s3_endpoint: str):
+    """The demo's cases (devtools/demo_cases.py), through the services, dated before now; then
+    the table's stream handed to the app's stream handler here, as the app's dev drain does, so
+    that the published results hold the previous quarter. The seed's emails were "sent" in the
+    past: they go nowhere (demo_cases.SeedDeps). Its documents go to the app's S3 (moto's
+    server in the app's process), which serves them to the browser. The stream is then
+    switched off and on: the app starts on a stream with nothing of the seed left to send."""
+    os.environ.update({**LOCAL_CREDENTIALS, "RELAIS_DYNAMODB_ENDPOINT": endpoint, "RELAIS_TABLE": table,
+                       "RELAIS_STAGE": "dev", "RELAIS_BASE_URL": app_url})
+    for variable in ("RELAIS_AWS_EMULATION", "RELAIS_S3_PUBLIC_ENDPOINT"):
+        os.environ.pop(variable, None)
+    sys.path.insert(0, str(ROOT))
+    from chalicelib import bootstrap
+    from chalicelib.bootstrap import utcnow
+    from chalicelib.dev import streams
+    from devtools import demo_cases
+
+    bootstrap.reset()
+    seeded = demo_cases.seed_and_settle(demo_cases.seed_deps(s3_endpoint), utcnow())
+    dynamodb_client(endpoint).update_table(TableName=table, StreamSpecification={"StreamEnabled": False})
+    enable_stream(endpoint, table)
+    streams.forget(table)
+    return seeded
 
 
 def app_environment(ddb_endpoint: str, table: str, port: int, s3_port: int | None = None) -> dict[str, str]:
@@ -224,6 +249,25 @@ def demo_logins() -> str:
     lines += [f"  referent     {email}" for email in referents if "caf" in email]
     lines.append(f"  ... and one referent for each of the {len(referents)} partners (demo/referent_groups.csv)")
     lines += [f"  {u['role']:<12} {u['email']}" for u in others]
+    return "\n".join(lines) + "\n\n" + demo_case_logins()
+
+
+def demo_case_logins() -> str:
+    """Which login shows which of the demo's cases (devtools/demo_cases.py)."""
+    sys.path.insert(0, str(ROOT))
+    from chalicelib.bootstrap import utcnow
+    from chalicelib.domain import results
+    from devtools import demo_cases
+
+    quarter = results.previous_quarter(results.quarter(utcnow()))
+    lines = [f"Demo cases (seeded at start, dated before it), at {demo_cases.DEMO_POINT}:",
+             f"  agent        {demo_cases.DEMO_AGENT:<45} one case in each state:"]
+    lines += [f"                 - {label}" for _, label in demo_cases.STATES]
+    lines += [f"  referent     {demo_cases.DEMO_REFERENT:<45} its queue: waiting, due within 24 h, late, "
+              "information requested, answered",
+              f"  referent     {demo_cases.HANDING_BACK:<45} a case it handed back",
+              "  coordinator  coordination.61@example.org                   late escalations (/territoire)",
+              f"  anyone       /resultats?periode={quarter}&territoire=62       the previous quarter's results, published"]
     return "\n".join(lines)
 
 
@@ -248,6 +292,12 @@ def run(port: int, ddb_port: int, table: str, state: Path = STATE, s3_port: int 
         print(f"Starting chalice local on http://127.0.0.1:{port} ...", flush=True)
         s3_port = s3_port or free_port()
         processes.append(start_app(port, endpoint, table, s3_port=s3_port))
+        # The app's emulation (and its S3 server) starts with its first AWS client: a page that reads.
+        _http_answers(f"http://127.0.0.1:{port}/resultats", timeout=60)
+        wait_for(lambda: _http_answers(f"http://127.0.0.1:{s3_port}/"), "the emulated S3", processes[-1])
+        started = time.monotonic()
+        seed_demo_cases(endpoint, table, f"http://127.0.0.1:{port}", f"http://127.0.0.1:{s3_port}")
+        print(f"Demo cases seeded in {time.monotonic() - started:.1f} s", flush=True)
         (state / "pids").write_text(" ".join(str(p.pid) for p in processes) + f" {os.getpid()}")
         print(f"\nRelais is running: http://127.0.0.1:{port}/\n"
               f"  API description  http://127.0.0.1:{port}/api/openapi.json\n"
@@ -294,7 +344,7 @@ def faketime_environment(at: datetime) -> dict[str, str]:
 
 
 @contextmanager
-def running(table: str, state_dir: Path, timeout: float = 120, at: datetime | None = None,
+def running(table: str, state_dir: Path, timeout: float = 240, at: datetime | None = None,
             ddb_port: int | None = None):
     """`make run` in a subprocess, on free ports, for the tests over HTTP: yields its URL.
     With `at`, the whole stack's clock starts at that instant (tests never read the wall clock).
