@@ -51,6 +51,13 @@ NOTICES = {
     "courriel-ecarte": "Le message est écarté.",
 }
 PAGE_EXPIRED = "La page a expiré. Vérifiez votre saisie puis envoyez de nouveau."
+# Each form's fields, in the page's order: the error summary follows it.
+FORM_FIELDS = {
+    "reponse": ["kind", "body"],
+    "message": ["group_id", "body"],
+    "saisine": ["group_ids", "question", *(name for name, _, _ in IDENTIFIER_FIELDS)],
+    "cloture": ["outcome", "useful"],
+}
 
 
 def _signed_in(deps, request):
@@ -111,7 +118,7 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
             errors.add(None, refused)
             form = "piece"
     context = dict(case=view, form=form, fields=fields or {}, errors=errors.by_field,
-                   summary=errors.summary, notice=notice, kind_choices=KIND_CHOICES,
+                   summary=errors.in_order(FORM_FIELDS.get(form or "", [])), notice=notice, kind_choices=KIND_CHOICES,
                    outcomes=OUTCOMES, selected_groups=selected_groups or [])
     if principal.role is Role.REFERENT:
         context["can_answer"] = any(e.status.value in ("sent", "needs_info", "answered")
