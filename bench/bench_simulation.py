@@ -69,7 +69,7 @@ def generate(deps, numbers: range, step: int, start: int) -> tuple[list[dict], l
                     outcome="solved_with_partner" if closed else None, useful=True if closed else None,
                     created_at=created, updated_at=created,
                     closed_at=created + timedelta(days=rng.randint(1, 15)) if closed else None, version=3)
-        writes = [case_write(case, None), phone_case_write(case.usager.phone, created, ref),
+        writes = [case_write(case, None), phone_case_write(f"+336{number:08d}", created, ref),
                   *name_search_writes(case)]
         writes += [event_write(Event(id=f"{number:06d}{k:06d}", code=code, actor_id="u-sim", at=created,
                                      case_ref=ref)) for k, code in enumerate(("CASE_CREATED", "CASE_VIEWED", "CASE_CLOSED"))]

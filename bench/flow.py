@@ -19,7 +19,8 @@ REFERENT = "referent.61-caf@example.org"
 # pytest into the memory the benchmark measures.
 CASE = {
     "point_id": "61-mairie-bretoncelles",
-    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},
+    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78",
+               "sms_opt_in": True},
     "situation": "precarite",
     "description": "Son RSA n'est plus versé depuis deux mois, après la mise à jour de sa situation.",
     "consent_attested": True,

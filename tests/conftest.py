@@ -138,7 +138,8 @@ def client(demo):
 # A usager's request, as an agent at the Bretoncelles town hall types it.
 CASE = {
     "point_id": "61-mairie-bretoncelles",
-    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},
+    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78",
+               "sms_opt_in": True},
     "situation": "precarite",
     "description": "Son RSA n'est plus versé depuis deux mois.",
     "consent_attested": True,

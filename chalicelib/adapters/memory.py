@@ -107,7 +107,9 @@ class MemoryCases:
 
         self.save(case, None)
         if case.usager is not None:
-            _entry(self._staged, ("phone", case.usager.phone, case.created_at.isoformat(), case.ref), case.ref)
+            if case.usager.phone:       # a usager without a phone has no phone entry
+                _entry(self._staged, ("phone", case.usager.phone, case.created_at.isoformat(), case.ref),
+                       case.ref)
             for key in name_keys(case.usager.first_name, case.usager.last_name):
                 _entry(self._staged, ("name", case.point_id, key, case.ref), case.ref)
 

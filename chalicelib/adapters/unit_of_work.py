@@ -65,7 +65,8 @@ class DynamoCases:
     def create(self, case: Case) -> None:
         self._staged.writes.append(case_write(case, None))
         if case.usager is not None:
-            self._staged.writes.append(phone_case_write(case.usager.phone, case.created_at, case.ref))
+            if case.usager.phone:       # a usager without a phone has no phone entry
+                self._staged.writes.append(phone_case_write(case.usager.phone, case.created_at, case.ref))
             self._staged.writes += name_search_writes(case)
 
     def require_open(self, ref: str) -> None:

@@ -4,7 +4,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from .models import (
     CaseStatus,
@@ -48,6 +56,15 @@ class CaseCreate(Command):
     def _consented(cls, value: bool) -> bool:
         if not value:
             raise ValueError("Cochez la case : l'usager doit avoir donné son accord.")
+        return value
+
+    @field_validator("confirm_consent_by_sms")
+    @classmethod
+    def _confirmed_on_a_phone(cls, value: bool, info: ValidationInfo) -> bool:
+        usager = info.data.get("usager")
+        if value and usager is not None and usager.phone is None:
+            raise ValueError("Sans numéro de téléphone, l'usager ne peut pas confirmer son accord "
+                             "par SMS : décochez cette case, ou indiquez son portable.")
         return value
 
 
@@ -111,8 +128,18 @@ class InboundSms(Command):
 
 class UsagerExportRequest(Command):
     """Right of access: everything held about one usager, found by the phone number their
-    cases were opened with (in the body, never in a URL)."""
-    phone: Phone
+    cases were opened with, or, for a usager without a phone, by a case's reference (in the
+    body, never in a URL). Exactly one of the two."""
+    phone: Phone | None = Field(default=None, description="The usager's phone number")
+    ref: str | None = Field(default=None, min_length=3, max_length=40,
+                            description="A case's reference, for a usager registered without a phone")
+
+    @model_validator(mode="after")
+    def _one_key(self) -> UsagerExportRequest:
+        if (self.phone is None) == (self.ref is None):
+            raise ValueError("Indiquez soit le numéro de téléphone de l'usager, soit la "
+                             "référence d'un de ses dossiers.")
+        return self
 
 
 class RunJobQuery(Command):

@@ -25,8 +25,8 @@ from .validation import (
     LongText,
     MediumText,
     Nir,
+    OptionalPhone,
     PersonName,
-    Phone,
     ShortText,
     Slug,
     is_sms_capable,
@@ -163,18 +163,29 @@ class EscalationStatus(StrEnum):
     CLOSED = "closed"
 
 
+NO_PHONE_FOR_SMS = ("Le suivi par SMS demande un numéro de portable : indiquez-le, ou décochez "
+                    "le suivi par SMS.")
+
+
 class Usager(Entity):
-    # sms_opt_in comes first: the phone check reads it.
-    sms_opt_in: bool = Field(default=True, description="The usager accepts SMS about the case")
+    # sms_opt_in comes first: the phone check reads it. Consent to SMS is an affirmative act:
+    # it is never assumed. A usager may have no phone: the point recontacts them.
+    sms_opt_in: bool = Field(default=False, description="The usager accepts SMS about the case "
+                             "(needs a mobile phone)")
     first_name: PersonName
     last_name: PersonName
-    phone: Phone
+    phone: OptionalPhone = Field(default=None, validate_default=True,
+                                 description="None: the usager has no phone (no SMS, no phone entry)")
     email: Email | None = None
 
     @field_validator("phone")
     @classmethod
-    def _sms_needs_a_mobile(cls, phone: str, info: ValidationInfo) -> str:
-        if info.data.get("sms_opt_in", True) and not is_sms_capable(phone):
+    def _sms_needs_a_mobile(cls, phone: str | None, info: ValidationInfo) -> str | None:
+        if not info.data.get("sms_opt_in", False):
+            return phone
+        if phone is None:
+            raise ValueError(NO_PHONE_FOR_SMS)
+        if not is_sms_capable(phone):
             raise ValueError("Ce numéro est un fixe : il ne peut pas recevoir de SMS. Donnez un "
                              "numéro de portable, ou indiquez que l'usager ne veut pas de SMS.")
         return phone

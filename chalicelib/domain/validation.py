@@ -74,6 +74,13 @@ def normalize_phone(value: str) -> str:
     return phonenumbers.format_number(parse_phone(value), phonenumbers.PhoneNumberFormat.E164)
 
 
+def normalize_optional_phone(value: object) -> str | None:
+    """A phone the usager may not have: absent or blank is None, anything else a valid number."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return normalize_phone(value)  # type: ignore[arg-type]
+
+
 def is_sms_capable(e164: str) -> bool:
     import phonenumbers
 
@@ -107,6 +114,7 @@ MediumText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
                        AfterValidator(_no_control_chars)]
 PersonName = Annotated[str, StringConstraints(max_length=100), AfterValidator(_person_name)]
 Phone = Annotated[str, BeforeValidator(normalize_phone)]
+OptionalPhone = Annotated[str | None, BeforeValidator(normalize_optional_phone)]
 
 
 def _email(value: str) -> str:

@@ -39,6 +39,21 @@ SEEN_BY: dict[Role, frozenset[Contact]] = {
     Role.USAGER: frozenset(),                # never signs in
 }
 
+# The policy above as the agent reads it on the new case form, before escalating: what the
+# partner's referents get of a case (views.case_view for a referent, the escalation email).
+PARTNER_SEES = (
+    "le prénom et le nom de l'usager, et sa situation",
+    "la demande et votre question",
+    "les identifiants que vous transmettez à cet organisme",
+    "les messages et documents que vous lui adressez, avec votre nom",
+    "le nom, l'adresse et le téléphone du point de contact",
+)
+PARTNER_NEVER_SEES = (
+    "le téléphone et l'adresse e-mail de l'usager",
+    "les notes du dossier",
+    "les échanges, documents et identifiants destinés aux autres organismes",
+)
+
 GROUP_ADDRESSES = ("member_emails", "shared_mailbox")
 MANAGER_CONTACT = ("manager_email",)
 POINT_CONTACT = ("phone", "address")

@@ -34,7 +34,7 @@ def territory_directory(code, principal):
 def usager_export(principal, body):
     from ..services import export
 
-    return export.usager_export(deps(), principal, body.phone)
+    return export.usager_export(deps(), principal, body.phone, body.ref)
 
 
 @api.route("/api/admin/directory/{kind}", "POST", summary="Importer l'annuaire (CSV)",

@@ -157,6 +157,8 @@ def deliver(deps: Deps, ref: str, notification_id: str, template: str) -> str:
     if case.usager is None or not case.usager.sms_opt_in:
         return _dropped("declined")
     phone = case.usager.phone
+    if phone is None:               # refused at intake; an SMS never goes nowhere all the same
+        return _dropped("no_phone")
     if deps.repo.is_opted_out(phone):
         return _dropped("opted_out")
     now = deps.now()

@@ -1,7 +1,7 @@
 """The agent's pages: the dashboard of a point's cases, the new case form, the search."""
 from __future__ import annotations
 
-from ..domain import situations
+from ..domain import situations, visibility
 from ..domain.commands import CaseCreate, EscalationCreate
 from ..domain.errors import DomainError
 from ..domain.models import LIFE_SITUATION_LABELS, CaseStatus, LifeSituation, Role
@@ -36,6 +36,11 @@ IDENTIFIER_FIELDS = [
     ("identifiers.tax_number", "N° fiscal", "13 chiffres, sur l'avis d'impôt"),
     ("identifiers.france_travail_id", "Identifiant France Travail", None),
 ]
+# The new case form's fields, in the page's order: its error summary follows it.
+NEW_CASE_FIELDS = ["point_id", "usager.first_name", "usager.last_name", "usager.phone", "usager.email",
+                   "usager.sms_opt_in", "situation", "description", "consent_attested",
+                   "confirm_consent_by_sms", "group_ids", "question",
+                   *(name for name, _, _ in IDENTIFIER_FIELDS)]
 
 
 def _points(deps, principal) -> list:
@@ -100,14 +105,17 @@ def _new_case_page(deps, request, user, principal, *, fields=None, selected=(), 
                       status=status, points=points, point=point, fields=fields,
                       situations=SITUATIONS, groups=_group_options(deps, point, situation),
                       selected=set(selected), identifier_fields=IDENTIFIER_FIELDS,
-                      errors=errors.by_field, summary=errors.summary)
+                      partner_sees=visibility.PARTNER_SEES,
+                      partner_never_sees=visibility.PARTNER_NEVER_SEES,
+                      errors=errors.by_field, summary=errors.in_order(NEW_CASE_FIELDS))
 
 
 @handler
 def new_case_form(deps, request):
     principal, user = require(deps, request, Role.AGENT)
+    # Nothing is ticked for the usager: consent to SMS is their affirmative act.
     return _new_case_page(deps, request, user, principal,
-                          fields={"usager.sms_opt_in": "oui", "point_id": (request.query_params or {}).get("point", "")})
+                          fields={"point_id": (request.query_params or {}).get("point", "")})
 
 
 def _commands(fields: dict[str, str], group_ids: list[str], point_id: str, errors: FormErrors):
@@ -115,7 +123,7 @@ def _commands(fields: dict[str, str], group_ids: list[str], point_id: str, error
         "point_id": point_id,
         "usager": {"first_name": fields.get("usager.first_name", ""),
                    "last_name": fields.get("usager.last_name", ""),
-                   "phone": fields.get("usager.phone", ""),
+                   "phone": text(fields, "usager.phone"),
                    "email": text(fields, "usager.email"),
                    "sms_opt_in": checked(fields, "usager.sms_opt_in")},
         "situation": fields.get("situation", ""),

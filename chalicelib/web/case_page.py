@@ -82,6 +82,13 @@ def _recipients(view) -> tuple[list[tuple[str, str, str | None]], str]:
          if e.status.value == "needs_info" else "Reçoit votre message par e-mail.")
         for e in partners]
     return choices, waiting[0].group_id if waiting else ""
+# Each form's fields, in the page's order: the error summary follows it.
+FORM_FIELDS = {
+    "reponse": ["kind", "body"],
+    "message": ["group_id", "body"],
+    "saisine": ["group_ids", "question", *(name for name, _, _ in IDENTIFIER_FIELDS)],
+    "cloture": ["outcome", "useful"],
+}
 
 
 def _signed_in(deps, request):
@@ -153,8 +160,8 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
             errors.add(None, refused)
             form = "piece"
     context = dict(case=view, form=form, fields=fields or {}, errors=errors.by_field,
-                   summary=errors.summary, notice=notice, kind_choices=KIND_CHOICES,
-                   outcomes=OUTCOMES, selected_groups=selected_groups or [],
+                   summary=errors.in_order(FORM_FIELDS.get(form or "", [])), notice=notice,
+                   kind_choices=KIND_CHOICES, outcomes=OUTCOMES, selected_groups=selected_groups or [],
                    group_names={e.group_id: e.group_name for e in view.escalations},
                    note_recipient=NOTE_RECIPIENT)
     if principal.role is Role.REFERENT:

@@ -5,6 +5,7 @@ and under the field itself. Messages are plain French; a form never loses what w
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel, ValidationError
@@ -46,6 +47,19 @@ class FormErrors:
             if error["field"] and error["field"] not in found:
                 found[error["field"]] = error["message"]
         return found
+
+    def in_order(self, fields: Sequence[str]) -> list[dict[str, str | None]]:
+        """The summary in the order of the form's fields, as a keyboard user meets them: errors
+        of the whole page first (an expired page), then each field's in the form's order. A
+        nested error ("usager.phone", "group_ids.0") takes its field's place."""
+        def place(error: dict[str, str | None]) -> int:
+            name = error["field"]
+            if not name:
+                return -1
+            return next((i for i, f in enumerate(fields)
+                         if name == f or name.startswith(f + ".") or f.startswith(name + ".")), len(fields))
+
+        return sorted(self.summary, key=place)
 
     def add(self, field_name: str | None, message: str) -> None:
         self.summary.append({"field": field_name, "message": message})

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.e2e
 
 
 USAGER = {"first_name": "Lucien", "last_name": "Perrin", "phone": "06 98 76 54 32",
-          "email": "lucien.perrin@example.net"}
+          "email": "lucien.perrin@example.net", "sms_opt_in": True}
 DESCRIPTION = "Le RSA n'est plus versé depuis la mise à jour de sa situation."
 
 

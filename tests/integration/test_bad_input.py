@@ -21,7 +21,8 @@ POINT = "61-mairie-bretoncelles"
 AGENT = "agent.bretoncelles@example.org"
 CASE = {
     "point_id": POINT,
-    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78"},
+    "usager": {"first_name": "Jeanne", "last_name": "Martin", "phone": "06 12 34 56 78",
+               "sms_opt_in": True},
     "situation": "emploi",
     "description": "Ses allocations chômage ne sont plus versées depuis deux mois.",
     "consent_attested": True,
@@ -133,7 +134,8 @@ def test_a_body_that_is_not_a_json_object_is_refused(client, deps, agent, raw, f
                  id="blank-first-name"),
     pytest.param("usager.last_name", "Martin2", "usager.last_name", "lettres", id="name-with-digits"),
     pytest.param("usager.phone", "12", "usager.phone", "n'est pas valide", id="invalid-phone"),
-    pytest.param("usager.phone", "", "usager.phone", "obligatoire", id="empty-phone"),
+    pytest.param("usager.phone", "", "usager.phone", "portable", id="sms-without-a-phone"),
+    pytest.param("usager.phone", DELETE, "usager.phone", "portable", id="sms-with-no-phone-field"),
     pytest.param("usager.phone", 612345678, "usager.phone", "", id="phone-as-a-number"),
     pytest.param("usager.phone", ["06 12 34 56 78"], "usager.phone", "", id="phone-as-a-list"),
     pytest.param("usager.phone", "01 45 67 89 12", "usager.phone", "fixe", id="landline-with-sms"),

@@ -108,7 +108,8 @@ class CaseRepository(Table):
         if case.usager is not None:
             lookups += [keys.name_search(case.point_id, key, ref)
                         for key in name_keys(case.usager.first_name, case.usager.last_name)]
-            lookups.append(keys.phone_case(case.usager.phone, case.created_at, ref))
+            if case.usager.phone:           # a usager without a phone has no phone entry
+                lookups.append(keys.phone_case(case.usager.phone, case.created_at, ref))
         self.delete_many(lookups)
 
     def search_point_cases(self, point_id: str, prefix: str, limit: int) -> list[str]:
