@@ -12,6 +12,7 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib.bootstrap import deps
 from chalicelib.observability import correlate, logger, metrics, tracer
 from chalicelib.routes import (
+    about,
     admin,
     agent,
     auth,
@@ -103,9 +104,10 @@ assets.register(app)                # /static/: the DSFR and Relais's CSS; fonts
 # The JSON API (/api/...), described by /api/openapi.json.
 for blueprint in (auth.bp, cases.bp, directory.bp, feedback.bp, openapi_document.bp):
     app.register_blueprint(blueprint)
-# The pages, by role; a case's documents (/dossiers/<ref>/pieces-jointes/...); the results.
+# The pages, by role; a case's documents (/dossiers/<ref>/pieces-jointes/...); the results; the
+# public pages of the footer (accessibility, legal notice, personal data, help).
 for blueprint in (login.bp, agent.bp, case_pages.bp, attachment_pages.bp, referent.bp, oversight.bp,
-                  admin.bp, results.bp):
+                  admin.bp, results.bp, about.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(dev.bp)      # /_dev/...: the development stage only, 404 elsewhere
 # French error pages: an unknown address (404), a form's address opened as a page (405).

@@ -42,6 +42,8 @@ class Settings:
     ses_max_per_day: int               # emails sent at most per UTC day; 0: no cap
     # The ladder's coordinator stage goes there for a territory with no coordinator in Relais.
     national_coordination_email: str | None
+    contact_email: str                 # the service's mailbox, on the public pages (accessibility, help)
+    privacy_email: str                 # the data protection officer's, on /donnees-personnelles
 
     @property
     def is_dev(self) -> bool:

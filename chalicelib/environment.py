@@ -153,6 +153,10 @@ class Environment(BaseModel):
     ses_max_per_second: int = _variable("RELAIS_SES_MAX_PER_SECOND", 0)
     ses_max_per_day: int = _variable("RELAIS_SES_MAX_PER_DAY", 0)
     national_coordination_email: Recipient | None = _variable("RELAIS_NATIONAL_COORDINATION_EMAIL")
+    # The public pages' contacts (/accessibilite, /donnees-personnelles, /aide): the service's
+    # mailbox, and its data protection officer's.
+    contact_email: Recipient = _variable("RELAIS_CONTACT_EMAIL", "contact@relais.example.org")
+    privacy_email: Recipient = _variable("RELAIS_PRIVACY_EMAIL", "dpd@relais.example.org")
 
     @model_validator(mode="before")
     @classmethod

@@ -37,6 +37,7 @@ def _configured(loader):
     environment.filters["nl2br"] = _nl2br
     environment.filters["phone"] = _phone
     environment.filters["fr"] = fr_number
+    environment.filters["sort_fr"] = sort_french
     environment.filters["local"] = local_time
     environment.filters["zone_label"] = _zone_label
     # {{ static_url('dsfr/dsfr.min.css') }} -> /static/dsfr/dsfr.min.css?v=<DSFR release>
@@ -79,14 +80,30 @@ def _zone_label(territory_code: str | None) -> str:
     return zones.label(territory_code)
 
 
-def fr_number(value) -> str:
-    """A figure as it is written in French: 1 234 and 87,5 (narrow no-break spaces)."""
+def fr_number(value, unit: str = ""):
+    """A figure as it is written in French, the one format of every page, chart and email:
+    1 234 (a narrow no-break space between thousands) and 87,5 (a decimal comma); with
+    unit="%", 87,5 % (a no-break space before the sign, so it never starts a line)."""
+    from markupsafe import Markup
+
     if isinstance(value, float):
         whole, _, decimals = f"{value:,.1f}".partition(".")
-        return whole.replace(",", "\u202f") + "," + decimals
-    if isinstance(value, int):
-        return f"{value:,}".replace(",", "\u202f")
-    return str(value)
+        text = whole.replace(",", "\u202f") + "," + decimals
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = f"{value:,}".replace(",", "\u202f")
+    else:
+        text = str(value)
+    if unit == "%":
+        return Markup("{}&nbsp;%").format(text)
+    return text + unit
+
+
+def sort_french(items, attribute: str):
+    """{{ points | sort_fr("name") }}: in French alphabetical order (domain/collation.py),
+    « Ardèche » before « Ardennes », whatever the locale."""
+    from ..domain.collation import french_sorted
+
+    return french_sorted(items, lambda item: getattr(item, attribute))
 
 
 def _phone(e164) -> str:

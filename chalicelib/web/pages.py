@@ -14,6 +14,9 @@ from ..adapters.templates import render
 from ..api.http import SECURITY_HEADERS
 
 CSRF_COOKIE = "relais_csrf"
+# The accessibility status every page's footer states (RGAA). Without a valid audit the RGAA
+# requires « non conforme »; change it with an audit's results (/accessibilite says which).
+ACCESSIBILITY_STATUS = "non conforme"
 PAGE_HEADERS = {
     **SECURITY_HEADERS,
     "Content-Type": "text/html; charset=utf-8",
@@ -35,7 +38,8 @@ def page(template: str, status: int = 200, cookies: list[str] | None = None,
     """form_targets: origins the page's forms may post to besides its own (S3, for uploads)."""
     from chalice import Response
 
-    context = {"user": None, "nav": [], "notice": None, "csrf": "", **context}
+    context = {"user": None, "nav": [], "notice": None, "csrf": "",
+               "accessibility_status": ACCESSIBILITY_STATUS, **context}
     headers = dict(PAGE_HEADERS)
     if form_targets:
         headers["Content-Security-Policy"] = headers["Content-Security-Policy"].replace(

@@ -16,6 +16,7 @@ from chalice import Response
 from ..adapters import csv_out
 from ..api import http
 from ..domain import results as domain
+from ..domain.collation import french_sorted
 from ..domain.errors import NotFound
 from ..domain.models import Role
 from ..domain.territories import DEPARTEMENTS
@@ -80,7 +81,7 @@ def rows(deps, period: str, kind: str, territory: str | None = None,
         if name is None:            # a point of another territory, or gone from the directory
             continue
         found.append({"code": scope_id, "name": name, "figures": published.figures(kind, scope_id)})
-    return sorted(found, key=lambda row: row["name"])
+    return french_sorted(found, lambda row: row["name"])
 
 
 def _period(query: dict, now: datetime) -> str:
@@ -106,7 +107,7 @@ def public(deps, request):
                       period=period, periods=periods(now), territory=territory,
                       territory_name=DEPARTEMENTS.get(territory or ""),
                       national=published.figures("national", domain.NATIONAL), territories=territories, networks=networks,
-                      points=points, all_territories=sorted(DEPARTEMENTS.items(), key=lambda t: t[1]),
+                      points=points, all_territories=french_sorted(DEPARTEMENTS.items(), lambda t: t[1]),
                       k=domain.K_ANONYMITY)
     # The page holds the browser's form token: never in a shared cache. An anonymous view that
     # sets no cookie may be kept by the browser as long as the figures are; one that names its
@@ -219,7 +220,8 @@ def report(deps, request):
     principal, user = require(deps, request, Role.COORDINATOR, Role.ADMIN)
     data = report_data(deps, principal, *_report_query(deps, principal, request))
     quarters = [q for q, _ in periods(deps.now()) if "-T" in q]
-    return pages.view(request, "report.html", user=user, current="/territoire", quarters=quarters, **data)
+    return pages.view(request, "report.html", user=user, current="/territoire", quarters=quarters,
+                      k=domain.K_ANONYMITY, **data)
 
 
 @handler
