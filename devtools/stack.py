@@ -241,7 +241,7 @@ def demo_logins() -> str:
 
     users = rows("users")
     agents = [u for u in users if u["role"] == "agent"]
-    others = [u for u in users if u["role"] != "agent"]
+    others = [u for u in users if u["role"] not in ("agent", "referent")]
     referents = [g["member_emails"].split()[0] for g in rows("referent_groups")]
     lines = ["Demo logins (magic link: the email lands in /_dev/outbox):"]
     lines += [f"  agent        {u['email']:<45} {u['point_ids']}" for u in agents[:3]]
