@@ -281,10 +281,11 @@ def gateway_responses() -> dict:
     error shape. Check after a deploy: curl -i -H 'Accept: text/html' <site>/x/y/z -X PUT."""
     from chalicelib.adapters.templates import render
     from chalicelib.web.errors import NOT_FOUND
-    from chalicelib.web.pages import PAGE_HEADERS
+    from chalicelib.web.pages import ACCESSIBILITY_STATUS, PAGE_HEADERS
 
     def page(template_name: str, **context) -> str:
-        return render(f"pages/{template_name}", user=None, nav=[], notice=None, csrf="", **context)
+        return render(f"pages/{template_name}", user=None, nav=[], notice=None, csrf="",
+                      accessibility_status=ACCESSIBILITY_STATUS, **context)
 
     # The pages' security headers, as API Gateway's quoted static values: the media type is the chosen
     # template's, and the Content-Security-Policy (quotes inside) cannot be written so; the pages

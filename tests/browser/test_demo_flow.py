@@ -159,7 +159,7 @@ def test_the_admin_previews_a_csv_before_applying_it(page, stack_url, tmp_path):
     assert "1 à créer" in page.get_by_role("main").inner_text()
     check_accessibility(page, "11-admin-apercu")
     page.get_by_role("button", name="Appliquer l'import").click()
-    assert "L'import est appliqué" in page.get_by_role("status").inner_text()
+    assert "est appliqué : l'annuaire est à jour. Lignes : 1 créée" in page.get_by_role("status").inner_text()
 
 
 def test_choosing_a_situation_brings_its_usual_partners_first(page, stack_url):

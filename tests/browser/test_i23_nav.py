@@ -48,10 +48,13 @@ def test_point_7_search_finds_a_compound_name_a_bare_reference_and_refuses_an_em
     sign_in(page, stack_url, AGENT)
     page.goto(f"{stack_url}/recherche")
 
-    # Empty: the page's own French error (DSFR), with focus on the field; not the browser's bubble.
+    # Empty: the page's own French error (DSFR), not the browser's bubble.
     search(page, "")
     group = page.locator(".fr-input-group--error")
     assert "Tapez au moins deux lettres" in group.locator(".fr-error-text").inner_text()
+    # The error summary takes the focus, as on every form (point 4), and links to the field.
+    assert page.evaluate("document.activeElement && document.activeElement.id") == "erreurs"
+    page.get_by_role("alert").get_by_role("link").first.click()
     assert page.evaluate("document.activeElement && document.activeElement.name") == "q"
     assert "Tapez au moins deux lettres" in page.get_by_role("alert").inner_text()
     check_accessibility(page, "i23-recherche-vide")

@@ -246,7 +246,10 @@ def test_the_admin_menu_links_every_page_the_admin_may_open(admin, stack_url):
     admin.goto(f"{stack_url}/annuaire")
     menu = admin.get_by_role("navigation", name="Menu principal")
     linked = {a.get_attribute("href") for a in menu.get_by_role("link").all()}
-    public = {"/", "/connexion", "/resultats"}            # the header's and the footer's
+    footer = admin.get_by_role("contentinfo")
+    public = {"/", "/connexion", "/resultats"} | {      # the header's and the footer's
+        a.get_attribute("href") for a in footer.get_by_role("link").all()}
+    assert {"/accessibilite", "/mentions-legales", "/donnees-personnelles", "/aide"} <= public
     pages = sorted(path for path, methods in relais.app.routes.items()
                    if "GET" in methods and "{" not in path and not path.startswith(("/api", "/_dev", "/static"))
                    and path not in public and not path.endswith((".csv", ".json")))

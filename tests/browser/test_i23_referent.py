@@ -112,6 +112,15 @@ def test_12_je_m_en_occupe_and_the_read_receipt_are_shown_to_the_agent_by_name(p
     assert "l'agent voit que vous vous en occupez" in page.get_by_role("status").inner_text()
     assert page.get_by_role("button", name="Je m'en occupe").count() == 0
     check_accessibility(page, "i23-12-referent-pris-en-charge")
+
+    as_(page, stack_url, sessions[AGENT])                              # still waiting: « Pris en charge »
+    page.goto(f"{stack_url}/tableau-de-bord?vue=en-attente")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=ref))
+    assert "Pris en charge par le partenaire" in row.text_content()
+    check_accessibility(page, "i23-12-agent-tableau-de-bord-pris-en-charge")
+
+    as_(page, stack_url, sessions[MARIE])
+    page.goto(f"{stack_url}/dossiers/{ref}")
     page.get_by_role("textbox", name=re.compile("^Votre message")).fill("Je regarde et reviens vers vous.")
     page.locator("label.fr-label", has_text="Il me manque des informations").click()
     page.get_by_role("button", name="Envoyer").click()
@@ -126,10 +135,9 @@ def test_12_je_m_en_occupe_and_the_read_receipt_are_shown_to_the_agent_by_name(p
     thread = page.locator("#echanges").inner_text()
     assert "Marie Durand, CAF de l'Orne" in thread and "Referent" not in thread
     check_accessibility(page, "i23-12-agent-dossier-consulte-pris-en-charge")
-    page.goto(f"{stack_url}/tableau-de-bord?vue=en-attente")
+    page.goto(f"{stack_url}/tableau-de-bord?vue=informations-demandees")   # asked: in its own tab
     row = page.get_by_role("row").filter(has=page.get_by_role("link", name=ref))
-    assert "Pris en charge par le partenaire" in row.text_content()
-    check_accessibility(page, "i23-12-agent-tableau-de-bord-pris-en-charge")
+    assert "Informations demandées" in row.text_content()
 
 
 def test_12_a_referent_forwards_to_another_group_of_the_caf(page, stack_url, sessions):

@@ -35,7 +35,7 @@ def base_url(stack_log):
 def test_demo_flow_end_to_end(base_url):
     agent = api_sign_in(base_url, "agent.remalard@example.org")
     directory = agent.get(f"{base_url}/api/territories/61/directory").json()
-    assert len(directory["contact_points"]) == 8 and len(directory["referent_groups"]) == 16
+    assert len(directory["contact_points"]) == 8 and len(directory["referent_groups"]) == 17
 
     case = agent.post(f"{base_url}/api/cases", json={
         "point_id": "61-mairie-remalard",

@@ -145,13 +145,15 @@ def test_every_route_is_in_a_matrix():
     covered |= set(re.findall(r'"(/api/[^"?]*)"', matrix)) | set(re.findall(r"f\"(/api/[^\"?]*)\"", matrix))
     # Covered elsewhere, each by its own tests: forms (CSRF and roles, test_pages.py), login,
     # static files, feedback (test_feedback.py), the dev stage's routes (refused in prod), the
-    # catch-all of unknown addresses (a 404 page for everyone, test_pages.py).
+    # catch-all of unknown addresses (a 404 page for everyone, test_pages.py), the public pages
+    # every site must have (open to everyone, test_i23_public_pages.py and the browser's).
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|\{proxy\+\}|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
                            r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|"
                            r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
-                           r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|$)")
+                           r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|"
+                           r"(accessibilite|mentions-legales|donnees-personnelles|aide)$|$)")
     normalised = {re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]) for path in covered}
     missing = sorted(path for path in relais.app.routes
                      if re.sub(r"\{[^}]+\}", "{}", path) not in normalised and not elsewhere.match(path))

@@ -28,7 +28,7 @@ world = matrix.world
 ROLES = ["anonymous", "agent", "referent", "coordinator", "admin"]
 # Every query parameter a page reads (chalicelib/web): a test below checks the list is whole.
 PARAMS = ["suite", "du", "au", "trimestre", "periode", "code", "point", "vue", "statut", "type",
-          "fait", "erreur", "envoye", "niveau", "territoire", "groupe", "key", "bucket", "v"]
+          "fait", "erreur", "envoye", "niveau", "territoire", "groupe", "key", "bucket", "v", "a"]
 HOSTILE = ["%%%", "0001-01-01", "9999-T4", "0001-T1", "2026-13", "99999999999999999999999",
            "\x00", "x" * 5000, "<script>alert(1)</script>", "61-ZZZ-ZZZ", "31/02/2026"]
 # Each parameter alone: the two values that broke a page, a forged cursor for every parameter

@@ -217,7 +217,7 @@ def test_agents_feedback_is_deleted_two_years_after_it_was_sent(client):
     agent = login(client, AGENT)
     sent_at = deps.now()
     for kind, fields in (("difficulty", {"organisation_id": "cpam", "procedure": "Complémentaire santé solidaire",
-                                          "problem": "M. Durand n'arrive pas à joindre la caisse.",
+                                          "problem": "M. Kerbrat n'arrive pas à joindre la caisse.",
                                           "usagers_affected": 2}),
                          ("training", {"topic": "La retraite progressive"})):
         post_json(client, agent, "/api/feedback", {"kind": kind, "point_id": "61-mairie-bretoncelles", **fields})
@@ -231,5 +231,5 @@ def test_agents_feedback_is_deleted_two_years_after_it_was_sent(client):
     assert jobs.run_inline("retention", deps, sent_at + timedelta(days=733))["feedback_deleted"] == 0
     left = [item for item in whole_table(deps) if item.get("type", {}).get("S") == "Feedback"]
     assert [item["topic"]["S"] for item in left] == ["Les aides au logement"]
-    assert not any("Durand" in json.dumps(item) for item in whole_table(deps))
+    assert not any("Kerbrat" in json.dumps(item) for item in whole_table(deps))
     assert count(deps, f"AUDIT#{sent_at.date().isoformat()}") == events
