@@ -77,6 +77,17 @@ class ParsedEmail:
     sender_problem: str | None = None   # why From is not exactly one well-formed address
     from_header: str = ""            # From as written (decoded), for the agent: never logged
     authentication: AuthenticationResults | None = None   # SES's own Authentication-Results
+    # Extraction declined to cut (it would have left nothing, a greeting, or much less than the
+    # text outside recognised quotes): `text` is then the whole message with its quotes folded,
+    # and the agent is asked to check it (« réponse à vérifier »).
+    review: bool = False
+
+
+@dataclass
+class Segment:
+    """A run of a message's body: what its author wrote now, or what it carries along."""
+    kind: str        # text | quote | header | forward | signature
+    text: str
 
 
 # --- the sender ---------------------------------------------------------------------------
@@ -343,6 +354,18 @@ def new_text(text: str) -> str:
     parsed = ReplyMessage(text=head, languages=["fr", "en"], keep_hyphen_lists=True).read()
     body = parsed.replies[0].body if parsed.replies else head
     return re.sub(r"\n{3,}", "\n\n", body).strip()
+
+
+def segments(text: str) -> list[Segment]:
+    """The body cut into its runs, in order, for the agent's view of the original message."""
+    text = text.replace("\r\n", "\n").replace("\xa0", " ")
+    end = len(text)
+    for pattern in _CUTS:
+        match = pattern.search(text, 0, end)
+        if match and text[:match.start()].strip():
+            end = match.start()
+    runs = [Segment("text", text[:end].strip()), Segment("quote", text[end:].strip())]
+    return [run for run in runs if run.text]
 
 
 def _body(message: EmailMessage) -> str:
