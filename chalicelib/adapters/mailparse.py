@@ -368,6 +368,20 @@ def segments(text: str) -> list[Segment]:
     return [run for run in runs if run.text]
 
 
+FOLD = "[…] (texte cité replié)"
+
+
+def folded(runs: list[Segment]) -> str:
+    """The message as the thread shows it when extraction declined to cut: what is not a quote,
+    in order, each folded quote a marker (the agent opens the original for the rest)."""
+    kept: list[str] = []
+    for run in runs:
+        piece = run.text if run.kind in ("text", "forward") else FOLD
+        if not (kept and kept[-1] == FOLD == piece):
+            kept.append(piece)
+    return "\n\n".join(kept).strip()
+
+
 def _body(message: EmailMessage) -> str:
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
@@ -498,6 +512,10 @@ def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) ->
     if is_bounce:
         parsed.auto_reply = None
     parsed.full_text, parsed.text = full_text, new_text(full_text) if full_text else ""
+    if not parsed.text and full_text.strip() and not attachments:
+        # Nothing left once cut: never a reason to drop the message. Keep it whole, quotes folded.
+        parsed.review = True
+        parsed.text = folded(segments(full_text))
     parsed.attachments, parsed.refused = attachments, refused
     return parsed
 
