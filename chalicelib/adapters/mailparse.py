@@ -17,6 +17,10 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 from pathlib import PurePosixPath
 
+from .replies import FOLD, Segment, extract, folded, segments
+
+__all__ = ["FOLD", "Segment", "folded", "segments"]
+
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 10
 
@@ -81,13 +85,6 @@ class ParsedEmail:
     # text outside recognised quotes): `text` is then the whole message with its quotes folded,
     # and the agent is asked to check it (« réponse à vérifier »).
     review: bool = False
-
-
-@dataclass
-class Segment:
-    """A run of a message's body: what its author wrote now, or what it carries along."""
-    kind: str        # text | quote | header | forward | signature
-    text: str
 
 
 # --- the sender ---------------------------------------------------------------------------
@@ -241,57 +238,84 @@ def _bounce(message: EmailMessage) -> tuple[bool, list[str]]:
 # --- text ----------------------------------------------------------------------------------
 
 class _HtmlText(HTMLParser):
-    """Text of sanitized HTML, without quoted history (blockquotes, Gmail and Outlook quotes)."""
+    """Text of sanitized HTML. Quoted history becomes '> ' lines, as a plain-text client would
+    write it, so that one reader (adapters/replies.py) decides for both kinds of body:
+    - quote containers (Gmail, Yahoo, Proton, Thunderbird, Apple Mail `type=cite`) are quotes;
+    - Outlook's reply header (divRplyFwdMsg, appendonsend, Outlook for Mac's
+      OLK_SRC_BODY_SECTION) opens the history: everything after it is quoted;
+    - a plain `<blockquote>` is the author's own unless a reply attribution is right above it;
+    - `<hr>` is written as a rule of underscores (a separator only if a header block follows)."""
 
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol"}
-    QUOTE_MARKERS = ("gmail_quote", "divrplyfwdmsg", "appendonsend", "moz-cite-prefix",
-                     "yahoo_quoted", "protonmail_quote", "x_divrplyfwdmsg")
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "blockquote"}
+    QUOTE_MARKERS = ("gmail_quote", "yahoo_quoted", "protonmail_quote", "moz-cite-prefix", "cite")
+    HISTORY_MARKERS = ("divrplyfwdmsg", "appendonsend", "olk_src_body_section", "x_divrplyfwdmsg",
+                       "mail-editor-reference-message-container")
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skip_depth = 0
-        self.stack: list[str] = []
-        self.stopped = False
+        self.lines: list[list[str]] = [[]]      # lines, each a list of pieces
+        self.quoted: list[bool] = [False]       # whether each line is inside a quote
+        self.stack: list[tuple[str, bool]] = []  # open tags, and whether each opened a quote
+        self.depth = 0                           # quotes open
+        self.history = False                     # Outlook's header seen: the rest is quoted
+
+    def _newline(self):
+        self.lines.append([])
+        self.quoted.append(self.history or self.depth > 0)
 
     def handle_starttag(self, tag, attrs):
-        if self.stopped:
-            return
         attributes = {name: (value or "").lower() for name, value in attrs}
-        marker = " ".join((attributes.get("class", ""), attributes.get("id", "")))
-        if tag == "hr" or any(m in marker for m in ("divrplyfwdmsg", "appendonsend")):
-            # Outlook puts the history after its reply header, as siblings: stop here.
-            self.stopped = True
+        marker = " ".join((attributes.get("class", ""), attributes.get("id", ""), attributes.get("type", "")))
+        if any(m in marker for m in self.HISTORY_MARKERS):
+            self.history = True
+        if tag == "br":
+            self._newline()
             return
-        if tag in {"br"}:
-            self.parts.append("\n")
+        if tag == "hr":
+            self._newline()
+            self.lines[-1].append("_" * 32)
+            self._newline()
             return
-        self.stack.append(tag)
-        if self.skip_depth or tag == "blockquote" or any(m in marker for m in self.QUOTE_MARKERS):
-            self.skip_depth += 1
+        opens = any(m in marker for m in self.QUOTE_MARKERS) or (
+            tag == "blockquote" and (self.depth > 0 or self._after_attribution()))
+        self.stack.append((tag, opens))
         if tag in self.BLOCKS:
-            self.parts.append("\n")
+            self._newline()
+        if opens:
+            self.depth += 1
+            self.quoted[-1] = True
+
+    def _after_attribution(self) -> bool:
+        from .replies import attribution_end, header_block_end
+
+        filled = ["".join(parts).strip() for parts in self.lines if "".join(parts).strip()][-4:]
+        return any(attribution_end(filled, i) == len(filled) or header_block_end(filled, i)
+                   for i in range(len(filled)))
 
     def handle_endtag(self, tag):
-        if self.stopped or tag not in self.stack:
+        if tag not in (t for t, _ in self.stack):
             return
         while self.stack:
-            open_tag = self.stack.pop()
-            if self.skip_depth:
-                self.skip_depth -= 1
+            open_tag, opened = self.stack.pop()
+            if opened:
+                self.depth -= 1
             if open_tag == tag:
                 break
         if tag in self.BLOCKS:
-            self.parts.append("\n")
+            self._newline()
 
     def handle_data(self, data):
-        if not self.stopped and not self.skip_depth:
-            self.parts.append(data)
+        if not self.lines[-1] and (self.history or self.depth > 0):
+            self.quoted[-1] = True
+        self.lines[-1].append(data)
 
     def text(self) -> str:
-        text = "".join(self.parts).replace("\xa0", " ")
-        lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.splitlines()]
-        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+        out: list[str] = []
+        for parts, quoted in zip(self.lines, self.quoted, strict=True):
+            line = re.sub(r"\s+", " ", "".join(parts).replace("\xa0", " ")).strip()
+            out.append(f"> {line}" if quoted and line else line)
+        text = "\n".join(out)
+        return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def html_to_text(html: str) -> str:
@@ -301,7 +325,7 @@ def html_to_text(html: str) -> str:
                                   "table", "tbody", "span", "a", "b", "i", "strong", "em", "hr",
                                   "h1", "h2", "h3", "h4"},
                       attributes={"div": {"class", "id"}, "blockquote": {"class", "type"},
-                                  "span": {"class"}, "p": {"class"}},
+                                  "span": {"class", "id"}, "p": {"class"}},
                       link_rel=None)
     parser = _HtmlText()
     parser.feed(clean)
@@ -309,77 +333,9 @@ def html_to_text(html: str) -> str:
     return parser.text()
 
 
-_CUTS = [
-    # Gmail, Apple Mail, Thunderbird: "Le ... a écrit :" / "On ... wrote:", wrapped or not.
-    re.compile(r"^>?\s*(Le|On)\s[^\n]{0,200}?(\n[^\n]{0,200}?){0,2}?(a\s+écrit|wrote)\s*:\s*$",
-               re.MULTILINE | re.IGNORECASE),
-    # Outlook: a block of "De : / Envoyé : / À : / Objet :" (or English) header lines.
-    re.compile(r"^\*?(De|From)\s?\*?\s?:[^\n]*\n(\*?(Envoyé|Date|Sent|À|A|To|Cc|Objet|Subject)\s?\*?\s?:"
-               r"[^\n]*\n?){1,}", re.MULTILINE | re.IGNORECASE),
-    # Forwards and old-style separators.
-    re.compile(r"^[-_ ]{2,}\s*(Forwarded message|Message transféré|Original Message|Message d'origine|"
-               r"Début du message réexpédié|Begin forwarded message)\s*:?\s*[-_ ]*$",
-               re.MULTILINE | re.IGNORECASE),
-    re.compile(r"^_{10,}\s*$", re.MULTILINE),
-    # The first quoted line of a top-posted reply.
-    re.compile(r"^>", re.MULTILINE),
-]
-# Signature delimiter and mobile footers: cut even when nothing comes before them (a reply
-# with only a photo still has "Envoyé de mon iPhone").
-_FOOTERS = [
-    re.compile(r"^-- ?$", re.MULTILINE),
-    re.compile(r"^\s*(Envoyé (de|depuis) (mon|ma|un|l'application)|Sent from my|Sent from Outlook|"
-               r"Get Outlook for|Obtenir Outlook pour|Télécharger Outlook pour|Envoyé à partir de)",
-               re.MULTILINE | re.IGNORECASE),
-]
-
-
 def new_text(text: str) -> str:
     """The part of a reply its author wrote now: no quoted history, signature or footer."""
-    from mailparser_reply.parser import EmailMessage as ReplyMessage
-
-    text = text.replace("\r\n", "\n").replace("\xa0", " ")
-    end = len(text)
-    for pattern in _CUTS:
-        match = pattern.search(text, 0, end)
-        if match and text[:match.start()].strip():
-            end = match.start()
-    for pattern in _FOOTERS:
-        match = pattern.search(text, 0, end)
-        if match:
-            end = match.start()
-    head = text[:end]
-    if not head.strip():
-        return ""
-    parsed = ReplyMessage(text=head, languages=["fr", "en"], keep_hyphen_lists=True).read()
-    body = parsed.replies[0].body if parsed.replies else head
-    return re.sub(r"\n{3,}", "\n\n", body).strip()
-
-
-def segments(text: str) -> list[Segment]:
-    """The body cut into its runs, in order, for the agent's view of the original message."""
-    text = text.replace("\r\n", "\n").replace("\xa0", " ")
-    end = len(text)
-    for pattern in _CUTS:
-        match = pattern.search(text, 0, end)
-        if match and text[:match.start()].strip():
-            end = match.start()
-    runs = [Segment("text", text[:end].strip()), Segment("quote", text[end:].strip())]
-    return [run for run in runs if run.text]
-
-
-FOLD = "[…] (texte cité replié)"
-
-
-def folded(runs: list[Segment]) -> str:
-    """The message as the thread shows it when extraction declined to cut: what is not a quote,
-    in order, each folded quote a marker (the agent opens the original for the rest)."""
-    kept: list[str] = []
-    for run in runs:
-        piece = run.text if run.kind in ("text", "forward") else FOLD
-        if not (kept and kept[-1] == FOLD == piece):
-            kept.append(piece)
-    return "\n\n".join(kept).strip()
+    return extract(text).text
 
 
 def _body(message: EmailMessage) -> str:
@@ -511,11 +467,13 @@ def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) ->
     parsed.bounce, parsed.bounced_recipients = is_bounce, bounced
     if is_bounce:
         parsed.auto_reply = None
-    parsed.full_text, parsed.text = full_text, new_text(full_text) if full_text else ""
-    if not parsed.text and full_text.strip() and not attachments:
-        # Nothing left once cut: never a reason to drop the message. Keep it whole, quotes folded.
-        parsed.review = True
-        parsed.text = folded(segments(full_text))
+    parsed.full_text = full_text
+    if full_text:
+        extraction = extract(full_text)
+        parsed.text, parsed.review = extraction.text, extraction.review
+        if not parsed.text and full_text.strip() and not attachments:
+            # Nothing written but quotes: never a reason to drop it. Kept whole, quotes folded.
+            parsed.review, parsed.text = True, folded(segments(full_text))
     parsed.attachments, parsed.refused = attachments, refused
     return parsed
 

@@ -62,10 +62,20 @@ def test_delivery_reports_are_recognised_as_bounces(entry):
 
 def test_html_is_sanitized_before_any_text_is_taken():
     html = ('<p>Bonjour<script>alert(1)</script></p><img src=x onerror=alert(2)>'
-            '<p>Dossier <b>réglé</b>.</p><blockquote>ancien message</blockquote>')
+            '<p>Dossier <b>réglé</b>.</p><blockquote type="cite">ancien message</blockquote>')
     text = mailparse.html_to_text(html)
-    assert "alert" not in text and "ancien message" not in text
+    assert "alert" not in text
     assert "Bonjour" in text and "Dossier réglé." in text
+    assert "> ancien message" in text and mailparse.new_text(text) == "Bonjour\n\nDossier réglé."
+
+
+def test_the_authors_own_blockquote_is_content_and_a_quote_after_an_attribution_is_not():
+    html = ('<div>Voici l\'article applicable :</div><blockquote>Art. L. 262-2 : toute personne '
+            'résidant en France…</blockquote><div>Le droit est donc ouvert.</div>'
+            '<div>Le 26/11/2026 à 10:12, Relais SP+ a écrit :</div><blockquote>Question de l\'agent</blockquote>')
+    text = mailparse.new_text(mailparse.html_to_text(html))
+    assert "Art. L. 262-2" in text and "Le droit est donc ouvert." in text
+    assert "Question de l'agent" not in text and "a écrit" not in text
 
 
 @pytest.mark.parametrize("name, expected", [
@@ -113,7 +123,11 @@ SIGNATURE = "\r\n-- \r\nKarim Benali\r\nCAF de l'Orne\r\n"
                  b"Content-Transfer-Encoding: quoted-printable\r\n\r\nR=C3=A9gl=C3=A9 =ZZ ce matin.=\r\n"
                  + f"{QUOTE}{SIGNATURE}".encode(), "Réglé =ZZ ce matin.", id="bad-quoted-printable"),
     pytest.param(b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
-                 b"Content-Type: text/html\r\n\r\n<div><blockquote><p>unclosed", "", id="html-only-an-unclosed-quote"),
+                 b"Content-Type: text/html\r\n\r\n<div><blockquote type=cite><p>unclosed", mailparse.FOLD,
+                 id="html-only-an-unclosed-quote"),
+    pytest.param(b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
+                 b"Content-Type: text/html\r\n\r\n<div><blockquote><p>unclosed", "unclosed",
+                 id="html-only-the-authors-own-unclosed-blockquote"),
     pytest.param(b"From: a@example.org\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n--b\r\n"
                  b"Content-Type: text/html; charset=utf-8\r\n\r\n"
                  + "<div>Réglé ce matin.<br>-- <br>Karim<blockquote><p>Le RSA est bloqué.".encode(),

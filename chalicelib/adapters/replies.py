@@ -1,0 +1,489 @@
+"""What the author of a reply wrote now, out of everything their client sent along.
+
+Pure: text in, runs out. The body is read line by line into runs (`Segment`): the author's
+text, quoted lines ('>'), reply headers (attributions, Outlook header blocks, separators),
+forwarded messages, signatures. The phrases come from `reply_patterns` (one table per kind of
+line, per language); this module holds none.
+
+How it decides (docs/email.md, "Reply extraction"):
+- A quote is a run of '>' lines; a reply header is recognised from the tables; after a header
+  that no '>' quote follows (Outlook's unquoted history), the rest of the message is history.
+- Text after or between quotes is kept, in order (bottom-posting, inline answers), with the
+  last lines of the quote it answers when there are several answers.
+- A forward is content: the forwarded message is kept, marked, without its own history.
+- Signatures and footers are cut only from the last run, and only when what they would cut
+  looks like a signature (short lines, no sentence of the answer after them).
+- It declines to cut (`Extraction.review`) when the result is empty, only a greeting, or much
+  shorter than the text outside recognised quotes, or when a line of Relais's own email is
+  found outside any recognised quote: then the whole message is kept, quotes folded, and the
+  agent checks it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from . import reply_patterns as table
+
+ATTRIBUTION_MAX = 400      # characters of an attribution, over at most ATTRIBUTION_LINES lines
+ATTRIBUTION_LINES = 4
+SIGNATURE_MAX_LINES = 14   # a signature is short...
+SIGNATURE_MAX_LINE = 100   # ...made of short lines
+CONTEXT_LINES = 2          # quoted lines kept above an inline answer
+FOLD = "[…] (texte cité replié)"
+FORWARD_MARK = "[Contenu transféré]"
+
+
+@dataclass
+class Segment:
+    """A run of a message's body: what its author wrote now, or what it carries along."""
+    kind: str        # text | quote | header | forward | signature
+    text: str
+
+
+@dataclass
+class Extraction:
+    text: str                # what the thread shows
+    review: bool             # declined to cut: `text` is the message with its quotes folded
+    why: str | None = None   # empty | greeting | shrunk | unrecognised_history
+
+
+# --- the tables, compiled once -------------------------------------------------------------
+
+def _phrase(text: str) -> str:
+    """A phrase as a pattern: spaces match any run of spaces, the rest literally."""
+    return r"\s+".join(re.escape(word) for word in text.split())
+
+
+def _alternatives(phrases) -> str:
+    return "|".join(_phrase(p) for p in sorted(set(phrases), key=len, reverse=True))
+
+
+def _flat(rows: dict[str, tuple[str, ...]]) -> list[str]:
+    return [phrase for phrases in rows.values() for phrase in phrases]
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    attribution_end: re.Pattern
+    attribution_phrase: re.Pattern
+    ruled: re.Pattern
+    separator: re.Pattern
+    header_line: re.Pattern
+    header_kind: dict[str, str]
+    footer: re.Pattern
+    sign_off: re.Pattern
+    disclaimer: re.Pattern
+    greeting: re.Pattern
+    own_email: re.Pattern
+    dated_sender: re.Pattern
+
+
+@lru_cache(maxsize=1)
+def patterns() -> _Patterns:
+    verbs = _alternatives(_flat(table.ATTRIBUTION_VERBS))
+    header_kind = {name.casefold(): kind for kind, rows in table.HEADER_NAMES.items()
+                   for name in _flat(rows)}
+    separators = {phrase: kind for kind, rows in table.SEPARATORS.items() for phrase in _flat(rows)}
+    return _Patterns(
+        # "... <verb>:" at the very end (a name in parentheses or an address may sit between).
+        attribution_end=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})(?:\s*\([^)]{{0,80}}\))?\s*(?:\.\.\.)?\s*:\s*$",
+                                   re.IGNORECASE),
+        attribution_phrase=re.compile(rf"(?:{_alternatives(_flat(table.ATTRIBUTION_PHRASES))})[^\n]*:\s*$",
+                                      re.IGNORECASE),
+        ruled=re.compile(rf"^\s*-{{2,}}\s*\S.*?\b(?:{_alternatives(table.RULED_ATTRIBUTION_WORDS)})\b.*?-{{2,}}\s*$",
+                         re.IGNORECASE),
+        separator=re.compile(rf"^[\s\-_=*>]*(?P<phrase>{_alternatives(separators)})[\s\-_=*]*:?\s*$",
+                             re.IGNORECASE),
+        header_line=re.compile(rf"^\s*\*?\s*(?P<name>{_alternatives(header_kind)})\s*\*?\s*:\s*\*?(?P<value>.*)$",
+                               re.IGNORECASE),
+        header_kind=header_kind | {"__separators__": "", **{k.casefold(): v for k, v in separators.items()}},
+        footer=re.compile(rf"^\s*(?:{_alternatives(_flat(table.FOOTERS))})\b", re.IGNORECASE),
+        sign_off=re.compile(rf"^\s*(?:{_alternatives(_flat(table.SIGN_OFFS))})\s*[,.!;:]*\s*(?:[-–]\s*)?"
+                            r"(?P<name>[^\n,.!?:;]{0,40})[,.!]?\s*$", re.IGNORECASE),
+        disclaimer=re.compile(rf"^\s*(?:{_alternatives(table.DISCLAIMERS)})", re.IGNORECASE),
+        greeting=re.compile(rf"^\s*(?:{_alternatives(table.GREETINGS)})\b[^\n]{{0,40}}$", re.IGNORECASE),
+        own_email=re.compile("|".join(table.OWN_EMAIL_LINES), re.IGNORECASE),
+        # "2011/4/7 Name <addr>", "2014-10-17 11:28 GMT+03:00 Name <addr>:"
+        dated_sender=re.compile(r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b[^\n]{0,60}?<?[^\s<>@]+@[^\s<>@]+>?\s*:?\s*$"),
+    )
+
+
+# --- reading lines ---------------------------------------------------------------------------
+
+_QUOTE = re.compile(r"^[ \t]*>")
+_DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")       # ">>> http://... <<<", ">> Important <<"
+_HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
+_UNDERSCORES = re.compile(r"^\s*_{8,}\s*$")
+_SIG_DELIMITER = re.compile(r"^-- ?$")
+_SENTENCE = re.compile(r"[.!?]\s+\S.*[.!?]\s*$|^.{60,}[.!?]\s*$")
+
+
+def _is_quote(line: str) -> bool:
+    return bool(_QUOTE.match(line)) and not _DECORATION.match(line)
+
+
+def _unquote(line: str) -> str:
+    return re.sub(r"^(?:[ \t]*>)+ ?", "", line)
+
+
+def _normal(line: str) -> str:
+    return unicodedata.normalize("NFC", line.replace("\xa0", " ").replace("\u202f", " ")).strip()
+
+
+def _header_name(line: str) -> str | None:
+    match = patterns().header_line.match(line)
+    if not match:
+        return None
+    return patterns().header_kind.get(re.sub(r"\s+", " ", match["name"]).casefold())
+
+
+def header_block_end(lines: list[str], start: int) -> int | None:
+    """The end of an Outlook-style header block starting at `start` ("From: / Sent: / To: /
+    Subject:", any language; one blank line between header lines and wrapped values allowed),
+    or None when it is not one."""
+    first = _header_name(lines[start])
+    if first is None:
+        return None
+    kinds, last, index = {first}, start, start + 1
+    while index < len(lines) and index - last <= 2:
+        line = lines[index]
+        if not line.strip():
+            index += 1
+            continue
+        kind = _header_name(line)
+        if kind and kind not in kinds:
+            kinds.add(kind)
+            last = index
+        elif kind is None and index == last + 1 and _header_follows(lines, index):
+            last = index      # a wrapped value: "To: a@b.fr;" then " c@d.fr"
+        elif kind is None and index == last + 1 and len(kinds) == 1 and (
+                "@" in line or line.lstrip().startswith(("[", "<", "mailto"))):
+            last = index      # "*From:* Name" wrapped before its "[mailto:addr]"
+        else:
+            break
+        index += 1
+    return last + 1 if "from" in kinds and len(kinds) >= 2 else None
+
+
+def _header_follows(lines: list[str], index: int) -> bool:
+    return any(_header_name(line) is not None for line in lines[index + 1:index + 3] if line.strip())
+
+
+def attribution_end(lines: list[str], start: int) -> int | None:
+    """The end of a reply attribution starting at `start` ("On <date>, <name> wrote:" in any
+    language of the table, over at most ATTRIBUTION_LINES lines), or None."""
+    p = patterns()
+    first = lines[start].strip()
+    if not first:
+        return None
+    if p.ruled.match(first):
+        return start + 1
+    if p.dated_sender.match(first):
+        return start + 1
+    joined = ""
+    for index in range(start, min(start + ATTRIBUTION_LINES, len(lines))):
+        line = lines[index].strip()
+        if not line or (index > start and _is_quote(lines[index])):
+            return None
+        joined = f"{joined} {line}".strip()
+        if len(joined) > ATTRIBUTION_MAX:
+            return None
+        if joined.endswith(":") and (p.attribution_end.search(joined) or p.attribution_phrase.search(joined)) \
+                and _HAS_DATE_OR_ADDRESS.search(joined):
+            return index + 1
+    return None
+
+
+def separator_kind(line: str) -> str | None:
+    """'original' or 'forward' for a separator line ("-----Original Message-----")."""
+    match = patterns().separator.match(line)
+    if not match:
+        return None
+    phrase = re.sub(r"\s+", " ", match["phrase"]).casefold()
+    for kind, rows in table.SEPARATORS.items():
+        if phrase in {p.casefold() for p in _flat(rows)}:
+            return kind
+    return None
+
+
+# --- cutting a body into runs ------------------------------------------------------------------
+
+def segments(text: str) -> list[Segment]:
+    """The body cut into its runs, in order."""
+    lines = [_normal(line) if not _is_quote(line) else line.replace("\xa0", " ").rstrip()
+             for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    return _merge(_read(lines, forwarded=False))
+
+
+def _read(lines: list[str], forwarded: bool) -> list[Segment]:
+    runs: list[Segment] = []
+    body_kind = "forward" if forwarded else "text"
+    text: list[str] = []
+
+    def flush():
+        if any(line.strip() for line in text):
+            runs.append(Segment(body_kind, "\n".join(text).strip("\n")))
+        text.clear()
+
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        if _is_quote(line):
+            flush()
+            end = _quote_end(lines, index)
+            runs.append(Segment("quote", "\n".join(lines[index:end])))
+            index = end
+            continue
+        kind = separator_kind(line) if line.strip() else None
+        if kind == "forward":
+            flush()
+            end = _skip_blank(lines, index + 1)
+            block = header_block_end(lines, end) if end < len(lines) else None
+            header_end = block if block else index + 1
+            runs.append(Segment("header", "\n".join(lines[index:header_end])))
+            runs.extend(_read(lines[header_end:], forwarded=True))
+            return runs
+        header_end = None
+        if kind == "original":
+            after = _skip_blank(lines, index + 1)
+            block = header_block_end(lines, after) if after < len(lines) else None
+            header_end = block or index + 1
+        elif _UNDERSCORES.match(line):
+            after = _skip_blank(lines, index + 1)
+            block = header_block_end(lines, after) if after < len(lines) else None
+            header_end = block
+        elif line.strip():
+            header_end = header_block_end(lines, index) or attribution_end(lines, index)
+            if header_end is None:
+                split = _attribution_in_line(line)
+                if split is not None:
+                    text.append(line[:split].rstrip())
+                    flush()
+                    runs.append(Segment("header", line[split:].strip()))
+                    index = _after_header(lines, index + 1, runs)
+                    continue
+        if header_end is not None:
+            flush()
+            runs.append(Segment("header", "\n".join(lines[index:header_end])))
+            index = _after_header(lines, header_end, runs)
+            continue
+        text.append(line)
+        index += 1
+    flush()
+    return runs
+
+
+def _after_header(lines: list[str], index: int, runs: list[Segment]) -> int:
+    """After a reply header: a '>' quote is history and reading goes on below it; anything else
+    (Outlook's unquoted history) is history to the end."""
+    after = _skip_blank(lines, index)
+    if after < len(lines) and _is_quote(lines[after]):
+        return after
+    rest = "\n".join(lines[index:]).strip("\n")
+    if rest.strip():
+        runs.append(Segment("quote", rest))
+    return len(lines)
+
+
+def _attribution_in_line(line: str) -> int | None:
+    """Where an attribution starts when it ends a line of text: "Merci. On Tue, ... wrote:"."""
+    if not line.rstrip().endswith(":") or not patterns().attribution_end.search(line):
+        return None
+    for match in re.finditer(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)", line):
+        tail = line[match.end():]
+        if match.end() > 0 and len(tail) <= ATTRIBUTION_MAX and _HAS_DATE_OR_ADDRESS.search(tail) \
+                and attribution_end([tail], 0) is not None:
+            return match.end()
+    # A footer then an attribution on one line: "Sent from Samsung Mobile <date> <name> wrote:".
+    footer = patterns().footer.match(line)
+    if footer:
+        return 0
+    return None
+
+
+def _quote_end(lines: list[str], start: int) -> int:
+    index, end = start, start
+    while index < len(lines):
+        if _is_quote(lines[index]):
+            end = index + 1
+        elif lines[index].strip():
+            break
+        index += 1
+    return end
+
+
+def _skip_blank(lines: list[str], index: int) -> int:
+    while index < len(lines) and not lines[index].strip():
+        index += 1
+    return index
+
+
+def _merge(runs: list[Segment]) -> list[Segment]:
+    merged: list[Segment] = []
+    for run in runs:
+        if merged and merged[-1].kind == run.kind and run.kind in ("quote", "header"):
+            merged[-1] = Segment(run.kind, f"{merged[-1].text}\n{run.text}")
+        else:
+            merged.append(run)
+    return merged
+
+
+# --- signatures and footers ------------------------------------------------------------------
+
+def _cut_footer_and_signature(text: str) -> tuple[str, str]:
+    """(kept, cut) for the last run of the author's text: mobile footers, disclaimers, the
+    '-- ' delimiter, and a sign-off followed by a signature. Never cuts a sentence of answer."""
+    p = patterns()
+    lines = text.split("\n")
+    end = len(lines)
+    for index, line in enumerate(lines):
+        if p.footer.match(line) or p.disclaimer.match(line):
+            end = index
+            break
+    for index in range(end):
+        if _SIG_DELIMITER.match(lines[index]) and _looks_like_signature(lines[index + 1:end]):
+            end = index
+            break
+    for index in range(end):
+        if p.sign_off.match(lines[index]) and _looks_like_signature(lines[index + 1:end]):
+            end = index
+            break
+    kept = "\n".join(lines[:end]).strip()
+    return kept, "\n".join(lines[end:]).strip()
+
+
+def _looks_like_signature(lines: list[str]) -> bool:
+    filled = [line for line in lines if line.strip()]
+    if len(filled) > SIGNATURE_MAX_LINES:
+        return False
+    return not any(len(line) > SIGNATURE_MAX_LINE or _SENTENCE.search(line) and len(line) > 50
+                   for line in filled)
+
+
+# --- the result --------------------------------------------------------------------------
+
+def extract(text: str) -> Extraction:
+    """The new text of a reply, or the whole message folded for review (see the module)."""
+    runs = segments(text)
+    own = patterns().own_email
+    mine = [run for run in runs if run.kind in ("text", "forward")]
+    outside = "\n\n".join(run.text for run in mine)
+    # History no table recognised: a line of Relais's own email outside any quote.
+    leak = next((i for i, run in enumerate(runs) if run.kind in ("text", "forward") and own.search(run.text)),
+                None)
+    if leak is not None:
+        runs = _cut_leak(runs, leak)
+        kept = _visible(runs)
+        return Extraction(kept or FOLD, review=True, why="unrecognised_history")
+    kept = _visible(runs)
+    plain = _letters(kept)
+    if not plain:
+        if not _letters(_strip_footers(outside)):
+            return Extraction("", review=False, why="empty")
+        return Extraction(folded(runs), review=True, why="empty")
+    if patterns().greeting.match(kept) and "\n" not in kept.strip() and _letters(outside) != plain:
+        return Extraction(folded(runs), review=True, why="greeting")
+    if len(plain) < 0.3 * len(_letters(_strip_footers(outside))) and len(_letters(outside)) - len(plain) > 200:
+        return Extraction(folded(runs), review=True, why="shrunk")
+    return Extraction(kept, review=False)
+
+
+def _letters(text: str) -> str:
+    return re.sub(r"\W+", "", text)
+
+
+def _strip_footers(text: str) -> str:
+    p = patterns()
+    return "\n".join(line for line in text.split("\n") if not p.footer.match(line))
+
+
+def _cut_leak(runs: list[Segment], leak: int) -> list[Segment]:
+    """Cut the run holding Relais's own text before it: at the last line that looks like a
+    header (an address, a date, a colon at the end) above it, else at its paragraph."""
+    run = runs[leak]
+    lines = run.text.split("\n")
+    first = next(i for i, line in enumerate(lines) if patterns().own_email.search(line))
+    cut = None
+    for index in range(first - 1, max(-1, first - 25), -1):
+        line = lines[index].strip()
+        if line.endswith(":") and _HAS_DATE_OR_ADDRESS.search(line) or _header_name(line) == "from":
+            cut = index
+            break
+    if cut is None:
+        cut = first
+        while cut > 0 and lines[cut - 1].strip():
+            cut -= 1
+    head = "\n".join(lines[:cut]).strip()
+    kept = [*runs[:leak]]
+    if head:
+        kept.append(Segment(run.kind, head))
+    kept.append(Segment("quote", "\n".join(lines[cut:])))
+    return kept
+
+
+def _visible(runs: list[Segment]) -> str:
+    """The author's runs in order; between two of them, the quoted lines answered."""
+    authored = [i for i, run in enumerate(runs) if run.kind in ("text", "forward")]
+    if not authored:
+        return ""
+    texts = {i: (_cut_footer_and_signature(runs[i].text)[0] if runs[i].kind == "text" else runs[i].text)
+             for i in authored}
+    own = patterns().own_email
+    substantive = [i for i in authored if texts[i].strip() and not (
+        patterns().greeting.match(texts[i]) and "\n" not in texts[i].strip())]
+    inline = len(substantive) > 1
+    parts: list[str] = []
+    forward_marked = False
+    for i in authored:
+        piece = texts[i].strip()
+        if not piece:
+            continue
+        if runs[i].kind == "forward" and not forward_marked:
+            parts.append(FORWARD_MARK)
+            forward_marked = True
+        if inline and i in substantive and i != substantive[0]:
+            context = _context(runs, i, own)
+            if context:
+                parts.append(context)
+        parts.append(_strip_footers(piece).strip() if runs[i].kind == "text" else piece)
+    return "\n\n".join(part for part in parts if part.strip()).strip()
+
+
+def _context(runs: list[Segment], index: int, own: re.Pattern) -> str:
+    """The last quoted lines right above an inline answer (the end of the quote's last
+    paragraph, never Relais's own boilerplate), as '> ' lines, after a marker when more was
+    folded. Nothing when the answer does not follow a quote."""
+    before = runs[index - 1] if index > 0 else None
+    if before is None or before.kind != "quote":
+        return ""
+    quoted = [_unquote(line).strip() for line in before.text.split("\n")]
+    paragraph: list[str] = []
+    for line in reversed(quoted):
+        if not line:
+            if paragraph:
+                break
+            continue
+        if own.search(line) or line.startswith(("http://", "https://")):
+            if paragraph:
+                break
+            continue
+        paragraph.insert(0, line)
+    if not paragraph:
+        return FOLD
+    shown = paragraph[-CONTEXT_LINES:]
+    folded_more = len([line for line in quoted if line]) > len(shown)
+    return "\n".join(([FOLD] if folded_more else []) + [f"> {line}" for line in shown])
+
+
+def folded(runs: list[Segment]) -> str:
+    """The whole message as the thread shows it when extraction declined to cut: the author's
+    runs in order, each folded quote a marker (the original holds the rest)."""
+    kept: list[str] = []
+    for run in runs:
+        piece = run.text.strip() if run.kind in ("text", "forward", "signature") else FOLD
+        if piece and not (kept and kept[-1] == FOLD == piece):
+            kept.append(piece)
+    return "\n\n".join(kept).strip()
