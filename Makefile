@@ -9,7 +9,7 @@ DYNAMODB_PORT ?= 8001
 export AWS_DEFAULT_REGION ?= eu-west-3
 
 STAGE ?= prod
-.PHONY: install run stop test unit instants lint typecheck bench package deploy clean .java .chromium .faketime
+.PHONY: install run stop test unit instants lint typecheck score-replies bench package deploy clean .java .chromium .faketime
 # When make started: `make test` prints its wall time, the install included.
 STARTED := $(shell date +%s)
 
@@ -84,6 +84,10 @@ instants: install
 
 # Speed, capacity, memory and cost figures, printed and written to docs/performance.md
 # (never asserted in tests). About 10 minutes.
+# Reply extraction per class, beside mail-parser-reply and quotequail (issue 24).
+score-replies: install
+	$(PY) devtools/score_replies.py
+
 bench: install
 	@rm -rf build/bench
 	@set -o pipefail; for script in bench/bench_*.py; do echo "== $$script"; \

@@ -246,7 +246,7 @@ class _HtmlText(HTMLParser):
     - a plain `<blockquote>` is the author's own unless a reply attribution is right above it;
     - `<hr>` is written as a rule of underscores (a separator only if a header block follows)."""
 
-    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "blockquote"}
+    BLOCKS = {"p", "div", "br", "li", "tr", "h1", "h2", "h3", "h4", "table", "ul", "ol", "blockquote", "pre"}
     QUOTE_MARKERS = ("gmail_quote", "yahoo_quoted", "protonmail_quote", "moz-cite-prefix", "cite")
     HISTORY_MARKERS = ("divrplyfwdmsg", "appendonsend", "olk_src_body_section", "x_divrplyfwdmsg",
                        "mail-editor-reference-message-container")
@@ -258,6 +258,7 @@ class _HtmlText(HTMLParser):
         self.stack: list[tuple[str, bool]] = []  # open tags, and whether each opened a quote
         self.depth = 0                           # quotes open
         self.history = False                     # Outlook's header seen: the rest is quoted
+        self.pre = 0                             # inside <pre>: line breaks are lines
 
     def _newline(self):
         self.lines.append([])
@@ -279,6 +280,7 @@ class _HtmlText(HTMLParser):
         opens = any(m in marker for m in self.QUOTE_MARKERS) or (
             tag == "blockquote" and (self.depth > 0 or self._after_attribution()))
         self.stack.append((tag, opens))
+        self.pre += tag == "pre"
         if tag in self.BLOCKS:
             self._newline()
         if opens:
@@ -299,12 +301,21 @@ class _HtmlText(HTMLParser):
             open_tag, opened = self.stack.pop()
             if opened:
                 self.depth -= 1
+            if open_tag == "pre":
+                self.pre -= 1
             if open_tag == tag:
                 break
         if tag in self.BLOCKS:
             self._newline()
 
     def handle_data(self, data):
+        if self.pre and "\n" in data:
+            first, *others = data.split("\n")
+            self.handle_data(first)
+            for other in others:
+                self._newline()
+                self.handle_data(other)
+            return
         if not self.lines[-1] and (self.history or self.depth > 0):
             self.quoted[-1] = True
         self.lines[-1].append(data)
@@ -313,6 +324,7 @@ class _HtmlText(HTMLParser):
         out: list[str] = []
         for parts, quoted in zip(self.lines, self.quoted, strict=True):
             line = re.sub(r"\s+", " ", "".join(parts).replace("\xa0", " ")).strip()
+            line = "-- " if line == "--" else line     # the signature delimiter keeps its space
             out.append(f"> {line}" if quoted and line else line)
         text = "\n".join(out)
         return re.sub(r"\n{3,}", "\n\n", text).strip()
@@ -323,9 +335,9 @@ def html_to_text(html: str) -> str:
 
     clean = nh3.clean(html, tags={"p", "div", "br", "blockquote", "li", "ul", "ol", "tr", "td",
                                   "table", "tbody", "span", "a", "b", "i", "strong", "em", "hr",
-                                  "h1", "h2", "h3", "h4"},
+                                  "h1", "h2", "h3", "h4", "pre"},
                       attributes={"div": {"class", "id"}, "blockquote": {"class", "type"},
-                                  "span": {"class", "id"}, "p": {"class"}},
+                                  "span": {"class", "id"}, "p": {"class"}, "pre": {"class"}},
                       link_rel=None)
     parser = _HtmlText()
     parser.feed(clean)
@@ -469,11 +481,11 @@ def parse(raw: bytes, own_addresses: set[str] | frozenset[str] = frozenset()) ->
         parsed.auto_reply = None
     parsed.full_text = full_text
     if full_text:
-        extraction = extract(full_text)
+        extraction = extract(full_text, parsed.subject)
         parsed.text, parsed.review = extraction.text, extraction.review
         if not parsed.text and full_text.strip() and not attachments:
             # Nothing written but quotes: never a reason to drop it. Kept whole, quotes folded.
-            parsed.review, parsed.text = True, folded(segments(full_text))
+            parsed.review, parsed.text = True, folded(segments(full_text, parsed.subject))
     parsed.attachments, parsed.refused = attachments, refused
     return parsed
 

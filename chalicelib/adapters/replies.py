@@ -68,6 +68,7 @@ def _flat(rows: dict[str, tuple[str, ...]]) -> list[str]:
 @dataclass(frozen=True)
 class _Patterns:
     attribution_end: re.Pattern
+    attribution_loose: re.Pattern
     attribution_phrase: re.Pattern
     ruled: re.Pattern
     separator: re.Pattern
@@ -79,6 +80,7 @@ class _Patterns:
     greeting: re.Pattern
     own_email: re.Pattern
     dated_sender: re.Pattern
+    opening: re.Pattern
 
 
 @lru_cache(maxsize=1)
@@ -91,6 +93,8 @@ def patterns() -> _Patterns:
         # "... <verb>:" at the very end (a name in parentheses or an address may sit between).
         attribution_end=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})(?:\s*\([^)]{{0,80}}\))?\s*(?:\.\.\.)?\s*:\s*$",
                                    re.IGNORECASE),
+        # "... <verb> <name> <addr>:" or "... <verb> je:": the verb, then a short tail.
+        attribution_loose=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})\s+[^\n:]{{0,120}}:\s*$", re.IGNORECASE),
         attribution_phrase=re.compile(rf"(?:{_alternatives(_flat(table.ATTRIBUTION_PHRASES))})[^\n]*:\s*$",
                                       re.IGNORECASE),
         ruled=re.compile(rf"^\s*-{{2,}}\s*\S.*?\b(?:{_alternatives(table.RULED_ATTRIBUTION_WORDS)})\b.*?-{{2,}}\s*$",
@@ -106,6 +110,10 @@ def patterns() -> _Patterns:
         disclaimer=re.compile(rf"^\s*(?:{_alternatives(table.DISCLAIMERS)})", re.IGNORECASE),
         greeting=re.compile(rf"^\s*(?:{_alternatives(table.GREETINGS)})\b[^\n]{{0,40}}$", re.IGNORECASE),
         own_email=re.compile("|".join(table.OWN_EMAIL_LINES), re.IGNORECASE),
+        # "On Thu, Nov 26", "Le 26/11", "Am Mi., 25.": the opening word, at most two short words, a number.
+        opening=re.compile(rf"^\s*(?:{_alternatives(_flat(table.ATTRIBUTION_OPENINGS))})\s+"
+                           r"(?:[^\W\d]{1,6}[.,]?\s+){0,2}\d",
+                           re.IGNORECASE),
         # "2011/4/7 Name <addr>", "2014-10-17 11:28 GMT+03:00 Name <addr>:"
         dated_sender=re.compile(r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b[^\n]{0,60}?<?[^\s<>@]+@[^\s<>@]+>?\s*:?\s*$"),
     )
@@ -113,20 +121,25 @@ def patterns() -> _Patterns:
 
 # --- reading lines ---------------------------------------------------------------------------
 
-_QUOTE = re.compile(r"^[ \t]*>")
 _DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")       # ">>> http://... <<<", ">> Important <<"
 _HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
+_ARROW_ANSWER = re.compile(r"^\s*(?:=+>|-+>|→|⇒)\s*\S")   # "=> answer" in an unquoted history
 _UNDERSCORES = re.compile(r"^\s*_{8,}\s*$")
 _SIG_DELIMITER = re.compile(r"^-- ?$")
 _SENTENCE = re.compile(r"[.!?]\s+\S.*[.!?]\s*$|^.{60,}[.!?]\s*$")
 
 
+_QUOTE_MARKS = re.compile(r"^(?:[ \t]*>)+ ?")
+
+
 def _is_quote(line: str) -> bool:
-    return bool(_QUOTE.match(line)) and not _DECORATION.match(line)
+    # String methods first: this runs on every line of a long history.
+    return line.lstrip(" \t").startswith(">") and not (
+        line.rstrip().endswith("<<") and _DECORATION.match(line) is not None)
 
 
 def _unquote(line: str) -> str:
-    return re.sub(r"^(?:[ \t]*>)+ ?", "", line)
+    return _QUOTE_MARKS.sub("", line, count=1) if ">" in line else line
 
 
 def _normal(line: str) -> str:
@@ -183,18 +196,46 @@ def attribution_end(lines: list[str], start: int) -> int | None:
         return start + 1
     if p.dated_sender.match(first):
         return start + 1
-    joined = ""
-    for index in range(start, min(start + ATTRIBUTION_LINES, len(lines))):
+    opens = bool(p.opening.match(first))
+    joined, taken = "", 0
+    for index in range(start, min(start + 2 * ATTRIBUTION_LINES, len(lines))):
         line = lines[index].strip()
-        if not line or (index > start and _is_quote(lines[index])):
-            return None
+        if not line:
+            if not opens:     # only an attribution that opens like one may hold blank lines
+                return None
+            continue
+        if index > start and _is_quote(lines[index]):
+            # Polymail ends a split attribution with a quoted "> wrote:"; anything else ends it.
+            line = _unquote(lines[index]).strip()
+            if not (opens and line.endswith(":") and len(line) < 40 and _is_attribution(f"{joined} {line}")):
+                return None
+        taken += 1
+        if taken > 1 and re.search(r"[,.;!?]$", joined) and not opens:
+            return None       # "Bonjour," then a line ending in "a écrit :": text, not a header
         joined = f"{joined} {line}".strip()
-        if len(joined) > ATTRIBUTION_MAX:
+        if len(joined) > ATTRIBUTION_MAX or taken > ATTRIBUTION_LINES:
             return None
-        if joined.endswith(":") and (p.attribution_end.search(joined) or p.attribution_phrase.search(joined)) \
-                and _HAS_DATE_OR_ADDRESS.search(joined):
+        if joined.endswith(":") and _is_attribution(joined):
             return index + 1
     return None
+
+
+_TIME = re.compile(r"\b\d{1,2}\s?[:.h]\s?\d{2}\b")
+_ADDRESS = re.compile(r"[^\s<>()@]+@[^\s<>()@]+\.[a-z]{2,}", re.IGNORECASE)
+
+
+def _is_attribution(text: str) -> bool:
+    """A reply attribution, ending with its colon: the verb last (with a digit or an address in
+    the line), or the verb then a short tail when the line holds a time or an address ("Am ...
+    um 16:40 schrieb Name <addr>:"); "Le 12 mars, X a écrit à l'usager :" is prose."""
+    p = patterns()
+    if p.attribution_end.search(text) or p.attribution_phrase.search(text):
+        # A date a client writes (a year, a time, 26/11) or an address: "Le 20 novembre, X nous
+        # a écrit :" is prose.
+        return bool(_ADDRESS.search(text) or _TIME.search(text) or re.search(r"\d{4}|\d{1,2}[./-]\d{1,2}", text))
+    if p.attribution_loose.search(text):
+        return bool(_ADDRESS.search(text) or _TIME.search(text) and re.search(r"\d{4}|\d{1,2}[./]\d{1,2}", text))
+    return False
 
 
 def separator_kind(line: str) -> str | None:
@@ -211,14 +252,39 @@ def separator_kind(line: str) -> str | None:
 
 # --- cutting a body into runs ------------------------------------------------------------------
 
-def segments(text: str) -> list[Segment]:
-    """The body cut into its runs, in order."""
-    lines = [_normal(line) if not _is_quote(line) else line.replace("\xa0", " ").rstrip()
+def is_forward_subject(subject: str) -> bool:
+    prefix = subject.strip().split(":", 1)[0].strip().casefold() if ":" in subject else ""
+    return prefix in table.FORWARD_SUBJECT_PREFIXES
+
+
+def segments(text: str, subject: str = "") -> list[Segment]:
+    """The body cut into its runs, in order. A forward's subject ("Fwd:", "TR:", "WG:"...) makes
+    its first header open the forwarded message."""
+    lines = [line.replace("\xa0", " ").rstrip() if line.lstrip(" \t").startswith(">") else _normal(line)
              for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return _merge(_read(lines, forwarded=False))
+    return _merge(_read(lines, forwarded=False, forward_first=is_forward_subject(subject)))
 
 
-def _read(lines: list[str], forwarded: bool) -> list[Segment]:
+def _forwarded(lines: list[str], index: int, runs: list[Segment]) -> list[Segment]:
+    """A forwarded message from `index` on (after its separator): its header block, then its
+    content, '>'-quoted or not, read as forwarded content without its own history."""
+    start = _skip_blank(lines, index)
+    body = lines[start:]
+    if body and _is_quote(body[0]):
+        end = _quote_end(body, 0)
+        inner = [_unquote(line) for line in body[:end]]
+        runs.extend(_forwarded(inner, 0, []))
+        runs.extend(_read(body[end:], forwarded=False))
+        return runs
+    block = header_block_end(lines, start) if start < len(lines) else None
+    if block:
+        runs.append(Segment("header", "\n".join(lines[start:block])))
+        start = block
+    runs.extend(_read(lines[start:], forwarded=True))
+    return runs
+
+
+def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> list[Segment]:
     runs: list[Segment] = []
     body_kind = "forward" if forwarded else "text"
     text: list[str] = []
@@ -234,18 +300,29 @@ def _read(lines: list[str], forwarded: bool) -> list[Segment]:
         if _is_quote(line):
             flush()
             end = _quote_end(lines, index)
-            runs.append(Segment("quote", "\n".join(lines[index:end])))
+            first = next(i for i in range(end - index) if _unquote(lines[index + i]).strip())
+            if separator_kind(_unquote(lines[index + first])) == "forward":
+                # Apple Mail quotes a forward: "> Begin forwarded message:" and the rest quoted.
+                inner = [_unquote(q) for q in lines[index + first + 1:end]]
+                runs.append(Segment("header", _unquote(lines[index + first])))
+                _forwarded(inner, 0, runs)
+            else:
+                runs.append(Segment("quote", "\n".join(lines[index:end])))
             index = end
             continue
         kind = separator_kind(line) if line.strip() else None
+        if kind == "original" and forward_first and not forwarded:
+            kind = "forward"
+        if kind is None and forward_first and not forwarded and (header_block_end(lines, index) or (
+                _UNDERSCORES.match(line) and _skip_blank(lines, index + 1) < len(lines)
+                and header_block_end(lines, _skip_blank(lines, index + 1)))):
+            # Outlook forwards with a bare header block: it opens the forwarded message.
+            flush()
+            return _forwarded(lines, index + 1 if _UNDERSCORES.match(line) else index, runs)
         if kind == "forward":
             flush()
-            end = _skip_blank(lines, index + 1)
-            block = header_block_end(lines, end) if end < len(lines) else None
-            header_end = block if block else index + 1
-            runs.append(Segment("header", "\n".join(lines[index:header_end])))
-            runs.extend(_read(lines[header_end:], forwarded=True))
-            return runs
+            runs.append(Segment("header", line))
+            return _forwarded(lines, index + 1, runs)
         header_end = None
         if kind == "original":
             after = _skip_blank(lines, index + 1)
@@ -256,15 +333,16 @@ def _read(lines: list[str], forwarded: bool) -> list[Segment]:
             block = header_block_end(lines, after) if after < len(lines) else None
             header_end = block
         elif line.strip():
-            header_end = header_block_end(lines, index) or attribution_end(lines, index)
+            header_end = header_block_end(lines, index)
+            split = _attribution_in_line(line) if header_end is None else None
+            if split is not None:
+                text.append(line[:split].rstrip())
+                flush()
+                runs.append(Segment("header", line[split:].strip()))
+                index = _after_header(lines, index + 1, runs)
+                continue
             if header_end is None:
-                split = _attribution_in_line(line)
-                if split is not None:
-                    text.append(line[:split].rstrip())
-                    flush()
-                    runs.append(Segment("header", line[split:].strip()))
-                    index = _after_header(lines, index + 1, runs)
-                    continue
+                header_end = attribution_end(lines, index)
         if header_end is not None:
             flush()
             runs.append(Segment("header", "\n".join(lines[index:header_end])))
@@ -282,24 +360,37 @@ def _after_header(lines: list[str], index: int, runs: list[Segment]) -> int:
     after = _skip_blank(lines, index)
     if after < len(lines) and _is_quote(lines[after]):
         return after
-    rest = "\n".join(lines[index:]).strip("\n")
-    if rest.strip():
-        runs.append(Segment("quote", rest))
+    history: list[str] = []
+    for line in lines[index:]:
+        if _ARROW_ANSWER.match(line):
+            # Outlook's inline answers in the unquoted history: "=> Bien reçue le 14 juin."
+            if any(h.strip() for h in history):
+                runs.append(Segment("quote", "\n".join(history).strip("\n")))
+            history = []
+            if runs and runs[-1].kind == "text":
+                runs[-1] = Segment("text", f"{runs[-1].text}\n{line}")
+            else:
+                runs.append(Segment("text", line))
+        else:
+            history.append(line)
+    if any(h.strip() for h in history):
+        runs.append(Segment("quote", "\n".join(history).strip("\n")))
     return len(lines)
 
 
 def _attribution_in_line(line: str) -> int | None:
     """Where an attribution starts when it ends a line of text: "Merci. On Tue, ... wrote:"."""
-    if not line.rstrip().endswith(":") or not patterns().attribution_end.search(line):
+    if patterns().opening.match(line) or not line.rstrip().endswith(":") or not (
+            patterns().attribution_end.search(line)
+                                               or patterns().attribution_loose.search(line)):
         return None
     for match in re.finditer(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)", line):
         tail = line[match.end():]
-        if match.end() > 0 and len(tail) <= ATTRIBUTION_MAX and _HAS_DATE_OR_ADDRESS.search(tail) \
+        if match.end() > 0 and len(tail) <= ATTRIBUTION_MAX and patterns().opening.match(tail) \
                 and attribution_end([tail], 0) is not None:
             return match.end()
     # A footer then an attribution on one line: "Sent from Samsung Mobile <date> <name> wrote:".
-    footer = patterns().footer.match(line)
-    if footer:
+    if patterns().footer.match(line) and _is_attribution(line.strip()):
         return 0
     return None
 
@@ -339,10 +430,7 @@ def _cut_footer_and_signature(text: str) -> tuple[str, str]:
     p = patterns()
     lines = text.split("\n")
     end = len(lines)
-    for index, line in enumerate(lines):
-        if p.footer.match(line) or p.disclaimer.match(line):
-            end = index
-            break
+    end = _boilerplate_start(lines)
     for index in range(end):
         if _SIG_DELIMITER.match(lines[index]) and _looks_like_signature(lines[index + 1:end]):
             end = index
@@ -355,6 +443,16 @@ def _cut_footer_and_signature(text: str) -> tuple[str, str]:
     return kept, "\n".join(lines[end:]).strip()
 
 
+def _boilerplate_start(lines: list[str]) -> int:
+    """Where a mobile footer or a legal disclaimer starts (a few lines to the end), or len."""
+    p = patterns()
+    for index, line in enumerate(lines):
+        if (p.footer.match(line) or p.disclaimer.match(line)) and \
+                len([rest for rest in lines[index:] if rest.strip()]) <= SIGNATURE_MAX_LINES:
+            return index
+    return len(lines)
+
+
 def _looks_like_signature(lines: list[str]) -> bool:
     filled = [line for line in lines if line.strip()]
     if len(filled) > SIGNATURE_MAX_LINES:
@@ -365,9 +463,9 @@ def _looks_like_signature(lines: list[str]) -> bool:
 
 # --- the result --------------------------------------------------------------------------
 
-def extract(text: str) -> Extraction:
+def extract(text: str, subject: str = "") -> Extraction:
     """The new text of a reply, or the whole message folded for review (see the module)."""
-    runs = segments(text)
+    runs = segments(text, subject)
     own = patterns().own_email
     mine = [run for run in runs if run.kind in ("text", "forward")]
     outside = "\n\n".join(run.text for run in mine)
@@ -384,9 +482,11 @@ def extract(text: str) -> Extraction:
         if not _letters(_strip_footers(outside)):
             return Extraction("", review=False, why="empty")
         return Extraction(folded(runs), review=True, why="empty")
-    if patterns().greeting.match(kept) and "\n" not in kept.strip() and _letters(outside) != plain:
+    if patterns().greeting.match(kept) and "\n" not in kept.strip():
         return Extraction(folded(runs), review=True, why="greeting")
-    if len(plain) < 0.3 * len(_letters(_strip_footers(outside))) and len(_letters(outside)) - len(plain) > 200:
+    written = _letters("\n".join("\n".join(run.text.split("\n")[:_boilerplate_start(run.text.split("\n"))])
+                                for run in mine))
+    if len(plain) < 0.3 * len(written) and len(written) - len(plain) > 200:
         return Extraction(folded(runs), review=True, why="shrunk")
     return Extraction(kept, review=False)
 

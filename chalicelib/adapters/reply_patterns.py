@@ -59,6 +59,16 @@ ATTRIBUTION_PHRASES: dict[str, tuple[str, ...]] = {
     "hu": ("írta a következőt",),
 }
 
+# The words an attribution opens with ("On", "Le", "Am"...). Only needed when a client splits
+# the attribution over several lines with blank lines between (Polymail: "On <date> <name>",
+# blank, "<addr>", "> wrote:").
+ATTRIBUTION_OPENINGS: dict[str, tuple[str, ...]] = {
+    "en": ("on",), "fr": ("le",), "de": ("am",), "nl": ("op",), "da": ("den", "d."), "sv": ("den",),
+    "no": ("på", "den"), "pl": ("w dniu", "dnia"), "cs": ("dne",), "sk": ("dňa",), "sl": ("dne",),
+    "es": ("el",), "ca": ("el",), "pt": ("em", "no dia"), "it": ("il",), "ro": ("în", "pe"),
+    "vi": ("vào",), "el": ("στις",), "hr": ("dana",), "lt": ("on",),
+}
+
 # Attributions written as a rule: "---- Name wrote ----", "----- Le message de X -----".
 RULED_ATTRIBUTION_WORDS: tuple[str, ...] = (
     "wrote", "a écrit", "schrieb", "schreef", "skrev", "escribió", "escreveu", "ha scritto",
@@ -134,6 +144,14 @@ SEPARATORS: dict[str, dict[str, tuple[str, ...]]] = {
         "tr": ("iletilen mesaj",),
     },
 }
+
+# A subject whose first prefix is one of these is a forward: the first header of its body opens
+# the forwarded message (Outlook forwards with the same "-----Original Message-----" or header
+# block as a reply). "RE: FW: ..." is a reply to a forward: its first prefix is "RE".
+FORWARD_SUBJECT_PREFIXES: tuple[str, ...] = (
+    "fw", "fwd", "tr", "trs", "wg", "wtr", "rv", "enc", "i", "inoltro", "doorst", "fs", "vs", "vb",
+    "vl", "pd", "prosl", "továbbítás", "továbbított", "edasi", "pārs", "pr", "ilt", "пересл", "πρθ",
+)
 
 # --- header blocks: "From: / Sent: / To: / Subject:" ----------------------------------------
 # A block is at least two consecutive lines "<name>: value" (optionally in *bold*), the
