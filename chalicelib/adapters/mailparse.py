@@ -1,9 +1,9 @@
 """Reading an inbound email: who sent it, what it answers, its new text and its attachments.
 
-Pure: raw RFC 5322 bytes in, a ParsedEmail out. No AWS, no storage. The quoted history and
-signatures are cut by mail-parser-reply, after a first cut on the reply headers of the French
-and English clients it does not know (multi-line Gmail headers, "De:" without a space,
-forwards, mobile footers). HTML is sanitized by nh3 before any text is taken from it.
+Pure: raw RFC 5322 bytes in, a ParsedEmail out. No AWS, no storage. HTML is sanitized by nh3
+before any text is taken from it, its quote containers written as '>' lines; the new text is
+then taken by adapters/replies.py (quoted history, reply headers in every EU language,
+signatures), which declines to cut when it is not sure (ParsedEmail.review).
 """
 from __future__ import annotations
 

@@ -390,7 +390,7 @@ def _attribution_in_line(line: str) -> int | None:
                 and attribution_end([tail], 0) is not None:
             return match.end()
     # A footer then an attribution on one line: "Sent from Samsung Mobile <date> <name> wrote:".
-    if patterns().footer.match(line) and _is_attribution(line.strip()):
+    if patterns().footer.match(line) and _is_attribution(line.strip()):   # footer + header: no guard
         return 0
     return None
 
@@ -445,12 +445,16 @@ def _cut_footer_and_signature(text: str) -> tuple[str, str]:
 
 def _boilerplate_start(lines: list[str]) -> int:
     """Where a mobile footer or a legal disclaimer starts (a few lines to the end), or len."""
-    p = patterns()
     for index, line in enumerate(lines):
-        if (p.footer.match(line) or p.disclaimer.match(line)) and \
-                len([rest for rest in lines[index:] if rest.strip()]) <= SIGNATURE_MAX_LINES:
+        left = len([rest for rest in lines[index:] if rest.strip()])
+        if _is_footer(line) and left <= 4 or patterns().disclaimer.match(line) and left <= SIGNATURE_MAX_LINES:
             return index
     return len(lines)
+
+
+def _is_footer(line: str) -> bool:
+    """"Sent from my iPhone", not "Sent from my desk, it is much easier than my phone."."""
+    return bool(patterns().footer.match(line)) and len(line) <= 90 and ", " not in line
 
 
 def _looks_like_signature(lines: list[str]) -> bool:
@@ -496,8 +500,7 @@ def _letters(text: str) -> str:
 
 
 def _strip_footers(text: str) -> str:
-    p = patterns()
-    return "\n".join(line for line in text.split("\n") if not p.footer.match(line))
+    return "\n".join(line for line in text.split("\n") if not _is_footer(line))
 
 
 def _cut_leak(runs: list[Segment], leak: int) -> list[Segment]:

@@ -107,3 +107,10 @@ def test_a_new_language_is_one_row_of_the_table(monkeypatch):
         assert replies.extract(text).text == "Tout est réglé."
     finally:
         replies.patterns.cache_clear()
+
+
+def test_a_mobile_footer_is_cut_but_a_sentence_that_starts_like_one_is_kept():
+    assert replies.extract("C'est fait.\n\nEnvoyé de mon iPhone\n").text == "C'est fait."
+    assert replies.extract("C'est fait.\n\nVon meinem iPhone gesendet\n").text == "C'est fait."
+    kept = "Sent from my desk, it is much easier than from my mobile phone."
+    assert kept in replies.extract(f"Here is the answer.\n\n{kept}\n").text
