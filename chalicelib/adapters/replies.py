@@ -343,6 +343,8 @@ def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> lis
                 continue
             if header_end is None:
                 header_end = attribution_end(lines, index)
+                if header_end is not None and not _history_follows(lines, header_end):
+                    header_end = None     # "... a envoyé le 12/11/2026 :" then the author's text
         if header_end is not None:
             flush()
             runs.append(Segment("header", "\n".join(lines[index:header_end])))
@@ -376,6 +378,17 @@ def _after_header(lines: list[str], index: int, runs: list[Segment]) -> int:
     if any(h.strip() for h in history):
         runs.append(Segment("quote", "\n".join(history).strip("\n")))
     return len(lines)
+
+
+def _history_follows(lines: list[str], index: int) -> bool:
+    """After an attribution, whether history follows: a '>' quote (as every client writes it in
+    plain text), or, unquoted, a text that holds Relais's own email or another reply header."""
+    after = _skip_blank(lines, index)
+    if after >= len(lines) or _is_quote(lines[after]):
+        return True
+    own = patterns().own_email
+    return any(own.search(line) or (line.strip() and (separator_kind(line) or header_block_end(lines, i)))
+               for i, line in enumerate(lines) if i >= after)
 
 
 def _attribution_in_line(line: str) -> int | None:
@@ -458,10 +471,14 @@ def _is_footer(line: str) -> bool:
 
 
 def _looks_like_signature(lines: list[str]) -> bool:
-    filled = [line for line in lines if line.strip()]
+    """Name, title, service, phone, address: a few short lines, none a sentence of answer (no
+    long sentence, no amount, no question, no line that starts in lower case)."""
+    filled = [line.strip() for line in lines if line.strip()]
     if len(filled) > SIGNATURE_MAX_LINES:
         return False
     return not any(len(line) > SIGNATURE_MAX_LINE or _SENTENCE.search(line) and len(line) > 50
+                   or "€" in line or line.endswith(("?", "!")) or line.endswith(".") and len(line) > 30
+                   or line[0].islower() and not (_ADDRESS.search(line) or line.startswith(("http", "www.")))
                    for line in filled)
 
 

@@ -114,3 +114,14 @@ def test_a_mobile_footer_is_cut_but_a_sentence_that_starts_like_one_is_kept():
     assert replies.extract("C'est fait.\n\nVon meinem iPhone gesendet\n").text == "C'est fait."
     kept = "Sent from my desk, it is much easier than from my mobile phone."
     assert kept in replies.extract(f"Here is the answer.\n\n{kept}\n").text
+
+
+def test_a_sign_off_followed_by_answer_lines_is_not_a_signature():
+    text = "Merci\nle dossier est complet, versement de 236 € le 5/12\n"
+    assert "236 €" in replies.extract(text).text
+
+
+def test_an_attribution_shaped_sentence_followed_by_the_authors_text_is_kept():
+    text = "Voici ce que la CAF a envoyé le 12/11/2026 :\nune notification de droits à 298 € par mois.\n"
+    result = replies.extract(text)
+    assert "298 € par mois" in result.text and not result.review
