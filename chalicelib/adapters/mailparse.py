@@ -290,7 +290,13 @@ class _HtmlText(HTMLParser):
     def _after_attribution(self) -> bool:
         from .replies import attribution_end, header_block_end
 
-        filled = ["".join(parts).strip() for parts in self.lines if "".join(parts).strip()][-4:]
+        filled: list[str] = []
+        for parts in reversed(self.lines):       # the last 4 lines written, not the whole page
+            line = "".join(parts).strip()
+            if line:
+                filled.insert(0, line)
+                if len(filled) == 4:
+                    break
         return any(attribution_end(filled, i) == len(filled) or header_block_end(filled, i)
                    for i in range(len(filled)))
 

@@ -20,6 +20,7 @@ How it decides (docs/email.md, "Reply extraction"):
 """
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ ATTRIBUTION_LINES = 4
 SIGNATURE_MAX_LINES = 14   # a signature is short...
 SIGNATURE_MAX_LINE = 100   # ...made of short lines
 CONTEXT_LINES = 2          # quoted lines kept above an inline answer
+MAX_READ = 300_000         # characters of a body read (a reply's answer is never that far down)
+HISTORY_LOOKAHEAD = 200    # lines read after an unquoted attribution to confirm history follows
 FOLD = "[…] (texte cité replié)"
 FORWARD_MARK = "[Contenu transféré]"
 
@@ -47,7 +50,7 @@ class Segment:
 class Extraction:
     text: str                # what the thread shows
     review: bool             # declined to cut: `text` is the message with its quotes folded
-    why: str | None = None   # empty | greeting | shrunk | unrecognised_history
+    why: str | None = None   # empty | greeting | shrunk | unrecognised_history | too_long
 
 
 # --- the tables, compiled once -------------------------------------------------------------
@@ -124,6 +127,7 @@ def patterns() -> _Patterns:
 _DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")       # ">>> http://... <<<", ">> Important <<"
 _HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
 _ARROW_ANSWER = re.compile(r"^\s*(?:=+>|-+>|→|⇒)\s*\S")   # "=> answer" in an unquoted history
+_SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)")
 _UNDERSCORES = re.compile(r"^\s*_{8,}\s*$")
 _SIG_DELIMITER = re.compile(r"^-- ?$")
 _SENTENCE = re.compile(r"[.!?]\s+\S.*[.!?]\s*$|^.{60,}[.!?]\s*$")
@@ -295,6 +299,7 @@ def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> lis
         text.clear()
 
     index = 0
+    marks: list[int] | None = None
     while index < len(lines):
         line = lines[index]
         if _is_quote(line):
@@ -343,7 +348,9 @@ def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> lis
                 continue
             if header_end is None:
                 header_end = attribution_end(lines, index)
-                if header_end is not None and not _history_follows(lines, header_end):
+                if marks is None:
+                    marks = _history_marks(lines)
+                if header_end is not None and not _history_follows(lines, header_end, marks):
                     header_end = None     # "... a envoyé le 12/11/2026 :" then the author's text
         if header_end is not None:
             flush()
@@ -380,27 +387,35 @@ def _after_header(lines: list[str], index: int, runs: list[Segment]) -> int:
     return len(lines)
 
 
-def _history_follows(lines: list[str], index: int) -> bool:
+def _history_marks(lines: list[str]) -> list[int]:
+    """The lines that prove history: Relais's own text, a separator, a header block (once per
+    body, so that many attribution-shaped lines cost no more than one)."""
+    own = patterns().own_email
+    return [i for i, line in enumerate(lines) if line.strip() and (
+        own.search(line) or separator_kind(line) or header_block_end(lines, i))]
+
+
+def _history_follows(lines: list[str], index: int, marks: list[int]) -> bool:
     """After an attribution, whether history follows: a '>' quote (as every client writes it in
-    plain text), or, unquoted, a text that holds Relais's own email or another reply header."""
+    plain text), or, unquoted, Relais's own email or another reply header within
+    HISTORY_LOOKAHEAD lines."""
     after = _skip_blank(lines, index)
     if after >= len(lines) or _is_quote(lines[after]):
         return True
-    own = patterns().own_email
-    return any(own.search(line) or (line.strip() and (separator_kind(line) or header_block_end(lines, i)))
-               for i, line in enumerate(lines) if i >= after)
+    found = bisect.bisect_left(marks, after)
+    return found < len(marks) and marks[found] < after + HISTORY_LOOKAHEAD
 
 
 def _attribution_in_line(line: str) -> int | None:
     """Where an attribution starts when it ends a line of text: "Merci. On Tue, ... wrote:"."""
-    if patterns().opening.match(line) or not line.rstrip().endswith(":") or not (
-            patterns().attribution_end.search(line)
-                                               or patterns().attribution_loose.search(line)):
+    p = patterns()
+    if p.opening.match(line) or not line.rstrip().endswith(":") or not (
+            p.attribution_end.search(line) or p.attribution_loose.search(line)):
         return None
-    for match in re.finditer(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)", line):
+    start = max(1, len(line) - ATTRIBUTION_MAX)     # an attribution is short: only its tail is read
+    for match in _SENTENCE_BREAK.finditer(line, start):
         tail = line[match.end():]
-        if match.end() > 0 and len(tail) <= ATTRIBUTION_MAX and patterns().opening.match(tail) \
-                and attribution_end([tail], 0) is not None:
+        if p.opening.match(tail) and attribution_end([tail], 0) is not None:
             return match.end()
     # A footer then an attribution on one line: "Sent from Samsung Mobile <date> <name> wrote:".
     if patterns().footer.match(line) and _is_attribution(line.strip()):   # footer + header: no guard
@@ -438,17 +453,18 @@ def _merge(runs: list[Segment]) -> list[Segment]:
 # --- signatures and footers ------------------------------------------------------------------
 
 def _cut_footer_and_signature(text: str) -> tuple[str, str]:
-    """(kept, cut) for the last run of the author's text: mobile footers, disclaimers, the
-    '-- ' delimiter, and a sign-off followed by a signature. Never cuts a sentence of answer."""
+    """(kept, cut) for a run of the author's text: mobile footers, disclaimers, the '-- '
+    delimiter, and a sign-off followed by a signature. Never cuts a sentence of answer. Only
+    the last lines are read (a signature is short), so a long run costs one pass."""
     p = patterns()
     lines = text.split("\n")
-    end = len(lines)
     end = _boilerplate_start(lines)
-    for index in range(end):
+    first = _nth_filled_from_end(lines[:end], SIGNATURE_MAX_LINES + 1)
+    for index in range(first, end):
         if _SIG_DELIMITER.match(lines[index]) and _looks_like_signature(lines[index + 1:end]):
             end = index
             break
-    for index in range(end):
+    for index in range(first, end):
         if p.sign_off.match(lines[index]) and _looks_like_signature(lines[index + 1:end]):
             end = index
             break
@@ -456,11 +472,25 @@ def _cut_footer_and_signature(text: str) -> tuple[str, str]:
     return kept, "\n".join(lines[end:]).strip()
 
 
+def _nth_filled_from_end(lines: list[str], count: int) -> int:
+    """The index of the count-th non-empty line from the end (0 when there are fewer)."""
+    seen = 0
+    for index in range(len(lines) - 1, -1, -1):
+        if lines[index].strip():
+            seen += 1
+            if seen == count:
+                return index
+    return 0
+
+
 def _boilerplate_start(lines: list[str]) -> int:
-    """Where a mobile footer or a legal disclaimer starts (a few lines to the end), or len."""
-    for index, line in enumerate(lines):
-        left = len([rest for rest in lines[index:] if rest.strip()])
-        if _is_footer(line) and left <= 4 or patterns().disclaimer.match(line) and left <= SIGNATURE_MAX_LINES:
+    """Where a mobile footer (in the last 4 lines) or a legal disclaimer (in the last
+    SIGNATURE_MAX_LINES) starts, or len(lines)."""
+    first = _nth_filled_from_end(lines, SIGNATURE_MAX_LINES)
+    footer_from = _nth_filled_from_end(lines, 4)
+    for index in range(first, len(lines)):
+        line = lines[index]
+        if index >= footer_from and _is_footer(line) or patterns().disclaimer.match(line):
             return index
     return len(lines)
 
@@ -486,6 +516,11 @@ def _looks_like_signature(lines: list[str]) -> bool:
 
 def extract(text: str, subject: str = "") -> Extraction:
     """The new text of a reply, or the whole message folded for review (see the module)."""
+    if len(text) > MAX_READ:
+        # Bounded work per message: the rest is history or an attachment pasted inline; the
+        # agent checks it against the original.
+        result = extract(text[:MAX_READ], subject)
+        return Extraction(result.text, review=True, why="too_long")
     runs = segments(text, subject)
     own = patterns().own_email
     mine = [run for run in runs if run.kind in ("text", "forward")]
@@ -555,6 +590,7 @@ def _visible(runs: list[Segment]) -> str:
     substantive = [i for i in authored if texts[i].strip() and not (
         patterns().greeting.match(texts[i]) and "\n" not in texts[i].strip())]
     inline = len(substantive) > 1
+    answers = set(substantive[1:])         # the answers after the first: each gets its context
     parts: list[str] = []
     forward_marked = False
     for i in authored:
@@ -564,7 +600,7 @@ def _visible(runs: list[Segment]) -> str:
         if runs[i].kind == "forward" and not forward_marked:
             parts.append(FORWARD_MARK)
             forward_marked = True
-        if inline and i in substantive and i != substantive[0]:
+        if inline and i in answers:
             context = _context(runs, i, own)
             if context:
                 parts.append(context)

@@ -125,3 +125,9 @@ def test_an_attribution_shaped_sentence_followed_by_the_authors_text_is_kept():
     text = "Voici ce que la CAF a envoyé le 12/11/2026 :\nune notification de droits à 298 € par mois.\n"
     result = replies.extract(text)
     assert "298 € par mois" in result.text and not result.review
+
+
+def test_a_huge_body_is_read_up_to_a_bound_and_sent_for_review():
+    text = "Le versement part ce soir.\n\n" + "> historique\n" * (replies.MAX_READ // 10)
+    result = replies.extract(text)
+    assert result.review and result.why == "too_long" and result.text.startswith("Le versement part ce soir.")
