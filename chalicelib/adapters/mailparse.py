@@ -367,7 +367,35 @@ def _body(message: EmailMessage) -> str:
         content = payload.decode("latin-1")
     if part.get_content_type() == "text/html":
         return html_to_text(content)
+    if str(part.get_param("format", "")).lower() == "flowed":
+        return unflow(content, delsp=str(part.get_param("delsp", "")).lower() == "yes")
     return content
+
+
+def unflow(text: str, delsp: bool = False) -> str:
+    """A format=flowed text (RFC 3676) as its author typed it: a line ending in a space goes on
+    on the next line of the same quote depth; the space-stuffing is removed; "-- " stays."""
+    out: list[str] = []
+    pending: str | None = None
+    pending_depth = 0
+    for raw in text.replace("\r\n", "\n").split("\n"):
+        depth = len(raw) - len(raw.lstrip(">"))
+        content = raw[depth:]
+        content = content[1:] if content.startswith(" ") else content
+        if pending is not None and depth == pending_depth:
+            pending += content
+        else:
+            if pending is not None:
+                out.append((">" * pending_depth + " " if pending_depth else "") + pending)
+            pending, pending_depth = content, depth
+        if content.endswith(" ") and content != "-- ":
+            pending = pending[:-1] if delsp else pending
+            continue
+        out.append((">" * pending_depth + " " if pending_depth else "") + pending)
+        pending = None
+    if pending is not None:
+        out.append((">" * pending_depth + " " if pending_depth else "") + pending)
+    return "\n".join(out)
 
 
 # --- attachments ---------------------------------------------------------------------------

@@ -127,6 +127,7 @@ def patterns() -> _Patterns:
 _DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")       # ">>> http://... <<<", ">> Important <<"
 _HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
 _ARROW_ANSWER = re.compile(r"^\s*(?:=+>|-+>|→|⇒)\s*\S")   # "=> answer" in an unquoted history
+_SENTENCE_END = re.compile(r"[a-zà-öø-ÿ]{3,}[.!?]$")
 _SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)")
 _UNDERSCORES = re.compile(r"^\s*_{8,}\s*$")
 _SIG_DELIMITER = re.compile(r"^-- ?$")
@@ -182,7 +183,15 @@ def header_block_end(lines: list[str], start: int) -> int | None:
         else:
             break
         index += 1
-    return last + 1 if "from" in kinds and len(kinds) >= 2 else None
+    if "from" not in kinds or len(kinds) < 2:
+        return None
+    # Two lines such as "From: our side, ..." and "Subject: closed once ..." are prose: a real
+    # block names three fields, or its sender has an address, or its date has a number.
+    block = lines[start:last + 1]
+    if len(kinds) >= 3 or any(_header_name(line) == "from" and ("@" in line or "mailto" in line) for line in block) \
+            or any(_header_name(line) == "date" and re.search(r"\d", line) for line in block):
+        return last + 1
+    return None
 
 
 def _header_follows(lines: list[str], index: int) -> bool:
@@ -214,8 +223,11 @@ def attribution_end(lines: list[str], start: int) -> int | None:
             if not (opens and line.endswith(":") and len(line) < 40 and _is_attribution(f"{joined} {line}")):
                 return None
         taken += 1
-        if taken > 1 and re.search(r"[,.;!?]$", joined) and not opens:
-            return None       # "Bonjour," then a line ending in "a écrit :": text, not a header
+        if taken > 1 and (re.search(r"[,.;!?]$", joined) and not opens or _SENTENCE_END.search(joined)
+                          or p.sign_off.match(line)):
+            # "Bonjour," or "... l'avis d'imposition." then a line ending in "a écrit :": the
+            # attribution starts below (a wrap falls after "nov." or "Mi.", never after a word).
+            return None
         joined = f"{joined} {line}".strip()
         if len(joined) > ATTRIBUTION_MAX or taken > ATTRIBUTION_LINES:
             return None
@@ -622,7 +634,7 @@ def _context(runs: list[Segment], index: int, own: re.Pattern) -> str:
             if paragraph:
                 break
             continue
-        if own.search(line) or line.startswith(("http://", "https://")):
+        if own.search(line) or line.startswith(("http://", "https://")) or line.strip() in ("--", "-- "):
             if paragraph:
                 break
             continue

@@ -211,6 +211,8 @@ FOOTERS: dict[str, tuple[str, ...]] = {
            "sent from samsung mobile", "sent from the", "sent via", "sent with proton mail",
            "get outlook for", "sent from samsung", "sent from gmail"),
     "fr": ("envoyé de mon", "envoyé depuis mon", "envoyé depuis l'application", "envoyé à partir de",
+           "envoyé de yahoo mail", "envoyé depuis yahoo mail", "envoyé depuis outlook", "envoyé de outlook",
+           "envoyé de mail pour", "envoyé depuis mail pour", "envoyé de l'application mail", "envoyé avec proton",
            "envoyé de l'application", "envoyé avec", "obtenir outlook pour", "télécharger outlook pour",
            "envoyé de mon appareil", "envoyé depuis un"),
     "de": ("von meinem", "gesendet von meinem", "gesendet von", "gesendet mit", "outlook für"),

@@ -137,3 +137,11 @@ def test_malformed_messages_parse_to_their_new_text(raw, text):
     """Whatever is broken, the parse does not raise, and keeps the new text without the quoted
     history or the signature."""
     assert mailparse.parse(raw, OWN).text == text
+
+
+def test_format_flowed_is_read_as_typed():
+    text = "Le versement est \r\nparti ce matin.\r\n From here.\r\n-- \r\nKarim\r\n> Le RSA est \r\n> bloqu\u00e9.\r\n"
+    assert mailparse.unflow(text) == ("Le versement est parti ce matin.\nFrom here.\n-- \nKarim\n"
+                                      "> Le RSA est bloqué.\n")
+    assert mailparse.unflow("mot-\r\nsuite\r\n") == "mot-\nsuite\n"
+    assert mailparse.unflow("Bonjour \r\ntout le monde\r\n", delsp=True) == "Bonjourtout le monde\n"
