@@ -35,7 +35,7 @@ TOO_LARGE = ("Ce message est trop volumineux pour être ajouté au dossier : dem
              "le renvoyer avec moins de pièces jointes. Vous pouvez l'écarter.")
 EXCHANGE_CLOSED = ("L'échange avec cet organisme est clos : ce message ne peut plus y être ajouté. "
                    "Vous pouvez l'écarter.")
-EMPTY = "(message sans texte)"
+EMPTY = inbound.EMPTY
 _ID = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -146,7 +146,9 @@ def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
 
     try:
         cases.post_referent_reply(deps, writer, ref, command,
-                                  cases.Posting(Channel.EMAIL, message_id, attachments, also=decide))
+                                  cases.Posting(Channel.EMAIL, message_id, attachments, also=decide,
+                                                review=inbound.needs_review(parsed),
+                                                source_key=item.raw_key))
     except NotFound as closed:       # the partner said "pas le bon interlocuteur" meanwhile
         raise Conflict(EXCHANGE_CLOSED) from closed
     except RaceLost as lost:
