@@ -12,8 +12,12 @@ In-Reply-To/References, then the subject tag); then the sender (exactly one well
 address), its authentication (`authentication_problem`), its membership of the group, the way
 it was threaded (the subject tag alone never acts on a case) and the size are checked. A message
 that fails a check is quarantined (kept in S3 and listed on the case, the agent is told and
-decides: services/quarantine.py) and never appended by itself. Personal data (addresses, text)
-never reaches the logs.
+decides: services/quarantine.py) and never appended by itself. What the body says is never a
+reason to quarantine (issue 24): when extraction leaves nothing or declines to cut, the message
+is appended whole, its quotes folded, marked « réponse à vérifier » (Message.review), and its
+status keywords do not act. Every appended message keeps its raw email as its source
+(Message.source_key), which the agent can open (services/message_source.py). Personal data
+(addresses, text) never reaches the logs.
 """
 from __future__ import annotations
 

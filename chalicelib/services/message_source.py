@@ -23,7 +23,7 @@ from ..domain.events import EventCode
 from ..domain.validation import showable
 from ..views import MessageSourceView, SegmentView
 from .common import audit_access
-from .quarantine import _agent_case, _own
+from .quarantine import agent_case, own_addresses
 
 logger = Logger(service="relais", child=True)
 
@@ -41,7 +41,7 @@ def _date(raw: bytes):
 
 
 def read(deps: Deps, principal: Principal, ref: str, message_id: str) -> MessageSourceView:
-    ref, bundle = _agent_case(deps, principal, ref)
+    ref, bundle = agent_case(deps, principal, ref)
     message = next((m for m in bundle.messages if m.id == message_id), None)
     if message is None:
         raise NotFound(NOT_FOUND)
@@ -58,7 +58,7 @@ def read(deps: Deps, principal: Principal, ref: str, message_id: str) -> Message
         view.available = False
         return view
     try:
-        parsed = mailparse.parse(raw, own_addresses=_own(deps))
+        parsed = mailparse.parse(raw, own_addresses=own_addresses(deps))
     except Exception:  # noqa: BLE001 - kept as received, shown as no longer readable
         logger.warning("original email could not be parsed", extra={"case_ref": ref})
         view.available = False
