@@ -152,6 +152,10 @@ class MessageView(View):
     body: str
     attachments: list[Attachment]
     created_at: datetime
+    review: bool = Field(default=False, description="Extraction declined to cut this email: the whole "
+                         "message is shown, quotes folded, for the agent to check (« réponse à vérifier »)")
+    has_source: bool = Field(default=False, description="It came by email: its original can be read "
+                             "(GET /api/cases/{ref}/messages/{id}/source) while the mail retention keeps it")
 
 
 class ContactPointView(View):
@@ -281,8 +285,8 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
                      for e in sorted(escalations, key=lambda e: e.created_at)],
         messages=[MessageView(
             **m.model_dump(include={"id", "group_id", "author_role", "channel", "kind", "body",
-                                    "attachments", "created_at"}),
-            author_name=_author_name(m, authors, groups))
+                                    "attachments", "created_at", "review"}),
+            has_source=m.source_key is not None, author_name=_author_name(m, authors, groups))
             for m in sorted(messages, key=lambda m: m.created_at)])
 
 
@@ -396,6 +400,27 @@ class QuarantinedEmailView(View):
     status: QuarantineStatus
     decided_at: datetime | None = None
     message_id: str | None = None
+
+
+class SegmentView(View):
+    kind: str = Field(description="text | quote | header | forward | signature")
+    text: str
+
+
+class MessageSourceView(View):
+    """The email a message came from, as received: From as written, its date, subject, the
+    names of its files, and its body cut into runs (what was written now, what it quotes)."""
+    model_config = ConfigDict(defer_build=True, validate_by_name=True, validate_by_alias=True,
+                              serialize_by_alias=True)
+    message_id: str
+    territory_code: str | None = None      # the case's: its times are shown in that zone
+    available: bool = Field(default=True, description="False once the mail retention deleted it")
+    sender: str = Field(default="", alias="from", description="From, as written")
+    subject: str = ""
+    date: datetime | None = Field(default=None, description="The Date header, if readable")
+    received_at: datetime | None = None
+    attachments: list[str] = []
+    segments: list[SegmentView] = []
 
 
 class QuarantinedEmailDetail(QuarantinedEmailView):

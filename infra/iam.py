@@ -22,7 +22,8 @@ _PURGED = ("attachments/", "uploads/", INBOUND_PREFIX, "quarantine/")     # a ca
 # What each handler does beyond reading and writing the table.
 GRANTS: dict[str, set[str]] = {
     "api_handler": {"send_mail", "documents", "imports",         # login links, uploads, CSV imports
-                    "published_results"},                        # the results pages' document
+                    "published_results",                         # the results pages' document
+                    "read_case_mail"},                           # originals, quarantined emails
     "send_notifications": {"stream", "send_mail", "enqueue_sms",
                            "enqueue_units"},                # emails the pacing defers (services/pacing.py)
     "receive_email": {"read_mail", "keep_mail"},             # the raw copy per case, documents
@@ -93,6 +94,11 @@ def _statements(stage: str) -> dict[str, list[dict]]:
                                     _arn("ses", "configuration-set/${ConfigurationSet}")]}],
         "read_mail": [{"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/{INBOUND_PREFIX}*")},
                       _listing(INBOUND_PREFIX)],
+        # The raw email of a message (its original, issue 24) or of a quarantined one, read by the
+        # case's agent (services/message_source.py, services/quarantine.py).
+        "read_case_mail": [{"Action": ["s3:GetObject"],
+                            "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in (INBOUND_PREFIX, "quarantine/")]},
+                           _listing(INBOUND_PREFIX, "quarantine/")],
         "keep_mail": [{"Action": ["s3:PutObject"],
                        "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in MAIL_PREFIXES]}],
         # A confirmed upload is copied from uploads/ to attachments/ (services/attachments.py).

@@ -306,6 +306,12 @@ class Message(Entity):
     body: LongText
     attachments: list[Attachment] = []
     created_at: datetime
+    # An inbound email's extraction declined to cut: the body is the whole message, its quotes
+    # folded, and the agent is asked to check it (« réponse à vérifier »).
+    review: bool = False
+    # The raw email it came from (inbound/<ref>/<digest>.eml, or quarantine/… once released):
+    # the agent opens the original from it, while the mail retention keeps it.
+    source_key: str | None = None
 
 
 class Event(Entity):

@@ -66,6 +66,13 @@ def case_reopen(ref):
     return case_pages.reopen(deps(), bp.current_request, ref)
 
 
+@bp.route("/dossiers/{ref}/messages/{message_id}/origine", methods=["GET"])
+def case_message_source(ref, message_id):
+    from ..web import message_source as source_pages
+
+    return source_pages.show(deps(), bp.current_request, ref, message_id)
+
+
 @bp.route("/dossiers/{ref}/quarantaine/{quarantine_id}", methods=["GET"])
 def case_quarantined(ref, quarantine_id):
     from ..web import quarantine as quarantine_pages

@@ -70,6 +70,14 @@ def reopen_case(ref, principal):
     return cases.reopen_case(deps(), principal, ref)
 
 
+@api.route("/api/cases/{ref}/messages/{message_id}/source", "GET",
+           summary="Lire l'e-mail d'origine d'un message", response=views.MessageSourceView)
+def read_message_source(ref, message_id, principal):
+    from ..services import message_source
+
+    return message_source.read(deps(), principal, ref, message_id)
+
+
 @api.route("/api/cases/{ref}/quarantine", "GET", summary="Les e-mails mis de côté d'un dossier",
            response=list[views.QuarantinedEmailView])
 def list_quarantined(ref, principal):

@@ -279,6 +279,8 @@ class Posting:
     message_id: str | None = None
     attachments: list[Attachment] = field(default_factory=list)
     also: Callable[[UnitOfWork], None] | None = None
+    review: bool = False              # an email whose extraction declined to cut (Message.review)
+    source_key: str | None = None     # the raw email it came from (Message.source_key)
 
     def stage_also(self, uow: UnitOfWork) -> None:
         if self.also is not None:
@@ -300,7 +302,8 @@ def _message(principal: Principal, ref: str, group_id: str | None, command: Mess
     return Message(id=posting.message_id or new_id(), case_ref=ref, group_id=group_id,
                    author_id=principal.user_id, author_role=principal.role,
                    channel=posting.channel, kind=command.kind, body=command.body,
-                   attachments=list(posting.attachments), created_at=now)
+                   attachments=list(posting.attachments), created_at=now,
+                   review=posting.review, source_key=posting.source_key)
 
 
 def post_agent_message(deps: Deps, principal: Principal, ref: str, command: MessageCreate,

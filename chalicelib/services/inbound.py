@@ -12,8 +12,12 @@ In-Reply-To/References, then the subject tag); then the sender (exactly one well
 address), its authentication (`authentication_problem`), its membership of the group, the way
 it was threaded (the subject tag alone never acts on a case) and the size are checked. A message
 that fails a check is quarantined (kept in S3 and listed on the case, the agent is told and
-decides: services/quarantine.py) and never appended by itself. Personal data (addresses, text)
-never reaches the logs.
+decides: services/quarantine.py) and never appended by itself. What the body says is never a
+reason to quarantine (issue 24): when extraction leaves nothing or declines to cut, the message
+is appended whole, its quotes folded, marked « réponse à vérifier » (Message.review), and its
+status keywords do not act. Every appended message keeps its raw email as its source
+(Message.source_key), which the agent can open (services/message_source.py). Personal data
+(addresses, text) never reaches the logs.
 """
 from __future__ import annotations
 
@@ -144,10 +148,9 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
     except Exception:  # noqa: BLE001 - kept for the agent, who can read it from S3
         logger.warning("inbound email body could not be parsed", extra={"case_ref": target.case_ref})
         return _count(_quarantine(deps, digest, now, target, parsed, "unreadable", outcome, keep))
-    text = showable(parsed.text).strip() or ("(pièce jointe)" if parsed.attachments else "")
-    if not text:
-        return _count(_quarantine(deps, digest, now, target, parsed, "empty", outcome, keep))
-    return _count(_append(deps, digest, now, target, parsed, text, outcome, raw))
+    # An empty extraction is never a reason to quarantine (issue 24): the message is appended,
+    # marked for the agent to check (needs_review), who can open the original.
+    return _count(_append(deps, digest, now, target, parsed, outcome, raw))
 
 
 def members_of(group: ReferentGroup | None) -> set[str]:
@@ -335,9 +338,24 @@ def author(deps: Deps, sender: str, group: ReferentGroup | None, group_id: str) 
     return authz.Principal(f"mailbox-{group_id}", Role.REFERENT, group_ids=frozenset({group_id}))
 
 
+EMPTY = "(message sans texte)"
+ONLY_FILES = "(pièce jointe)"
+
+
+def written(parsed: mailparse.ParsedEmail) -> str:
+    """What extraction kept of the text (the whole message, folded, when it declined to cut)."""
+    return showable(parsed.text).strip()
+
+
+def needs_review(parsed: mailparse.ParsedEmail) -> bool:
+    """« Réponse à vérifier »: extraction declined to cut, or kept no text at all (a reply
+    written below an attachment's quoted history would otherwise show as a bare file)."""
+    return parsed.review or not written(parsed)
+
+
 def message_text(parsed: mailparse.ParsedEmail) -> str:
-    """The new text as the thread shows it: refused files named, long texts cut."""
-    text = showable(parsed.text).strip() or ("(pièce jointe)" if parsed.attachments else "")
+    """The new text as the thread shows it: refused files named, long texts cut; never empty."""
+    text = written(parsed) or (ONLY_FILES if parsed.attachments else EMPTY)
     if parsed.refused:
         names = ", ".join(r.name for r in parsed.refused)
         text += f"\n\n[Pièces jointes refusées (type ou taille non acceptés) : {names}]"
@@ -347,13 +365,18 @@ def message_text(parsed: mailparse.ParsedEmail) -> str:
 
 
 def message_kind(parsed: mailparse.ParsedEmail) -> MessageKind:
+    """What the reply does to the escalation. A message whose extraction was declined is an
+    answer, whatever it says: its status keywords may sit in the quoted history (our own
+    escalation email names « pas le bon interlocuteur »), and only the agent can tell."""
+    if needs_review(parsed):
+        return MessageKind.ANSWER
     keyword = mailparse.status_keyword(parsed.text)
     return {"wrong_recipient": MessageKind.WRONG_RECIPIENT,
             "needs_info": MessageKind.NEEDS_INFO}.get(keyword or "", MessageKind.ANSWER)
 
 
 def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
-            parsed: mailparse.ParsedEmail, text: str, outcome: Outcome, raw: bytes) -> Outcome:
+            parsed: mailparse.ParsedEmail, outcome: Outcome, raw: bytes) -> Outcome:
     message_id = f"m{digest[:11]}"
     raw_key = _keep_raw(deps, "inbound", digest, target.case_ref, raw)
     attachments = store_attachments(deps, target.case_ref, message_id, parsed.attachments)
@@ -362,7 +385,8 @@ def _append(deps: Deps, digest: str, now: datetime, target: ReplyTarget,
     try:
         cases.post_referent_reply(deps, principal, target.case_ref, command, cases.Posting(
             Channel.EMAIL, message_id, attachments,
-            also=lambda uow: uow.marks.inbound(digest, now, "accepted", target.case_ref)))
+            also=lambda uow: uow.marks.inbound(digest, now, "accepted", target.case_ref),
+            review=needs_review(parsed), source_key=raw_key))
     except RaceLost:
         raise       # still busy after the retries: the event is retried, the reply is not refused
     except (Conflict, NotFound) as refused:

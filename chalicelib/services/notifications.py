@@ -119,6 +119,9 @@ _REPLIED = {
 }
 
 
+# A reply by email whose extraction declined to cut (Message.review): said in the subject and body.
+TO_CHECK = "réponse à vérifier"
+
 EXCERPT_LINES = 4
 EXCERPT_CHARACTERS = 400
 
@@ -147,9 +150,11 @@ def send_referent_replied(deps: Deps, notification: Notification) -> None:
     headline, next_step = _REPLIED[message.kind]
     text, html = render_email("referent_replied", case=bundle.case, group=group, headline=headline,
                               next_step=next_step, link=case_link(deps, bundle.case.ref),
-                              kind=message.kind.value, excerpt=first_lines(message.body))
+                              kind=message.kind.value, excerpt=first_lines(message.body),
+                              review=message.review)
+    suffix = f" ({TO_CHECK})" if message.review else ""
     send_email_once(deps, notification, agent_email, OutgoingEmail(
-        to=[agent_email], subject=f"[Relais {bundle.case.ref}] {group.name} {headline}",
+        to=[agent_email], subject=f"[Relais {bundle.case.ref}] {group.name} {headline}{suffix}",
         text=text, html=html))
 
 
@@ -200,6 +205,7 @@ QUARANTINE_REASONS = {
                     "Si la réponse change quelque chose pour l'usager, rouvrez le dossier."),
     "exchange_closed": ("l'échange avec cet organisme est clos.",
                         "Si besoin, saisissez à nouveau l'organisme depuis le dossier."),
+    # No longer given (an empty extraction is appended for review, issue 24): old records only.
     "empty": ("le message ne contient pas de texte nouveau.",
               "Le référent a peut-être répondu par erreur : attendez sa réponse."),
 }

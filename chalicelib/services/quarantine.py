@@ -35,7 +35,7 @@ TOO_LARGE = ("Ce message est trop volumineux pour être ajouté au dossier : dem
              "le renvoyer avec moins de pièces jointes. Vous pouvez l'écarter.")
 EXCHANGE_CLOSED = ("L'échange avec cet organisme est clos : ce message ne peut plus y être ajouté. "
                    "Vous pouvez l'écarter.")
-EMPTY = "(message sans texte)"
+EMPTY = inbound.EMPTY
 _ID = re.compile(r"^[0-9a-f]{16}$")
 
 
@@ -54,7 +54,7 @@ def _view(item: QuarantinedEmail, group_names: dict[str, str]) -> QuarantinedEma
         message_id=item.message_id)
 
 
-def _agent_case(deps: Deps, principal: Principal, ref: str):
+def agent_case(deps: Deps, principal: Principal, ref: str):
     """The case, for one of its agents only; anybody else: as if it did not exist."""
     authz.require_role(principal, Role.AGENT)
     ref = cases.case_ref(ref)
@@ -84,7 +84,7 @@ def _group_names(deps: Deps, items: list[QuarantinedEmail]) -> dict[str, str]:
 
 def list_quarantined(deps: Deps, principal: Principal, ref: str,
                      pending_only: bool = False) -> list[QuarantinedEmailView]:
-    ref, _ = _agent_case(deps, principal, ref)
+    ref, _ = agent_case(deps, principal, ref)
     items = [i for i in deps.repo.list_quarantined(ref)
              if not pending_only or i.status is QuarantineStatus.PENDING]
     names = _group_names(deps, items)
@@ -95,20 +95,20 @@ def _raw(deps: Deps, item: QuarantinedEmail) -> bytes:
     return deps.documents.read(item.raw_key)
 
 
-def _own(deps: Deps) -> set[str]:
+def own_addresses(deps: Deps) -> set[str]:
     return {deps.mailer.sender_address.lower()}
 
 
 def read(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> QuarantinedEmailDetail:
     """One quarantined message as the agent reads it: its new text (as the thread would show it)
     and its files' names. Audited: QUARANTINE_READ."""
-    ref, bundle = _agent_case(deps, principal, ref)
+    ref, bundle = agent_case(deps, principal, ref)
     item = _item(deps, ref, quarantine_id)
     detail = QuarantinedEmailDetail(**_view(item, _group_names(deps, [item])).model_dump(),
                                     territory_code=bundle.case.territory_code)
     if item.status is QuarantineStatus.PENDING and item.reason != "too_large":
         try:
-            parsed = mailparse.parse(_raw(deps, item), own_addresses=_own(deps))
+            parsed = mailparse.parse(_raw(deps, item), own_addresses=own_addresses(deps))
         except Exception:  # noqa: BLE001 - shown as unreadable; the agent can still discard it
             detail.readable = False
         else:
@@ -123,11 +123,11 @@ def read(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> Quar
 
 def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> CaseView:
     """Add the message to the partner's thread, as an accepted reply."""
-    ref, _ = _agent_case(deps, principal, ref)
+    ref, _ = agent_case(deps, principal, ref)
     item = _pending(deps, ref, quarantine_id)
     if item.reason == "too_large":
         raise Conflict(TOO_LARGE)
-    parsed = mailparse.parse(_raw(deps, item), own_addresses=_own(deps))
+    parsed = mailparse.parse(_raw(deps, item), own_addresses=own_addresses(deps))
     group = deps.repo.get_group(item.group_id)
     message_id = f"m{item.id[:11]}"            # the id an accepted reply would have had
     attachments = inbound.store_attachments(deps, ref, message_id, parsed.attachments)
@@ -146,7 +146,9 @@ def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
 
     try:
         cases.post_referent_reply(deps, writer, ref, command,
-                                  cases.Posting(Channel.EMAIL, message_id, attachments, also=decide))
+                                  cases.Posting(Channel.EMAIL, message_id, attachments, also=decide,
+                                                review=inbound.needs_review(parsed),
+                                                source_key=item.raw_key))
     except NotFound as closed:       # the partner said "pas le bon interlocuteur" meanwhile
         raise Conflict(EXCHANGE_CLOSED) from closed
     except RaceLost as lost:
@@ -157,7 +159,7 @@ def release(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> C
 
 def discard(deps: Deps, principal: Principal, ref: str, quarantine_id: str) -> CaseView:
     """Set the message aside for good: its raw copy is deleted."""
-    ref, _ = _agent_case(deps, principal, ref)
+    ref, _ = agent_case(deps, principal, ref)
     item = _pending(deps, ref, quarantine_id)
     now = deps.now()
     decided = item.model_copy(update={"status": QuarantineStatus.DISCARDED, "decided_by": principal.user_id,

@@ -441,6 +441,40 @@ def quarantined_email(world: World) -> tuple[str, str]:
     return ref, item.id
 
 
+def emailed_message(world: World) -> tuple[str, str]:
+    """A case whose CAF referent answered by email (threaded by its token): the message has its
+    original (issue 24)."""
+    from email.message import EmailMessage
+
+    from chalicelib import bootstrap
+    from chalicelib.services import inbound
+
+    ref = open_escalated_case(world).ref
+    deps = bootstrap.deps()
+    token = next(e.reply_token for e in deps.repo.get_bundle(ref).escalations.values())
+    message = EmailMessage()
+    message["From"], message["To"] = EMAILS["referent"], f"reponse+{token}@{deps.settings.inbound_domain}"
+    message["Subject"], message["Message-ID"] = f"RE: [Relais {ref}]", f"<{tag()}@example.org>"
+    message.set_content("Réponse par e-mail.\n\n> La question citée.")
+    outcome = inbound.receive(deps, bytes(message), object_key=f"matrice/{ref}",
+                              envelope_recipients=[], verdicts=dict.fromkeys(inbound.VERDICTS, "PASS"))
+    assert outcome.outcome == "accepted", outcome
+    return ref, outcome.message_id or ""
+
+
+@pytest.mark.parametrize("role,status", params({
+    "agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+def test_message_source(world, role, status):
+    """The original of an emailed message: the case's agents only, like its quarantine."""
+    ref, message_id = emailed_message(world)
+    body = expect(world.get(role, f"/api/cases/{ref}/messages/{message_id}/source"), status)
+    if status == 200:
+        assert body["available"] and any("Réponse par e-mail." in s["text"] for s in body["segments"])
+    else:
+        assert "Réponse par e-mail." not in json.dumps(body, ensure_ascii=False)
+
+
 QUARANTINE_PATHS = {"list": "/api/cases/{ref}/quarantine",
                     "read": "/api/cases/{ref}/quarantine/{quarantine_id}",
                     "release": "/api/cases/{ref}/quarantine/{quarantine_id}/release",

@@ -78,6 +78,16 @@ def test_quarantined_email_page(world, role, status):
     assert ("Réponse sans jeton." in response.body.decode()) == (status == 200)
 
 
+@pytest.mark.parametrize("role,status", params({**CASE_SCOPE, "referent": 404}))
+def test_message_source_page(world, role, status):
+    """/dossiers/{ref}/messages/{message_id}/origine: the case's agents only (issue 24); the
+    referent who wrote the message too gets the case's 404."""
+    ref, message_id = matrix.emailed_message(world)
+    response = world.get(role, f"/dossiers/{ref}/messages/{message_id}/origine")
+    assert response.status_code == status, response.body[:300]
+    assert ("Réponse par e-mail." in response.body.decode()) == (status == 200)
+
+
 @pytest.mark.parametrize("role,status", params({**TERRITORY_PAGE, "coordinator": 404,
                                                 "foreign_coordinator": 404, "admin": 404}))
 def test_late_escalation_page(world, case, role, status):
@@ -137,6 +147,7 @@ def test_every_route_is_in_a_matrix():
 
     covered = set(PAGES) | {"/dossiers/{ref}", "/dossiers/{ref}/pieces-jointes/{message_id}/{index}",
                             "/dossiers/{ref}/quarantaine/{quarantine_id}",
+                            "/dossiers/{ref}/messages/{message_id}/origine",
                             "/api/admin/usager-export",
                             "/api/admin/directory/{kind}",          # test_import_directory_* there
                             "/territoire/{code}/retards/{ref}/{group_id}",
