@@ -276,9 +276,21 @@ def is_forward_subject(subject: str) -> bool:
 def segments(text: str, subject: str = "") -> list[Segment]:
     """The body cut into its runs, in order. A forward's subject ("Fwd:", "TR:", "WG:"...) makes
     its first header open the forwarded message."""
+    return _read_body(text, subject)[0]
+
+
+def _read_body(text: str, subject: str) -> tuple[list[Segment], bool]:
+    """(runs, whether history no table knows was found and cut: a line of Relais's own email
+    outside any recognised quote)."""
     lines = [line.replace("\xa0", " ").rstrip() if line.lstrip(" \t").startswith(">") else _normal(line)
              for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    return _merge(_read(lines, forwarded=False, forward_first=is_forward_subject(subject)))
+    runs = _merge(_read(lines, forwarded=False, forward_first=is_forward_subject(subject)))
+    own = patterns().own_email
+    leak = next((i for i, run in enumerate(runs) if run.kind in ("text", "forward") and own.search(run.text)),
+                None)
+    if leak is None:
+        return runs, False
+    return _merge(_cut_leak(runs, leak)), True
 
 
 def _forwarded(lines: list[str], index: int, runs: list[Segment]) -> list[Segment]:
@@ -533,17 +545,11 @@ def extract(text: str, subject: str = "") -> Extraction:
         # agent checks it against the original.
         result = extract(text[:MAX_READ], subject)
         return Extraction(result.text, review=True, why="too_long")
-    runs = segments(text, subject)
-    own = patterns().own_email
+    runs, leaked = _read_body(text, subject)
     mine = [run for run in runs if run.kind in ("text", "forward")]
     outside = "\n\n".join(run.text for run in mine)
-    # History no table recognised: a line of Relais's own email outside any quote.
-    leak = next((i for i, run in enumerate(runs) if run.kind in ("text", "forward") and own.search(run.text)),
-                None)
-    if leak is not None:
-        runs = _cut_leak(runs, leak)
-        kept = _visible(runs)
-        return Extraction(kept or FOLD, review=True, why="unrecognised_history")
+    if leaked:
+        return Extraction(folded(runs), review=True, why="unrecognised_history")
     kept = _visible(runs)
     plain = _letters(kept)
     if not plain:

@@ -348,9 +348,9 @@ def written(parsed: mailparse.ParsedEmail) -> str:
 
 
 def needs_review(parsed: mailparse.ParsedEmail) -> bool:
-    """« Réponse à vérifier »: extraction declined to cut, or kept no text at all (a reply
-    written below an attachment's quoted history would otherwise show as a bare file)."""
-    return parsed.review or not written(parsed)
+    """« Réponse à vérifier »: extraction declined to cut, or the message holds neither text nor
+    file. A file sent with only a mobile footer (« Envoyé de mon iPhone ») is the answer."""
+    return parsed.review or not (written(parsed) or parsed.attachments)
 
 
 def message_text(parsed: mailparse.ParsedEmail) -> str:

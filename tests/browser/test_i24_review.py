@@ -21,13 +21,13 @@ AGENT = "agent.remalard@example.org"        # Mairie de Rémalard: no other brow
 POINT = "61-mairie-remalard"
 REFERENT = "referent.61-carsat@example.org"  # writes by email only here: no login link asked
 ANSWER = "Bonjour, la pension est recalculée, le rappel sera versé le 9 décembre."
-QUOTED = "> Pouvez-vous vérifier le montant de la pension ?"
+QUOTED = "Pouvez-vous vérifier le montant de la pension ?"
 
 
-def bottom_posted(escalation: dict, ref: str) -> bytes:
-    """The quoted history first, the answer below it: extraction declines to cut it."""
-    body = ("On Tue, Nov 24, 2026 at 8:30 AM Relais SP+ <ne-pas-repondre@relais.example.org> wrote:\r\n"
-            f"{QUOTED}\r\n> Si vous n'êtes pas le bon interlocuteur, dites-le.\r\n\r\n{ANSWER}\r\n")
+def declined(escalation: dict, ref: str) -> bytes:
+    """The answer, then Relais's email under a header no table knows: extraction declines."""
+    body = (f"{ANSWER}\r\n\r\nQapla' 24.11.2026 08:30 Relais SP+ <ne-pas-repondre@relais.example.org> ghItlh:\r\n"
+            f"{QUOTED}\r\nRépondez simplement à cet e-mail : votre réponse sera ajoutée au dossier.\r\n")
     return (f"From: CARSAT <{REFERENT}>\r\nTo: {escalation['reply_to']}\r\n"
             f"Subject: RE: {escalation['subject']}\r\nMessage-ID: <i24-{ref}@example.org>\r\n"
             "Date: Tue, 24 Nov 2026 08:35:00 +0100\r\n"
@@ -46,7 +46,7 @@ def test_a_reply_to_check_and_its_original(page, stack_url):
         "group_ids": ["61-carsat"], "question": "Pouvez-vous vérifier le montant de la pension ?"})
     assert escalated.status_code == 201, escalated.text
     escalation = next(m for m in outbox_emails(stack_url, REFERENT) if f"[Relais {ref}]" in (m["subject"] or ""))
-    received = requests.post(f"{stack_url}/_dev/inbound-email", data=bottom_posted(escalation, ref),
+    received = requests.post(f"{stack_url}/_dev/inbound-email", data=declined(escalation, ref),
                              headers={"Content-Type": "message/rfc822"}, timeout=10)
     assert received.json()["outcome"] == "accepted", received.text
 

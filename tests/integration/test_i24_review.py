@@ -29,13 +29,14 @@ pytestmark = [pytest.mark.outbox, pytest.mark.instant(TUESDAY_MORNING)]
 MEMBER = "referent.61-caf@example.org"
 ANSWER = "Bonjour, le dossier est débloqué, le versement aura lieu le 5."
 QUOTED = "> Le RSA est bloqué depuis deux mois : pouvez-vous vérifier ?"
-# Quoted history first, the answer below it: today's extraction declines to cut it (review).
-BOTTOM_POSTED = (
-    "On Tue, Nov 24, 2026 at 10:00 AM Relais SP+ <ne-pas-repondre@relais.example.org> wrote:\n"
-    f"{QUOTED}\n"
-    "> Si vous n'êtes pas le bon interlocuteur, répondez « pas le bon interlocuteur ».\n"
-    "\n"
-    f"{ANSWER}\n")
+HISTORY = "Le RSA est bloqué depuis deux mois : pouvez-vous vérifier ?"
+# The answer, then Relais's email quoted under a header no table knows (and without '>'):
+# extraction cuts before Relais's own text and declines to be sure (review).
+DECLINED = (
+    f"{ANSWER}\n\n"
+    "Qapla' 24.11.2026 10:00 Relais SP+ <ne-pas-repondre@relais.example.org> ghItlh:\n"
+    f"{HISTORY}\n"
+    "Répondez simplement à cet e-mail : votre réponse sera ajoutée au dossier.\n")
 # Nothing new at all: only the quoted history under its header line.
 ONLY_QUOTED = (
     "On Tue, Nov 24, 2026 at 10:00 AM Relais SP+ <ne-pas-repondre@relais.example.org> wrote:\n"
@@ -60,12 +61,19 @@ def page(client, headers: dict, path: str):
 
 # --- the pipeline ---------------------------------------------------------------------------
 
-def test_a_bottom_posted_reply_is_appended_for_review_not_quarantined(client, deps, escalated):
+def test_a_bottom_posted_reply_keeps_its_answer_without_review(client, escalated):
+    body = (f"On Tue, Nov 24, 2026 at 10:00 AM Relais SP+ <ne-pas-repondre@relais.example.org> wrote:\n"
+            f"{QUOTED}\n\n{ANSWER}\n")
+    message = accepted(client, escalated, body)
+    assert (message["body"], message["review"]) == (ANSWER, False)
+
+
+def test_a_declined_reply_is_appended_for_review_not_quarantined(client, deps, escalated):
     from chalicelib.adapters import mailparse
 
-    assert mailparse.parse(reply(MEMBER, "x@example.org", BOTTOM_POSTED)).review, \
-        "this test needs a message today's extraction declines to cut"
-    message = accepted(client, escalated, BOTTOM_POSTED)
+    assert mailparse.parse(reply(MEMBER, "x@example.org", DECLINED)).review, \
+        "this test needs a message extraction declines to cut"
+    message = accepted(client, escalated, DECLINED)
     assert message["review"] is True and message["has_source"] is True
     assert message["kind"] == "answer" and message["channel"] == "email"
     assert mailparse.FOLD in message["body"]
@@ -122,7 +130,7 @@ def test_the_same_keyword_without_review_still_acts(client, escalated):
 
 
 def test_the_agents_email_says_reponse_a_verifier(client, escalated):
-    accepted(client, escalated, BOTTOM_POSTED)
+    accepted(client, escalated, DECLINED)
     (mail,) = [m for m in outbox() if m["to"] == [AGENT] and "a répondu" in (m["subject"] or "")]
     assert "réponse à vérifier" in mail["subject"]
     assert "Réponse à vérifier" in mail["text"] and "Réponse à vérifier" in mail["html"]
@@ -138,7 +146,7 @@ def test_a_released_quarantined_email_keeps_its_raw_as_source(client, deps, agen
     from chalicelib.domain.authz import Principal
     from chalicelib.services import quarantine
 
-    raw = reply(MEMBER, "reponse@in.relais.example.org", BOTTOM_POSTED,
+    raw = reply(MEMBER, "reponse@in.relais.example.org", DECLINED,
                 subject=f"RE: [Relais {escalated['ref']}] Demande d'un usager")
     assert post_inbound(client, raw)["reason"] == "subject_only"
     (item,) = deps.repo.list_quarantined(escalated["ref"])
@@ -150,7 +158,7 @@ def test_a_released_quarantined_email_keeps_its_raw_as_source(client, deps, agen
 # --- the case page ----------------------------------------------------------------------------
 
 def test_the_case_page_shows_the_badge_and_the_link_to_the_original(client, agent, escalated):
-    message = accepted(client, escalated, BOTTOM_POSTED)
+    message = accepted(client, escalated, DECLINED)
     status, html = page(client, agent, f"/dossiers/{escalated['ref']}")
     assert status == 200
     assert "Réponse à vérifier" in html
@@ -178,7 +186,7 @@ def test_a_message_written_on_the_page_has_no_link(client, agent, escalated):
 # --- the original ----------------------------------------------------------------------------
 
 def test_the_original_page_shows_the_runs_and_folds_the_quotes(client, deps, agent, escalated):
-    message = accepted(client, escalated, BOTTOM_POSTED, Date="Tue, 24 Nov 2026 10:05:00 +0100")
+    message = accepted(client, escalated, DECLINED, Date="Tue, 24 Nov 2026 10:05:00 +0100")
     status, html = page(client, agent, f"/dossiers/{escalated['ref']}/messages/{message['id']}/origine")
     assert status == 200
     title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
@@ -186,8 +194,8 @@ def test_the_original_page_shows_the_runs_and_folds_the_quotes(client, deps, age
     assert MEMBER in html and "RE: votre demande" in html and "24/11/2026 à 10:05" in html
     assert ANSWER in html
     folded = re.findall(r"<details>\s*<summary>Texte cité \((\d+) lignes?\)</summary>(.*?)</details>", html, re.S)
-    assert folded and any(QUOTED in body for _, body in folded)
-    assert all(QUOTED not in part for part in re.split(r"<details>.*?</details>", html, flags=re.S))
+    assert folded and any(HISTORY in body for _, body in folded)
+    assert all(HISTORY not in part for part in re.split(r"<details>.*?</details>", html, flags=re.S))
     assert "<script" not in html.split("</main>")[0].split("<main")[-1]
     assert f'href="/dossiers/{escalated["ref"]}#message-{message["id"]}"' in html
     day = f"AUDIT#{deps.now().astimezone(UTC).date().isoformat()}"
@@ -207,7 +215,7 @@ def test_the_original_escapes_what_the_sender_wrote(client, agent, escalated):
 
 
 def test_the_original_through_the_api(client, agent, escalated):
-    message = accepted(client, escalated, BOTTOM_POSTED, Date="Tue, 24 Nov 2026 10:05:00 +0100")
+    message = accepted(client, escalated, DECLINED, Date="Tue, 24 Nov 2026 10:05:00 +0100")
     response = client.http.get(f"/api/cases/{escalated['ref']}/messages/{message['id']}/source", headers=agent)
     assert response.status_code == 200, response.body
     body = response.json_body
@@ -216,12 +224,12 @@ def test_the_original_through_the_api(client, agent, escalated):
     assert body["attachments"] == []
     kinds = [s["kind"] for s in body["segments"]]
     assert "quote" in kinds and set(kinds) <= {"text", "quote", "header", "forward", "signature"}
-    assert any(QUOTED in s["text"] for s in body["segments"] if s["kind"] == "quote")
+    assert any(HISTORY in s["text"] for s in body["segments"] if s["kind"] == "quote")
     assert ANSWER in "\n".join(s["text"] for s in body["segments"])
 
 
 def test_a_purged_original_says_so_in_french(client, deps, agent, escalated):
-    message = accepted(client, escalated, BOTTOM_POSTED)
+    message = accepted(client, escalated, DECLINED)
     (stored,) = deps.repo.get_bundle(escalated["ref"]).messages
     deps.documents.delete(stored.source_key)
     status, html = page(client, agent, f"/dossiers/{escalated['ref']}/messages/{message['id']}/origine")
@@ -243,7 +251,7 @@ def test_a_message_that_never_came_by_email_has_no_original(client, agent, escal
 @pytest.mark.parametrize("who", ["agent.berdhuis@example.org", MEMBER])
 def test_only_the_cases_agents_read_the_original(client, escalated, who):
     """Another point's agent, the referent who wrote it: the case's own 404, nothing of it."""
-    message = accepted(client, escalated, BOTTOM_POSTED)
+    message = accepted(client, escalated, DECLINED)
     headers = login(client, who)
     status, html = page(client, headers, f"/dossiers/{escalated['ref']}/messages/{message['id']}/origine")
     assert status == 404 and "débloqué" not in html and MEMBER not in html
@@ -257,6 +265,6 @@ def test_an_unknown_message_is_the_cases_404(client, agent, escalated):
 
 
 def test_a_signed_out_visitor_gets_the_cases_sign_in_page(client, escalated):
-    message = accepted(client, escalated, BOTTOM_POSTED)
+    message = accepted(client, escalated, DECLINED)
     response = client.http.get(f"/dossiers/{escalated['ref']}/messages/{message['id']}/origine")
     assert response.status_code == 401 and "débloqué" not in response.body.decode()
