@@ -95,9 +95,11 @@ def _statements(stage: str) -> dict[str, list[dict]]:
         "read_mail": [{"Action": ["s3:GetObject"], "Resource": _sub(f"{bucket}/{INBOUND_PREFIX}*")},
                       _listing(INBOUND_PREFIX)],
         # The raw email of a message (its original, issue 24) or of a quarantined one, read by the
-        # case's agent (services/message_source.py, services/quarantine.py).
+        # case's agent (services/message_source.py, services/quarantine.py); a quarantined one the
+        # agent sets aside is deleted (quarantine.discard).
         "read_case_mail": [{"Action": ["s3:GetObject"],
                             "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in (INBOUND_PREFIX, "quarantine/")]},
+                           {"Action": ["s3:DeleteObject"], "Resource": _sub(f"{bucket}/quarantine/*")},
                            _listing(INBOUND_PREFIX, "quarantine/")],
         "keep_mail": [{"Action": ["s3:PutObject"],
                        "Resource": [_sub(f"{bucket}/{prefix}*") for prefix in MAIL_PREFIXES]}],

@@ -933,3 +933,19 @@ def test_what_api_gateway_answers_itself_is_a_french_page_for_a_browser_and_json
         assert all(value.count("'") == 2 for value in headers.values())
         # Its templates substitute $context variables only: no stray "$" in the pages.
         assert "$" not in response["ResponseTemplates"]["text/html"]
+
+
+def test_the_api_may_read_the_originals_and_delete_a_discarded_quarantined_email():
+    """The agent's original page reads inbound/ and quarantine/ (issue 24); « Écarter » deletes
+    the quarantined copy (quarantine.discard): both are the API function's, by prefix."""
+    resources = template.template()["Resources"]
+    statements = resources["ApiHandlerRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+
+    def granted(action):
+        return {r["Fn::Sub"] for st in statements if action in st["Action"]
+                for r in (st["Resource"] if isinstance(st["Resource"], list) else [st["Resource"]])
+                if isinstance(r, dict) and "Fn::Sub" in r}
+
+    assert {"${MailBucket.Arn}/inbound/*", "${MailBucket.Arn}/quarantine/*"} <= granted("s3:GetObject")
+    assert "${MailBucket.Arn}/quarantine/*" in granted("s3:DeleteObject")
+    assert "${MailBucket.Arn}/inbound/*" not in granted("s3:DeleteObject")
