@@ -97,7 +97,8 @@ def patterns() -> _Patterns:
         attribution_end=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})(?:\s*\([^)]{{0,80}}\))?\s*(?:\.\.\.)?\s*:\s*$",
                                    re.IGNORECASE),
         # "... <verb> <name> <addr>:" or "... <verb> je:": the verb, then a short tail.
-        attribution_loose=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})\s+[^\n:]{{0,120}}:\s*$", re.IGNORECASE),
+        attribution_loose=re.compile(rf"(?:^|[\s,>)\]])(?:{verbs})\s+(?:[^\n:]|:\d){{0,120}}:\s*$",
+                                     re.IGNORECASE),
         attribution_phrase=re.compile(rf"(?:{_alternatives(_flat(table.ATTRIBUTION_PHRASES))})[^\n]*:\s*$",
                                       re.IGNORECASE),
         ruled=re.compile(rf"^\s*-{{2,}}\s*\S.*?\b(?:{_alternatives(table.RULED_ATTRIBUTION_WORDS)})\b.*?-{{2,}}\s*$",
@@ -608,7 +609,7 @@ def _visible(runs: list[Segment]) -> str:
     substantive = [i for i in authored if texts[i].strip() and not (
         patterns().greeting.match(texts[i]) and "\n" not in texts[i].strip())]
     inline = len(substantive) > 1
-    answers = set(substantive[1:])         # the answers after the first: each gets its context
+    answers = set(substantive)             # inline: each answer right after a quote gets its context
     parts: list[str] = []
     forward_marked = False
     for i in authored:

@@ -131,3 +131,18 @@ def test_a_huge_body_is_read_up_to_a_bound_and_sent_for_review():
     text = "Le versement part ce soir.\n\n" + "> historique\n" * (replies.MAX_READ // 10)
     result = replies.extract(text)
     assert result.review and result.why == "too_long" and result.text.startswith("Le versement part ce soir.")
+
+
+@pytest.mark.parametrize("attribution", [
+    "Jean Dupont/CAF61/FR@CNAF a écrit sur 24/11/2026 10:12:18 :",      # Lotus Notes, French
+    "John Smith wrote on 11/24/2026 10:12:18 AM:",                     # the verb, then the date
+    "24.11.2026 10:12, Relais SP+ пишет:",                              # Russian webmail
+])
+def test_attributions_with_the_verb_before_the_date_are_headers(attribution):
+    text = f"Réglé.\n\n{attribution}\n\n> Bonjour,\n> Question de l'agent : RSA bloqué ?\n"
+    assert replies.extract(text).text == "Réglé."
+
+
+def test_every_inline_answer_follows_the_question_it_answers():
+    text = "Bonjour,\n\n> Question 1 ?\n\nRéponse 1.\n\n> Question 2 ?\n\nRéponse 2.\n\nCordialement,\nMarie\n"
+    assert replies.extract(text).text == "Bonjour,\n\n> Question 1 ?\n\nRéponse 1.\n\n> Question 2 ?\n\nRéponse 2."
