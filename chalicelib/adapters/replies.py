@@ -119,7 +119,9 @@ def patterns() -> _Patterns:
                            r"(?:[^\W\d]{1,6}[.,]?\s+){0,2}\d",
                            re.IGNORECASE),
         # "2011/4/7 Name <addr>", "2014-10-17 11:28 GMT+03:00 Name <addr>:"
-        dated_sender=re.compile(r"^\s*\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b[^\n]{0,60}?<?[^\s<>@]+@[^\s<>@]+>?\s*:?\s*$"),
+        # or, ending with a colon, "26 nov. 2026 10:12:03 Relais <addr>:" (FairEmail, K-9).
+        dated_sender=re.compile(r"^\s*(?:\d{4}[/.-]\d{1,2}[/.-]\d{1,2}\b[^\n]{0,60}?<?[^\s<>@]+@[^\s<>@]+>?\s*:?"
+                                r"|\d{1,2}\.?\s+[^\W\d]{3,10}\.?\s+\d{4}\b[^\n]{0,60}?<[^\s<>@]+@[^\s<>@]+>\s*:)\s*$"),
     )
 
 
@@ -128,6 +130,7 @@ def patterns() -> _Patterns:
 _DECORATION = re.compile(r"^\s*>{2,}.*<{2,}\s*$")       # ">>> http://... <<<", ">> Important <<"
 _HAS_DATE_OR_ADDRESS = re.compile(r"\d|@")
 _ARROW_ANSWER = re.compile(r"^\s*(?:=+>|-+>|→|⇒)\s*\S")   # "=> answer" in an unquoted history
+_GROUPWISE = re.compile(r"^\s*>>>\s*\S.*(?:@|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}).*>>>\s*$")
 _SENTENCE_END = re.compile(r"[a-zà-öø-ÿ]{3,}[.!?]$")
 _SENTENCE_BREAK = re.compile(r"(?:(?<=[.!?])|(?<=\s{2}))\s*(?=\S)")
 _UNDERSCORES = re.compile(r"^\s*_{8,}\s*$")
@@ -327,6 +330,12 @@ def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> lis
     marks: list[int] | None = None
     while index < len(lines):
         line = lines[index]
+        if _GROUPWISE.match(line):
+            # GroupWise's attribution: '>>> "Name" <addr> 26/11/2026 10:12 >>>', history below.
+            flush()
+            runs.append(Segment("header", line.strip()))
+            index = _after_header(lines, index + 1, runs)
+            continue
         if _is_quote(line):
             flush()
             end = _quote_end(lines, index)

@@ -290,6 +290,14 @@ DISCLAIMERS: tuple[str, ...] = (
     "this message and any attachments", "please consider the environment",
     "diese e-mail enthält vertrauliche", "diese nachricht ist vertraulich",
     "dit bericht is uitsluitend bestemd", "este mensaje y sus anexos", "questo messaggio e i suoi allegati",
+    "ce message et ses annexes", "ce courriel et ses annexes", "avis de confidentialité",
+    "avertissement de confidentialité", "clause de confidentialité", "disclaimer:", "disclaimer :",
+    "confidentiality notice", "confidentiality note", "important notice:", "this e-mail is confidential",
+    "dit bericht en eventuele bijlagen", "dit e-mailbericht en eventuele bijlagen", "vertrouwelijkheidsclausule",
+    "aviso de confidencialidad", "aviso legal", "este correo electrónico y sus anexos",
+    "vertraulichkeitshinweis", "haftungsausschluss", "diese e-mail und ihre anhänge",
+    "avviso di riservatezza", "questo messaggio e gli eventuali allegati", "informativa sulla privacy",
+    "aviso de confidencialidade", "esta mensagem e os seus anexos",
 )
 
 # --- greetings ------------------------------------------------------------------------------
