@@ -382,10 +382,10 @@ def _read(lines: list[str], forwarded: bool, forward_first: bool = False) -> lis
                 continue
             if header_end is None:
                 header_end = attribution_end(lines, index)
-                if marks is None:
-                    marks = _history_marks(lines)
-                if header_end is not None and not _history_follows(lines, header_end, marks):
-                    header_end = None     # "... a envoyé le 12/11/2026 :" then the author's text
+                if header_end is not None:
+                    marks = _history_marks(lines) if marks is None else marks
+                    if not _history_follows(lines, header_end, marks):
+                        header_end = None     # "... a envoyé le 12/11/2026 :" then the author's text
         if header_end is not None:
             flush()
             runs.append(Segment("header", "\n".join(lines[index:header_end])))
