@@ -13,9 +13,10 @@ from aws_lambda_powertools import Logger
 from ..adapters.email import OutgoingEmail
 from ..adapters.templates import render_email
 from ..domain import results as domain
+from ..domain.experience_indicators import days_label
 from ..domain.models import Notification, NotificationKind
 from ..domain.territories import DEPARTEMENTS
-from ..services import results
+from ..services import experience_data, results
 from ..services.delivery import send_email_once
 from . import job
 from .units import Done, Planned, Unit, worker
@@ -43,8 +44,11 @@ def territory_report(deps, unit: Unit) -> Done:
     figures = published.figures("territory", code)
     link = f"{deps.settings.base_url}/territoire/rapport?trimestre={quarter}&code={code}"
     name = DEPARTEMENTS.get(code, code)
+    experiences = experience_data.indicators(deps, quarter)       # the public page's, never per agent
     text, html = render_email("quarterly_report", quarter=quarter, territory=name, figures=figures,
-                              link=link, csv_link=link.replace("/rapport?", "/rapport.csv?"))
+                              link=link, csv_link=link.replace("/rapport?", "/rapport.csv?"),
+                              experiences=experiences, territory_experiences=experiences.territory(code),
+                              days_label=days_label, k=domain.K_ANONYMITY)
     notification = Notification(id=f"report-{quarter}", kind=NotificationKind.REPORT,
                                 territory_code=code, created_at=now)
     for coordinator in coordinators:

@@ -32,10 +32,12 @@ from aws_lambda_powertools import Logger
 
 from ..bootstrap import Deps
 from ..domain import disclosure, results
-from ..domain.models import Case, Escalation
+from ..domain import experience_indicators as experience_figures
+from ..domain.models import Case, Escalation, Experience
 
 logger = Logger(service="relais", child=True)
-MODELS: dict[str, type[Case] | type[Escalation]] = {"Case": Case, "Escalation": Escalation}
+MODELS: dict[str, type[Case] | type[Escalation] | type[Experience]] = {
+    "Case": Case, "Escalation": Escalation, "Experience": Experience}
 
 
 def _entity(image: dict | None, kind: str):
@@ -50,12 +52,16 @@ def contribution(item) -> results.Contribution:
         return results.case_contribution(item)
     if isinstance(item, Escalation):
         return results.escalation_contribution(item)
+    if isinstance(item, Experience):
+        return experience_figures.contribution(item)
     return Counter()
 
 
 @dataclass(frozen=True)
 class Change:
-    """What one stream record adds to the cells: its source item, the version it reached."""
+    """What one stream record adds to the cells: its source item, the version it reached.
+    An experience's cells (kinds `exp-...`, domain/experience_indicators.py) share the
+    period's partition with the cases' and are summed the same way."""
 
     source: tuple[str, str]
     version: int
@@ -215,8 +221,23 @@ def publication(deps: Deps, period: str, now=None) -> disclosure.Publication:
     (O(cells)) and the directory, then withholds what k-anonymity and differencing require."""
     cells: dict[results.Cell, dict[str, int]] = {}
     for each in disclosure.periods_of(period):
-        cells |= stored(deps, each)
+        cells |= {cell: counters for cell, counters in stored(deps, each).items()
+                  if cell[1] not in experience_figures.ALL_KINDS}       # protected apart (experience_publication)
     return disclosure.protect(period, cells, structure(deps), current_month=results.month(now or deps.now()))
+
+
+def experience_publication(deps: Deps, period: str) -> experience_figures.Publication:
+    """The experience indicators of the period's quarter (a month reads its quarter's): the
+    quarter's partition, its experience kinds only (O(organisations x levels + territories)),
+    protected against small cells and differencing."""
+    from ..domain.territories import DEPARTEMENTS
+
+    quarter = results.quarter_of(period)
+    cells: dict[results.Cell, dict[str, int]] = {}
+    for kind in experience_figures.KINDS:
+        cells |= stored(deps, quarter, kind)
+    return experience_figures.protect(quarter, cells, [o.id for o in deps.repo.list_organisations()],
+                                      DEPARTEMENTS)
 
 
 # --- the published figures, as a document: what a view reads ---------------------------------

@@ -20,7 +20,7 @@ from ..domain.collation import french_sorted
 from ..domain.errors import NotFound
 from ..domain.models import Role
 from ..domain.territories import DEPARTEMENTS
-from ..services import directory, results
+from ..services import directory, experience_data, results
 from . import pages
 from .session import chosen_territory, current, handler, require
 
@@ -108,7 +108,7 @@ def public(deps, request):
                       territory_name=DEPARTEMENTS.get(territory or ""),
                       national=published.figures("national", domain.NATIONAL), territories=territories, networks=networks,
                       points=points, all_territories=french_sorted(DEPARTEMENTS.items(), lambda t: t[1]),
-                      k=domain.K_ANONYMITY)
+                      experiences=experience_data.indicators(deps, period), k=domain.K_ANONYMITY)
     # The page holds the browser's form token: never in a shared cache. An anonymous view that
     # sets no cookie may be kept by the browser as long as the figures are; one that names its
     # user or hands out a token is not kept (no-store). The open data is public (`export`).
