@@ -34,7 +34,7 @@ def export(deps, request, fmt: str) -> Response:
     try:
         rows, following = experience_data.open_data(deps, quarter, cursor)
     except InvalidInput as refused:
-        return _error(refused.field or "suite", refused.message)
+        return _error("suite", refused.message)           # the cursor is the only thing left to refuse
     next_url = (f"/experiences/donnees.{fmt}?periode={quarter}&suite={quote(following, safe='')}"
                 if following else None)
     headers = {**http.SECURITY_HEADERS, "Cache-Control": "public, max-age=3600",

@@ -43,6 +43,8 @@ PAGES = {
     "/annuaire/contenu?type=utilisateurs": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
     "/resultats": dict.fromkeys(ROLES, 200),                       # public
     "/resultats/donnees.csv": dict.fromkeys(ROLES, 200),
+    "/experiences/donnees.csv": dict.fromkeys(ROLES, 200),         # public open data
+    "/experiences/donnees.json": dict.fromkeys(ROLES, 200),
 }
 
 
