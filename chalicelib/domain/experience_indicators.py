@@ -16,10 +16,12 @@ that keep a withheld one from being derived (`protect`, domain/disclosure.py's r
 """
 from __future__ import annotations
 
+import json
 import math
 from collections import Counter
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
 
 from . import disclosure
 from .models import Experience, ModerationStatus, ResponderLevel
@@ -159,11 +161,40 @@ class Publication:
     period: str
     cells: dict[Cell, dict[str, int]]
     withheld: dict[str, set[Cell]] = field(default_factory=dict)
+    scopes: list[tuple[str, str]] = field(default_factory=list)     # (kind, scope id) of every row
 
     def indicators(self, kind: str, scope_id: str) -> Indicators:
         cell = (self.period, kind, scope_id)
         hidden = frozenset(family for family, cells in self.withheld.items() if cell in cells)
         return indicators(self.cells.get(cell, {}), hidden)
+
+
+@dataclass(frozen=True)
+class Published:
+    """A quarter's indicators as stored for the views (services/results.py caches it): every
+    row's published fields, withheld ones None. Read like a Publication."""
+    period: str
+    built_at: datetime
+    rows: dict[str, dict[str, dict]]            # kind -> scope id -> the Indicators' fields
+
+    @classmethod
+    def of_publication(cls, publication: Publication, built_at: datetime) -> Published:
+        rows: dict[str, dict[str, dict]] = {}
+        for kind, scope in publication.scopes:
+            rows.setdefault(kind, {})[scope] = asdict(publication.indicators(kind, scope))
+        return cls(publication.period, built_at, rows)
+
+    def indicators(self, kind: str, scope_id: str) -> Indicators:
+        found = self.rows.get(kind, {}).get(scope_id)
+        return Indicators(**found) if found is not None else indicators({})
+
+    def text(self) -> str:
+        return json.dumps({"period": self.period, "built_at": self.built_at.isoformat(), "rows": self.rows})
+
+    @classmethod
+    def of(cls, text: bytes | str) -> Published:
+        data = json.loads(text)
+        return cls(data["period"], datetime.fromisoformat(data["built_at"]), data["rows"])
 
 
 def protect(period: str, cells: dict[Cell, dict[str, int]], organisations: Iterable[str],
@@ -175,8 +206,8 @@ def protect(period: str, cells: dict[Cell, dict[str, int]], organisations: Itera
     organisations = {*organisations, *(scope for (_, kind, scope) in cells if kind == ORGANISATION_KIND)}
     territories = {*territories, *(scope for (_, kind, scope) in cells if kind == TERRITORY_KIND)}
     rels = relations(period, organisations, territories)
-    publication = Publication(period, cells)
     everything = {cell for relation in rels for cell in (relation[0], *relation[1])} | set(cells)
+    publication = Publication(period, cells, scopes=sorted({(kind, scope) for (_, kind, scope) in everything}))
     for family, base in FAMILIES.items():
         values = {cell: cells.get(cell, {}).get(base, 0) for cell in everything}
         publication.withheld[family] = disclosure.suppress(values, rels, k)

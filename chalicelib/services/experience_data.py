@@ -45,7 +45,7 @@ class IndicatorsView:
     national: figures.Indicators
     organisations: list[IndicatorRow]
     levels: list[IndicatorRow]                  # one per organisation and level of answer
-    publication: figures.Publication
+    publication: figures.Published
 
     def territory(self, code: str) -> figures.Indicators:
         return self.publication.indicators(figures.TERRITORY_KIND, code)
@@ -57,8 +57,9 @@ def organisation_names(deps: Deps) -> dict[str, str]:
 
 
 def indicators(deps: Deps, period: str) -> IndicatorsView:
-    """The indicators of the period's quarter (a month shows its quarter's)."""
-    publication = results.experience_publication(deps, period)
+    """The indicators of the period's quarter (a month shows its quarter's), as published
+    (services/results.py `experience_published`: cached like the results)."""
+    publication = results.experience_published(deps, period)
     names = organisation_names(deps)
     organisations = french_sorted([IndicatorRow(code, name, publication.indicators(figures.ORGANISATION_KIND, code))
                                    for code, name in names.items()], lambda row: row.name)

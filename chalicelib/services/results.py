@@ -240,6 +240,30 @@ def experience_publication(deps: Deps, period: str) -> experience_figures.Public
                                       DEPARTEMENTS)
 
 
+EXPERIENCES_PREFIX = "published-experiences/"
+
+
+def experience_published(deps: Deps, period: str) -> experience_figures.Published:
+    """The experience indicators of the period's quarter as a view reads them: like `published`,
+    one S3 object (published-experiences/<quarter>.json) while younger than
+    RELAIS_RESULTS_CACHE_SECONDS, else rebuilt from the cells; with 0, computed each time."""
+    from ..adapters.errors import NotStored
+
+    now, seconds = deps.now(), deps.settings.results_cache_seconds
+    key = f"{EXPERIENCES_PREFIX}{results.quarter_of(period)}.json"
+    if seconds:
+        try:
+            kept = experience_figures.Published.of(deps.documents.fetch(key).data)
+            if timedelta(0) <= now - kept.built_at < timedelta(seconds=seconds):
+                return kept
+        except NotStored:
+            pass
+    document = experience_figures.Published.of_publication(experience_publication(deps, period), now)
+    if seconds:
+        deps.documents.put(key, document.text().encode(), content_type="application/json")
+    return document
+
+
 # --- the published figures, as a document: what a view reads ---------------------------------
 
 PUBLISHED_PREFIX = "published/"

@@ -175,3 +175,14 @@ def test_no_withheld_figure_can_be_derived_by_difference(seed):
     assert _attack(publication, rels) == {}
     assert disclosure.determined(publication.withheld["published"], rels) == set()
     assert disclosure.determined(publication.withheld["answered"], rels) == set()
+
+
+def test_the_stored_document_reads_as_the_publication():
+    world = ([experience(n, answered_days=2) for n in range(9)]
+             + [experience(100 + n, organisation="cpam", territory="62") for n in range(3)])
+    publication = x.protect(Q, cells_of(*world), ORGANISATIONS, TERRITORIES)
+    document = x.Published.of(x.Published.of_publication(publication, PUBLISHED).text())
+    for kind, scope in publication.scopes:
+        assert document.indicators(kind, scope) == publication.indicators(kind, scope)
+    assert (x.LEVEL_KIND, "dgfip/national") in publication.scopes          # a row for every scope, 0 or not
+    assert document.indicators(x.ORGANISATION_KIND, "inconnu") == x.indicators({})
