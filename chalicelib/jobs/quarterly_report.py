@@ -44,7 +44,8 @@ def territory_report(deps, unit: Unit) -> Done:
     figures = published.figures("territory", code)
     link = f"{deps.settings.base_url}/territoire/rapport?trimestre={quarter}&code={code}"
     name = DEPARTEMENTS.get(code, code)
-    experiences = experience_data.indicators(deps, quarter)       # the public page's, never per agent
+    # The public page's figures, never per agent; from the cells (a job's role has no published/).
+    experiences = experience_data.indicators(deps, quarter, cached=False)
     text, html = render_email("quarterly_report", quarter=quarter, territory=name, figures=figures,
                               link=link, csv_link=link.replace("/rapport?", "/rapport.csv?"),
                               experiences=experiences, territory_experiences=experiences.territory(code),

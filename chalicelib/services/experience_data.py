@@ -56,10 +56,10 @@ def organisation_names(deps: Deps) -> dict[str, str]:
     return names | {figures.NO_ORGANISATION: "Organisme non précisé"}
 
 
-def indicators(deps: Deps, period: str) -> IndicatorsView:
+def indicators(deps: Deps, period: str, cached: bool = True) -> IndicatorsView:
     """The indicators of the period's quarter (a month shows its quarter's), as published
     (services/results.py `experience_published`: cached like the results)."""
-    publication = results.experience_published(deps, period)
+    publication = results.experience_published(deps, period, cached)
     names = organisation_names(deps)
     organisations = french_sorted([IndicatorRow(code, name, publication.indicators(figures.ORGANISATION_KIND, code))
                                    for code, name in names.items()], lambda row: row.name)

@@ -240,17 +240,16 @@ def experience_publication(deps: Deps, period: str) -> experience_figures.Public
                                       DEPARTEMENTS)
 
 
-EXPERIENCES_PREFIX = "published-experiences/"
-
-
-def experience_published(deps: Deps, period: str) -> experience_figures.Published:
+def experience_published(deps: Deps, period: str, cached: bool = True) -> experience_figures.Published:
     """The experience indicators of the period's quarter as a view reads them: like `published`,
-    one S3 object (published-experiences/<quarter>.json) while younger than
-    RELAIS_RESULTS_CACHE_SECONDS, else rebuilt from the cells; with 0, computed each time."""
+    one S3 object (published/experiences-<quarter>.json: the API's role may read and write
+    published/, outside the period folders of `published`) while younger than
+    RELAIS_RESULTS_CACHE_SECONDS, else rebuilt from the cells; with 0, or not `cached` (a job,
+    whose role has no published/), computed each time."""
     from ..adapters.errors import NotStored
 
-    now, seconds = deps.now(), deps.settings.results_cache_seconds
-    key = f"{EXPERIENCES_PREFIX}{results.quarter_of(period)}.json"
+    now, seconds = deps.now(), deps.settings.results_cache_seconds if cached else 0
+    key = f"{PUBLISHED_PREFIX}experiences-{results.quarter_of(period)}.json"
     if seconds:
         try:
             kept = experience_figures.Published.of(deps.documents.fetch(key).data)
