@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 import time_machine
@@ -79,7 +80,8 @@ def world(demo):
     return demo
 
 
-def test_indicators_on_the_results_page_and_in_the_quarterly_report_with_small_cells_withheld(world, client):
+def test_indicators_on_the_results_page_and_in_the_quarterly_report_with_small_cells_withheld(world, client,
+                                                                                             monkeypatch):
     """One world for the three readers (each test builds its table: a minute on this machine)."""
     view = experience_data.indicators(world, QUARTER)
     national = view.national
@@ -108,6 +110,18 @@ def test_indicators_on_the_results_page_and_in_the_quarterly_report_with_small_c
     assert f"/experiences/donnees.csv?periode={QUARTER}" in section
     assert not any(secret in html for secret in SECRETS)
     _report(world)
+    # With the cache (prod): the first view stores the quarter's document, the next reads no cell.
+    from chalicelib import bootstrap
+
+    monkeypatch.setenv("RELAIS_RESULTS_CACHE_SECONDS", "600")
+    bootstrap.reset()
+    assert "46,2" in client.http.get(f"/resultats?periode={QUARTER}").body.decode()
+
+    def no_cells(*args, **kwargs):
+        raise AssertionError("a cached view read the cells")
+
+    monkeypatch.setattr(bootstrap.deps().repo, "read_results", no_cells)
+    assert "46,2" in client.http.get(f"/resultats?periode={QUARTER}&territoire=61").body.decode()
 
 
 def test_the_open_data_has_one_row_per_published_experience_and_nothing_personal(world, client, monkeypatch):
@@ -151,6 +165,12 @@ def test_the_open_data_refuses_a_bad_period_or_cursor_with_a_clear_message(clien
         response = client.http.get(path)
         assert response.status_code == 400, path
         assert json.loads(response.body)["field"] == field
+    hostile = ["%%%", "0001-T1", "9999-T4", "\x00", "x" * 5000, "<script>", "eyJQSyI6IDF9", "e30", "W10"]
+    for fmt in ("csv", "json"):
+        for value in hostile:
+            for name in ("periode", "suite"):
+                response = client.http.get(f"/experiences/donnees.{fmt}?{name}={quote(value)}")
+                assert response.status_code in (200, 400), (fmt, name, value, response.status_code)
 
 
 def _report(deps) -> None:
