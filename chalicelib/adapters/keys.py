@@ -208,6 +208,11 @@ def opt_out(phone_e164: str) -> dict[str, str]:
     return {"PK": f"OPTOUT#{phone_e164}", "SK": "OPTOUT"}
 
 
+def sms_requests(phone_e164: str, window: str) -> dict[str, str]:
+    """The SMS a number asked Relais to send back (SUIVI, AVIS's thanks) in one UTC day."""
+    return {"PK": f"SMSRATE#{phone_e164}", "SK": window}
+
+
 def sms_receipt(message_id: str) -> dict[str, str]:
     return {"PK": f"SMS#{message_id}", "SK": "SMS"}
 

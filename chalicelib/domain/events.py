@@ -57,6 +57,9 @@ class EventCode(StrEnum):
     SMS_OPTED_OUT = "SMS_OPTED_OUT"
     SMS_SATISFACTION = "SMS_SATISFACTION"
     SMS_CONSENT = "SMS_CONSENT"
+    SMS_FOLLOW_UP = "SMS_FOLLOW_UP"          # SUIVI: the case's status sent back (issue 25)
+    SMS_OPINION = "SMS_OPINION"              # AVIS, or words with the mark: filed as an experience
+    PHONE_SURVEY = "PHONE_SURVEY"            # « avis recueilli par téléphone » by the agent
     # the directory and feedback
     DIRECTORY_IMPORTED = "DIRECTORY_IMPORTED"
     FEEDBACK_CREATED = "FEEDBACK_CREATED"
@@ -99,6 +102,7 @@ _SMS_REPLY = {
     "opted_out": EventCode.SMS_OPTED_OUT,
     "satisfaction": EventCode.SMS_SATISFACTION,
     "consent": EventCode.SMS_CONSENT,
+    "opinion": EventCode.SMS_OPINION,
 }
 
 
