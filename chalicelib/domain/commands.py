@@ -103,6 +103,13 @@ class CaseClose(Command):
     useful: bool
 
 
+class PhoneSurvey(Command):
+    """« Avis recueilli par téléphone »: what the usager said when the agent phoned them back."""
+    satisfaction: int = Field(ge=1, le=5, description="The usager's mark, 1 to 5")
+    sentiment: Literal["positive", "negative"]
+    comment: MediumText | None = Field(default=None, description="What the usager said, in a few words")
+
+
 class CaseListQuery(Command):
     point_id: Slug | None = None
     status: CaseStatus | None = None
