@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -26,7 +27,16 @@ from ..domain import sms_replies as replies
 from ..domain import zones
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
-from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
+from ..domain.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Message,
+    MessageKind,
+    Notification,
+    NotificationKind,
+    Role,
+)
 from ..domain.validation import normalize_phone, showable
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
@@ -260,20 +270,25 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
         return {"outcome": "unknown_number"}
     message_id = _message_id(inbound_id)
 
-    def attempt() -> dict:
+    def attempt() -> tuple[dict, Case, str | None, bool]:
         with deps.uow() as uow:
             record = uow.cases.get(ref)
             case = record.case
+            opinion = _opinion_of(reading, body, case)
             if any(m.id == message_id for m in record.messages) or any(
                     e.data.get("inbound") == message_id for e in record.events):
-                return {"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref}
+                return ({"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref},
+                        case, opinion, False)
             if reading.opt_out:
                 outcome, for_agent = "opted_out", reading.more_than_opt_out
             elif reading.mark is not None and case.status is CaseStatus.CLOSED:
-                outcome, for_agent = "satisfaction", reading.more_than_mark
+                # AVIS's words are the opinion; other words with the mark still reach the agent.
+                outcome, for_agent = "satisfaction", reading.more_than_mark and reading.opinion is None
                 uow.cases.save(case.model_copy(update={
                     "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
                     case.version)
+            elif opinion is not None and reading.opinion is not None:
+                outcome, for_agent = "opinion", False
             elif reading.yes and case.consent_confirmed_at is None:
                 outcome, for_agent = "consent", False
                 uow.cases.save(case.model_copy(update={
@@ -285,10 +300,52 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
                     id=message_id, case_ref=ref, author_id=Actor.USAGER, author_role=Role.USAGER,
                     channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now))
             uow.events.record(event(EventCode.sms_reply(outcome), Actor.USAGER, now, ref, inbound=message_id))
+            if opinion is not None and outcome != "opinion":
+                uow.events.record(event(EventCode.SMS_OPINION, Actor.USAGER, now, ref, inbound=message_id))
             uow.commit()
-        return {"outcome": outcome, "case_ref": ref}
+        return {"outcome": outcome, "case_ref": ref}, case, opinion, True
 
-    return retry_on_conflict(attempt)
+    result, case, opinion, fresh = retry_on_conflict(attempt)
+    if opinion is not None and result["outcome"] != "opted_out":
+        result["opinion"] = _take_opinion(deps, phone, case, opinion, inbound_id, now, fresh)
+    return result
+
+
+# --- AVIS: an opinion filed as an experience, and thanked -------------------------------------------
+
+def _opinion_of(reading: replies.Reading, body: str, case: Case) -> str | None:
+    """The usager's opinion in this SMS, or None: the words after AVIS when there are words
+    (« AVIS 4 » is only a mark), or, on a closed case (the satisfaction question asked), the
+    whole text of a mark that comes with words beyond politeness (« 4 merci, très bien reçu »).
+    A STOP is never an opinion."""
+    if reading.opt_out:
+        return None
+    if reading.opinion is not None:
+        return reading.opinion if re.search(r"[^\W\d_]", reading.opinion) else None
+    if case.status is CaseStatus.CLOSED and reading.mark is not None and reading.more_than_mark:
+        return body
+    return None
+
+
+def _take_opinion(deps: Deps, phone: str, case: Case, opinion: str, inbound_id: str, now: datetime,
+                  fresh: bool) -> str:
+    """File the opinion as an experience (once: not on a replay) and thank the usager at once
+    with one SMS (once; not an opted-out number). Within the number's daily answers: beyond
+    them, neither. Filed at most once: a failure between the reply's record and the filing
+    loses the experience rather than filing it twice."""
+    from . import opinions
+
+    if not _may_answer(deps, phone, inbound_id, now):
+        count("sms_requests_limited")
+        return "limited"
+    if fresh:
+        opinions.file_experience(deps, case, opinion, "SMS")
+    if deps.repo.is_opted_out(phone):
+        return "filed"
+    point = deps.repo.get_point(case.point_id)
+    text = texts.render("opinion_thanks", ref=case.ref, point=point.name if point else texts.ANY_POINT)
+    _send_back(deps, f"opinion-{inbound_id}", case.ref, phone, text, "opinion_thanks", now)
+    return "filed"
 
 
 def _message_id(inbound_id: str) -> str:
