@@ -22,6 +22,7 @@ from chalicelib.routes import (
     directory,
     errors,
     events,
+    experiences,
     feedback,
     login,
     oversight,
@@ -102,7 +103,7 @@ app.api.binary_types.append("multipart/form-data")
 assets.register(app)                # /static/: the DSFR and Relais's CSS; fonts and PNGs as binary
 
 # The JSON API (/api/...), described by /api/openapi.json.
-for blueprint in (auth.bp, cases.bp, directory.bp, feedback.bp, openapi_document.bp):
+for blueprint in (auth.bp, cases.bp, directory.bp, feedback.bp, experiences.bp, openapi_document.bp):
     app.register_blueprint(blueprint)
 # The pages, by role; a case's documents (/dossiers/<ref>/pieces-jointes/...); the results; the
 # public pages of the footer (accessibility, legal notice, personal data, help).

@@ -40,6 +40,8 @@ class Settings:
     results_cache_seconds: int         # 0: the published figures are computed at each view (services/results.py)
     ses_max_per_second: int            # emails sent at most, all functions together (services/pacing.py); 0: not paced
     ses_max_per_day: int               # emails sent at most per UTC day; 0: no cap
+    experience_answer_days: int        # a published experience's team answers within (calendar days)
+    experience_posts_per_hour: int     # experiences one address (IP) may post in an hour
     # The ladder's coordinator stage goes there for a territory with no coordinator in Relais.
     national_coordination_email: str | None
     contact_email: str                 # the service's mailbox, on the public pages (accessibility, help)

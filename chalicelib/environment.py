@@ -111,6 +111,8 @@ _WHOLE_BOUNDS: dict[str, tuple[int, int | None, str]] = {
     "results_cache_seconds": (0, 3600, "seconds"),         # the published figures' document is rebuilt this often
     "ses_max_per_second": (0, None, "emails a second"),    # 0: not paced (services/pacing.py)
     "ses_max_per_day": (0, None, "emails a UTC day"),      # 0: no daily cap
+    "experience_answer_days": (1, 60, "days"),             # a published experience is answered within
+    "experience_posts_per_hour": (1, 1000, "posts"),       # experiences one address may post an hour
 }
 
 
@@ -152,6 +154,9 @@ class Environment(BaseModel):
     results_cache_seconds: int = _variable("RELAIS_RESULTS_CACHE_SECONDS", 0)
     ses_max_per_second: int = _variable("RELAIS_SES_MAX_PER_SECOND", 0)
     ses_max_per_day: int = _variable("RELAIS_SES_MAX_PER_DAY", 0)
+    # The 2021 platform's pledge: an experience is acknowledged within a week.
+    experience_answer_days: int = _variable("RELAIS_EXPERIENCE_ANSWER_DAYS", 7)
+    experience_posts_per_hour: int = _variable("RELAIS_EXPERIENCE_POSTS_PER_HOUR", 5)
     national_coordination_email: Recipient | None = _variable("RELAIS_NATIONAL_COORDINATION_EMAIL")
     # The public pages' contacts (/accessibilite, /donnees-personnelles, /aide): the service's
     # mailbox, and its data protection officer's.

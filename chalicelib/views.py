@@ -25,6 +25,7 @@ from .domain.models import (
     ContactPoint,
     Escalation,
     EscalationStatus,
+    Experience,
     Feedback,
     FeedbackKind,
     FeedbackStatus,
@@ -430,3 +431,44 @@ class QuarantinedEmailDetail(QuarantinedEmailView):
     refused_attachments: list[str] = []
     readable: bool = True
     territory_code: str | None = None      # the case's: its times are shown in that zone
+
+
+class ExperienceView(View):
+    """A published experience as anyone reads it: never its contact details, its author, its
+    team's members, nor an answer that is not published."""
+
+    id: str
+    territory_code: str
+    organisation_id: str | None = None
+    procedure: str | None = None
+    situation: str
+    sentiment: str | None = None
+    channel: str
+    text: str
+    published_at: datetime | None = None
+    level: str | None = None
+    answer: str | None = None
+    answer_published_at: datetime | None = None
+
+    @classmethod
+    def of(cls, experience: Experience) -> ExperienceView:
+        from .domain.models import ModerationStatus
+
+        answered = experience.answer_status is ModerationStatus.PUBLISHED
+        return cls(id=experience.id, territory_code=experience.territory_code,
+                   organisation_id=experience.organisation_id, procedure=experience.procedure,
+                   situation=experience.situation.value,
+                   sentiment=experience.sentiment.value if experience.sentiment else None,
+                   channel=experience.channel.value, text=experience.text,
+                   published_at=experience.published_at,
+                   level=experience.level.value if experience.level else None,
+                   answer=experience.answer if answered else None,
+                   answer_published_at=experience.answer_published_at if answered else None)
+
+
+class ExperiencePosted(View):
+    """What the author of an experience is told: it waits for moderation; what was taken out."""
+
+    id: str
+    status: str
+    removed: list[str] = Field(description="What personal data was taken out of the text, in words")

@@ -168,7 +168,7 @@ def seed_demo(endpoint: str, table: str) -> None:
     bootstrap.reset()
     deps = bootstrap.deps()
     seeder = Principal(user_id="system-demo-seed", role=Role.ADMIN)
-    for kind in ("organisations", "contact_points", "referent_groups", "users"):
+    for kind in ("organisations", "contact_points", "referent_groups", "responder_teams", "users"):
         text = (DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         directory.import_csv(deps, seeder, kind, text, dry_run=False)
 
@@ -241,7 +241,7 @@ def demo_logins() -> str:
 
     users = rows("users")
     agents = [u for u in users if u["role"] == "agent"]
-    others = [u for u in users if u["role"] not in ("agent", "referent")]
+    others = [u for u in users if u["role"] not in ("agent", "referent", "responder")]
     referents = [g["member_emails"].split()[0] for g in rows("referent_groups")]
     lines = ["Demo logins (magic link: the email lands in /_dev/outbox):"]
     lines += [f"  agent        {u['email']:<45} {u['point_ids']}" for u in agents[:3]]
@@ -249,6 +249,7 @@ def demo_logins() -> str:
     lines += [f"  referent     {email}" for email in referents if "caf" in email]
     lines.append(f"  ... and one referent for each of the {len(referents)} partners (demo/referent_groups.csv)")
     lines += [f"  {u['role']:<12} {u['email']}" for u in others]
+    lines += [f"  responder    {t['member_emails'].split()[0]:<45} {t['name']}" for t in rows("responder_teams")]
     return "\n".join(lines) + "\n\n" + demo_case_logins()
 
 

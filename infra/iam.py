@@ -48,7 +48,7 @@ GRANTS: dict[str, set[str]] = {
 # run_job_units) need its store's GetItem, PutItem, UpdateItem and DeleteItem.
 TABLE_ACTIONS: dict[str, set[str]] = {
     "api_handler": {"GetItem", "BatchGetItem", "Query", "PutItem", "BatchWriteItem", "DeleteItem",
-                    "ConditionCheckItem"},
+                    "ConditionCheckItem", "UpdateItem"},       # UpdateItem: experiences' posting counter
     "send_notifications": {"GetItem", "BatchGetItem", "Query", "PutItem", "UpdateItem", "DeleteItem"},
     "receive_email": {"GetItem", "BatchGetItem", "Query", "PutItem", "DeleteItem", "ConditionCheckItem"},
     "ses_events": {"BatchGetItem", "PutItem", "DeleteItem", "ConditionCheckItem"},

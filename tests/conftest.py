@@ -109,7 +109,7 @@ def _load_demo(deps) -> None:
     # The import stamps its items: at one fixed instant, whichever test of the worker comes
     # first (one with no instant of its own included), so every test sees the same directory.
     with time_machine.travel(datetime.fromisoformat(STACK_INSTANT), tick=False):
-        for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        for kind in ("organisations", "contact_points", "referent_groups", "responder_teams", "users"):
             text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
             directory.import_csv(deps, admin, kind, text, dry_run=False)
     del deps.repo.put_many

@@ -251,3 +251,50 @@ def results_entry(lane: int, source_pk: str, source_sk: str, version: int) -> di
     """One change of a case or escalation to the results, journaled once in its lane
     (services/results.py): the lane's partition keeps its entries in one ordered stream."""
     return {"PK": f"RESULTSLOG#{lane}", "SK": f"{source_pk}|{source_sk}|{version:010d}"}
+
+
+# Services Publics+ experiences (domain/experiences.py). The item by id; its place in GSI1 and
+# GSI2 follows its life: waiting for moderation (GSI1 EXPMOD#<territory>), then, once
+# published, waiting for its team (GSI2 EXPTEAM#<team>, open#<due> then done#<answered>) and,
+# answered, its answer waiting for moderation (GSI1 EXPANS#<territory>). Published ones are
+# listed by separate rows (`experience_listing`), one per facet a visitor filters on.
+def experience(experience_id: str) -> dict[str, str]:
+    return {"PK": f"EXP#{experience_id}", "SK": "EXP"}
+
+
+def experience_moderation_partition(territory_code: str) -> str:
+    return f"EXPMOD#{territory_code}"
+
+
+def experience_answer_moderation_partition(territory_code: str) -> str:
+    return f"EXPANS#{territory_code}"
+
+
+def experience_team_partition(team_id: str | None, territory_code: str) -> str:
+    """A team's inbox; without a team, the territory's coordination's."""
+    return f"EXPTEAM#{team_id}" if team_id else f"EXPTEAM#COORD#{territory_code}"
+
+
+def experience_listing_partition(territory_code: str | None, organisation_id: str | None) -> str:
+    """The published experiences of a facet: all, a territory, an organisation, or both."""
+    return "EXPPUB#" + "#".join(part for part in (f"T={territory_code}" if territory_code else "",
+                                                  f"O={organisation_id}" if organisation_id else "")
+                                if part) if territory_code or organisation_id else "EXPPUB#ALL"
+
+
+def experience_listing(partition: str, published_at: datetime, experience_id: str) -> dict[str, str]:
+    return {"PK": partition, "SK": f"{iso(published_at)}#{experience_id}"}
+
+
+def responder_team(team_id: str) -> dict[str, str]:
+    return {"PK": f"TEAM#{team_id}", "SK": "TEAM", "GSI1PK": "TEAMS", "GSI1SK": team_id}
+
+
+def responder_route(organisation_id: str, level: str, area: str) -> dict[str, str]:
+    """Which team answers for an organisation at a level in an area: one GetItem a level."""
+    return {"PK": f"ROUTE#{organisation_id}#{level}#{area}", "SK": "ROUTE"}
+
+
+def post_rate(subject: str, window: str) -> dict[str, str]:
+    """Experiences posted from one address (a hash of it) in one window (TTL)."""
+    return {"PK": f"POSTRATE#{subject}", "SK": window}

@@ -30,6 +30,7 @@ _STATUS = {
     errors.NotAllowed: 403,
     errors.NotFound: 404,
     errors.Conflict: 409,
+    errors.TooManyRequests: 429,
 }
 SECURITY_HEADERS = {
     "Cache-Control": "no-store",

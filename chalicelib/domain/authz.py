@@ -135,3 +135,27 @@ def require_feedback_triager(principal: Principal, territory_code: str) -> None:
 
 def require_admin(principal: Principal) -> None:
     require_role(principal, Role.ADMIN)
+
+
+# --- Services Publics+ experiences -------------------------------------------------------
+
+EXPERIENCE_NOT_FOUND = "Cette expérience est introuvable."
+
+
+def require_moderator(principal: Principal, territory_code: str) -> None:
+    """The territory's coordination moderates its experiences and their answers: its
+    coordinators and its moderators."""
+    require_role(principal, Role.COORDINATOR, Role.MODERATOR)
+    if territory_code not in principal.territory_codes:
+        raise NotAllowed("Ce territoire n'est pas le vôtre.", field="territory")
+
+
+def require_responder(principal: Principal, team_id: str | None, territory_code: str) -> None:
+    """A team's members answer its experiences; an experience without a team is answered by
+    its territory's coordination."""
+    if team_id is None:
+        require_moderator(principal, territory_code)
+        return
+    require_role(principal, Role.RESPONDER)
+    if team_id not in principal.group_ids:
+        raise NotFound(EXPERIENCE_NOT_FOUND)

@@ -23,10 +23,21 @@ from .models import (
     LifeSituation,
     MessageKind,
     Outcome,
+    RefusalReason,
+    Sentiment,
     Usager,
 )
 from .query import Day
-from .validation import Email, Headcount, LongText, MediumText, Phone, ShortText, Slug
+from .validation import (
+    Email,
+    Headcount,
+    LongText,
+    MediumText,
+    OptionalPhone,
+    Phone,
+    ShortText,
+    Slug,
+)
 
 
 class Command(BaseModel):
@@ -253,3 +264,60 @@ class TerritoryFeedbackQuery(Command):
         if until and since and until < since:
             raise ValueError("La date de fin précède la date de début.")
         return until
+
+
+# --- Services Publics+ experiences ------------------------------------------------------
+
+EXPERIENCE_TEXT_MAX = 3000
+
+
+class ExperiencePost(Command):
+    """An experience, posted on the public page (no account) or at the desk by an agent."""
+
+    territory_code: str = Field(min_length=2, max_length=3, description="The département concerned")
+    organisation_id: Slug | None = Field(default=None, description="The organisation concerned, "
+                                         "if the usager knows it; none: the territory's coordination answers")
+    procedure: ShortText | None = Field(default=None, description="The procedure, in the usager's words")
+    situation: LifeSituation
+    sentiment: Sentiment
+    text: str = Field(min_length=20, max_length=EXPERIENCE_TEXT_MAX, description="What happened")
+    contact_email: Email | None = Field(default=None, description="For a private reply only: never published")
+    contact_phone: OptionalPhone = Field(default=None, description="For a private reply only: never published")
+    point_id: Slug | None = Field(default=None, description="At the desk: the agent's contact point")
+
+    @field_validator("territory_code")
+    @classmethod
+    def _known_territory(cls, value: str) -> str:
+        from .territories import DEPARTEMENTS
+
+        if value.upper() not in DEPARTEMENTS:
+            raise ValueError("Choisissez un département de la liste.")
+        return value.upper()
+
+    @field_validator("contact_email", mode="before")
+    @classmethod
+    def _blank_email(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+
+class ExperienceModeration(Command):
+    """A moderator's decision on an experience or on its answer."""
+
+    decision: Literal["publish", "refuse"]
+    text: str | None = Field(default=None, max_length=EXPERIENCE_TEXT_MAX, description="publish: the "
+                             "text as it will be published, if the moderator took more out of it")
+    reason: RefusalReason | None = Field(default=None, validate_default=True,
+                                         description="refuse: why, from the list")
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_when_refused(cls, value: RefusalReason | None, info: ValidationInfo) -> RefusalReason | None:
+        if info.data.get("decision") == "refuse" and value is None:
+            raise ValueError("Choisissez le motif du refus.")
+        return value
+
+
+class ExperienceAnswer(Command):
+    """A responder team's public answer."""
+
+    text: str = Field(min_length=10, max_length=EXPERIENCE_TEXT_MAX)

@@ -50,6 +50,12 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """A rate limit reached (experiences posted from one address): try again later."""
+
+    code = "too_many_requests"
+
+
 class TokenInvalid(DomainError):
     code = "token_invalid"
 

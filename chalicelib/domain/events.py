@@ -64,6 +64,11 @@ class EventCode(StrEnum):
     DIRECTORY_IMPORTED = "DIRECTORY_IMPORTED"
     FEEDBACK_CREATED = "FEEDBACK_CREATED"
     FEEDBACK_TRIAGED = "FEEDBACK_TRIAGED"
+    # Services Publics+ experiences
+    EXPERIENCE_POSTED = "EXPERIENCE_POSTED"
+    EXPERIENCE_MODERATED = "EXPERIENCE_MODERATED"
+    EXPERIENCE_ANSWERED = "EXPERIENCE_ANSWERED"
+    EXPERIENCE_ANSWER_MODERATED = "EXPERIENCE_ANSWER_MODERATED"
 
     @classmethod
     def ladder(cls, stage_name: str, passed: bool = False) -> EventCode:
@@ -110,6 +115,7 @@ class Actor(StrEnum):
     """Who acted, when no signed-in user did: an Event's actor_id is a user id or one of these."""
 
     USAGER = "usager"                          # an SMS from the usager
+    PUBLIC = "public"                          # anyone, on a public page (an experience posted)
     REMINDERS = "system-reminders"             # the ladder's sweep (jobs/reminders.py)
     RETENTION = "system-retention"             # the purge of old cases (services/retention.py)
     INBOUND_EMAIL = "system-inbound-email"     # emails received (services/inbound.py)

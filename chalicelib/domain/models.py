@@ -100,6 +100,8 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     ADMIN = "admin"
     USAGER = "usager"          # never logs in: the author of an SMS reply
+    RESPONDER = "responder"    # a member of a responder team: answers experiences (group_ids = teams)
+    MODERATOR = "moderator"    # moderates the experiences of their territories (territory_codes)
 
 
 class User(Entity):
@@ -462,4 +464,120 @@ class Feedback(Entity):
     created_at: datetime
     updated_at: datetime
     triaged_at: datetime | None = None
+    version: int = 1
+
+
+# --- Services Publics+ experiences: posted by usagers, answered in public -------------
+
+
+class ResponderLevel(StrEnum):
+    LOCAL = "local"            # a département's CAF, CPAM...: area = the département's code
+    REGIONAL = "regional"      # area = the region's INSEE code (domain/territories.py)
+    NATIONAL = "national"      # area = "FR"
+
+
+RESPONDER_LEVEL_LABELS: dict[ResponderLevel, str] = {
+    ResponderLevel.LOCAL: "départemental", ResponderLevel.REGIONAL: "régional",
+    ResponderLevel.NATIONAL: "national",
+}
+
+
+class ResponderTeam(Entity):
+    """The team of an organisation charged with answering the experiences of its area."""
+
+    id: Slug
+    organisation_id: str
+    level: ResponderLevel
+    area: str = Field(description="Département code (local), region code (regional) or FR (national)")
+    name: ShortText
+    member_emails: list[Email] = []
+    shared_mailbox: Email | None = None
+
+
+class ExperienceChannel(StrEnum):
+    WEB = "web"                # posted on the public page
+    DESK = "guichet"           # posted by an agent at the desk, for a usager
+    SMS = "sms"                # texted « AVIS ... », or words after the satisfaction question
+    PHONE = "telephone"        # gathered by an agent who phoned the usager back
+
+
+CHANNEL_LABELS: dict[ExperienceChannel, str] = {
+    ExperienceChannel.WEB: "Publiée en ligne",
+    ExperienceChannel.DESK: "Recueillie au guichet",
+    ExperienceChannel.SMS: "Envoyée par SMS",
+    ExperienceChannel.PHONE: "Recueillie par téléphone",
+}
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEGATIVE = "negative"
+
+
+SENTIMENT_LABELS: dict[Sentiment, str] = {Sentiment.POSITIVE: "Positive", Sentiment.NEGATIVE: "Négative"}
+
+
+class ModerationStatus(StrEnum):
+    PENDING = "pending"        # waiting for a moderator: never public
+    PUBLISHED = "published"
+    REFUSED = "refused"
+
+
+class RefusalReason(StrEnum):
+    ABUSE = "abuse"
+    PERSONAL_DATA = "personal_data"
+    OFF_TOPIC = "off_topic"
+    SPAM = "spam"
+    DUPLICATE = "duplicate"
+    INDIVIDUAL_CASE = "individual_case"
+
+
+REFUSAL_LABELS: dict[RefusalReason, str] = {
+    RefusalReason.ABUSE: "Propos injurieux, menaçants ou diffamatoires",
+    RefusalReason.PERSONAL_DATA: "Données personnelles impossibles à retirer",
+    RefusalReason.OFF_TOPIC: "Sans rapport avec un service public",
+    RefusalReason.SPAM: "Publicité ou message automatique",
+    RefusalReason.DUPLICATE: "Déjà publiée (doublon)",
+    RefusalReason.INDIVIDUAL_CASE: "Demande personnelle : à traiter au guichet",
+}
+
+
+class Experience(Entity):
+    """A usager's experience of a public service, and the responder team's public answer.
+
+    Only the scrubbed text is stored (domain/scrub.py). The contact details serve the private
+    reply only: no view that is published carries them, and the retention sweep wipes them.
+    `author_id` (an agent posting at the desk, or who phoned) is kept for the audit log only."""
+
+    id: str = Field(description="<UTC creation time, %Y%m%dT%H%M%S%f>-<6 hex> (domain/experiences.py)")
+    territory_code: str
+    point_id: str | None = None
+    organisation_id: str | None = None
+    procedure: ShortText | None = None
+    situation: LifeSituation
+    sentiment: Sentiment | None = Field(default=None, description="None: the usager did not say (an SMS)")
+    text: LongText
+    removed: list[str] = Field(default=[], description="Kinds of personal data scrubbed from the text")
+    channel: ExperienceChannel
+    author_id: str | None = None
+    contact_email: Email | None = None
+    contact_phone: OptionalPhone = None
+    status: ModerationStatus = ModerationStatus.PENDING
+    refusal: RefusalReason | None = None
+    edited: bool = Field(default=False, description="The moderator took more out of the text")
+    moderated_at: datetime | None = None
+    published_at: datetime | None = None
+    team_id: str | None = Field(default=None, description="The responder team it is routed to; "
+                                "None: the territory's coordination answers")
+    level: ResponderLevel | None = None
+    due_at: datetime | None = Field(default=None, description="When the team should have answered")
+    answer: LongText | None = None
+    answer_status: ModerationStatus | None = None
+    answer_refusal: RefusalReason | None = None
+    answered_at: datetime | None = None
+    answer_published_at: datetime | None = None
+    answered_by: str | None = Field(default=None, description="Audit only: never shown")
+    contact_wiped_at: datetime | None = None
+    created_at: datetime
+    updated_at: datetime
     version: int = 1

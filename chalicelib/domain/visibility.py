@@ -37,6 +37,8 @@ SEEN_BY: dict[Role, frozenset[Contact]] = {
     Role.COORDINATOR: frozenset({Contact.POINT_CONTACT, Contact.MANAGER_CONTACT}),
     Role.ADMIN: frozenset({Contact.POINT_CONTACT, Contact.GROUP_ADDRESSES, Contact.MANAGER_CONTACT}),
     Role.USAGER: frozenset(),                # never signs in
+    Role.RESPONDER: frozenset({Contact.POINT_CONTACT}),      # answers experiences: no case
+    Role.MODERATOR: frozenset({Contact.POINT_CONTACT}),      # moderates experiences: no case
 }
 
 # The policy above as the agent reads it on the new case form, before escalating: what the

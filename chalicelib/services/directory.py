@@ -21,9 +21,18 @@ from ..domain import authz, visibility
 from ..domain.authz import Principal
 from ..domain.errors import InvalidInput, NotFound
 from ..domain.events import EventCode
-from ..domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
+from ..domain.models import (
+    ContactPoint,
+    Organisation,
+    ReferentGroup,
+    ResponderLevel,
+    ResponderTeam,
+    Role,
+    Territory,
+    User,
+)
 from ..domain.people import name_from_email
-from ..domain.territories import DEPARTEMENTS
+from ..domain.territories import DEPARTEMENTS, REGIONS
 from ..domain.validation import french_errors
 from ..views import DirectoryView, ImportReport
 from .auth import new_user_id
@@ -38,6 +47,7 @@ class DirectoryKind(StrEnum):
     ORGANISATIONS = "organisations"
     CONTACT_POINTS = "contact_points"
     REFERENT_GROUPS = "referent_groups"
+    RESPONDER_TEAMS = "responder_teams"
     USERS = "users"
 
 
@@ -48,6 +58,8 @@ COLUMNS: dict[DirectoryKind, tuple[tuple[str, ...], tuple[str, ...]]] = {
     DirectoryKind.CONTACT_POINTS: (("id", "territory_code", "name", "kind"), ("phone", "address")),
     DirectoryKind.REFERENT_GROUPS: (("id", "organisation_id", "territory_code", "name", "member_emails"),
                                     ("shared_mailbox", "answer_days", "manager_email")),
+    DirectoryKind.RESPONDER_TEAMS: (("id", "organisation_id", "level", "area", "name", "member_emails"),
+                                    ("shared_mailbox",)),
     DirectoryKind.USERS: (("email",), ("display_name", "role", "point_ids", "territory_codes")),
 }
 
@@ -248,6 +260,60 @@ def _referent_users(repo, job: _Import, groups: list[ReferentGroup],
     return users
 
 
+def _area(level: str, area: str) -> str:
+    """The area a team's level covers: a département, a region (INSEE code), or FR."""
+    area = area.strip().upper()
+    if level == ResponderLevel.LOCAL.value and area not in DEPARTEMENTS:
+        raise InvalidInput("Une équipe départementale a pour zone un code de département.", field="area")
+    if level == ResponderLevel.REGIONAL.value and area not in REGIONS:
+        raise InvalidInput("Une équipe régionale a pour zone un code de région (INSEE, ex. 28 pour "
+                           "la Normandie).", field="area")
+    if level == ResponderLevel.NATIONAL.value and area not in ("", "FR"):
+        raise InvalidInput("Une équipe nationale a pour zone FR.", field="area")
+    return area or "FR"
+
+
+def _responder_teams(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
+    """Responder teams answer the experiences of their organisation in their area; their members
+    sign in as responders (the file decides membership of every team it lists)."""
+    parsed = job.parse(rows, lambda r: ResponderTeam(
+        id=r.get("id", ""), organisation_id=r.get("organisation_id", ""), level=r.get("level", ""),
+        area=_area(r.get("level", ""), r.get("area", "")), name=r.get("name", ""),
+        member_emails=[e.lower() for e in _split(r.get("member_emails"))],
+        shared_mailbox=(r.get("shared_mailbox") or "").lower() or None))
+    known_organisations = {o.id for o in repo.list_organisations()}
+    routes: dict[tuple[str, str, str], int] = {}
+    for number, team in parsed:
+        if team.organisation_id not in known_organisations:
+            job.fail(number, "organisation_id", "Cet organisme n'existe pas : importez d'abord les organismes.")
+        route = (team.organisation_id, team.level.value, team.area)
+        if route in routes:
+            job.fail(number, "area", f"Une autre équipe (ligne {routes[route]}) répond déjà pour cet "
+                                     f"organisme à ce niveau et dans cette zone.")
+        routes.setdefault(route, number)
+    teams = [t for _, t in parsed]
+    previous = repo.get_teams([t.id for t in teams])
+    listed = {t.id for t in teams}
+    emails = ({e for t in teams for e in t.member_emails}
+              | {e for t in previous.values() for e in t.member_emails})
+    existing = repo.users_by_email(emails)
+    users = []
+    for email in sorted(emails):
+        user = existing.get(email)
+        if user and user.role is not Role.RESPONDER:
+            job.fail(None, "member_emails", f"L'adresse {email} est déjà celle d'un compte qui "
+                                            f"ne répond pas aux expériences.")
+            continue
+        team_ids = (set(user.group_ids if user else []) - listed) | {t.id for t in teams if email in t.member_emails}
+        users.append(User(id=user.id if user else new_user_id(), email=email, role=Role.RESPONDER,
+                          display_name=user.display_name if user else name_from_email(email),
+                          group_ids=sorted(team_ids)))
+    return parsed, [*teams, *users], dict(previous)
+
+
+_MEMBERS = (Role.REFERENT, Role.RESPONDER)    # their groups or teams come from their own file
+
+
 def _users(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
     existing = repo.users_by_email(r.get("email", "") for _, r in rows if "@" in r.get("email", ""))
 
@@ -259,7 +325,7 @@ def _users(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
                     role=row.get("role") or Role.AGENT.value, point_ids=_split(row.get("point_ids")),
                     territory_codes=[c.upper() for c in _split(row.get("territory_codes"))],
                     # a referent's row names them; their groups come from referent_groups
-                    group_ids=known.group_ids if known and known.role is Role.REFERENT else [])
+                    group_ids=known.group_ids if known and known.role in _MEMBERS else [])
 
     parsed = job.parse(rows, build)
     known_points: dict[str, bool] = {}
@@ -274,6 +340,13 @@ def _users(repo, job: _Import, rows) -> tuple[list, list, dict[str, Any]]:
         elif user.role is not Role.REFERENT and previous and previous.role is Role.REFERENT:
             job.fail(number, "email", "Cette adresse est celle d'un référent : retirez-la d'abord "
                                       "de son groupe (referent_groups).")
+        if user.role is Role.RESPONDER and not (previous and previous.role is Role.RESPONDER):
+            job.fail(number, "role", "Les répondants sont importés avec leur équipe (responder_teams).")
+        elif previous and previous.role is Role.RESPONDER and user.role is not Role.RESPONDER:
+            job.fail(number, "email", "Cette adresse est celle d'un répondant : retirez-la d'abord "
+                                      "de son équipe (responder_teams).")
+        if user.role is Role.MODERATOR and not user.territory_codes:
+            job.fail(number, "territory_codes", "Un modérateur suit au moins un territoire.")
         if user.role is Role.AGENT and not user.point_ids:
             job.fail(number, "point_ids", "Un agent est rattaché à au moins un point de contact.")
         if user.role is Role.COORDINATOR and not user.territory_codes:
@@ -294,6 +367,7 @@ _IMPORTERS = {
     DirectoryKind.ORGANISATIONS: _organisations,
     DirectoryKind.CONTACT_POINTS: _contact_points,
     DirectoryKind.REFERENT_GROUPS: _referent_groups,
+    DirectoryKind.RESPONDER_TEAMS: _responder_teams,
     DirectoryKind.USERS: _users,
 }
 
@@ -305,7 +379,7 @@ def import_csv(deps: Deps, principal: Principal, kind: str, data: bytes | str,
         kind = DirectoryKind(kind)
     except ValueError as exc:
         raise NotFound("Ce type d'import n'existe pas : organisations, contact_points, "
-                       "referent_groups ou users.", field="kind") from exc
+                       "referent_groups, responder_teams ou users.", field="kind") from exc
     if len(data) > MAX_BYTES:
         raise InvalidInput("Le fichier dépasse 2 Mo : découpez-le.", field="csv")
     header, rows = _rows(decode_csv(data))

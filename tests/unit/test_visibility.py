@@ -33,6 +33,8 @@ POLICY = {
     Role.COORDINATOR: (False, True, True, False, False),
     Role.ADMIN: (True, True, True, False, False),
     Role.USAGER: (False, False, False, False, False),
+    Role.RESPONDER: (False, False, True, False, False),
+    Role.MODERATOR: (False, False, True, False, False),
 }
 
 

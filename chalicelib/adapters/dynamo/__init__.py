@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .cases import CaseBundle, CaseRepository
 from .directory import DirectoryEntity, DirectoryRepository, entity_items
+from .experiences import ExperienceRepository
 from .feedback import FeedbackRepository
 from .items import (
     KEY_ATTRIBUTES,
@@ -57,7 +58,8 @@ from .writes import (
 
 
 class Repository(DirectoryRepository, SecretRepository, CaseRepository, MailRepository,
-                 JobRepository, ResultsRepository, SmsRepository, FeedbackRepository):
+                 JobRepository, ResultsRepository, SmsRepository, FeedbackRepository,
+                 ExperienceRepository):
     """Every area's repository on one client and one table (see the areas' modules)."""
 
 

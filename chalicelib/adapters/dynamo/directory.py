@@ -4,13 +4,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from ...domain.models import ContactPoint, Organisation, ReferentGroup, Role, Territory, User
+from ...domain.models import (
+    ContactPoint,
+    Organisation,
+    ReferentGroup,
+    ResponderTeam,
+    Role,
+    Territory,
+    User,
+)
 from .. import keys
 from .items import Page, encode_cursor, from_item, plain_item, to_item
 from .query import Query
 from .table import Table
 
-DirectoryEntity = Territory | ContactPoint | Organisation | ReferentGroup | User
+DirectoryEntity = Territory | ContactPoint | Organisation | ReferentGroup | ResponderTeam | User
 
 
 def entity_items(entity: DirectoryEntity) -> list[dict[str, Any]]:
@@ -23,6 +31,10 @@ def entity_items(entity: DirectoryEntity) -> list[dict[str, Any]]:
         return [to_item(entity, keys.organisation(entity.id, listed=True))]
     if isinstance(entity, ReferentGroup):
         return [to_item(entity, keys.group(entity.id, entity.territory_code))]
+    if isinstance(entity, ResponderTeam):
+        return [to_item(entity, keys.responder_team(entity.id)),
+                plain_item(keys.responder_route(entity.organisation_id, entity.level.value, entity.area),
+                           "ResponderRoute", team_id=entity.id, level=entity.level.value, area=entity.area)]
     items = [to_item(entity, keys.user(entity.id, entity.role.value)),
              plain_item(keys.email(entity.email), "EmailIndex", user_id=entity.id)]
     if entity.role is Role.COORDINATOR:
