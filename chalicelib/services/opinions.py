@@ -11,10 +11,11 @@ from ..bootstrap import Deps
 from ..domain import authz
 from ..domain.authz import Principal
 from ..domain.commands import PhoneSurvey
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, InvalidInput
 from ..domain.events import EventCode
-from ..domain.models import Case, CaseStatus, Role
+from ..domain.models import Case, CaseStatus, Experience, ExperienceChannel, Role, Sentiment
 from ..observability import count
+from . import experiences
 from .cases import case_ref
 from .common import event, retry_on_conflict
 
@@ -22,18 +23,19 @@ logger = Logger(service="relais", child=True)
 NOT_CLOSED = ("L'avis de l'usager se recueille une fois le dossier clos : clôturez-le d'abord.")
 
 
-def file_experience(deps: Deps, case: Case, text: str, channel: str, *, sentiment: str | None = None,
-                    author_id: str | None = None) -> None:
-    """The one place an opinion becomes an experience (channel: "SMS" or "PHONE", the
-    ExperienceChannel member's name; sentiment: "positive" or "negative"): `experiences.file_from_case` scrubs the
+def file_experience(deps: Deps, case: Case, text: str, channel: ExperienceChannel, *,
+                    sentiment: Sentiment | None = None, author_id: str | None = None) -> Experience:
+    """The one place an opinion becomes an experience: `experiences.file_from_case` scrubs the
     personal data and keeps the case's point, territory, organisation and situation only."""
-    # The experiences core is written apart (issue 25): ignored until it is merged.
-    from ..domain.models import ExperienceChannel, Sentiment  # type: ignore[attr-defined]
-    from .experiences import file_from_case  # type: ignore[import-not-found]
-
-    file_from_case(deps, case, text, ExperienceChannel[channel],
-                   sentiment=Sentiment[sentiment.upper()] if sentiment else None, author_id=author_id)
+    experience = experiences.file_from_case(deps, case, text, channel, sentiment=sentiment,
+                                            author_id=author_id)
     count("experiences_filed")
+    return experience
+
+
+def too_short(text: str) -> bool:
+    """Whether the experiences core would refuse this text as an opinion."""
+    return len(" ".join(text.split())) < experiences.MIN_SMS_TEXT
 
 
 def record_phone_survey(deps: Deps, principal: Principal, ref: str, command: PhoneSurvey) -> bool:
@@ -42,6 +44,8 @@ def record_phone_survey(deps: Deps, principal: Principal, ref: str, command: Pho
     experience (channel telephone). Audited (PHONE_SURVEY). True if the mark was recorded."""
     authz.require_role(principal, Role.AGENT)
     ref = case_ref(ref)
+    if command.comment and too_short(command.comment):
+        raise InvalidInput("Le commentaire est trop court : quelques mots, ou laissez-le vide.", field="comment")
 
     def attempt() -> tuple[Case, bool]:
         with deps.uow() as uow:
@@ -52,9 +56,10 @@ def record_phone_survey(deps: Deps, principal: Principal, ref: str, command: Pho
             now = deps.now()
             recorded = case.satisfaction is None
             if recorded:
-                uow.cases.save(case.model_copy(update={
-                    "satisfaction": command.satisfaction, "satisfaction_at": now,
-                    "version": case.version + 1}), case.version)
+                marked = case.model_copy(update={"satisfaction": command.satisfaction,
+                                                 "satisfaction_at": now, "version": case.version + 1})
+                uow.cases.save(marked, case.version)
+                case = marked
             uow.events.record(event(EventCode.PHONE_SURVEY, principal.user_id, now, ref,
                                     satisfaction=str(command.satisfaction), sentiment=command.sentiment,
                                     recorded=str(recorded).lower(), comment=str(bool(command.comment)).lower()))
@@ -63,7 +68,7 @@ def record_phone_survey(deps: Deps, principal: Principal, ref: str, command: Pho
 
     case, recorded = retry_on_conflict(attempt)
     if command.comment:
-        file_experience(deps, case, command.comment, "PHONE", sentiment=command.sentiment,
-                        author_id=principal.user_id)
+        file_experience(deps, case, command.comment, ExperienceChannel.PHONE,
+                        sentiment=Sentiment(command.sentiment), author_id=principal.user_id)
     logger.info("phone survey recorded", extra={"case_ref": ref, "mark_recorded": recorded})
     return recorded

@@ -284,9 +284,10 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
             elif reading.mark is not None and case.status is CaseStatus.CLOSED:
                 # AVIS's words are the opinion; other words with the mark still reach the agent.
                 outcome, for_agent = "satisfaction", reading.more_than_mark and reading.opinion is None
-                uow.cases.save(case.model_copy(update={
-                    "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
-                    case.version)
+                marked = case.model_copy(update={
+                    "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1})
+                uow.cases.save(marked, case.version)
+                case = marked                  # the experience reads its sentiment from the mark
             elif opinion is not None and reading.opinion is not None:
                 outcome, for_agent = "opinion", False
             elif reading.yes and case.consent_confirmed_at is None:
@@ -333,13 +334,16 @@ def _take_opinion(deps: Deps, phone: str, case: Case, opinion: str, inbound_id: 
     with one SMS (once; not an opted-out number). Within the number's daily answers: beyond
     them, neither. Filed at most once: a failure between the reply's record and the filing
     loses the experience rather than filing it twice."""
+    from ..domain.models import ExperienceChannel
     from . import opinions
 
+    if opinions.too_short(opinion):
+        return "too_short"                      # « AVIS ok »: neither filed nor thanked
     if not _may_answer(deps, phone, inbound_id, now):
         count("sms_requests_limited")
         return "limited"
     if fresh:
-        opinions.file_experience(deps, case, opinion, "SMS")
+        opinions.file_experience(deps, case, opinion, ExperienceChannel.SMS)
     if deps.repo.is_opted_out(phone):
         return "filed"
     point = deps.repo.get_point(case.point_id)

@@ -84,3 +84,26 @@ def test_only_the_case_s_agents_with_the_token_and_only_once_closed(client, agen
     assert signed_out.post(f"/dossiers/{ref}/avis-telephone", SURVEY).status_code in (200, 401, 303)
     assert deps.repo.get_case(ref).satisfaction is None and survey_events(deps, ref) == []
     assert deps.repo.get_case(open_ref).satisfaction is None
+
+
+def test_the_comment_is_filed_as_an_experience_by_telephone_scrubbed(client, agent, deps):
+    from tests.integration.test_sms_opinions import pending_experiences
+
+    ref = closed_case(agent)
+    response = agent.post(f"/dossiers/{ref}/avis-telephone", {
+        "satisfaction": "2", "sentiment": "negative",
+        "comment": "Élodie D'Argent trouve l'attente trop longue au 06 12 34 56 78"})
+    assert response.status_code == 303
+    [experience] = pending_experiences(deps)
+    assert experience.channel == "telephone" and experience.sentiment == "negative"
+    assert experience.point_id == "61-mairie-bretoncelles" and experience.situation == "retraite"
+    assert experience.author_id is not None
+    assert "06 12 34 56 78" not in experience.text and "D'Argent" not in experience.text
+    assert survey_events(deps, ref)[0].data["comment"] == "true"
+
+
+def test_a_too_short_comment_is_refused_before_anything_is_recorded(client, agent, deps):
+    ref = closed_case(agent)
+    response = agent.post(f"/dossiers/{ref}/avis-telephone", {**SURVEY, "comment": "ok"})
+    assert response.status_code == 400 and "Le commentaire est trop court" in text(response)
+    assert deps.repo.get_case(ref).satisfaction is None and survey_events(deps, ref) == []

@@ -43,7 +43,7 @@ def test_avis_is_filed_thanked_at_once_and_not_posted_to_the_agent(client, agent
     set_clock(TUESDAY_21H)                                  # quiet hours: the usager just wrote
     result = inbound(client, "Avis : accueil très agréable, merci Mme Martin !")
     assert result == {"outcome": "opinion", "case_ref": ref, "opinion": "filed"}
-    assert filed == [{"ref": ref, "text": "accueil très agréable, merci Mme Martin !", "channel": "SMS",
+    assert filed == [{"ref": ref, "text": "accueil très agréable, merci Mme Martin !", "channel": "sms",
                       "sentiment": None, "author_id": None}]
     [text] = thanks()
     assert ref in text and sms.is_gsm7(text) and sms.segments(text) == 1 and "Martin" not in text
@@ -114,3 +114,39 @@ def test_a_replay_files_and_thanks_once_and_the_daily_limit_applies(client, agen
     assert sms.receive(d, PHONE, "AVIS encore merci", "in-3")["opinion"] == "filed"
     assert sms.receive(d, PHONE, "AVIS et encore", "in-4")["opinion"] == "limited"
     assert len(filed) == 2 and len(thanks()) == 2
+
+
+# --- end to end: the experience as the core stores it ----------------------------------------------
+
+def pending_experiences(deps) -> list:
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.models import Role
+    from chalicelib.services import experiences
+
+    moderator = Principal("mod-61", Role.MODERATOR, territory_codes=frozenset({"61"}))
+    return experiences.moderation_queue(deps, moderator, "61").items
+
+
+def test_an_sms_opinion_is_stored_scrubbed_with_the_case_s_point_and_situation_only(client, agent, deps):  # noqa: F811
+    ref = create(client, agent)
+    close(client, agent, ref)
+    result = inbound(client, "4 merci Jeanne Martin, très bien reçue")
+    assert result == {"outcome": "satisfaction", "case_ref": ref, "opinion": "filed"}
+    result = inbound(client, "AVIS Jeanne Martin: on m'a rappelée au 06 12 34 56 78, parfait")
+    assert result == {"outcome": "opinion", "case_ref": ref, "opinion": "filed"}
+    marked, said = sorted(pending_experiences(deps), key=lambda e: e.id)
+    case = deps.repo.get_case(ref)
+    for experience in (marked, said):
+        assert experience.channel == "sms" and experience.point_id == case.point_id
+        assert experience.territory_code == case.territory_code and experience.situation == case.situation
+        for personal in ("Jeanne", "Martin", "06 12 34 56 78", ref, PHONE):
+            assert personal not in experience.text and personal not in experience.model_dump_json()
+        assert experience.contact_phone is None and experience.contact_email is None
+    assert marked.sentiment == "positive"                           # from the mark, 4
+    assert "très bien reçue" in marked.text and "parfait" in said.text
+
+
+def test_a_too_short_avis_is_neither_filed_nor_thanked(client, agent, deps):  # noqa: F811
+    ref = create(client, agent)
+    assert inbound(client, "AVIS ok") == {"outcome": "opinion", "case_ref": ref, "opinion": "too_short"}
+    assert pending_experiences(deps) == [] and thanks() == []
