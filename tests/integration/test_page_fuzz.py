@@ -41,7 +41,7 @@ FORM_FIELDS = ["body", "kind", "group_id", "group_ids", "outcome", "useful", "em
                "status", "answer", "point_id", "q", "import", "situation", "description",
                "first_name", "last_name", "phone", "question", "organisation_id", "procedure",
                "problem", "usagers_affected", "topic", "details", "consent_attested", "sms_opt_in",
-               "caf_number", "nir", "filtres"]
+               "caf_number", "nir", "filtres", "satisfaction", "sentiment", "comment"]
 PATH_VALUES = {"token": "abc", "message_id": "m1", "index": "99999999999999999999",
                "quarantine_id": "q1", "code": "61", "feedback_id": "f1"}
 
