@@ -42,6 +42,7 @@ def test_the_agent_records_the_opinion_gathered_by_phone(page, stack_url):
     section = page.get_by_role("region", name="Avis recueilli par téléphone")
     section.get_by_role("group", name=re.compile("^Satisfaction de l'usager")).get_by_text("4", exact=True).click()
     section.get_by_role("group", name=re.compile("^Son avis est")).get_by_text("Plutôt positif", exact=True).click()
+    section.get_by_label(re.compile("^Ce que l'usager a dit")).fill("Très bien reçue, l'attente était courte.")
     section.get_by_role("button", name="Enregistrer l'avis").click()
     page.wait_for_url(re.compile(r"fait=avis"))
     assert "L'avis de l'usager est enregistré" in page.get_by_role("status").inner_text()
