@@ -69,6 +69,7 @@ class EventCode(StrEnum):
     EXPERIENCE_MODERATED = "EXPERIENCE_MODERATED"
     EXPERIENCE_ANSWERED = "EXPERIENCE_ANSWERED"
     EXPERIENCE_ANSWER_MODERATED = "EXPERIENCE_ANSWER_MODERATED"
+    EXPERIENCE_CONTACT_WIPED = "EXPERIENCE_CONTACT_WIPED"
 
     @classmethod
     def ladder(cls, stage_name: str, passed: bool = False) -> EventCode:
