@@ -123,7 +123,8 @@ class PhoneSurvey(Command):
     """« Avis recueilli par téléphone »: what the usager said when the agent phoned them back."""
     satisfaction: int = Field(ge=1, le=5, description="The usager's mark, 1 to 5")
     sentiment: Literal["positive", "negative"]
-    comment: MediumText | None = Field(default=None, description="What the usager said, in a few words")
+    comment: Annotated[MediumText, BeforeValidator(unix_newlines)] | None = Field(
+        default=None, description="What the usager said, in a few words (a textarea: CRLF taken as LF)")
 
 
 class CaseListQuery(Command):

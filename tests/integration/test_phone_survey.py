@@ -92,13 +92,14 @@ def test_the_comment_is_filed_as_an_experience_by_telephone_scrubbed(client, age
     ref = closed_case(agent)
     response = agent.post(f"/dossiers/{ref}/avis-telephone", {
         "satisfaction": "2", "sentiment": "negative",
-        "comment": "Élodie D'Argent trouve l'attente trop longue au 06 12 34 56 78"})
+        "comment": "Élodie D'Argent trouve l'attente\r\ntrop longue au 06 12 34 56 78"})
     assert response.status_code == 303
     [experience] = pending_experiences(deps)
     assert experience.channel == "telephone" and experience.sentiment == "negative"
     assert experience.point_id == "61-mairie-bretoncelles" and experience.situation == "retraite"
     assert experience.author_id is not None
     assert "06 12 34 56 78" not in experience.text and "D'Argent" not in experience.text
+    assert "trop longue" in experience.text                      # a textarea's CRLF is a line break
     assert survey_events(deps, ref)[0].data["comment"] == "true"
 
 
