@@ -189,6 +189,7 @@ def _sent_page(request, query, *, user=None, desk=False):
     """The confirmation, after the redirect: what was taken out travels as kinds (no data)."""
     kinds = [kind for kind in dict.fromkeys((query.get("retire") or "").split(",")) if kind in LABELS]
     return pages.view(request, "experiences_sent.html", user=user, desk=desk,
+                      current=DESK_FORM if desk else None,
                       removed=[LABELS[kind] for kind in kinds],
                       again=DESK_FORM if desk else PUBLIC_FORM)
 

@@ -224,6 +224,7 @@ def test_an_agent_writes_down_a_usagers_experience_at_the_desk(demo, client):
     agent = Browser(client, "agent.bretoncelles@example.org")
     page = agent.get("/experiences/guichet")
     assert page.status_code == 200 and "Recueillie au guichet" in text(page)
+    assert 'href="/experiences/guichet" aria-current="page"' in page.body.decode()     # in the agent's menu
     assert "site_internet" not in page.body.decode()
     response = agent.post("/experiences/guichet", {**FORM, "point_id": "61-mairie-bretoncelles"})
     assert response.status_code == 303 and location(response).startswith("/experiences/guichet?fait=envoyee")
