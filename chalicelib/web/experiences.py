@@ -208,13 +208,15 @@ def _command(fields: dict[str, str], errors: FormErrors, point_id: str | None = 
         "sentiment": fields.get("sentiment", ""), "text": text(fields, "text") or "",
         "contact_email": text(fields, "contact_email"), "contact_phone": text(fields, "contact_phone"),
         "point_id": point_id}, found)
-    story = text(fields, "text") or ""
+    story = (text(fields, "text") or "").replace("\r\n", "\n")
     for error in found.summary:
         name = error["field"]
         if name in ("territory_code", "situation", "sentiment"):
             errors.add(name, MESSAGES[name])
-        elif name == "text":
-            errors.add(name, MESSAGES["text_short" if len(story) < TEXT_MIN else "text_long"])
+        elif name == "text" and len(story) < TEXT_MIN:
+            errors.add(name, MESSAGES["text_short"])
+        elif name == "text" and len(story) > EXPERIENCE_TEXT_MAX:
+            errors.add(name, MESSAGES["text_long"])
         else:
             errors.add(name, str(error["message"]))
     return command

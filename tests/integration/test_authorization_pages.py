@@ -192,7 +192,7 @@ def test_every_route_is_in_a_matrix():
     # every site must have (open to everyone, test_i23_public_pages.py and the browser's).
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|\{proxy\+\}|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
-                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|"
+                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|avis-telephone|"
                            r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|"

@@ -158,6 +158,7 @@ def test_a_refused_experience_is_a_404(demo, visitor):
     ({"text": ""}, "text", "Racontez ce qui s'est passé en 20 caractères au moins."),
     ({"text": "Trop court."}, "text", "Racontez ce qui s'est passé en 20 caractères au moins."),
     ({"text": "x" * 3001}, "text", "Le récit dépasse 3 000 caractères"),
+    ({"text": "Un récit assez long pour passer,\x07 mais qui sonne."}, "text", "caractère"),
     ({"organisation_id": "inconnu"}, "organisation_id", "Choisissez un organisme de la liste."),
     ({"territory_code": "00"}, "territory_code", "Choisissez le département dans la liste."),
     ({"territory_code": ""}, "territory_code", "Choisissez le département dans la liste."),
@@ -174,6 +175,13 @@ def test_a_refused_form_says_why_at_its_field_and_writes_nothing(demo, visitor, 
     assert message in html and field.replace("_", "_") in error_links(html)
     assert f'id="{field}"' in html and title(response).startswith("Erreur")
     assert len(whole_table(demo)) == before
+
+
+def test_a_textareas_line_breaks_count_once(demo, visitor):
+    story = "a" * 1000 + "\r\n" + "b" * 1000 + "\r\n" + "c" * 997           # 3 001 sent, 2 999 once CRLF is LF
+    response = visitor.post("/experiences/nouvelle", {**FORM, "text": story})
+    assert response.status_code == 303, text(response)
+    assert pending(demo)[0].text == story.replace("\r\n", "\n")
 
 
 def test_a_form_without_its_token_is_refused_and_writes_nothing(demo, visitor):

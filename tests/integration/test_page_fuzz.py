@@ -42,8 +42,8 @@ FORM_FIELDS = ["body", "kind", "group_id", "group_ids", "outcome", "useful", "em
                "status", "answer", "point_id", "q", "import", "situation", "description",
                "first_name", "last_name", "phone", "question", "organisation_id", "procedure",
                "problem", "usagers_affected", "topic", "details", "consent_attested", "sms_opt_in",
-               "caf_number", "nir", "filtres", "territory_code", "sentiment", "text", "contact_email",
-               "contact_phone"]
+               "caf_number", "nir", "filtres", "satisfaction", "sentiment", "comment", "territory_code",
+               "text", "contact_email", "contact_phone"]
 PATH_VALUES = {"token": "abc", "message_id": "m1", "index": "99999999999999999999",
                "quarantine_id": "q1", "code": "61", "feedback_id": "f1",
                "experience_id": "20260310T090000000000-abcdef"}
