@@ -66,6 +66,8 @@ class EventCode(StrEnum):
     EXPERIENCE_MODERATED = "EXPERIENCE_MODERATED"
     EXPERIENCE_ANSWERED = "EXPERIENCE_ANSWERED"
     EXPERIENCE_ANSWER_MODERATED = "EXPERIENCE_ANSWER_MODERATED"
+    EXPERIENCE_REMINDER = "EXPERIENCE_REMINDER"          # a ladder stage sent or passed (data: stage, passed)
+    EXPERIENCE_EMAIL_REFUSED = "EXPERIENCE_EMAIL_REFUSED"  # a reply by email not taken as the answer (data: reason)
 
     @classmethod
     def ladder(cls, stage_name: str, passed: bool = False) -> EventCode:
