@@ -1,4 +1,6 @@
-"""The reminder sweep: climbs the ladder of every escalation whose next stage is due.
+"""The reminder sweep: climbs the ladder of every escalation whose next stage is due, and of
+every unanswered published experience (issue 25: `fire_experience`, domain/experiences.LADDER),
+which shares the index and its bounds.
 
 It reads the sparse index GSI3 (only escalations with a stage ahead carry it): one partition per
 UTC day of stage times and shard, so its cost follows the number of due escalations, not the

@@ -92,7 +92,8 @@ def test_a_published_experience_emails_its_team_once_with_a_reply_address(client
         assert f"http://relais.test/reponses/{experience.id}" in part
         assert "mardi 1er décembre" in part
     assert "Répondez simplement à cet e-mail" in mail["text"]
-    assert "reply_token" not in client.http.get("/api/experiences").body.decode()
+    listed = client.http.get("/api/experiences").body.decode()
+    assert experience.id in listed and REPLY_TO.match(mail["reply_to"]).group(1) not in listed
 
 
 def test_a_replayed_stream_sends_no_second_email(client, deps):
