@@ -146,12 +146,21 @@ def test_the_teams_reply_becomes_the_answer_quotes_stripped_and_scrubbed(client,
     assert deps.repo.get_experience(experience.id).version == stored.version
 
 
+def test_without_a_team_the_coordination_answers_by_email(client, deps):
+    experience = publish(deps, organisation_id=None)
+    to = f"reponse+{token_of(experience.id)}@in.relais.example.org"
+    assert post_inbound(client, reply(TEAM, to, "Une réponse d'ailleurs."))["reason"] == "foreign_sender"
+    assert post_inbound(client, reply(COORDINATION, to, "La coordination a relancé le service."))["outcome"] == "accepted"
+    assert deps.repo.get_experience(experience.id).answer == "La coordination a relancé le service."
+
+
 @pytest.mark.parametrize("sender, query, reason", [
     ("inconnu@gmail.com", {}, "foreign_sender"),
     ("referent.61-caf@example.org", {}, "foreign_sender"),        # a CAF referent, not of the team
     (TEAM, {"spf": "FAIL"}, "verdict"),
     (TEAM, {"dmarc": "FAIL"}, "verdict"),
     (TEAM, {"spam": "FAIL"}, "verdict"),
+    (TEAM, {"dmarc": "GRAY", "spf": "GRAY"}, "unauthenticated"),
 ])
 def test_a_reply_that_fails_a_check_is_quarantined_and_nothing_is_written(client, deps, sender, query, reason):
     experience = publish(deps)
