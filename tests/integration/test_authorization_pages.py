@@ -43,6 +43,11 @@ PAGES = {
     "/annuaire/contenu?type=utilisateurs": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
     "/resultats": dict.fromkeys(ROLES, 200),                       # public
     "/resultats/donnees.csv": dict.fromkeys(ROLES, 200),
+    # Issue 25: a point's poster is public; a territory's posters are its coordinators' and admins'.
+    "/resultats/affiche/61-mairie-bretoncelles": dict.fromkeys(ROLES, 200),
+    "/resultats/affiche/61-inconnu": dict.fromkeys(ROLES, 404),
+    "/territoire/61/affiches": {**TERRITORY_PAGE, "foreign_coordinator": 404},
+    "/territoire/62/affiches": {**TERRITORY_PAGE, "coordinator": 404},
 }
 
 
@@ -151,7 +156,8 @@ def test_every_route_is_in_a_matrix():
                             "/api/admin/usager-export",
                             "/api/admin/directory/{kind}",          # test_import_directory_* there
                             "/territoire/{code}/retards/{ref}/{group_id}",
-                            "/territoire/{code}/retards/{ref}/{group_id}/relance"}   # test_oversight.py
+                            "/territoire/{code}/retards/{ref}/{group_id}/relance",   # test_oversight.py
+                            "/resultats/affiche/{point}", "/territoire/{code}/affiches"}  # PAGES, by value
     matrix = Path(__file__).with_name("test_authorization_matrix.py").read_text(encoding="utf-8")
     covered |= set(re.findall(r'"(/api/[^"?]*)"', matrix)) | set(re.findall(r"f\"(/api/[^\"?]*)\"", matrix))
     # Covered elsewhere, each by its own tests: forms (CSRF and roles, test_pages.py), login,
@@ -160,7 +166,7 @@ def test_every_route_is_in_a_matrix():
     # every site must have (open to everyone, test_i23_public_pages.py and the browser's).
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|\{proxy\+\}|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
-                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|"
+                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|avis-telephone|"
                            r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|"

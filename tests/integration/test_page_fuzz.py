@@ -41,9 +41,9 @@ FORM_FIELDS = ["body", "kind", "group_id", "group_ids", "outcome", "useful", "em
                "status", "answer", "point_id", "q", "import", "situation", "description",
                "first_name", "last_name", "phone", "question", "organisation_id", "procedure",
                "problem", "usagers_affected", "topic", "details", "consent_attested", "sms_opt_in",
-               "caf_number", "nir", "filtres"]
+               "caf_number", "nir", "filtres", "satisfaction", "sentiment", "comment"]
 PATH_VALUES = {"token": "abc", "message_id": "m1", "index": "99999999999999999999",
-               "quarantine_id": "q1", "code": "61", "feedback_id": "f1"}
+               "quarantine_id": "q1", "code": "61", "feedback_id": "f1", "point": "61-mairie-bretoncelles"}
 
 
 def page_routes() -> list[tuple[str, str]]:
@@ -173,6 +173,9 @@ def test_hostile_forms_never_get_a_server_error(world, role):
     ("/territoire/rapport", [("trimestre", "9999-T4")]),
     ("/territoire/rapport", [("trimestre", "0001-T1")]),
     ("/territoire/rapport.csv", [("trimestre", "9999-T4")]),
+    ("/territoire/61/affiches", [("suite", "%%%")]),
+    ("/territoire/61/affiches", [("periode", "9999-T4")]),
+    ("/resultats/affiche/61-mairie-bretoncelles", [("periode", "0001-T1")]),
 ])
 def test_the_values_the_attack_found_get_a_french_answer(world, path, pairs):
     role = "agent" if path == "/tableau-de-bord" else "coordinator"
