@@ -48,6 +48,9 @@ PAGES = {
     "/resultats/affiche/61-inconnu": dict.fromkeys(ROLES, 404),
     "/territoire/61/affiches": {**TERRITORY_PAGE, "foreign_coordinator": 404},
     "/territoire/62/affiches": {**TERRITORY_PAGE, "coordinator": 404},
+    "/experiences": dict.fromkeys(ROLES, 200),                     # public (issue 25)
+    "/experiences/nouvelle": dict.fromkeys(ROLES, 200),            # anyone posts, no account
+    "/experiences/guichet": AGENT_PAGE,                            # an agent, for a usager at the desk
 }
 
 
@@ -103,6 +106,34 @@ def test_late_escalation_page(world, case, role, status):
     assert case.last_name not in response.body.decode()
 
 
+@pytest.fixture(scope="module")
+def experience_ids(world) -> tuple[str, str]:
+    """A published experience and a pending one (the forms: test_experience_pages.py)."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.commands import ExperienceModeration, ExperiencePost
+    from chalicelib.domain.models import Role
+    from chalicelib.services import experiences
+
+    deps = bootstrap.deps()
+    moderator = Principal("mod-61", Role.MODERATOR, territory_codes=frozenset({"61"}))
+    posted = [experiences.post_public(deps, ExperiencePost(
+        territory_code="61", organisation_id="caf", situation="precarite", sentiment="negative",
+        text=f"Ma prime d'activité est bloquée depuis trois mois ({n}).", contact_email="jeanne@example.org"),
+        client_address=f"198.51.100.{n}") for n in (1, 2)]
+    experiences.moderate(deps, moderator, posted[0].id, ExperienceModeration(decision="publish"))
+    return posted[0].id, posted[1].id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_experience_page(world, experience_ids, role):
+    """/experiences/{experience_id}: a published one for everyone, a pending one for nobody."""
+    published, waiting = experience_ids
+    response = world.get(role, f"/experiences/{published}")
+    assert response.status_code == 200 and "jeanne@example.org" not in response.body.decode()
+    assert world.get(role, f"/experiences/{waiting}").status_code == 404
+
+
 @pytest.fixture
 def document(world):
     """An escalated case whose referent answered with a PDF, as an inbound email does."""
@@ -154,6 +185,7 @@ def test_every_route_is_in_a_matrix():
                             "/dossiers/{ref}/quarantaine/{quarantine_id}",
                             "/dossiers/{ref}/messages/{message_id}/origine",
                             "/api/admin/usager-export",
+                            "/experiences/{experience_id}",
                             "/api/admin/directory/{kind}",          # test_import_directory_* there
                             "/territoire/{code}/retards/{ref}/{group_id}",
                             "/territoire/{code}/retards/{ref}/{group_id}/relance",   # test_oversight.py
