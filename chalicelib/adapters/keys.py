@@ -301,6 +301,26 @@ def responder_route(organisation_id: str, level: str, area: str) -> dict[str, st
     return {"PK": f"ROUTE#{organisation_id}#{level}#{area}", "SK": "ROUTE"}
 
 
+def experience_notification(experience_id: str, notification_id: str) -> dict[str, str]:
+    """An email or SMS an experience announces (services/experience_mail.py), in the experience's
+    own partition: written with the change, sent by the stream like a case's OUT# items."""
+    return {"PK": f"EXP#{experience_id}", "SK": f"OUT#{notification_id}"}
+
+
+def experience_due_index(experience_id: str, next_reminder_at: datetime) -> dict[str, str]:
+    """An unanswered published experience in the reminder sweep's index (the escalations' GSI3,
+    the same day partitions and shards): the sweep tells them apart by their PK (EXP#)."""
+    return {"GSI3PK": due_partition(next_reminder_at.astimezone(UTC).date().isoformat(),
+                                    due_shard(f"EXP#{experience_id}", "EXP")),
+            "GSI3SK": f"{iso(next_reminder_at)}#EXP#{experience_id}"}
+
+
+def experience_reply_token(token: str) -> dict[str, str]:
+    """The team's reply address of an experience: the same REPLY# items as escalations', with
+    an `experience_id` attribute instead of case_ref and group_id."""
+    return reply_token(token)
+
+
 def post_rate(subject: str, window: str) -> dict[str, str]:
     """Experiences posted from one address (a hash of it) in one window (TTL)."""
     return {"PK": f"POSTRATE#{subject}", "SK": window}

@@ -69,6 +69,8 @@ class EventCode(StrEnum):
     EXPERIENCE_MODERATED = "EXPERIENCE_MODERATED"
     EXPERIENCE_ANSWERED = "EXPERIENCE_ANSWERED"
     EXPERIENCE_ANSWER_MODERATED = "EXPERIENCE_ANSWER_MODERATED"
+    EXPERIENCE_REMINDER = "EXPERIENCE_REMINDER"          # a ladder stage sent or passed (data: stage, passed)
+    EXPERIENCE_EMAIL_REFUSED = "EXPERIENCE_EMAIL_REFUSED"  # a reply by email not taken as the answer (data: reason)
     EXPERIENCE_CONTACT_WIPED = "EXPERIENCE_CONTACT_WIPED"
 
     @classmethod

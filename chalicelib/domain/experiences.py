@@ -13,8 +13,10 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 
+from . import deadlines
 from .commands import ExperienceModeration, ExperiencePost
 from .errors import Conflict, InvalidInput
+from .ladder import MIN_REMINDER_GAP, Climb, Stage, stage_time
 from .models import Experience, ExperienceChannel, ModerationStatus, ResponderLevel
 from .scrub import scrub
 from .territories import REGION_OF
@@ -26,6 +28,10 @@ ALREADY_MODERATED = "Cette expérience a déjà été modérée."
 NO_ANSWER = "Cette expérience n'a pas de réponse à modérer."
 NOT_PUBLISHED = "Cette expérience n'est pas publiée : elle ne peut pas recevoir de réponse."
 ANSWER_PUBLISHED = "La réponse est déjà publiée."
+# The reminders of an unanswered published experience (domain/ladder.py's stages and times):
+# the team the business day before the deadline and at it, the territory's coordinators
+# three business days after it.
+LADDER = (Stage("reminder", -1), Stage("breach", 0), Stage("coordinator", 3))
 
 
 def new_id(now: datetime, random_hex: str) -> str:
@@ -76,7 +82,9 @@ def _moderated_text(original: str, edited: str | None) -> tuple[str, bool]:
 
 
 def moderate(experience: Experience, command: ExperienceModeration, *, now: datetime,
-             team_id: str | None, level: ResponderLevel | None, answer_days: int = ANSWER_DAYS) -> Experience:
+             team_id: str | None, level: ResponderLevel | None, answer_days: int = ANSWER_DAYS,
+             reply_token: str | None = None, ladder: tuple[Stage, ...] = LADDER) -> Experience:
+    """Publishing sets the deadline, the team's reply token and the first reminder's time."""
     if experience.status is not ModerationStatus.PENDING:
         raise Conflict(ALREADY_MODERATED, field="decision")
     if command.decision == "refuse":
@@ -84,11 +92,12 @@ def moderate(experience: Experience, command: ExperienceModeration, *, now: date
             "status": ModerationStatus.REFUSED, "refusal": command.reason, "moderated_at": now,
             "updated_at": now, "version": experience.version + 1})
     text, edited = _moderated_text(experience.text, command.text)
-    return experience.model_copy(update={
+    published = experience.model_copy(update={
         "status": ModerationStatus.PUBLISHED, "text": text, "edited": edited, "moderated_at": now,
         "published_at": now, "team_id": team_id, "level": level,
-        "due_at": now + timedelta(days=answer_days), "updated_at": now,
-        "version": experience.version + 1})
+        "due_at": now + timedelta(days=answer_days), "updated_at": now, "reply_token": reply_token,
+        "ladder_stage": 0, "version": experience.version + 1})
+    return published.model_copy(update={"next_reminder_at": next_reminder_at(published, ladder)})
 
 
 def answer(experience: Experience, text: str, *, now: datetime, author_id: str) -> Experience:
@@ -99,7 +108,7 @@ def answer(experience: Experience, text: str, *, now: datetime, author_id: str) 
         raise Conflict(ANSWER_PUBLISHED, field="text")
     return experience.model_copy(update={
         "answer": scrub(text).text, "answer_status": ModerationStatus.PENDING, "answer_refusal": None,
-        "answered_at": now, "answered_by": author_id, "updated_at": now,
+        "answered_at": now, "answered_by": author_id, "updated_at": now, "next_reminder_at": None,
         "version": experience.version + 1})
 
 
@@ -119,3 +128,57 @@ def moderate_answer(experience: Experience, command: ExperienceModeration, *, no
 def is_late(experience: Experience, now: datetime) -> bool:
     return (experience.status is ModerationStatus.PUBLISHED and experience.due_at is not None
             and experience.answered_at is None and now > experience.due_at)
+
+
+# --- the reminder ladder (jobs/reminders.py reads GSI3 for `next_reminder_at`) ---------------
+
+def _waiting(experience: Experience) -> bool:
+    """Published, not answered yet (an answer waiting for moderation, or refused, stops it)."""
+    return (experience.status is ModerationStatus.PUBLISHED and experience.answered_at is None
+            and experience.due_at is not None)
+
+
+def _time_of(experience: Experience, stage: Stage) -> datetime:
+    assert experience.due_at is not None
+    return stage_time(stage, experience.due_at, experience.territory_code)
+
+
+def _too_soon(experience: Experience, stage: Stage, at: datetime) -> bool:
+    """A reminder within MIN_REMINDER_GAP of the team's first email repeats it."""
+    published = experience.published_at or experience.created_at
+    return stage.offset < 0 and at < published + MIN_REMINDER_GAP
+
+
+def next_reminder_at(experience: Experience, ladder: tuple[Stage, ...] = LADDER) -> datetime | None:
+    if not _waiting(experience):
+        return None
+    for stage in ladder[experience.ladder_stage:]:
+        at = _time_of(experience, stage)
+        if not _too_soon(experience, stage, at):
+            return at
+    return None
+
+
+def climb(experience: Experience, now: datetime, ladder: tuple[Stage, ...] = LADDER) -> Climb | None:
+    """As domain/ladder.py `climb`: the latest stage whose time has come is sent (a reminder
+    only before the deadline, on a business day), the earlier ones passed; None: nothing due."""
+    if not _waiting(experience):
+        return None
+    come = [(index, stage, _time_of(experience, stage)) for index, stage in enumerate(ladder)
+            if index >= experience.ladder_stage]
+    come = [(index, stage, at) for index, stage, at in come if at <= now]
+    if not come:
+        return None
+    index, stage, at = come[-1]
+    earlier = tuple(stage for _, stage, _ in come[:-1])
+    assert experience.due_at is not None
+    if stage.offset < 0 and (_too_soon(experience, stage, at) or now >= experience.due_at or not
+                             deadlines.is_business_day(now.astimezone(deadlines.PARIS).date(),
+                                                       experience.territory_code)):
+        return Climb(send=None, scheduled_at=None, passed=(*earlier, stage), reached=index + 1)
+    return Climb(send=stage, scheduled_at=at, passed=earlier, reached=index + 1)
+
+
+def climbed(experience: Experience, step: Climb, ladder: tuple[Stage, ...] = LADDER) -> Experience:
+    moved = experience.model_copy(update={"ladder_stage": step.reached, "version": experience.version + 1})
+    return moved.model_copy(update={"next_reminder_at": next_reminder_at(moved, ladder)})

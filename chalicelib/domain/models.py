@@ -346,6 +346,10 @@ class NotificationKind(StrEnum):
     REPORT = "report"                        # the quarterly report to a territory's coordinators (territory_code)
     SMS = "sms"                              # an SMS to the usager (data: template)
     LOGIN_LINK = "login_link"                # to whoever asked: a login link, if the address is known (data: email, return_to)
+    # Services Publics+ experiences (experience_id; services/experience_mail.py)
+    EXPERIENCE_PUBLISHED = "experience_published"  # to the responder team (or the coordination): answer it
+    EXPERIENCE_LADDER = "experience_ladder"        # a reminder stage of an unanswered experience (data: stage)
+    EXPERIENCE_ANSWERED = "experience_answered"    # to the usager's private contact: the answer is published
 
 
 class Notification(Entity):
@@ -364,6 +368,7 @@ class Notification(Entity):
     message_id: str | None = None
     agent_id: str | None = Field(None, description="A digest's agent")
     territory_code: str | None = Field(None, description="A report's territory")
+    experience_id: str | None = Field(None, description="The Services Publics+ experience it announces")
     data: dict[str, str] = Field(default={}, description="Codes and ids only")
     created_at: datetime
 
@@ -385,6 +390,8 @@ class Notification(Entity):
             return f"agent-{self.agent_id}"
         if self.kind is NotificationKind.REPORT:
             return f"territory-{self.territory_code}"
+        if self.experience_id:
+            return f"experience-{self.experience_id}"
         return self.case_ref
 
 
@@ -578,6 +585,12 @@ class Experience(Entity):
     answer_published_at: datetime | None = None
     answered_by: str | None = Field(default=None, description="Audit only: never shown")
     contact_wiped_at: datetime | None = None
+    reply_token: str | None = Field(default=None, description="The secret of the team's reply address "
+                                    "(reponse+<token>@...): in the team's emails only, never in a view")
+    ladder_stage: int = Field(default=0, description="Reminder stages behind it, sent or passed "
+                              "(domain/experiences.py LADDER)")
+    next_reminder_at: datetime | None = Field(default=None, description="When the reminder sweep next "
+                                              "has something to do; None once answered or the ladder done")
     created_at: datetime
     updated_at: datetime
     version: int = 1

@@ -32,6 +32,12 @@ class EscalationRef:
     group_id: str
 
 
+@dataclass(frozen=True)
+class ExperienceRef:
+    """A Services Publics+ experience: what its team's reply token or the reminder sweep finds."""
+    experience_id: str
+
+
 class CaseRecord(Protocol):
     """A case as read in one go: the case, its escalations by group, its messages and events."""
 

@@ -1,4 +1,6 @@
-"""The reminder sweep: climbs the ladder of every escalation whose next stage is due.
+"""The reminder sweep: climbs the ladder of every escalation whose next stage is due, and of
+every unanswered published experience (issue 25: `fire_experience`, domain/experiences.LADDER),
+which shares the index and its bounds.
 
 It reads the sparse index GSI3 (only escalations with a stage ahead carry it): one partition per
 UTC day of stage times and shard, so its cost follows the number of due escalations, not the
@@ -29,10 +31,12 @@ from datetime import UTC, date, datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
+from ..domain import experiences as experience_rules
 from ..domain import ladder
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
 from ..domain.models import Notification, NotificationKind
+from ..domain.ports import ExperienceRef
 from ..observability import correlate, count
 from ..services.common import event, retry_on_conflict
 from . import job
@@ -108,7 +112,8 @@ def sweep_day(deps, unit: Unit) -> Done:
         done["queries"] += 1
         budget -= len(targets)
         for target in targets:
-            step = fire(deps, target.case_ref, target.group_id, now, stages)
+            step = (fire_experience(deps, target.experience_id, now) if isinstance(target, ExperienceRef)
+                    else fire(deps, target.case_ref, target.group_id, now, stages))
             if step is not None:
                 done["fired"] += step.send is not None
                 done["passed"] += len(step.passed)
@@ -156,6 +161,35 @@ def fire(deps, ref: str, group_id: str, now: datetime, stages=ladder.DEFAULT) ->
         if step.passed:
             logger.info("ladder stages passed", extra={"passed": [s.name for s in step.passed],
                                                        "sent": step.send.name if step.send else None})
+        return step
+
+    return retry_on_conflict(attempt)
+
+
+def fire_experience(deps, experience_id: str, now: datetime,
+                    stages=experience_rules.LADDER) -> ladder.Climb | None:
+    """Climb an unanswered published experience's ladder as far as `now` (its new stage, the
+    Notification of the stage it sends and the events of the stages it passes, in one
+    transaction on the version it was read at); None if there is nothing to do."""
+    def attempt() -> ladder.Climb | None:
+        try:
+            current = deps.repo.get_experience(experience_id)
+        except NotFound:
+            return None
+        step = experience_rules.climb(current, now, stages)
+        if step is None:
+            return None              # answered, or climbed by another run
+        events = [event(EventCode.EXPERIENCE_REMINDER, Actor.REMINDERS, now, experience_id=experience_id,
+                        stage=stage.name, passed="yes") for stage in step.passed]
+        notices: tuple[Notification, ...] = ()
+        if step.send is not None:
+            notices = (Notification(id=f"experience-ladder-{experience_id}-{step.reached - 1}",
+                                    kind=NotificationKind.EXPERIENCE_LADDER, experience_id=experience_id,
+                                    data={"stage": step.send.name}, created_at=now),)
+            events.append(event(EventCode.EXPERIENCE_REMINDER, Actor.REMINDERS, now,
+                                experience_id=experience_id, stage=step.send.name))
+        deps.repo.update_experience(experience_rules.climbed(current, step, stages), current.version, None,
+                                    notifications=notices, events=tuple(events))
         return step
 
     return retry_on_conflict(attempt)

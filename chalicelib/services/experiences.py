@@ -25,17 +25,20 @@ from ..domain.models import (
     Experience,
     ExperienceChannel,
     ModerationStatus,
+    Notification,
+    NotificationKind,
     Organisation,
     Role,
     Sentiment,
 )
 from ..domain.scrub import folded
-from .common import event, new_id, retry_on_conflict
+from .common import event, new_id, new_token, retry_on_conflict
 
 logger = Logger(service="relais", child=True)
 TOO_MANY_POSTS = ("Vous avez déjà publié plusieurs expériences depuis cette connexion : "
                   "réessayez dans une heure.")
 MIN_SMS_TEXT = 3
+EXPERIENCE_ANSWER_MAX = 3000       # an answer by email is cut there (the page's limit)
 
 
 @dataclass(frozen=True)
@@ -180,22 +183,34 @@ def route(deps: Deps, experience: Experience):
     return rules.pick_route(experience.territory_code, routes)
 
 
+def notice(kind: NotificationKind, experience: Experience, now: datetime, suffix: str = "",
+           **data: str) -> Notification:
+    """What an experience announces; its id derived from what it announces (written once)."""
+    return Notification(id=f"{kind.value}-{experience.id}{suffix}", kind=kind,
+                        experience_id=experience.id, data=data, created_at=now)
+
+
 def moderate(deps: Deps, principal: Principal, experience_id: str,
              command: ExperienceModeration) -> Experience:
-    """Publish (as is, or with more taken out) or refuse with a reason. Publishing routes it."""
+    """Publish (as is, or with more taken out) or refuse with a reason. Publishing routes it,
+    gives its team a reply address, and emails the team (the outbox, in the same transaction)."""
 
     def attempt() -> Experience:
         current = _get(deps, experience_id)
         authz.require_moderator(principal, current.territory_code)
-        team_id, level = route(deps, current) if command.decision == "publish" else (None, None)
+        publishing = command.decision == "publish"
+        team_id, level = route(deps, current) if publishing else (None, None)
         now = deps.now()
+        token = new_token() if publishing else None
         updated = rules.moderate(current, command, now=now, team_id=team_id, level=level,
-                                 answer_days=deps.settings.experience_answer_days)
+                                 answer_days=deps.settings.experience_answer_days, reply_token=token)
+        published = updated.status is ModerationStatus.PUBLISHED
         deps.repo.update_experience(updated, current.version, event(
             EventCode.EXPERIENCE_MODERATED, principal.user_id, now, experience_id=updated.id,
             territory=updated.territory_code, decision=command.decision,
             reason=command.reason.value if command.reason else "", team=updated.team_id or ""),
-            publish=updated.status is ModerationStatus.PUBLISHED)
+            publish=published, reply_token=updated.reply_token if published else None,
+            notifications=(notice(NotificationKind.EXPERIENCE_PUBLISHED, updated, now),) if published else ())
         return updated
 
     experience = retry_on_conflict(attempt)
@@ -230,10 +245,15 @@ def moderate_answer(deps: Deps, principal: Principal, experience_id: str,
         authz.require_moderator(principal, current.territory_code)
         now = deps.now()
         updated = rules.moderate_answer(current, command, now=now)
+        # The usager who left a contact hears of the published answer (email, else SMS).
+        tell = (updated.answer_status is ModerationStatus.PUBLISHED
+                and (updated.contact_email or updated.contact_phone))
         deps.repo.update_experience(updated, current.version, event(
             EventCode.EXPERIENCE_ANSWER_MODERATED, principal.user_id, now, experience_id=updated.id,
             territory=updated.territory_code, decision=command.decision,
-            reason=command.reason.value if command.reason else ""))
+            reason=command.reason.value if command.reason else ""),
+            notifications=(notice(NotificationKind.EXPERIENCE_ANSWERED, updated, now,
+                                  channel="email" if updated.contact_email else "sms"),) if tell else ())
         return updated
 
     return retry_on_conflict(attempt)
@@ -260,3 +280,23 @@ def get_published(deps: Deps, experience_id: str) -> Experience:
     if experience.status is not ModerationStatus.PUBLISHED:
         raise NotFound(authz.EXPERIENCE_NOT_FOUND)
     return experience
+
+
+def answer_by_email(deps: Deps, experience_id: str, text: str, *, author_id: str, digest: str) -> Experience:
+    """The team's reply by email (services/experience_mail.py checked its sender): the answer,
+    scrubbed and waiting for moderation, written with the inbound email's mark, so that the same
+    email delivered again is never a second answer. Conflict: published meanwhile, or not at all."""
+
+    def attempt() -> Experience:
+        current = _get(deps, experience_id)
+        if deps.repo.inbound_seen(digest):
+            return current         # the same email, taken by a concurrent delivery
+        now = deps.now()
+        updated = rules.answer(current, text[:EXPERIENCE_ANSWER_MAX], now=now, author_id=author_id)
+        deps.repo.update_experience(updated, current.version, event(
+            EventCode.EXPERIENCE_ANSWERED, author_id, now, experience_id=updated.id,
+            territory=updated.territory_code, team=updated.team_id or "", channel="email"),
+            inbound=(digest, now))
+        return updated
+
+    return retry_on_conflict(attempt)

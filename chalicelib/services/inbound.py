@@ -46,6 +46,7 @@ from ..domain.models import (
     Role,
 )
 from ..domain.ports import EscalationRef as ReplyTarget
+from ..domain.ports import ExperienceRef
 from ..domain.references import normalize_reference
 from ..domain.validation import showable
 from ..observability import correlate, count
@@ -72,12 +73,13 @@ SENDER_NOTICE_DAYS = 30
 
 @dataclass
 class Outcome:
-    outcome: str     # accepted | duplicate | auto_reply | bounce | quarantined | unthreaded | unparseable
+    outcome: str     # accepted | duplicate | auto_reply | bounce | quarantined | unthreaded | unparseable | refused
     reason: str | None = None
     case_ref: str | None = None
     message_id: str | None = None
     threading: str | None = None     # token | in_reply_to | subject
     sender_told: bool | None = None  # the sender got a notice saying why it was not added
+    experience_id: str | None = None  # a responder team's reply (services/experience_mail.py)
 
     def as_dict(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -136,6 +138,12 @@ def receive(deps: Deps, raw: bytes, *, object_key: str, envelope_recipients: lis
     if target is None:
         logger.warning("inbound email matches no escalation")
         return _count(_unthreaded(deps, digest, now, parsed, verdicts, mail_from))
+    if isinstance(target, ExperienceRef):
+        from . import experience_mail
+
+        return _count(experience_mail.receive(
+            deps, raw, parsed, target, digest=digest, now=now, verdicts=verdicts, mail_from=mail_from,
+            oversized=oversized, object_key=object_key))
     outcome = Outcome("accepted", case_ref=target.case_ref, threading=threading)
     correlate(target.case_ref, target.group_id)
     group = deps.repo.get_group(target.group_id)
@@ -215,8 +223,9 @@ def authentication_problem(parsed: mailparse.ParsedEmail, verdicts: dict[str, st
     return "unauthenticated"
 
 
-def find_target(deps: Deps, parsed: mailparse.ParsedEmail,
-                envelope_recipients: list[str]) -> tuple[ReplyTarget | None, str | None]:
+def find_target(deps: Deps, parsed: mailparse.ParsedEmail, envelope_recipients: list[str]
+                ) -> tuple[ReplyTarget | ExperienceRef | None, str | None]:
+    """The escalation (or, by its token only, the experience) a reply answers, and how it was found."""
     domain = deps.settings.inbound_domain.lower()
     for address in [*envelope_recipients, *parsed.recipients]:
         match = _TOKEN.match(address)
@@ -248,7 +257,8 @@ def find_target(deps: Deps, parsed: mailparse.ParsedEmail,
 def _count(outcome: Outcome) -> Outcome:
     count(f"inbound_emails_{outcome.outcome}")
     logger.info("inbound email processed", extra={"outcome": outcome.outcome, "reason": outcome.reason,
-                                                  "case_ref": outcome.case_ref})
+                                                  "case_ref": outcome.case_ref,
+                                                  "experience_id": outcome.experience_id})
     return outcome
 
 

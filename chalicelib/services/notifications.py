@@ -242,6 +242,10 @@ REFUSAL_REASONS = {
     "exchange_closed": ("votre organisme n'est plus saisi sur ce dossier.",
                         "L'agent qui suit le dossier est informé de votre message, qui est conservé : "
                         "s'il faut reprendre l'échange, il vous saisira à nouveau."),
+    # A responder team's reply to an experience whose answer is already published.
+    "experience_answered": ("la réponse de votre organisme à cette expérience d'usager est déjà publiée.",
+                            "Elle ne peut plus être modifiée par e-mail. Pour la compléter, contactez "
+                            "la coordination Services Publics+ de votre territoire. Merci de votre réponse."),
 }
 
 

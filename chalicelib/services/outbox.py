@@ -112,6 +112,16 @@ def _digest(deps: Deps, notification: Notification) -> None:
     raise Stale("digests and reports are not sent through the outbox")
 
 
+def _experience(name: str):
+    """An experience's sender (services/experience_mail.py), loaded with its first notification."""
+    def send(deps: Deps, notification: Notification) -> None:
+        from . import experience_mail
+
+        getattr(experience_mail, name)(deps, notification)
+
+    return send
+
+
 def _sms(deps: Deps, notification: Notification) -> None:
     from . import sms  # loaded with the first SMS only: the stream's cold start stays small
 
@@ -130,4 +140,7 @@ SENDERS = {
     NotificationKind.REPORT: _digest,
     NotificationKind.SMS: _sms,
     NotificationKind.LOGIN_LINK: notifications.send_login_link,
+    NotificationKind.EXPERIENCE_PUBLISHED: _experience("send_published"),
+    NotificationKind.EXPERIENCE_LADDER: _experience("send_ladder"),
+    NotificationKind.EXPERIENCE_ANSWERED: _experience("send_answered"),
 }

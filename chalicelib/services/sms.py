@@ -85,7 +85,9 @@ def _record(deps: Deps, record) -> None:
     body = json.loads(record.body)
     correlate(body.get("case_ref"))
     try:
-        outcome = deliver(deps, body["case_ref"], body["notification_id"], body["template"])
+        outcome = (deliver_experience(deps, body["experience_id"], body["notification_id"])
+                   if "experience_id" in body
+                   else deliver(deps, body["case_ref"], body["notification_id"], body["template"]))
     except failures() as error:
         if _throttled(error):
             _requeue(deps, body)        # the original is acknowledged: a throttle is no poison
@@ -131,9 +133,13 @@ def _back_off(deps: Deps, record) -> None:
 
 
 def _hold(deps: Deps, record) -> None:
-    case_ref = json.loads(record.body)["case_ref"]
+    body = json.loads(record.body)
     try:
-        place = usager_place(deps.repo.get_case(case_ref))
+        if "experience_id" in body:
+            experience = deps.repo.get_experience(body["experience_id"])
+            place = zones.of_usager(experience.contact_phone, experience.territory_code)
+        else:
+            place = usager_place(deps.repo.get_case(body["case_ref"]))
     except NotFound:
         place = None
     now = deps.now()
@@ -220,6 +226,56 @@ def _dropped(reason: str, code: str | None = None) -> str:
     logger.info("SMS dropped", extra={"reason": reason, **({"code": code} if code else {})})
     count("sms_dropped")
     return reason
+
+
+# --- an experience's answer, to the usager who left a phone (services/experience_mail.py) ----
+
+EXPERIENCE_TEMPLATE = "experience_answered"
+EXPERIENCE_ANSWERED = "Services Publics+: le service a répondu à votre expérience. Sa réponse: {link}"
+
+
+def enqueue_experience(deps: Deps, note: Notification) -> None:
+    deps.queues.send(deps.settings.sms_queue, json.dumps(
+        {"notification_id": note.id, "experience_id": note.experience_id, "template": EXPERIENCE_TEMPLATE}))
+
+
+def experience_text(deps: Deps, experience_id: str) -> str:
+    """One GSM-7 segment: the public page's address is all it carries."""
+    return texts.to_gsm7(EXPERIENCE_ANSWERED.format(link=f"{deps.settings.base_url}/experiences/{experience_id}"))
+
+
+def deliver_experience(deps: Deps, experience_id: str, notification_id: str) -> str:
+    """Send the SMS if the answer is still published and the number has not said STOP: 'sent',
+    'held' (quiet hours where the usager lives), or why it was dropped."""
+    from ..domain.models import ModerationStatus
+
+    try:
+        experience = deps.repo.get_experience(experience_id)
+    except NotFound:
+        return _dropped("experience_gone")
+    if experience.answer_status is not ModerationStatus.PUBLISHED:
+        return _dropped("stale")
+    phone = experience.contact_phone
+    if phone is None:                 # wiped by retention meanwhile
+        return _dropped("no_phone")
+    if deps.repo.is_opted_out(phone):
+        return _dropped("opted_out")
+    now = deps.now()
+    if texts.send_after(now, zones.of_usager(phone, experience.territory_code)) > now:
+        return "held"
+    text = experience_text(deps, experience_id)
+    try:
+        message_id = send_sms_once(deps, notification_id, experience_id, phone, text)
+    except PermanentError as error:
+        deps.repo.put_sms_receipt(f"failed-{notification_id}", experience_id, EXPERIENCE_TEMPLATE, "failed",
+                                  now, now + timedelta(days=RECEIPT_DAYS))
+        count("sms_failed")
+        return _dropped("permanent_error", code=error.code)
+    deps.repo.put_sms_receipt(message_id, experience_id, EXPERIENCE_TEMPLATE, "accepted", now,
+                              now + timedelta(days=RECEIPT_DAYS))
+    count("sms_sent")
+    count("sms_segments", texts.segments(text))
+    return "sent"
 
 
 # --- replies ----------------------------------------------------------------------------------

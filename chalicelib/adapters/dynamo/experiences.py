@@ -6,13 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from ...domain.errors import NotFound, RaceLost
-from ...domain.models import Event, Experience, ModerationStatus, ResponderTeam
+from ...domain.models import Event, Experience, ModerationStatus, Notification, ResponderTeam
 from ...domain.scrub import folded
 from .. import keys
 from .items import Page, encode_cursor, encode_key, from_item, plain_item, to_item
 from .query import Query
 from .table import Table
-from .writes import Delete, Write, event_write
+from .writes import Delete, Write, event_write, inbound_write
 
 EXPERIENCE_NOT_FOUND = "Cette expérience est introuvable."
 # The facets a published experience is listed under: all, its territory, its organisation, both.
@@ -38,6 +38,8 @@ def experience_key(experience: Experience) -> dict[str, str]:
         if experience.answer_status is ModerationStatus.PENDING:
             key |= {"GSI1PK": keys.experience_answer_moderation_partition(experience.territory_code),
                     "GSI1SK": f"{keys.iso(experience.answered_at or experience.updated_at)}#{experience.id}"}
+        if experience.next_reminder_at is not None and experience.answered_at is None:
+            key |= keys.experience_due_index(experience.id, experience.next_reminder_at)
     return key
 
 
@@ -58,6 +60,16 @@ def listing_writes(experience: Experience, procedure_key: str | None) -> list[Wr
     return [Write(plain_item(keys.experience_listing(partition, experience.published_at, experience.id),
                              "ExperienceListing", **attributes))
             for partition in listing_partitions(experience)]
+
+
+def experience_notification_write(notification: Notification) -> Write:
+    assert notification.experience_id, "an experience's notification names its experience"
+    return Write(to_item(notification, keys.experience_notification(notification.experience_id,
+                                                                    notification.id)))
+
+
+def experience_reply_token_write(token: str, experience_id: str) -> Write:
+    return Write(plain_item(keys.experience_reply_token(token), "ReplyToken", experience_id=experience_id))
 
 
 def experience_write(experience: Experience, previous_version: int | None) -> Write:
@@ -85,10 +97,21 @@ class ExperienceRepository(Table):
             raise NotFound(EXPERIENCE_NOT_FOUND)
         return from_item(Experience, item)
 
-    def update_experience(self, experience: Experience, previous_version: int, event: Event, *,
-                          publish: bool = False, unlist: Experience | None = None) -> None:
-        """A new version; `publish` adds its public rows (publication), `unlist` removes them."""
-        writes: list[Write | Delete] = [experience_write(experience, previous_version), event_write(event)]
+    def update_experience(self, experience: Experience, previous_version: int, event: Event | None, *,
+                          publish: bool = False, unlist: Experience | None = None,
+                          notifications: tuple[Notification, ...] = (), reply_token: str | None = None,
+                          inbound: tuple[str, datetime] | None = None,
+                          events: tuple[Event, ...] = ()) -> None:
+        """A new version; `publish` adds its public rows (publication), `unlist` removes them.
+        In the same transaction: the notifications it announces (the outbox), a new reply token,
+        and the mark of the inbound email (digest, at) it comes from (the replay guard)."""
+        writes: list[Write | Delete] = [experience_write(experience, previous_version)]
+        writes += [event_write(e) for e in (event, *events) if e is not None]
+        writes += [experience_notification_write(n) for n in notifications]
+        if reply_token:
+            writes.append(experience_reply_token_write(reply_token, experience.id))
+        if inbound:
+            writes.append(inbound_write(inbound[0], inbound[1], "accepted"))
         if publish:
             procedure = folded(experience.procedure) if experience.procedure else None
             writes += listing_writes(experience, procedure)

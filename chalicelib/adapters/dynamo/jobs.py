@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ...domain.ports import ExperienceRef
 from .. import keys
 from .items import decode_key, encode_cursor, encode_key
 from .mail import ReplyTarget
@@ -31,13 +32,15 @@ class JobRepository(Table):
         return True
 
     def due_escalations(self, day: str, shard: int, now: datetime, limit: int | None = None,
-                        after: str | None = None) -> tuple[list[ReplyTarget], str | None]:
-        """Escalations of one day and shard whose next ladder stage is due by now: up to `limit`
-        of them from `after` on, and where the next ones start (None: no more)."""
+                        after: str | None = None) -> tuple[list[ReplyTarget | ExperienceRef], str | None]:
+        """Escalations (and unanswered experiences) of one day and shard whose next ladder stage
+        is due by now: up to `limit` of them from `after` on, and where the next ones start
+        (None: no more)."""
         items, last = self._query(Query(partition=keys.due_partition(day, shard), index=keys.GSI3,
                                         sk_to=f"{keys.iso(now)}#~", limit=limit, cursor=after))
         items = items[:limit] if limit else items
-        return ([ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
+        return ([ExperienceRef(item["PK"]["S"].removeprefix("EXP#")) if item["PK"]["S"].startswith("EXP#")
+                 else ReplyTarget(item["PK"]["S"].removeprefix("CASE#"), item["SK"]["S"].removeprefix("ESC#"))
                  for item in items], encode_cursor(last))
 
     def retention_due(self, day: str, limit: int, after: str | None = None

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from ...domain.models import QuarantinedEmail
-from ...domain.ports import EscalationRef
+from ...domain.ports import EscalationRef, ExperienceRef
 from .. import keys
 from .items import encode_key, from_item, plain_item
 from .query import Query
@@ -15,8 +15,11 @@ ReplyTarget = EscalationRef       # where an emailed reply goes
 
 
 class MailRepository(Table):
-    def get_reply_target(self, token: str) -> ReplyTarget | None:
+    def get_reply_target(self, token: str) -> ReplyTarget | ExperienceRef | None:
+        """An escalation's, or (its item names an experience_id) an experience team's."""
         item = self._get(keys.reply_token(token))
+        if item and "experience_id" in item:
+            return ExperienceRef(item["experience_id"]["S"])
         return ReplyTarget(item["case_ref"]["S"], item["group_id"]["S"]) if item else None
 
     def put_sent_mail(self, ses_message_id: str, case_ref: str, group_id: str | None,
