@@ -182,6 +182,7 @@ class CaseView(View):
     created_at: datetime
     updated_at: datetime
     closed_at: datetime | None = None
+    satisfaction: int | None = None
     escalations: list[EscalationView]
     messages: list[MessageView]
 
@@ -273,7 +274,7 @@ def case_view(case: Case, escalations: list[Escalation], messages: list[Message]
     return CaseView(
         **case.model_dump(include={"ref", "point_id", "territory_code", "status", "situation",
                                    "description", "outcome", "useful",
-                                   "created_at", "updated_at", "closed_at"}),
+                                   "created_at", "updated_at", "closed_at", "satisfaction"}),
         contact_point=ContactPointView(name=point.name, address=point.address, phone=point.phone)
         if point else None,
         identifiers=identifiers,

@@ -1,4 +1,4 @@
-// Relais's only script, a progressive enhancement: the pages work without it.
+// The new case form's script, a progressive enhancement: the page works without it.
 // On the new case form, choosing the usager's situation brings that situation's usual partners
 // to the top of the list of organisations and marks them (the server does the same after a
 // submission). The suggestions come from the page itself (data-suggests on each situation).

@@ -200,12 +200,23 @@ def retention_due(closed_at: datetime, ref: str, version: int) -> dict[str, str]
     return {"PK": f"PURGE#{closed_at.date().isoformat()}", "SK": f"{ref}#v{version}"}
 
 
+def experience_retention_due(created_at: datetime, experience_id: str) -> dict[str, str]:
+    """An experience's contact details (for the private reply) waiting for the end of the
+    retention period, in the same day partitions as the closed cases, from the day it was posted."""
+    return {"PK": f"PURGE#{created_at.astimezone(UTC).date().isoformat()}", "SK": f"EXP#{experience_id}"}
+
+
 def phone_case(phone_e164: str, created_at: datetime, ref: str) -> dict[str, str]:
     return {"PK": f"PHONE#{phone_e164}", "SK": f"{iso(created_at)}#{ref}"}
 
 
 def opt_out(phone_e164: str) -> dict[str, str]:
     return {"PK": f"OPTOUT#{phone_e164}", "SK": "OPTOUT"}
+
+
+def sms_requests(phone_e164: str, window: str) -> dict[str, str]:
+    """The SMS a number asked Relais to send back (SUIVI, AVIS's thanks) in one UTC day."""
+    return {"PK": f"SMSRATE#{phone_e164}", "SK": window}
 
 
 def sms_receipt(message_id: str) -> dict[str, str]:

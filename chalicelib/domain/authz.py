@@ -133,6 +133,17 @@ def require_feedback_triager(principal: Principal, territory_code: str) -> None:
         raise NotFound(FEEDBACK_NOT_FOUND)
 
 
+POSTERS_NOT_FOUND = "Ce territoire est introuvable."
+
+
+def require_poster_printer(principal: Principal, territory_code: str) -> None:
+    """The territory's coordinators, and admins, print all its points' posters at once (each
+    poster alone is public); to a coordinator of another territory the page does not exist."""
+    require_role(principal, Role.COORDINATOR, Role.ADMIN)
+    if principal.role is Role.COORDINATOR and territory_code not in principal.territory_codes:
+        raise NotFound(POSTERS_NOT_FOUND, field="territory")
+
+
 def require_admin(principal: Principal) -> None:
     require_role(principal, Role.ADMIN)
 

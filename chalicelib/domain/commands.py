@@ -2,13 +2,16 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -37,6 +40,8 @@ from .validation import (
     Phone,
     ShortText,
     Slug,
+    no_control_chars,
+    unix_newlines,
 )
 
 
@@ -112,6 +117,14 @@ class EscalationForward(Command):
 class CaseClose(Command):
     outcome: Outcome
     useful: bool
+
+
+class PhoneSurvey(Command):
+    """« Avis recueilli par téléphone »: what the usager said when the agent phoned them back."""
+    satisfaction: int = Field(ge=1, le=5, description="The usager's mark, 1 to 5")
+    sentiment: Literal["positive", "negative"]
+    comment: Annotated[MediumText, BeforeValidator(unix_newlines)] | None = Field(
+        default=None, description="What the usager said, in a few words (a textarea: CRLF taken as LF)")
 
 
 class CaseListQuery(Command):
@@ -262,6 +275,12 @@ class TerritoryFeedbackQuery(Command):
 # --- Services Publics+ experiences ------------------------------------------------------
 
 EXPERIENCE_TEXT_MAX = 3000
+ExperienceText = Annotated[str, BeforeValidator(unix_newlines),
+                           StringConstraints(strip_whitespace=True, min_length=20, max_length=EXPERIENCE_TEXT_MAX),
+                           AfterValidator(no_control_chars)]
+ExperienceEdit = Annotated[str, BeforeValidator(unix_newlines),
+                           StringConstraints(strip_whitespace=True, max_length=EXPERIENCE_TEXT_MAX),
+                           AfterValidator(no_control_chars)]
 
 
 class ExperiencePost(Command):
@@ -273,7 +292,7 @@ class ExperiencePost(Command):
     procedure: ShortText | None = Field(default=None, description="The procedure, in the usager's words")
     situation: LifeSituation
     sentiment: Sentiment
-    text: str = Field(min_length=20, max_length=EXPERIENCE_TEXT_MAX, description="What happened")
+    text: ExperienceText = Field(description="What happened (20 to 3,000 characters)")
     contact_email: Email | None = Field(default=None, description="For a private reply only: never published")
     contact_phone: OptionalPhone = Field(default=None, description="For a private reply only: never published")
     point_id: Slug | None = Field(default=None, description="At the desk: the agent's contact point")
@@ -297,7 +316,7 @@ class ExperienceModeration(Command):
     """A moderator's decision on an experience or on its answer."""
 
     decision: Literal["publish", "refuse"]
-    text: str | None = Field(default=None, max_length=EXPERIENCE_TEXT_MAX, description="publish: the "
+    text: ExperienceEdit | None = Field(default=None, description="publish: the "
                              "text as it will be published, if the moderator took more out of it")
     reason: RefusalReason | None = Field(default=None, validate_default=True,
                                          description="refuse: why, from the list")
@@ -313,4 +332,4 @@ class ExperienceModeration(Command):
 class ExperienceAnswer(Command):
     """A responder team's public answer."""
 
-    text: str = Field(min_length=10, max_length=EXPERIENCE_TEXT_MAX)
+    text: ExperienceEdit

@@ -57,6 +57,9 @@ class EventCode(StrEnum):
     SMS_OPTED_OUT = "SMS_OPTED_OUT"
     SMS_SATISFACTION = "SMS_SATISFACTION"
     SMS_CONSENT = "SMS_CONSENT"
+    SMS_FOLLOW_UP = "SMS_FOLLOW_UP"          # SUIVI: the case's status sent back (issue 25)
+    SMS_OPINION = "SMS_OPINION"              # AVIS, or words with the mark: filed as an experience
+    PHONE_SURVEY = "PHONE_SURVEY"            # « avis recueilli par téléphone » by the agent
     # the directory and feedback
     DIRECTORY_IMPORTED = "DIRECTORY_IMPORTED"
     FEEDBACK_CREATED = "FEEDBACK_CREATED"
@@ -66,6 +69,7 @@ class EventCode(StrEnum):
     EXPERIENCE_MODERATED = "EXPERIENCE_MODERATED"
     EXPERIENCE_ANSWERED = "EXPERIENCE_ANSWERED"
     EXPERIENCE_ANSWER_MODERATED = "EXPERIENCE_ANSWER_MODERATED"
+    EXPERIENCE_CONTACT_WIPED = "EXPERIENCE_CONTACT_WIPED"
 
     @classmethod
     def ladder(cls, stage_name: str, passed: bool = False) -> EventCode:
@@ -104,6 +108,7 @@ _SMS_REPLY = {
     "opted_out": EventCode.SMS_OPTED_OUT,
     "satisfaction": EventCode.SMS_SATISFACTION,
     "consent": EventCode.SMS_CONSENT,
+    "opinion": EventCode.SMS_OPINION,
 }
 
 

@@ -112,7 +112,27 @@ TEMPLATES = {
     # The one SMS after a STOP (services/sms.receive), sent at once: the usager just wrote.
     "opted_out": "Relais SP+: vous ne recevrez plus de SMS. Pour suivre votre dossier {ref}, "
                  "contactez {point}.",
+    # The answer to SUIVI (services/sms.follow_up), sent at once: where the case stands, by
+    # `follow_up_form`. Never the usager's name nor the case's description.
+    "follow_up_open": "Relais SP+: votre demande{day}{about}, dossier {ref}, est en cours auprès de "
+                      "{point}.",
+    "follow_up_escalated": "Relais SP+: votre demande{day}{about}, dossier {ref}: transmise au "
+                           "partenaire, réponse attendue. Contact: {point}.",
+    "follow_up_needs_info": "Relais SP+: votre demande{day}{about}, dossier {ref}: il manque une "
+                            "information. Contactez {point}.",
+    "follow_up_answered": "Relais SP+: votre demande{day}{about}, dossier {ref}: le partenaire a "
+                          "répondu, votre conseiller de {point} vous recontacte.",
+    "follow_up_closed": "Relais SP+: votre demande{day}{about}, dossier {ref}, est close. Une question: "
+                        "{point}.",
+    # The thanks for an opinion (AVIS, or words with the satisfaction mark), sent at once.
+    "opinion_thanks": "Relais SP+: merci pour votre avis (dossier {ref}). Il est transmis à {point} "
+                      "sans votre nom ni votre numéro.",
 }
+
+# Texts that name no case: the answer to SUIVI from a number with no case, or naming a
+# reference that is not this number's (the same words: nobody can probe references).
+NO_CASE_TEXT = ("Relais SP+: aucune demande à ce numéro. Pour suivre un dossier, adressez-vous "
+                "au point d'accueil (France Services, mairie) qui vous a reçu.")
 
 # The same texts for a contact point with no phone in the directory.
 WITHOUT_PHONE = {
@@ -215,6 +235,27 @@ def partners_asked(escalations: Iterable[Escalation]) -> list[str]:
     kept = sorted((e for e in escalations if e.status is not EscalationStatus.WRONG_RECIPIENT),
                   key=lambda e: e.created_at)
     return list(dict.fromkeys(e.organisation_id for e in kept))
+
+
+def follow_up_form(case: Case, escalations: Iterable[Escalation]) -> str:
+    """The SUIVI answer's template for where the case stands now."""
+    escalations = list(escalations)
+    if case.status is CaseStatus.CLOSED:
+        return "follow_up_closed"
+    if any(e.status is EscalationStatus.NEEDS_INFO for e in escalations):
+        return "follow_up_needs_info"
+    if case.status is CaseStatus.ANSWERED:
+        return "follow_up_answered"
+    if case.status is CaseStatus.ESCALATED:
+        return "follow_up_escalated"
+    return "follow_up_open"
+
+
+def render_no_case() -> str:
+    text = to_gsm7(NO_CASE_TEXT)
+    if not is_gsm7(text) or segments(text) != 1:
+        raise ValueError("the no-case text does not fit one SMS")
+    return text
 
 
 # --- is it still true? ------------------------------------------------------------------------------

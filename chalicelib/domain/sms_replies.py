@@ -1,4 +1,5 @@
-"""What a usager means by an SMS reply: STOP, a satisfaction mark, OUI, or words for the agent.
+"""What a usager means by an SMS reply: STOP, a satisfaction mark, OUI, SUIVI, AVIS, or words
+for the agent.
 
 People answer from any phone, in any case, with or without accents, quotes, emoji or
 punctuation: « stop svp », « « STOP » », « 4/5 très bien », « ⭐⭐⭐⭐ », « Oui ! ». The text is
@@ -18,12 +19,20 @@ One mark, 1 to 5, in its own clause, with only greetings, thanks, appreciation a
 around it (« note 3 », « je mets 5 », « 4 merci »); any other number (« 06 12 34 56 78 », « 10 »,
 « 0 », « 61-2026-00012 », « le 3 mars », « 500 € ») or two different marks (« 3 ou 4 », « 3-4 »)
 and there is no mark: the text goes to the agent.
+
+SUIVI, the usager asks where their case stands: « SUIVI », « suivi svp », « Suivi 61-K7M-4QX », or
+a text that is only a case reference (« 61 k7m 4qx »), with politeness around it and nothing else.
+
+AVIS, the usager gives their opinion: the text starts with AVIS (« Avis : très bien reçue »),
+and what follows it is the opinion. « avis 4 » stays a mark: a mark alone is not an opinion.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
 from dataclasses import dataclass
+
+from .references import normalize_reference
 
 # --- plain words ------------------------------------------------------------------------------
 
@@ -196,6 +205,39 @@ def _yes(tokens: list[str]) -> bool:
             and all(word in AGREEMENT or word in AGREEMENT_FILLER for word in words))
 
 
+# --- follow-up and opinions ---------------------------------------------------------------------
+
+FOLLOW_UP_WORDS = {"suivi", "suivis", "suivie", "suivre"}
+# Around SUIVI or a reference without changing it: « suivi de mon dossier svp », « ma demande ref ».
+FOLLOW_UP_FILLER = POLITE | {"mon", "ma", "de", "du", "la", "le", "dossier", "demande", "ref",
+                             "reference", "numero", "n", "no", "je", "j", "voudrais", "veux", "souhaite",
+                             "aimerais", "un", "avoir"}
+OPINION_WORDS = {"avis"}
+_RAW_WORDS = re.compile(r"[a-z0-9]+")
+
+
+def _follow_up(text: str) -> tuple[bool, str | None]:
+    """(asks for the follow-up, the case reference written in it or None). A reference may be
+    written in pieces (« 61 k7m 4qx »): whatever is not SUIVI nor politeness must make one.
+    Letters said three times are kept here: « ZZZ » may be a piece of a reference."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    words = _RAW_WORDS.findall("".join(ch for ch in folded if not unicodedata.combining(ch)))
+    asked = any(word in FOLLOW_UP_WORDS for word in words)
+    rest = [word for word in words if word not in FOLLOW_UP_WORDS and word not in FOLLOW_UP_FILLER]
+    if not rest:
+        return asked, None
+    reference = normalize_reference("".join(rest))
+    return reference is not None, reference
+
+
+def _opinion(text: str) -> str | None:
+    """The words after AVIS at the start of the text, as the usager wrote them, or None."""
+    start = re.match(r"\W*avis\b", text, re.IGNORECASE)
+    if start is None:
+        return None
+    return text[start.end():].lstrip(" :,.;-!\n\t»\"'").strip() or None
+
+
 # --- the reading ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -205,6 +247,9 @@ class Reading:
     yes: bool
     more_than_opt_out: bool                  # words for the agent beyond the opt-out
     more_than_mark: bool                     # words for the agent beyond the mark
+    follow_up: bool = False                  # SUIVI, or a text that is only a case reference
+    reference: str | None = None             # the case reference written, if any
+    opinion: str | None = None               # what follows AVIS, as written
 
 
 def read(text: str) -> Reading:
@@ -213,6 +258,7 @@ def read(text: str) -> Reading:
     tokens = _tokens(plain)
     words = _words(tokens)
     marked = _tokens(_OUT_OF_FIVE.sub(r" \1 ", plain))
+    follow_up, reference = _follow_up(text)
     return Reading(
         opt_out=_opt_out(tokens),
         mark=_mark(plain, marked),
@@ -220,4 +266,5 @@ def read(text: str) -> Reading:
         more_than_opt_out=any(word not in OPT_OUT_FILLER and word not in OPT_OUT_WORDS
                               and word not in OPT_OUT_IF_ABOUT_SMS for word in words),
         more_than_mark=any(word not in MARK_WORDS and word not in NUMBER_WORDS
-                           for word in _words(marked)))
+                           for word in _words(marked)),
+        follow_up=follow_up, reference=reference, opinion=_opinion(text))

@@ -38,6 +38,14 @@ def _no_control_chars(value: str) -> str:
     return value
 
 
+no_control_chars = _no_control_chars
+
+
+def unix_newlines(value: object) -> object:
+    """A textarea's CRLF (what browsers send) as LF, before the control characters are checked."""
+    return value.replace("\r\n", "\n").replace("\r", "\n") if isinstance(value, str) else value
+
+
 def _person_name(value: str) -> str:
     value = " ".join(value.split())
     if not value:

@@ -66,6 +66,13 @@ def case_reopen(ref):
     return case_pages.reopen(deps(), bp.current_request, ref)
 
 
+@bp.route("/dossiers/{ref}/avis-telephone", methods=["POST"], content_types=FORM)
+def case_phone_survey(ref):
+    from ..web import case_page as case_pages
+
+    return case_pages.phone_survey(deps(), bp.current_request, ref)
+
+
 @bp.route("/dossiers/{ref}/messages/{message_id}/origine", methods=["GET"])
 def case_message_source(ref, message_id):
     from ..web import message_source as source_pages

@@ -10,6 +10,7 @@ from ..domain import commands
 from ..domain.commands import Command
 from ..domain.models import LifeSituation, Sentiment
 from . import common
+from .common import FORM
 
 bp = Blueprint(__name__)
 api = common.api.on(bp)
@@ -30,6 +31,52 @@ def client_address() -> str:
     context = bp.current_request.context or {}
     return str((context.get("identity") or {}).get("sourceIp") or "unknown")
 
+
+# --- the pages (chalicelib/web/experiences.py) ------------------------------------------------
+
+@bp.route("/experiences", methods=["GET"])
+def experiences_page():
+    from ..web import experiences as experience_pages
+
+    return experience_pages.public_list(deps(), bp.current_request)
+
+
+@bp.route("/experiences/nouvelle", methods=["GET"])
+def experience_form():
+    from ..web import experiences as experience_pages
+
+    return experience_pages.public_form(deps(), bp.current_request)
+
+
+@bp.route("/experiences/nouvelle", methods=["POST"], content_types=FORM)
+def experience_submit():
+    from ..web import experiences as experience_pages
+
+    return experience_pages.public_submit(deps(), bp.current_request, client_address())
+
+
+@bp.route("/experiences/guichet", methods=["GET"])
+def experience_desk_form():
+    from ..web import experiences as experience_pages
+
+    return experience_pages.desk_form(deps(), bp.current_request)
+
+
+@bp.route("/experiences/guichet", methods=["POST"], content_types=FORM)
+def experience_desk_submit():
+    from ..web import experiences as experience_pages
+
+    return experience_pages.desk_submit(deps(), bp.current_request)
+
+
+@bp.route("/experiences/{experience_id}", methods=["GET"])
+def experience_page(experience_id):
+    from ..web import experiences as experience_pages
+
+    return experience_pages.public_detail(deps(), bp.current_request, experience_id)
+
+
+# --- the JSON API -----------------------------------------------------------------------------
 
 @api.route("/api/experiences", "POST", summary="Publier une expérience (modérée avant publication)",
            body=commands.ExperiencePost, response=views.ExperiencePosted, status=201, auth=False)

@@ -1,4 +1,4 @@
-"""The published results: the public page and its data, the territory's report."""
+"""The published results: the public page and its data, the posters, the territory's report."""
 from __future__ import annotations
 
 from chalice import Blueprint
@@ -41,3 +41,17 @@ def report_csv():
     from ..web import results as results_pages
 
     return results_pages.report_csv(deps(), bp.current_request)
+
+
+@bp.route("/resultats/affiche/{point}", methods=["GET"])
+def poster_page(point):
+    from ..web import posters
+
+    return posters.point_poster(deps(), bp.current_request, point)
+
+
+@bp.route("/territoire/{code}/affiches", methods=["GET"])
+def territory_posters_page(code):
+    from ..web import posters
+
+    return posters.territory_posters(deps(), bp.current_request, code)

@@ -521,3 +521,20 @@ def loaded_page(deps: Deps, principal: Principal, kind: DirectoryKind, territory
     else:
         page = deps.repo.territory_groups_page(code, LOADED_PAGE, cursor)
     return page.items, page.cursor
+
+
+# --- the posters of a territory's points, a page at a time ------------------------------------
+
+POSTERS_PAGE = 50
+
+
+def poster_points(deps: Deps, principal: Principal, territory_code: str,
+                  cursor: str | None) -> tuple[list[ContactPoint], str | None]:
+    """A page of the territory's contact points, for printing their posters: its coordinators
+    and admins (authz.require_poster_printer). One bounded Query a page, never a Scan."""
+    code = territory_code.upper()
+    authz.require_poster_printer(principal, code)
+    if code not in DEPARTEMENTS:
+        raise NotFound(authz.POSTERS_NOT_FOUND, field="territory")
+    page = deps.repo.territory_points_page(code, POSTERS_PAGE, cursor)
+    return page.items, page.cursor

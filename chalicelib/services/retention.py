@@ -17,6 +17,11 @@ Agents' feedback (remontées) is free text that may name someone despite the for
 is deleted RELAIS_FEEDBACK_RETENTION_MONTHS (24 by default: eight quarters for the follow-up
 commission to compare) after it was sent, with one Query per territory on the part of its
 partition that has passed the period. Its audit events (codes and ids) stay.
+
+A Services Publics+ experience's contact details (the email or phone left for a private reply)
+are wiped RELAIS_RETENTION_MONTHS after it was posted, by the same day units: its marker sits
+in the day partition of its posting (`PURGE#<day>` / `EXP#<id>`). Its scrubbed text and answer,
+which are published, stay.
 """
 from __future__ import annotations
 
@@ -87,7 +92,8 @@ def purge_day(deps: Deps, unit: Unit) -> Done:
     counts: Counter[str] = Counter()
     for ref, marker in markers:
         try:
-            done = purge(deps, ref, limit, now)
+            done = (wipe_experience_contact(deps, ref.removeprefix("EXP#"), limit, now)
+                    if ref.startswith("EXP#") else purge(deps, ref, limit, now))
         except Exception:  # noqa: BLE001 - one case must not hold back the others
             logger.exception("retention: case not purged; tried again on the next run")
             counts["failed"] += 1
@@ -112,6 +118,29 @@ def purge_feedback(deps: Deps, unit: Unit) -> Done:
                                                           "cutoff": limit.date().isoformat()})
     return Done(Counter(feedback_deleted=len(page.items)),
                 [replace(unit, after=page.cursor)] if page.cursor else [])
+
+
+def wipe_experience_contact(deps: Deps, experience_id: str, limit: datetime, now: datetime) -> bool:
+    """The email or phone an experience's author left for a private reply, wiped once the
+    experience is older than the period; the published text and answer stay."""
+    try:
+        experience = deps.repo.get_experience(experience_id)
+    except NotFound:
+        return False
+    if experience.created_at > limit or not (experience.contact_email or experience.contact_phone):
+        return False
+
+    def attempt() -> None:
+        current = deps.repo.get_experience(experience_id)
+        if not (current.contact_email or current.contact_phone):
+            return
+        wiped = current.model_copy(update={"contact_email": None, "contact_phone": None,
+                                           "contact_wiped_at": now, "version": current.version + 1})
+        deps.repo.update_experience(wiped, current.version, event(
+            EventCode.EXPERIENCE_CONTACT_WIPED, Actor.RETENTION, now, experience_id=experience_id))
+
+    retry_on_conflict(attempt)
+    return True
 
 
 def _delete_prefix(deps: Deps, prefix: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -26,7 +27,16 @@ from ..domain import sms_replies as replies
 from ..domain import zones
 from ..domain.errors import NotFound
 from ..domain.events import Actor, EventCode
-from ..domain.models import CaseStatus, Channel, Message, MessageKind, Notification, NotificationKind, Role
+from ..domain.models import (
+    Case,
+    CaseStatus,
+    Channel,
+    Message,
+    MessageKind,
+    Notification,
+    NotificationKind,
+    Role,
+)
 from ..domain.validation import normalize_phone, showable
 from ..observability import correlate, count
 from .common import event, retry_on_conflict
@@ -40,6 +50,8 @@ MAX_HOLD_SECONDS = 12 * 3600          # SQS's longest visibility timeout
 # concurrency cap (routes/events.py) keeps the release under the origination's throughput.
 RELEASE_SPREAD_SECONDS = 3600
 THROTTLE_DELAYS = (30, 60, 120, 300, 600, 900)     # a throttled SMS waits, then tries again
+# SMS a number may ask Relais to send back (SUIVI answers, AVIS thanks) per UTC day; beyond: silence.
+REQUESTS_PER_DAY = 3
 
 
 def notification(ref: str, notification_id: str, template: str, now: datetime) -> Notification:
@@ -246,6 +258,8 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
         return {"outcome": "unknown_number"}
     reading = replies.read(body)
     now = deps.now()
+    if reading.follow_up and not reading.opt_out:
+        return follow_up(deps, phone, reading.reference, inbound_id, now)
     ref = deps.repo.latest_case_for_phone(phone)
     if reading.opt_out:
         _opt_out(deps, phone, ref, inbound_id, now)
@@ -254,22 +268,28 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
             return {"outcome": "opted_out"}
         logger.info("inbound SMS from an unknown number: ignored")
         return {"outcome": "unknown_number"}
-    message_id = "s" + hashlib.sha256(inbound_id.encode()).hexdigest()[:11]
+    message_id = _message_id(inbound_id)
 
-    def attempt() -> dict:
+    def attempt() -> tuple[dict, Case, str | None, bool]:
         with deps.uow() as uow:
             record = uow.cases.get(ref)
             case = record.case
+            opinion = _opinion_of(reading, body, case)
             if any(m.id == message_id for m in record.messages) or any(
                     e.data.get("inbound") == message_id for e in record.events):
-                return {"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref}
+                return ({"outcome": "opted_out" if reading.opt_out else "duplicate", "case_ref": ref},
+                        case, opinion, False)
             if reading.opt_out:
                 outcome, for_agent = "opted_out", reading.more_than_opt_out
             elif reading.mark is not None and case.status is CaseStatus.CLOSED:
-                outcome, for_agent = "satisfaction", reading.more_than_mark
-                uow.cases.save(case.model_copy(update={
-                    "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1}),
-                    case.version)
+                # AVIS's words are the opinion; other words with the mark still reach the agent.
+                outcome, for_agent = "satisfaction", reading.more_than_mark and reading.opinion is None
+                marked = case.model_copy(update={
+                    "satisfaction": reading.mark, "satisfaction_at": now, "version": case.version + 1})
+                uow.cases.save(marked, case.version)
+                case = marked                  # the experience reads its sentiment from the mark
+            elif opinion is not None and reading.opinion is not None:
+                outcome, for_agent = "opinion", False
             elif reading.yes and case.consent_confirmed_at is None:
                 outcome, for_agent = "consent", False
                 uow.cases.save(case.model_copy(update={
@@ -281,10 +301,138 @@ def receive(deps: Deps, sender: str, body: str, inbound_id: str) -> dict:
                     id=message_id, case_ref=ref, author_id=Actor.USAGER, author_role=Role.USAGER,
                     channel=Channel.SMS, kind=MessageKind.NOTE, body=body or "(vide)", created_at=now))
             uow.events.record(event(EventCode.sms_reply(outcome), Actor.USAGER, now, ref, inbound=message_id))
+            if opinion is not None and outcome != "opinion":
+                uow.events.record(event(EventCode.SMS_OPINION, Actor.USAGER, now, ref, inbound=message_id))
             uow.commit()
-        return {"outcome": outcome, "case_ref": ref}
+        return {"outcome": outcome, "case_ref": ref}, case, opinion, True
 
-    return retry_on_conflict(attempt)
+    result, case, opinion, fresh = retry_on_conflict(attempt)
+    if opinion is not None and result["outcome"] != "opted_out":
+        result["opinion"] = _take_opinion(deps, phone, case, opinion, inbound_id, now, fresh)
+    return result
+
+
+# --- AVIS: an opinion filed as an experience, and thanked -------------------------------------------
+
+def _opinion_of(reading: replies.Reading, body: str, case: Case) -> str | None:
+    """The usager's opinion in this SMS, or None: the words after AVIS when there are words
+    (« AVIS 4 » is only a mark), or, on a closed case (the satisfaction question asked), the
+    whole text of a mark that comes with words beyond politeness (« 4 merci, très bien reçu »).
+    A STOP is never an opinion."""
+    if reading.opt_out:
+        return None
+    if reading.opinion is not None:
+        return reading.opinion if re.search(r"[^\W\d_]", reading.opinion) else None
+    if case.status is CaseStatus.CLOSED and reading.mark is not None and reading.more_than_mark:
+        return body
+    return None
+
+
+def _take_opinion(deps: Deps, phone: str, case: Case, opinion: str, inbound_id: str, now: datetime,
+                  fresh: bool) -> str:
+    """File the opinion as an experience (once: not on a replay) and thank the usager at once
+    with one SMS (once; not an opted-out number). Within the number's daily answers: beyond
+    them, neither. Filed at most once: a failure between the reply's record and the filing
+    loses the experience rather than filing it twice."""
+    from ..domain.models import ExperienceChannel
+    from . import opinions
+
+    if opinions.too_short(opinion):
+        return "too_short"                      # « AVIS ok »: neither filed nor thanked
+    if not _may_answer(deps, phone, inbound_id, now):
+        count("sms_requests_limited")
+        return "limited"
+    if fresh:
+        opinions.file_experience(deps, case, opinion, ExperienceChannel.SMS)
+    if deps.repo.is_opted_out(phone):
+        return "filed"
+    point = deps.repo.get_point(case.point_id)
+    text = texts.render("opinion_thanks", ref=case.ref, point=point.name if point else texts.ANY_POINT)
+    _send_back(deps, f"opinion-{inbound_id}", case.ref, phone, text, "opinion_thanks", now)
+    return "filed"
+
+
+def _message_id(inbound_id: str) -> str:
+    return "s" + hashlib.sha256(inbound_id.encode()).hexdigest()[:11]
+
+
+# --- SUIVI: where the case stands, sent back at once ------------------------------------------------
+
+def follow_up(deps: Deps, phone: str, reference: str | None, inbound_id: str, now: datetime) -> dict:
+    """Answer SUIVI (or a case reference) with one SMS: where the number's latest case stands,
+    or the named one if it is this number's. Sent at once, quiet hours or not (the usager just
+    asked), only to the number on the case, once per inbound SMS, REQUESTS_PER_DAY at most.
+    A reference that is another number's gets the very answer an unknown one does."""
+    if deps.repo.is_opted_out(phone):
+        return {"outcome": "follow_up_opted_out"}
+    bundle = _case_of_number(deps, phone, reference)
+    if not _may_answer(deps, phone, inbound_id, now):
+        count("sms_requests_limited")
+        logger.info("SMS request over the number's daily limit: not answered")
+        return {"outcome": "follow_up_limited"}
+    if bundle is None:
+        text, ref, template = texts.render_no_case(), "", "follow_up_none"
+    else:
+        case = bundle.case
+        ref, template = case.ref, texts.follow_up_form(case, bundle.escalations.values())
+        point = deps.repo.get_point(case.point_id)
+        text = texts.render(template, ref=ref, point=point.name if point else texts.ANY_POINT,
+                            **_case_in_words(deps, bundle, template))
+    if not _send_back(deps, f"follow-up-{inbound_id}", ref, phone, text, template, now):
+        return {"outcome": "follow_up_failed"}
+    if bundle is None:
+        return {"outcome": "follow_up_no_case"}
+    message_id = _message_id(inbound_id)
+    if not any(e.code == EventCode.SMS_FOLLOW_UP and e.data.get("inbound") == message_id
+               for e in bundle.events):
+        deps.repo.add_event(event(EventCode.SMS_FOLLOW_UP, Actor.USAGER, now, ref, inbound=message_id,
+                                  template=template))
+    return {"outcome": "follow_up", "case_ref": ref}
+
+
+def _case_of_number(deps: Deps, phone: str, reference: str | None):
+    """The case (its bundle) SUIVI asks about, if its usager's phone is this number: the named
+    one, or the number's latest. None otherwise: another number's case is never told."""
+    ref = reference or deps.repo.latest_case_for_phone(phone)
+    if ref is None:
+        return None
+    try:
+        bundle = deps.repo.get_bundle(ref)
+    except NotFound:
+        return None
+    return bundle if _same_number(bundle.case, phone) else None
+
+
+def _same_number(case, phone: str) -> bool:
+    if case.usager is None or case.usager.phone is None:
+        return False
+    try:
+        return normalize_phone(case.usager.phone) == phone
+    except ValueError:
+        return False
+
+
+def _may_answer(deps: Deps, phone: str, inbound_id: str, now: datetime) -> bool:
+    day = now.astimezone(UTC).date()
+    return deps.repo.take_sms_request(phone, day.isoformat(), _message_id(inbound_id), REQUESTS_PER_DAY,
+                                      datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=2))
+
+
+def _send_back(deps: Deps, notification_id: str, ref: str, phone: str, text: str, template: str,
+               now: datetime) -> bool:
+    """One SMS the usager asked for, now and once; False if the provider refused it for good.
+    A TransientError goes up: the inbound event is retried and the idempotency sends it once."""
+    try:
+        message_id = send_sms_once(deps, notification_id, ref, phone, text)
+    except PermanentError as error:
+        logger.warning("SMS answer not sent", extra={"code": error.code, "template": template})
+        count("sms_failed")
+        return False
+    if ref:
+        deps.repo.put_sms_receipt(message_id, ref, template, "accepted", now, now + timedelta(days=RECEIPT_DAYS))
+    count("sms_sent")
+    count("sms_segments", texts.segments(text))
+    return True
 
 
 def _opt_out(deps: Deps, phone: str, ref: str | None, inbound_id: str, now: datetime) -> None:

@@ -126,8 +126,8 @@ LISTINGS = [("organismes", directory.DirectoryKind.ORGANISATIONS, "Organismes"),
             ("groupes", directory.DirectoryKind.REFERENT_GROUPS, "Groupes de référents"),
             ("utilisateurs", directory.DirectoryKind.USERS, "Utilisateurs")]
 ROLE_LABELS = {Role.AGENT: "Agent", Role.REFERENT: "Référent", Role.COORDINATOR: "Coordinateur",
-               Role.ADMIN: "Administrateur", Role.USAGER: "Usager", Role.MODERATOR: "Modérateur",
-               Role.RESPONDER: "Répondant"}
+               Role.ADMIN: "Administrateur", Role.USAGER: "Usager", Role.RESPONDER: "Répondant",
+               Role.MODERATOR: "Modérateur"}
 
 
 @handler

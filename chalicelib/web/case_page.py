@@ -19,10 +19,11 @@ from ..domain.commands import (
     EscalationCreate,
     EscalationForward,
     MessageCreate,
+    PhoneSurvey,
 )
 from ..domain.errors import Conflict, DomainError, NotAllowed, NotAuthenticated, NotFound
 from ..domain.models import CaseStatus, MessageKind, Outcome, Role
-from ..services import cases, directory
+from ..services import cases, directory, opinions
 from . import attachments as attachment_pages
 from . import pages
 from .agent import IDENTIFIER_FIELDS
@@ -42,6 +43,9 @@ OUTCOMES = [
     (Outcome.NOT_SOLVED.value, "Non réglée", "Par exemple : l'usager ne remplit pas les conditions."),
 ]
 USEFUL = [("oui", "Oui", None), ("non", "Non", None)]
+MARKS = [(str(mark), label, None) for mark, label in
+         ((1, "1 (pas du tout satisfait)"), (2, "2"), (3, "3"), (4, "4"), (5, "5 (tout à fait satisfait)"))]
+SENTIMENTS = [("positive", "Plutôt positif", None), ("negative", "Plutôt négatif", None)]
 NOTICES = {
     # the referent's answer
     "answer": "Votre réponse a été ajoutée au dossier. L'agent en est averti.",
@@ -54,6 +58,7 @@ NOTICES = {
     "message-partenaire": "Votre message a été envoyé au partenaire.",
     "clos": "Le dossier est clos. L'usager en est averti par SMS s'il l'a accepté.",
     "rouvert": "Le dossier est rouvert.",
+    "avis": "L'avis de l'usager est enregistré, sans son nom ni ses coordonnées.",
     "piece": attachment_pages.UPLOADED,
     "courriel-ajoute": "Le message est ajouté aux échanges.",
     "courriel-ecarte": "Le message est écarté.",
@@ -88,6 +93,7 @@ FORM_FIELDS = {
     "message": ["group_id", "body"],
     "saisine": ["group_ids", "question", *(name for name, _, _ in IDENTIFIER_FIELDS)],
     "cloture": ["outcome", "useful"],
+    "avis": ["satisfaction", "sentiment", "comment"],
 }
 
 
@@ -178,7 +184,7 @@ def show(deps, request, ref: str, *, status: int = 200, form: str | None = None,
         context.update(
             thread_choices=thread_choices, default_recipient=default_recipient,
             can_answer=False, can_acknowledge=False, forward_options=[], is_open=is_open,
-            useful_choices=USEFUL,
+            useful_choices=USEFUL, mark_choices=MARKS, sentiment_choices=SENTIMENTS,
             identifier_fields=IDENTIFIER_FIELDS,
             group_options=_escalation_options(deps, view) if is_open else [],
             upload=_upload(deps, principal, ref) if is_open else None,
@@ -230,7 +236,8 @@ def _act(deps, request, ref: str, form: str, build, run, notice_code, location=N
     code = notice_code(command) if callable(notice_code) else notice_code
     if location is not None and (elsewhere := location(command)):
         return pages.redirect(elsewhere)
-    return pages.redirect(f"/dossiers/{ref}?fait={code}#{'echanges' if form != 'cloture' else 'contenu'}")
+    anchor = {"cloture": "contenu", "avis": "avis-telephone"}.get(form, "echanges")
+    return pages.redirect(f"/dossiers/{ref}?fait={code}#{anchor}")
 
 
 def _back_to_queue(notice: str) -> str:
@@ -351,3 +358,23 @@ def reopen(deps, request, ref: str):
 
     return _act(deps, request, ref, "reouverture", build, run, "rouvert")
 
+
+
+@handler
+def phone_survey(deps, request, ref: str):
+    """« Avis recueilli par téléphone »: the mark, positive or negative, and what the usager said."""
+    def build(fields, _, errors):
+        mark = fields.get("satisfaction", "")
+        if mark not in {value for value, _, _ in MARKS}:
+            errors.add("satisfaction", "Choisissez la note donnée par l'usager, de 1 à 5.")
+        if fields.get("sentiment", "") not in {value for value, _, _ in SENTIMENTS}:
+            errors.add("sentiment", "Indiquez si l'avis de l'usager est plutôt positif ou plutôt négatif.")
+        if errors:
+            return None
+        return validate(PhoneSurvey, {"satisfaction": int(mark), "sentiment": fields["sentiment"],
+                                      "comment": text(fields, "comment")}, errors)
+
+    def run(principal, command):
+        opinions.record_phone_survey(deps, principal, ref, command)
+
+    return _act(deps, request, ref, "avis", build, run, "avis")

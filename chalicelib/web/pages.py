@@ -137,7 +137,8 @@ def csrf_ok(cookie_value: str | None, form_value: str | None) -> bool:
 
 NAV = {
     "agent": [("/tableau-de-bord", "Mes dossiers"), ("/nouveau-dossier", "Nouveau dossier"),
-              ("/recherche", "Rechercher un dossier"), ("/remontees", "Remontées")],
+              ("/recherche", "Rechercher un dossier"), ("/remontees", "Remontées"),
+              ("/experiences/guichet", "Expérience d'un usager")],
     "referent": [("/file", "Demandes à traiter")],
     "coordinator": [("/territoire", "Mon territoire"), ("/territoire/remontees", "Remontées"),
                     ("/territoire/rapport", "Rapport trimestriel"), ("/moderation", "Modération"),

@@ -107,7 +107,7 @@ def public(deps, request):
                       period=period, periods=periods(now), territory=territory,
                       territory_name=DEPARTEMENTS.get(territory or ""),
                       national=published.figures("national", domain.NATIONAL), territories=territories, networks=networks,
-                      points=points, all_territories=french_sorted(DEPARTEMENTS.items(), lambda t: t[1]),
+                      points=points, poster_quarter=domain.quarter_of(period), all_territories=french_sorted(DEPARTEMENTS.items(), lambda t: t[1]),
                       k=domain.K_ANONYMITY)
     # The page holds the browser's form token: never in a shared cache. An anonymous view that
     # sets no cookie may be kept by the browser as long as the figures are; one that names its

@@ -138,8 +138,10 @@ def test_help_explains_each_role(page, stack_url):
 
 # --- point 17: small screens, without JavaScript ---------------------------------------------
 
-SMALL_SCREEN_PAGES = {None: ["/connexion", "/resultats", "/resultats?territoire=62", *FOOTER_PAGES],
-                      AGENT: ["/tableau-de-bord", "/dossiers/{ref}", "/nouveau-dossier", "/recherche"],
+SMALL_SCREEN_PAGES = {None: ["/connexion", "/resultats", "/resultats?territoire=62", *FOOTER_PAGES,
+                            "/experiences", "/experiences/nouvelle"],
+                      AGENT: ["/tableau-de-bord", "/dossiers/{ref}", "/nouveau-dossier", "/recherche",
+                              "/experiences/guichet"],
                       REFERENT: ["/file", "/dossiers/{ref}"],
                       COORDINATOR: ["/territoire", "/territoire/rapport"],
                       ADMIN: ["/annuaire"]}

@@ -55,6 +55,14 @@ PAGES = {
     "/reponses?territoire=62": {**ANSWERS_PAGE, "coordinator": 403, "moderator": 403},
     "/resultats": dict.fromkeys(ROLES, 200),                       # public
     "/resultats/donnees.csv": dict.fromkeys(ROLES, 200),
+    # Issue 25: a point's poster is public; a territory's posters are its coordinators' and admins'.
+    "/resultats/affiche/61-mairie-bretoncelles": dict.fromkeys(ROLES, 200),
+    "/resultats/affiche/61-inconnu": dict.fromkeys(ROLES, 404),
+    "/territoire/61/affiches": {**TERRITORY_PAGE, "foreign_coordinator": 404},
+    "/territoire/62/affiches": {**TERRITORY_PAGE, "coordinator": 404},
+    "/experiences": dict.fromkeys(ROLES, 200),                     # public (issue 25)
+    "/experiences/nouvelle": dict.fromkeys(ROLES, 200),            # anyone posts, no account
+    "/experiences/guichet": AGENT_PAGE,                            # an agent, for a usager at the desk
 }
 
 
@@ -108,6 +116,34 @@ def test_late_escalation_page(world, case, role, status):
     response = world.get(role, f"/territoire/61/retards/{case.ref}/{ESCALATED_GROUP}")
     assert response.status_code == status, response.body[:300]
     assert case.last_name not in response.body.decode()
+
+
+@pytest.fixture(scope="module")
+def experience_ids(world) -> tuple[str, str]:
+    """A published experience and a pending one (the forms: test_experience_pages.py)."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.commands import ExperienceModeration, ExperiencePost
+    from chalicelib.domain.models import Role
+    from chalicelib.services import experiences
+
+    deps = bootstrap.deps()
+    moderator = Principal("mod-61", Role.MODERATOR, territory_codes=frozenset({"61"}))
+    posted = [experiences.post_public(deps, ExperiencePost(
+        territory_code="61", organisation_id="caf", situation="precarite", sentiment="negative",
+        text=f"Ma prime d'activité est bloquée depuis trois mois ({n}).", contact_email="jeanne@example.org"),
+        client_address=f"198.51.100.{n}") for n in (1, 2)]
+    experiences.moderate(deps, moderator, posted[0].id, ExperienceModeration(decision="publish"))
+    return posted[0].id, posted[1].id
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_experience_page(world, experience_ids, role):
+    """/experiences/{experience_id}: a published one for everyone, a pending one for nobody."""
+    published, waiting = experience_ids
+    response = world.get(role, f"/experiences/{published}")
+    assert response.status_code == 200 and "jeanne@example.org" not in response.body.decode()
+    assert world.get(role, f"/experiences/{waiting}").status_code == 404
 
 
 @pytest.fixture
@@ -199,9 +235,11 @@ def test_every_route_is_in_a_matrix():
                             "/dossiers/{ref}/quarantaine/{quarantine_id}",
                             "/dossiers/{ref}/messages/{message_id}/origine",
                             "/api/admin/usager-export",
+                            "/experiences/{experience_id}",
                             "/api/admin/directory/{kind}",          # test_import_directory_* there
                             "/territoire/{code}/retards/{ref}/{group_id}",
                             "/territoire/{code}/retards/{ref}/{group_id}/relance",   # test_oversight.py
+                            "/resultats/affiche/{point}", "/territoire/{code}/affiches",  # PAGES, by value
                             "/moderation", "/moderation/{code}", "/reponses/{experience_id}"}
     matrix = Path(__file__).with_name("test_authorization_matrix.py").read_text(encoding="utf-8")
     covered |= set(re.findall(r'"(/api/[^"?]*)"', matrix)) | set(re.findall(r"f\"(/api/[^\"?]*)\"", matrix))
@@ -211,7 +249,7 @@ def test_every_route_is_in_a_matrix():
     # every site must have (open to everyone, test_i23_public_pages.py and the browser's).
     elsewhere = re.compile(r"^/(connexion|deconnexion|static|_dev|api/auth|api/openapi|api/feedback|\{proxy\+\}|"
                            r"api/territories/\{territory\}/feedback|territoire/remontees/|annuaire/|"
-                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|"
+                           r"dossiers/\{ref\}/(reponse|message|saisine|cloture|reouverture|prise-en-charge|transfert|avis-telephone|"
                            r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|"

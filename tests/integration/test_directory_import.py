@@ -103,7 +103,7 @@ def test_the_demo_import_made_15_points_29_groups_and_18_organisations(demo):
     assert {t.code for t in deps.repo.list_territories()} == {"61", "62"}
     # Importing the demo files again would create nothing and update everything.
     for kind, rows in {"organisations": 18, "contact_points": 15, "referent_groups": 29,
-                       "users": 20}.items():
+                       "responder_teams": 3, "users": 21}.items():
         text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
         report = directory.import_csv(deps, ADMIN, kind, text, dry_run=True)
         assert (report.rows, report.created, report.updated, report.errors) == (rows, 0, rows, []), kind
@@ -518,3 +518,41 @@ def test_admins_list_the_loaded_directory_a_bounded_page_at_a_time(demo, monkeyp
     coordinator = Principal(user_id="c", role=Role.COORDINATOR, territory_codes=frozenset({"61"}))
     with pytest.raises(NotAllowed):
         directory.loaded_page(demo, coordinator, kinds.USERS, "", None)
+
+
+# --- responder teams (Services Publics+ experiences) ------------------------------------------
+
+TEAMS = ("id;organisation_id;level;area;name;member_emails\n"
+         "msa-28;msa;regional;28;MSA en Normandie;reponses.msa@example.org\n")
+
+
+def test_a_responder_team_imports_its_route_and_its_members_sign_in_as_responders(demo):
+    directory.import_csv(demo, ADMIN, "responder_teams", TEAMS, dry_run=False)
+    team = demo.repo.get_team("msa-28")
+    assert team.level.value == "regional" and team.area == "28"
+    assert demo.repo.route("msa", [("regional", "28")]) == {("regional", "28"): "msa-28"}
+    member = demo.repo.get_user_by_email("reponses.msa@example.org")
+    assert member.role is Role.RESPONDER and member.group_ids == ["msa-28"]
+
+
+@pytest.mark.parametrize(("row", "field"), [
+    ("msa-x;msa;local;999;MSA;a@example.org", "area"),             # no such département
+    ("msa-x;msa;regional;61;MSA;a@example.org", "area"),           # 61 is a département
+    ("msa-x;msa;national;61;MSA;a@example.org", "area"),
+    ("msa-x;msa;cantonal;61;MSA;a@example.org", "level"),
+    ("msa-x;inconnu;local;61;MSA;a@example.org", "organisation_id"),
+    ("msa-x;msa;local;61;MSA;referent.61-caf@example.org", "member_emails"),   # a referent already
+])
+def test_a_bad_responder_team_row_is_refused_and_nothing_is_written(demo, row, field):
+    text = "id;organisation_id;level;area;name;member_emails\n" + row + "\n"
+    report = directory.import_csv(demo, ADMIN, "responder_teams", text, dry_run=True)
+    assert field in {e["field"] for e in report.errors}, report.errors
+    with pytest.raises(InvalidInput):
+        directory.import_csv(demo, ADMIN, "responder_teams", text, dry_run=False)
+    assert demo.repo.get_team("msa-x") is None
+
+
+def test_two_teams_for_one_organisation_level_and_area_are_refused(demo):
+    text = TEAMS + "msa-28-bis;msa;regional;28;MSA bis;autre@example.org\n"
+    report = directory.import_csv(demo, ADMIN, "responder_teams", text, dry_run=True)
+    assert [e["row"] for e in report.errors if e["field"] == "area"] == [3]

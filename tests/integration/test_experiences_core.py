@@ -157,3 +157,22 @@ def test_an_opinion_from_a_case_carries_its_place_and_nothing_personal(demo):
     assert view.ref not in experience.model_dump_json()
     with pytest.raises(InvalidInput):
         experiences.file_from_case(demo, case, " ok ", ExperienceChannel.SMS)
+
+
+def test_the_contact_for_a_private_reply_is_wiped_after_the_retention_period(demo):
+    from datetime import timedelta
+
+    from chalicelib import jobs
+
+    experience = experiences.moderate(demo, MODERATOR_61, post(demo, contact_phone="06 98 76 54 32").id, PUBLISH)
+    silent = post(demo, contact_email=None)                              # no contact: no marker
+    posted = experience.created_at
+    assert demo.repo.get_experience(experience.id).contact_phone == "+33698765432"
+    assert jobs.run_inline("retention", demo, posted + timedelta(days=150))["purged"] == 0
+    assert jobs.run_inline("retention", demo, posted + timedelta(days=186))["purged"] == 1
+    assert jobs.run_inline("retention", demo, posted + timedelta(days=187))["purged"] == 0
+    wiped = demo.repo.get_experience(experience.id)
+    assert wiped.contact_phone is None and wiped.contact_email is None and wiped.contact_wiped_at
+    assert wiped.text == experience.text and wiped.status is ModerationStatus.PUBLISHED
+    assert "jeanne.martin@example.org" not in str(whole_table(demo)) and "+33698765432" not in str(whole_table(demo))
+    assert demo.repo.get_experience(silent.id).contact_email is None

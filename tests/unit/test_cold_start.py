@@ -23,7 +23,7 @@ print(json.dumps({"modules": sorted(sys.modules), "models": len(ours),
                   "built": sorted(m.__name__ for m in ours if m.__pydantic_complete__)}))
 """
 # Loaded by the first request that needs them, not by the import.
-LAZY = ("email_validator", "phonenumbers", "aws_xray_sdk", "jinja2", "css_inline", "nh3")
+LAZY = ("email_validator", "phonenumbers", "aws_xray_sdk", "jinja2", "css_inline", "nh3", "segno")
 
 
 def test_importing_the_app_builds_no_model_and_loads_no_lazy_library():

@@ -284,3 +284,32 @@ def test_by_day_each_sms_leaves_right_after_its_change():
 def test_the_closing_stands_on_its_own_when_no_sms_of_the_case_reached_the_usager(sent, expected):
     assert sms.current_form("closed", _case(CLOSED, closed_at=TEN), [], sent) == expected
     assert sms.current_form("answered", _case(CLOSED, closed_at=TEN), [], sent) is None
+
+
+# --- SUIVI: the status in plain words (issue 25) ----------------------------------------------------
+
+@pytest.mark.parametrize("status, escalations, expected", [
+    (CaseStatus.OPEN, [], "follow_up_open"),
+    (ESCALATED, [SENT], "follow_up_escalated"),
+    (ESCALATED, [ASKED], "follow_up_needs_info"),
+    (CaseStatus.ANSWERED, [ASKED, ANSWERED], "follow_up_needs_info"),    # one partner still waits
+    (CaseStatus.ANSWERED, [ANSWERED], "follow_up_answered"),
+    (CLOSED, [ASKED], "follow_up_closed"),
+])
+def test_the_follow_up_says_where_the_case_stands(status, escalations, expected):
+    partners = [_escalation(f"org{n}", s) for n, s in enumerate(escalations)]
+    assert sms.follow_up_form(_case(status), partners) == expected
+
+
+@pytest.mark.parametrize("template", sorted(t for t in sms.TEMPLATES if t.startswith("follow_up_")))
+def test_the_follow_up_names_the_case_in_words_never_the_usager(template):
+    text = sms.render(template, ref=WORST_REF, point=LONGEST_POINT, day="24/11", about="CAF")
+    assert sms.segments(text) == 1 and "Jeanne" not in text and "RSA" not in text
+    short = sms.render(template, ref=WORST_REF, point="Mairie de Bretoncelles", day="24/11", about="CAF")
+    assert " du 24/11 (CAF)" in short, short
+
+
+def test_the_no_case_answer_is_one_segment_and_names_nobody():
+    text = sms.render_no_case()
+    assert sms.is_gsm7(text) and sms.segments(text) == 1
+    assert "aucune demande" in text and "{" not in text

@@ -210,3 +210,35 @@ def test_the_opt_out_confirmation_is_one_gsm7_segment_naming_the_case_and_the_po
     assert sms.is_gsm7(text) and sms.segments(text) == 1
     assert "vous ne recevrez plus de SMS" in text and "61-2026-00012" in text
     assert "Mairie de Bretoncelles" in text
+
+
+# --- SUIVI and AVIS (issue 25) ----------------------------------------------------------------
+
+FOLLOW_UPS = [
+    ("SUIVI", None), ("suivi", None), ("Suivi svp", None), (" SUIVÏ ", None), ("« suivi »", None),
+    ("Bonjour, suivi de mon dossier merci", None), ("je voudrais un suivi", None),
+    ("Suivi 61-K7M-4QX", "61-K7M-4QX"), ("61 k7m 4qx", "61-K7M-4QX"), ("61K7M4QX", "61-K7M-4QX"),
+    ("suivi 2A-ZZZ-ZZZ svp", "2A-ZZZ-ZZZ"), ("dossier 974-WXY-ZWX", "974-WXY-ZWX"),
+]
+NOT_FOLLOW_UPS = ["Bonjour", "où en est mon dossier ?", "suivi 06 12 34 56 78", "stop suivi",
+                  "le suivi est nul", "61-K7M", "4", "Oui"]
+
+
+@pytest.mark.parametrize("text, reference", FOLLOW_UPS)
+def test_suivi_or_a_reference_alone_asks_for_the_follow_up(text, reference):
+    reading = read(text)
+    assert reading.follow_up and reading.reference == reference and not reading.opt_out
+
+
+@pytest.mark.parametrize("text", NOT_FOLLOW_UPS)
+def test_other_texts_do_not_ask_for_the_follow_up(text):
+    assert not read(text).follow_up
+
+
+@pytest.mark.parametrize("text, opinion", [
+    ("AVIS très bien reçue", "très bien reçue"), ("Avis : accueil parfait", "accueil parfait"),
+    ("« AVIS » top", "top"), ("avis!! super accueil", "super accueil"), ("AVIS 4", "4"),
+    ("avis", None), ("Avisé trop tard", None), ("mon avis est bon", None), ("4 merci", None),
+])
+def test_avis_at_the_start_gives_the_words_after_it(text, opinion):
+    assert read(text).opinion == opinion

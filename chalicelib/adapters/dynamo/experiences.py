@@ -71,7 +71,13 @@ class ExperienceRepository(Table):
     # --- experiences ----------------------------------------------------------------
 
     def create_experience(self, experience: Experience, event: Event) -> None:
-        self.transact([experience_write(experience, None), event_write(event)])
+        """The experience and its audit event; with contact details, their place in the
+        retention sweep (services/retention.py)."""
+        writes = [experience_write(experience, None), event_write(event)]
+        if experience.contact_email or experience.contact_phone:
+            writes.append(Write(plain_item(keys.experience_retention_due(experience.created_at, experience.id),
+                                           "RetentionDue", experience_id=experience.id)))
+        self.transact(writes)
 
     def get_experience(self, experience_id: str) -> Experience:
         item = self._get(keys.experience(experience_id), consistent=True)

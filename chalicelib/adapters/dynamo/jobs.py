@@ -45,4 +45,6 @@ class JobRepository(Table):
         """Up to `limit` cases that closed on a (UTC) day and wait for the retention sweep, as
         (ref, marker key), from `after` on; and where the next ones start (None: no more)."""
         items, last = self._query(Query(partition=f"PURGE#{day}", limit=limit, cursor=after))
-        return [(i["case_ref"]["S"], decode_key(i)) for i in items[:limit]], encode_cursor(last)
+        # An experience's marker (its contact details) is told apart by its "EXP#<id>" ref.
+        return [(i["case_ref"]["S"] if "case_ref" in i else f"EXP#{i['experience_id']['S']}", decode_key(i))
+                for i in items[:limit]], encode_cursor(last)

@@ -33,6 +33,25 @@ class SmsRepository(Table):
         return self.put_new(Write(plain_item(keys.opt_out(phone_e164), "OptOut", at=at.isoformat(),
                                              inbound=inbound_id)))
 
+    def take_sms_request(self, phone_e164: str, window: str, inbound_id: str, limit: int,
+                         expires_at: datetime) -> bool:
+        """Count one inbound SMS that asks for an answer in this window: True if it may be answered
+        (under the limit, or a replay of one already counted), False over the limit. One
+        conditional write; the inbound ids kept in the item make a replay count once."""
+        key = keys.sms_requests(phone_e164, window)
+        try:
+            self._client.update_item(
+                TableName=self.table, Key=encode_key(key),
+                UpdateExpression="ADD requests :one, inbound :ids SET expires_at = :expires",
+                ConditionExpression="attribute_not_exists(requests) OR (requests < :limit AND NOT contains(inbound, :id))",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":ids": {"SS": [inbound_id]}, ":id": {"S": inbound_id},
+                                           ":limit": {"N": str(limit)},
+                                           ":expires": {"N": str(int(expires_at.timestamp()))}})
+        except self._client.exceptions.ConditionalCheckFailedException:
+            item = self._get(key, consistent=True)
+            return item is not None and inbound_id in item.get("inbound", {}).get("SS", [])
+        return True
+
     def put_sms_receipt(self, message_id: str, case_ref: str, template: str, status: str,
                         at: datetime, expires_at: datetime) -> None:
         self._client.put_item(TableName=self.table, Item=plain_item(
