@@ -26,6 +26,7 @@ from chalicelib.routes import (
     experiences,
     feedback,
     login,
+    moderation,
     oversight,
     referent,
     results,
@@ -109,7 +110,7 @@ for blueprint in (auth.bp, cases.bp, directory.bp, feedback.bp, experiences.bp, 
 # The pages, by role; a case's documents (/dossiers/<ref>/pieces-jointes/...); the results; the
 # public pages of the footer (accessibility, legal notice, personal data, help).
 for blueprint in (login.bp, agent.bp, case_pages.bp, attachment_pages.bp, referent.bp, oversight.bp,
-                  admin.bp, results.bp, experience_data.bp, about.bp):
+                  moderation.bp, admin.bp, results.bp, experience_data.bp, about.bp):
     app.register_blueprint(blueprint)
 app.register_blueprint(dev.bp)      # /_dev/...: the development stage only, 404 elsewhere
 # French error pages: an unknown address (404), a form's address opened as a page (405).

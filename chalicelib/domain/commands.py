@@ -329,7 +329,13 @@ class ExperienceModeration(Command):
         return value
 
 
-class ExperienceAnswer(Command):
-    """A responder team's public answer."""
+ExperienceAnswerText = Annotated[str, BeforeValidator(unix_newlines),
+                                 StringConstraints(strip_whitespace=True, min_length=10,
+                                                   max_length=EXPERIENCE_TEXT_MAX),
+                                 AfterValidator(no_control_chars)]
 
-    text: ExperienceEdit
+
+class ExperienceAnswer(Command):
+    """A responder team's public answer (10 to 3,000 characters)."""
+
+    text: ExperienceAnswerText

@@ -15,7 +15,7 @@ from .session import current
 
 PAGE_EXPIRED = "La page a expiré. Recommencez."
 HOMES = {"agent": "/tableau-de-bord", "referent": "/file", "coordinator": "/territoire",
-         "admin": "/annuaire"}
+         "admin": "/annuaire", "moderator": "/moderation", "responder": "/reponses"}
 
 
 def _form(request) -> tuple[dict[str, str], bool]:

@@ -141,7 +141,11 @@ NAV = {
               ("/experiences/guichet", "Expérience d'un usager")],
     "referent": [("/file", "Demandes à traiter")],
     "coordinator": [("/territoire", "Mon territoire"), ("/territoire/remontees", "Remontées"),
-                    ("/territoire/rapport", "Rapport trimestriel")],
+                    ("/territoire/rapport", "Rapport trimestriel"), ("/moderation", "Modération"),
+                    ("/reponses", "Réponses aux usagers")],
+    # Services Publics+ experiences (web/moderation.py): moderators, and the responder teams.
+    "moderator": [("/moderation", "Modération"), ("/reponses", "Réponses aux usagers")],
+    "responder": [("/reponses", "Expériences à répondre")],
     # Every page an admin may open (tests/integration/test_pages.py holds the menu to the routes).
     "admin": [("/annuaire", "Importer l'annuaire"), ("/annuaire/contenu", "Annuaire chargé"),
               ("/territoire", "Territoires"), ("/territoire/remontees", "Remontées"),

@@ -46,11 +46,14 @@ EMAILS = {
     "coordinator": "coordination.61@example.org",
     "foreign_coordinator": "coordination.62@example.org",
     "admin": "admin@example.org",
+    "moderator": "moderation.61@example.org",            # moderates the Orne's experiences
+    "responder": "reponses.caf-61@example.org",          # answers for the team caf-61-experiences
 }
 ROLES = [*EMAILS, "anonymous"]
 ROLE_VALUES = {"agent": "agent", "foreign_agent": "agent", "referent": "referent",
                "foreign_referent": "referent", "coordinator": "coordinator",
-               "foreign_coordinator": "coordinator", "admin": "admin"}
+               "foreign_coordinator": "coordinator", "admin": "admin", "moderator": "moderator",
+               "responder": "responder"}
 ERRORS = {400: "invalid_input", 401: "not_authenticated", 403: "not_allowed", 404: "not_found"}
 
 # The point each role calls "own" and "foreign"; roles without a point use Bretoncelles as
@@ -159,7 +162,7 @@ def world(dynamodb_endpoint):
     bootstrap.reset()
     try:
         admin = Principal(user_id="test-admin", role=Role.ADMIN)
-        for kind in ("organisations", "contact_points", "referent_groups", "users"):
+        for kind in ("organisations", "contact_points", "referent_groups", "responder_teams", "users"):
             text = (stack.DEMO / f"{kind}.csv").read_text(encoding="utf-8")
             directory.import_csv(bootstrap.deps(), admin, kind, text, dry_run=False)
         with Client(relais.app, stage_name="dev") as client:
@@ -211,11 +214,12 @@ POINT_OWNER = {OWN_POINT: "agent", FOREIGN_POINT: "foreign_agent"}
 
 @pytest.mark.parametrize("role,which,status", params_by({
     "own_point": {"agent": 201, "foreign_agent": 201, "referent": 403, "foreign_referent": 403,
-                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401},
+                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+                  "moderator": 403, "responder": 403, "anonymous": 401},
     # a point is public (it is in the directory): not being attached to it is "not allowed"
     "foreign_point": {"agent": 403, "foreign_agent": 403, "referent": 403, "foreign_referent": 403,
                       "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
-                      "anonymous": 401}}))
+                      "moderator": 403, "responder": 403, "anonymous": 401}}))
 def test_create_case(world, role, which, status):
     point_id = POINTS[role][0 if which == "own_point" else 1]
     last_name = f"Création {tag().capitalize()}"
@@ -236,7 +240,8 @@ def test_create_case(world, role, which, status):
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 200, "foreign_agent": 404, "referent": 200, "foreign_referent": 404,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_get_case(world, case, role, status):
     body = expect(world.get(role, f"/api/cases/{case.ref}"), status)
     if status != 200:
@@ -271,7 +276,7 @@ CASE_ACTIONS = {
 @pytest.mark.parametrize("role,action", [
     pytest.param(role, action, id=f"{role}-{action}")
     for role in ("foreign_agent", "foreign_referent", "coordinator", "foreign_coordinator",
-                 "admin", "anonymous")
+                 "admin", "moderator", "responder", "anonymous")
     for action in CASE_ACTIONS])
 def test_an_unreachable_case_and_a_missing_case_look_the_same(world, case, role, action):
     """No existence leak: whoever may not act on a case cannot tell it from no case at all."""
@@ -316,10 +321,11 @@ def test_a_referent_sees_only_the_thread_of_their_group(world, case):
 
 @pytest.mark.parametrize("role,which,status", params_by({
     "own_point": {"agent": 200, "foreign_agent": 200, "referent": 403, "foreign_referent": 403,
-                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401},
+                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+                  "moderator": 403, "responder": 403, "anonymous": 401},
     "foreign_point": {"agent": 403, "foreign_agent": 403, "referent": 403, "foreign_referent": 403,
                       "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
-                      "anonymous": 401}}))
+                      "moderator": 403, "responder": 403, "anonymous": 401}}))
 def test_list_cases(world, case, role, which, status):
     point_id = POINTS[role][0 if which == "own_point" else 1]
     body = expect(world.get(role, "/api/cases", point_id=point_id, limit=200), status)
@@ -336,7 +342,8 @@ def test_list_cases(world, case, role, which, status):
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 201, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_escalate(world, case, role, status):
     before = world.owner_view(case.ref)
     body = expect(world.post(role, f"/api/cases/{case.ref}/escalations", {
@@ -355,7 +362,8 @@ def test_escalate(world, case, role, status):
     # a referent's message is an answer, a request for information or "wrong recipient":
     # a plain note is refused as invalid input, after the referent was found to be a reader
     "agent": 201, "foreign_agent": 404, "referent": 400, "foreign_referent": 404,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_post_agent_note(world, case, role, status):
     before = world.owner_view(case.ref)
     text = f"Une note {tag()}."
@@ -372,7 +380,8 @@ def test_post_agent_note(world, case, role, status):
 @pytest.mark.parametrize("role,status", params({
     # an agent cannot answer in a partner's name: invalid input, once the case is theirs
     "agent": 400, "foreign_agent": 404, "referent": 201, "foreign_referent": 404,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_post_referent_answer(world, case, role, status):
     before = world.owner_view(case.ref)
     text = f"Le dossier est débloqué {tag()}, versement le 5."
@@ -391,7 +400,8 @@ def test_post_referent_answer(world, case, role, status):
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_close(world, case, role, status):
     before = world.owner_view(case.ref)
     body = expect(world.post(role, f"/api/cases/{case.ref}/close",
@@ -406,7 +416,8 @@ def test_close(world, case, role, status):
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_reopen(world, case, role, status):
     expect(world.post("agent", f"/api/cases/{case.ref}/close",
                       {"outcome": "not_solved", "useful": False}), 200)
@@ -464,7 +475,8 @@ def emailed_message(world: World) -> tuple[str, str]:
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
-    "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}))
+    "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+    "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_message_source(world, role, status):
     """The original of an emailed message: the case's agents only, like its quarantine."""
     ref, message_id = emailed_message(world)
@@ -480,7 +492,8 @@ QUARANTINE_PATHS = {"list": "/api/cases/{ref}/quarantine",
                     "release": "/api/cases/{ref}/quarantine/{quarantine_id}/release",
                     "discard": "/api/cases/{ref}/quarantine/{quarantine_id}/discard"}
 QUARANTINE = {"agent": 200, "foreign_agent": 404, "referent": 403, "foreign_referent": 403,
-              "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401}
+              "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+              "moderator": 403, "responder": 403, "anonymous": 401}
 
 
 @pytest.mark.parametrize("action", list(QUARANTINE_PATHS))
@@ -510,10 +523,11 @@ def test_quarantine(world, role, status, action):
 
 @pytest.mark.parametrize("role,which,status", params_by({
     "own_group": {"agent": 403, "foreign_agent": 403, "referent": 200, "foreign_referent": 200,
-                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 401},
+                  "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
+                  "moderator": 403, "responder": 403, "anonymous": 401},
     "foreign_group": {"agent": 403, "foreign_agent": 403, "referent": 404, "foreign_referent": 404,
                       "coordinator": 403, "foreign_coordinator": 403, "admin": 403,
-                      "anonymous": 401}}))
+                      "moderator": 403, "responder": 403, "anonymous": 401}}))
 def test_referent_queue(world, case, role, which, status):
     query = {} if which == "own_group" else {"group_id": FOREIGN_GROUP[role]}
     body = expect(world.get(role, "/api/escalations", **query), status)
@@ -544,9 +558,11 @@ CAF_MAILBOX = {"61": "sp-plus.61-caf@example.org", "62": "sp-plus.62-caf@example
 
 @pytest.mark.parametrize("role,code,status", params_by({
     "61": {"agent": 200, "foreign_agent": 200, "referent": 200, "foreign_referent": 200,
-           "coordinator": 200, "foreign_coordinator": 403, "admin": 200, "anonymous": 401},
+           "coordinator": 200, "foreign_coordinator": 403, "admin": 200, "moderator": 200, "responder": 200,
+           "anonymous": 401},
     "62": {"agent": 200, "foreign_agent": 200, "referent": 200, "foreign_referent": 200,
-           "coordinator": 403, "foreign_coordinator": 200, "admin": 200, "anonymous": 401}}))
+           "coordinator": 403, "foreign_coordinator": 200, "admin": 200, "moderator": 200, "responder": 200,
+           "anonymous": 401}}))
 def test_territory_directory(world, role, code, status):
     body = expect(world.get(role, f"/api/territories/{code}/directory"), status)
     if status != 200:

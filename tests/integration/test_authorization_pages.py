@@ -19,11 +19,18 @@ pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 world, case = matrix.world, matrix.case         # the API matrix's fixtures: its world, its cases
 
 AGENT_PAGE = {"agent": 200, "foreign_agent": 200, "referent": 403, "foreign_referent": 403,
-              "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "anonymous": 303}
+              "coordinator": 403, "foreign_coordinator": 403, "admin": 403, "moderator": 403,
+              "responder": 403, "anonymous": 303}
 TERRITORY_PAGE = {"agent": 403, "foreign_agent": 403, "referent": 403, "foreign_referent": 403,
-                  "coordinator": 200, "foreign_coordinator": 200, "admin": 200, "anonymous": 303}
+                  "coordinator": 200, "foreign_coordinator": 200, "admin": 200, "moderator": 403,
+                  "responder": 403, "anonymous": 303}
 CASE_SCOPE = {"agent": 200, "foreign_agent": 404, "referent": 200, "foreign_referent": 404,
-              "coordinator": 404, "foreign_coordinator": 404, "admin": 404, "anonymous": 401}
+              "coordinator": 404, "foreign_coordinator": 404, "admin": 404, "moderator": 404,
+              "responder": 404, "anonymous": 401}
+# Services Publics+ experiences: the territory's coordination moderates (its coordinators and
+# moderators), the responder teams and the coordination answer; another territory's is refused.
+MODERATION_PAGE = {**TERRITORY_PAGE, "foreign_coordinator": 403, "admin": 403, "moderator": 200}
+ANSWERS_PAGE = {**TERRITORY_PAGE, "admin": 403, "moderator": 200, "responder": 200}
 
 PAGES = {
     "/tableau-de-bord": AGENT_PAGE,
@@ -41,6 +48,11 @@ PAGES = {
     "/annuaire": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
     "/annuaire/contenu": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
     "/annuaire/contenu?type=utilisateurs": {**TERRITORY_PAGE, "coordinator": 403, "foreign_coordinator": 403},
+    "/moderation/61": MODERATION_PAGE,
+    "/moderation/62": {**MODERATION_PAGE, "coordinator": 403, "foreign_coordinator": 200, "moderator": 403},
+    "/moderation/61?vue=reponses": MODERATION_PAGE,
+    "/reponses": ANSWERS_PAGE,
+    "/reponses?territoire=62": {**ANSWERS_PAGE, "coordinator": 403, "moderator": 403},
     "/resultats": dict.fromkeys(ROLES, 200),                       # public
     "/resultats/donnees.csv": dict.fromkeys(ROLES, 200),
     # Issue 25: a point's poster is public; a territory's posters are its coordinators' and admins'.
@@ -170,10 +182,48 @@ def test_document_download(world, document, role, status):
 
 @pytest.mark.parametrize("role,status", params({
     "agent": 403, "foreign_agent": 403, "referent": 403, "foreign_referent": 403, "coordinator": 403,
-    "foreign_coordinator": 403, "admin": 200, "anonymous": 401}))
+    "foreign_coordinator": 403, "admin": 200, "moderator": 403, "responder": 403, "anonymous": 401}))
 def test_usager_export(world, role, status):
     response = world.post(role, "/api/admin/usager-export", {"phone": "06 12 34 56 78"})
     assert response.status_code == status
+
+
+@pytest.mark.parametrize("role,status", params({**MODERATION_PAGE, "coordinator": 303, "foreign_coordinator": 303,
+                                                "moderator": 303}))
+def test_moderation_landing(world, role, status):
+    """/moderation: to the first of one's territories (a moderator's home after signing in)."""
+    response = world.get(role, "/moderation")
+    assert response.status_code == status, response.body[:300]
+    if status == 303:
+        expected = {"anonymous": "/connexion", "foreign_coordinator": "/moderation/62"}.get(role, "/moderation/61")
+        assert response.headers.get("Location", "").startswith(expected)
+
+
+@pytest.fixture
+def experience_id(world) -> str:
+    """An experience of the Orne about the CAF, published: routed to the team caf-61-experiences."""
+    from chalicelib import bootstrap
+    from chalicelib.domain.authz import Principal
+    from chalicelib.domain.commands import ExperienceModeration, ExperiencePost
+    from chalicelib.services import experiences
+
+    deps = bootstrap.deps()
+    posted = experiences.post_public(deps, ExperiencePost(
+        territory_code="61", organisation_id="caf", situation="precarite", sentiment="negative",
+        text="Ma prime d'activité est bloquée depuis trois mois, sans réponse."),
+        client_address=matrix.tag())          # an address of its own: the hourly limit aside
+    moderator = Principal.of(deps.repo.get_user_by_email(matrix.EMAILS["moderator"]))
+    experiences.moderate(deps, moderator, posted.id, ExperienceModeration(decision="publish"))
+    return posted.id
+
+
+@pytest.mark.parametrize("role,status", params({**ANSWERS_PAGE, "foreign_coordinator": 404}))
+def test_answer_page(world, experience_id, role, status):
+    """/reponses/{id}: its team, and its territory's coordination; to others as if it did not
+    exist (the forms: test_moderation_pages.py)."""
+    response = world.get(role, f"/reponses/{experience_id}")
+    assert response.status_code == status, response.body[:300]
+    assert ("prime d" in response.body.decode()) == (status == 200)
 
 
 def test_every_route_is_in_a_matrix():
@@ -191,7 +241,8 @@ def test_every_route_is_in_a_matrix():
                             "/api/admin/directory/{kind}",          # test_import_directory_* there
                             "/territoire/{code}/retards/{ref}/{group_id}",
                             "/territoire/{code}/retards/{ref}/{group_id}/relance",   # test_oversight.py
-                            "/resultats/affiche/{point}", "/territoire/{code}/affiches"}  # PAGES, by value
+                            "/resultats/affiche/{point}", "/territoire/{code}/affiches",  # PAGES, by value
+                            "/moderation", "/moderation/{code}", "/reponses/{experience_id}"}
     matrix = Path(__file__).with_name("test_authorization_matrix.py").read_text(encoding="utf-8")
     covered |= set(re.findall(r'"(/api/[^"?]*)"', matrix)) | set(re.findall(r"f\"(/api/[^\"?]*)\"", matrix))
     # Covered elsewhere, each by its own tests: forms (CSRF and roles, test_pages.py), login,
@@ -204,6 +255,7 @@ def test_every_route_is_in_a_matrix():
                            r"pieces-jointes/ajout)|"
                            r"dossiers/\{ref\}/quarantaine/\{quarantine_id\}/(ajouter|ecarter)$|"
                            r"nouveau-dossier|recherche|remontees|resultats/donnees\.json|"
+                           r"moderation/\{code\}/\{experience_id\}|"     # test_moderation_pages.py
                            r"(accessibilite|mentions-legales|donnees-personnelles|aide)$|$)")
     normalised = {re.sub(r"\{[^}]+\}", "{}", path.split("?")[0]) for path in covered}
     missing = sorted(path for path in relais.app.routes

@@ -25,11 +25,11 @@ from tests.integration import test_authorization_matrix as matrix
 pytestmark = pytest.mark.instant(TUESDAY_MORNING)
 
 world = matrix.world
-ROLES = ["anonymous", "agent", "referent", "coordinator", "admin"]
+ROLES = ["anonymous", "agent", "referent", "coordinator", "admin", "moderator", "responder"]
 # Every query parameter a page reads (chalicelib/web): a test below checks the list is whole.
 PARAMS = ["suite", "du", "au", "trimestre", "periode", "code", "point", "vue", "statut", "type",
           "fait", "erreur", "envoye", "niveau", "territoire", "groupe", "key", "bucket", "v", "a",
-          "organisme", "demarche", "situation", "ressenti", "retire"]
+          "organisme", "demarche", "situation", "ressenti", "retire", "equipe"]
 HOSTILE = ["%%%", "0001-01-01", "9999-T4", "0001-T1", "2026-13", "99999999999999999999999",
            "\x00", "x" * 5000, "<script>alert(1)</script>", "61-ZZZ-ZZZ", "31/02/2026"]
 # Each parameter alone: the two values that broke a page, a forged cursor for every parameter
@@ -43,7 +43,7 @@ FORM_FIELDS = ["body", "kind", "group_id", "group_ids", "outcome", "useful", "em
                "first_name", "last_name", "phone", "question", "organisation_id", "procedure",
                "problem", "usagers_affected", "topic", "details", "consent_attested", "sms_opt_in",
                "caf_number", "nir", "filtres", "satisfaction", "sentiment", "comment", "territory_code",
-               "text", "contact_email", "contact_phone"]
+               "text", "contact_email", "contact_phone", "decision", "reason"]
 PATH_VALUES = {"token": "abc", "message_id": "m1", "index": "99999999999999999999",
                "quarantine_id": "q1", "code": "61", "feedback_id": "f1", "point": "61-mairie-bretoncelles",
                "experience_id": "20260310T090000000000-abcdef"}
