@@ -65,7 +65,7 @@ TABLE_ACTIONS: dict[str, set[str]] = {
 }
 # The functions that Query an index (dynamodb:Query on the table's indexes, and nothing else there).
 INDEX_QUERIES = {"api_handler", "reminders", "weekly_digest", "results_check", "quarterly_report",
-                 "retention", "send_sms", "run_job_units"}
+                 "retention", "send_sms", "receive_sms", "run_job_units"}
 
 
 def _sub(template: str) -> dict:

@@ -8,6 +8,7 @@ reply are in no published view. Audit events carry ids and codes only.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,7 @@ from ..domain.models import (
     Notification,
     NotificationKind,
     Organisation,
+    ResponderTeam,
     Role,
     Sentiment,
 )
@@ -58,6 +60,12 @@ class Filters:
 
 def organisations(deps: Deps) -> list[Organisation]:
     return sorted(deps.repo.list_organisations(), key=lambda o: o.name.casefold())
+
+
+def teams(deps: Deps, team_ids: Iterable[str]) -> dict[str, ResponderTeam]:
+    """These responder teams by id (one BatchGetItem); an unknown id is left out."""
+    wanted = sorted(set(team_ids))
+    return deps.repo.get_teams(wanted) if wanted else {}
 
 
 def _check_organisation(deps: Deps, organisation_id: str | None) -> None:

