@@ -231,7 +231,8 @@ def seed(deps: Deps, now: datetime) -> Seeded:
     quarter, quarter_stories = _previous_quarter(deps, now)
     stories = [*live.items(), *enumerate(quarter_stories)]
     emails = {DEMO_AGENT, DEMO_REFERENT, HANDING_BACK} | {a for _, a, _, _ in QUARTER_POINTS} | {
-        f"referent.{g}@example.org" for _, _, g, _ in QUARTER_POINTS}
+        f"referent.{g}@example.org" for _, _, g, _ in QUARTER_POINTS} | {
+        DEMO_MODERATOR, *(team for *_, team in EXPERIENCES if team)}
     users = deps.repo.users_by_email(emails)
     if missing := emails - set(users):
         raise RuntimeError(f"not in the demo directory: {', '.join(sorted(missing))}")
@@ -245,6 +246,7 @@ def seed(deps: Deps, now: datetime) -> Seeded:
 
     with ThreadPoolExecutor(max_workers=WORKERS) as pool:
         refs = list(pool.map(play, range(len(stories))))
+    seed_experiences(deps, now, principals)
     return Seeded(live={state: ref for (state, _), ref in zip(stories[:len(live)], refs, strict=False)},
                   quarter=quarter, quarter_refs=refs[len(live):])
 
@@ -260,6 +262,80 @@ def seed_and_settle(deps: Deps, now: datetime) -> Seeded:
     seeded = seed(deps, now)
     streams.drain(deps, lambda event: outbox.handle_stream(deps, event), wait_seconds=120, written=True)
     return seeded
+
+
+# --- Services Publics+ experiences -------------------------------------------------------------
+
+DEMO_MODERATOR = "moderation.61@example.org"
+# (days before now, posted at the demo desk, organisation, situation, sentiment, procedure, text,
+#  what became of it, the team member who answers). Fates: "waiting" (in the moderation queue),
+#  "refused", "published" (in the team's inbox), "answered" (the answer waits for moderation),
+#  "public" (the answer is published).
+EXPERIENCES: tuple[tuple[int, bool, str | None, str, str, str, str, str, str | None], ...] = (
+    (12, False, "caf", "precarite", "negative", "Prime d'activité",
+     "Ma prime d'activité est suspendue depuis deux mois sans explication. J'ai envoyé trois fois "
+     "mes justificatifs, personne ne m'a répondu.", "public", "reponses.caf-61@example.org"),
+    (9, True, "dgfip", "impots", "positive", "Déclaration de revenus",
+     "Je n'arrivais pas à déclarer mes revenus en ligne. À la Maison France Services, on l'a fait "
+     "ensemble en vingt minutes et j'ai compris comment faire l'an prochain.", "public",
+     "reponses.dgfip@example.org"),
+    (6, False, "cpam", "sante", "negative", "Carte Vitale",
+     "J'attends ma nouvelle carte Vitale depuis trois mois. Au téléphone, on me dit chaque fois "
+     "qu'elle est en cours de fabrication.", "published", "reponses.cpam-normandie@example.org"),
+    (4, False, "caf", "logement", "negative", "Aide au logement",
+     "Mon aide au logement a été recalculée et je dois rembourser une somme que je ne comprends pas. "
+     "Le courrier ne dit pas comment contester.", "answered", "reponses.caf-61@example.org"),
+    (2, True, None, "papiers", "negative", "Carte grise",
+     "Je dois refaire ma carte grise après un déménagement. Le site me demande un justificatif "
+     "que je n'ai pas, rappelez-moi au 06 12 34 56 78.", "waiting", None),
+    (1, False, "france-travail", "emploi", "positive", "Inscription",
+     "L'inscription s'est très bien passée, le conseiller a pris le temps de tout m'expliquer.",
+     "waiting", None),
+    (3, False, "caf", "autre", "negative", "Autre",
+     "Ceci n'a rien à voir avec un service public, c'est une publicité pour mon commerce.",
+     "refused", None),
+)
+ANSWERS = {
+    "caf": "Bonjour, nous avons repris votre dossier : il manquait une pièce que nous avions mal "
+           "enregistrée. Le versement reprend ce mois-ci. Le service des prestations de la CAF de l'Orne",
+    "dgfip": "Merci pour votre message. Les Maisons France Services sont là pour cela : n'hésitez pas "
+             "à y retourner l'an prochain. La direction générale des Finances publiques",
+}
+
+
+def seed_experiences(deps: Deps, now: datetime, principals: dict[str, Principal]) -> int:
+    """The demo's experiences in the Orne, through the services: some waiting for the moderator
+    (moderation.61), one refused, some published in the responder teams' inboxes, one answer
+    waiting for moderation, two answered in public. Returns how many were posted."""
+    from chalicelib.domain.commands import ExperienceModeration, ExperiencePost
+    from chalicelib.domain.models import RefusalReason
+    from chalicelib.services import experiences
+
+    hand = Hand(now)
+    at = fork(deps, hand)
+    moderator = principals[DEMO_MODERATOR]
+    for number, (days, desk, organisation, situation, sentiment, procedure, text, fate, team) in enumerate(EXPERIENCES):
+        hand.at = at_ten(business_days_back(now, days))
+        command = ExperiencePost(territory_code="61", organisation_id=organisation, situation=situation,
+                                 sentiment=sentiment, procedure=procedure, text=text,
+                                 **({"contact_email": f"usager.{number}@example.org"} if fate == "public" else {}))
+        posted = (experiences.post_at_desk(at, principals[DEMO_AGENT], command.model_copy(update={"point_id": DEMO_POINT}))
+                  if desk else experiences.post_public(at, command, client_address=f"192.0.2.{number + 10}"))
+        if fate == "waiting":
+            continue
+        hand.at += timedelta(hours=2)
+        if fate == "refused":
+            experiences.moderate(at, moderator, posted.id,
+                                 ExperienceModeration(decision="refuse", reason=RefusalReason.OFF_TOPIC))
+            continue
+        experiences.moderate(at, moderator, posted.id, ExperienceModeration(decision="publish"))
+        if fate in ("answered", "public") and team:
+            hand.at += timedelta(days=1)
+            experiences.answer(at, principals[team], posted.id, ANSWERS.get(organisation or "", ANSWERS["caf"]))
+        if fate == "public":
+            hand.at += timedelta(hours=3)
+            experiences.moderate_answer(at, moderator, posted.id, ExperienceModeration(decision="publish"))
+    return len(EXPERIENCES)
 
 
 Story = Callable[[Script], None]

@@ -268,7 +268,10 @@ def demo_case_logins() -> str:
               "information requested, answered",
               f"  referent     {demo_cases.HANDING_BACK:<45} a case it handed back",
               "  coordinator  coordination.61@example.org                   late escalations (/territoire)",
-              f"  anyone       /resultats?periode={quarter}&territoire=62       the previous quarter's results, published"]
+              f"  anyone       /resultats?periode={quarter}&territoire=62       the previous quarter's results, published",
+              f"  moderator    {demo_cases.DEMO_MODERATOR:<45} experiences and an answer to moderate (/moderation/61)",
+              "  responder    reponses.cpam-normandie@example.org           an experience to answer (/reponses)",
+              "  anyone       /experiences                                  the experiences published, two answered"]
     return "\n".join(lines)
 
 

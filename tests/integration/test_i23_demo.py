@@ -102,3 +102,33 @@ def test_the_previous_quarter_is_published(demo, seeded):
     groups = [g for g in published.scopes("group") if published.figures("group", g).ontime_rate is not None]
     points = [p for p in published.scopes("point") if published.figures("point", p).cases is not None]
     assert groups and points, (groups, points)
+
+
+def test_the_demo_experiences_fill_every_list_of_the_public_side(demo, seeded):
+    """Issue 25: `make run` shows experiences waiting for the moderator, in the teams' inboxes,
+    answered in public; the refused one and the contact details never public."""
+    from chalicelib.domain.models import ExperienceChannel, ModerationStatus
+    from chalicelib.services import experiences
+    from tests.conftest import outbox
+
+    now, _ = seeded
+    moderator = principal(demo, demo_cases.DEMO_MODERATOR)
+    waiting = experiences.moderation_queue(demo, moderator, "61").items
+    fates = [fate for *_, fate, _ in demo_cases.EXPERIENCES]
+    assert len(waiting) == fates.count("waiting")
+    assert all("06 12 34 56 78" not in e.text for e in waiting)            # scrubbed on posting
+    assert [e.procedure for e in experiences.moderation_queue(demo, moderator, "61", answers=True).items] == [
+        "Aide au logement"]
+    public = experiences.published(demo, experiences.Filters(territory_code="61"), limit=50).items
+    assert len(public) == fates.count("published") + fates.count("answered") + fates.count("public")
+    assert all(e.published_at and e.published_at < now for e in public)
+    answered = [e for e in public if e.answer_status is ModerationStatus.PUBLISHED]
+    assert sorted(e.procedure for e in answered) == ["Déclaration de revenus", "Prime d'activité"]
+    assert any(e.channel is ExperienceChannel.DESK for e in answered)
+    cpam = principal(demo, "reponses.cpam-normandie@example.org")
+    inbox = experiences.team_inbox(demo, cpam, "cpam-normandie-experiences", "61").items
+    assert [e.procedure for e in inbox] == ["Carte Vitale"]
+    # The team with an experience still to answer was emailed (the others had answered before
+    # the outbox ran: no stale email); the usagers who left an address, of the published answers.
+    sent_to = {address for mail in outbox() for address in mail["to"]}
+    assert {"reponses.cpam-normandie@example.org", "usager.0@example.org", "usager.1@example.org"} <= sent_to
