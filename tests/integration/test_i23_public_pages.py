@@ -39,6 +39,7 @@ def test_the_retention_periods_are_the_ones_the_retention_job_applies(client, mo
     bootstrap.reset()
     text = text_of(client.http.get("/donnees-personnelles"))
     assert "puis 9 mois après sa clôture" in text
+    assert "9 mois après l'envoi de l'expérience, puis effacé" in text       # services/retention.py: the same cutoff
     assert "30 mois après leur envoi" in text
     assert "la session dure 10 heures au plus" in text
     assert "dpd@relais.example.org" in text and "CNIL" in text
