@@ -36,7 +36,7 @@ PRICES_USD = {
     "sms_france_per_segment": 0.0778,         # SNS / End User Messaging, France, transactional
 }
 ORDER = ["lifecycle", "request", "cold_start", "reminders", "inbound", "inbound_memory", "memory", "simulation",
-         "national_day", "results", "cost"]
+         "national_day", "results", "experiences", "cost"]
 TITLES = {
     "lifecycle": "Capacity units per case lifecycle",
     "request": "Request overhead",
@@ -48,6 +48,7 @@ TITLES = {
     "simulation": "Simulation: a territory-year",
     "national_day": "Simulation: a national day (the scheduled jobs' units)",
     "results": "Results page",
+    "experiences": "Services Publics+ experiences: lists and open data",
     "cost": "Cost model",
 }
 EXPLAINED = {
