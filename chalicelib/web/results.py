@@ -18,6 +18,7 @@ from ..api import http
 from ..domain import results as domain
 from ..domain.collation import french_sorted
 from ..domain.errors import NotFound
+from ..domain.experience_indicators import days_label
 from ..domain.models import Role
 from ..domain.territories import DEPARTEMENTS
 from ..services import directory, experience_data, results
@@ -199,11 +200,14 @@ def report_data(deps, principal, quarter: str, territory: str) -> dict:
     start, end = (datetime.combine(day, time(0), tzinfo=PARIS) for day in domain.quarter_bounds(quarter))
     feedback = feedback_service.quarter_summary(deps, territory, start, end)
     names = _names(deps, territory)
+    # The experiences' answers, as the public page and the quarterly email show them.
+    experiences = experience_data.indicators(deps, quarter)
     return {"quarter": quarter, "previous": previous, "territory": territory,
             "territory_name": DEPARTEMENTS[territory], "trend": _trend(now_figures, before),
             "slowest": _slowest(deps, quarter, names, published),
             "points": rows(deps, quarter, "point", names=names, published=published),
-            "feedback": feedback}
+            "feedback": feedback, "experiences": experiences,
+            "territory_experiences": experiences.territory(territory)}
 
 
 def _report_query(deps, principal, request) -> tuple[str, str]:
@@ -233,6 +237,12 @@ def report_csv(deps, request):
     lines += [["groupes_les_plus_lents", row["name"], row["figures"].ontime_rate, row["figures"].median_hours]
               for row in data["slowest"]]
     lines += [["points", row["name"], row["figures"].cases, row["figures"].desk_rate] for row in data["points"]]
+    mine = data["territory_experiences"]
+    lines += [["experiences_territoire", "publiees", mine.published, None],
+              ["experiences_territoire", "avec une reponse publiee (%)", mine.answered_rate, None]]
+    lines += [["experiences_organismes", row.name, row.indicators.published, row.indicators.answered_rate,
+               row.indicators.ontime_rate, days_label(row.indicators.median_days)]
+              for row in data["experiences"].organisations]
     lines += [["remontees", item.kind_label, item.point_name,
                f"{item.organisation_name} : {item.procedure}" if item.procedure else item.topic,
                item.status_label] for item in data["feedback"].items]

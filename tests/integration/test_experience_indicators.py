@@ -110,6 +110,20 @@ def test_indicators_on_the_results_page_and_in_the_quarterly_report_with_small_c
     assert f"/experiences/donnees.csv?periode={QUARTER}" in section
     assert not any(secret in html for secret in SECRETS)
     _report(world)
+    # The follow-up commission's report page and its CSV carry them too.
+    from tests.conftest import login
+
+    coordinator = {"Cookie": login(client, "coordination.61@example.org")["Cookie"]}
+    report = client.http.get(f"/territoire/rapport?trimestre={QUARTER}", headers=coordinator).body.decode()
+    section = report[report.index('id="experiences"'):report.index('id="remontees"')]
+    assert "Expériences publiées pour Orne ce trimestre : 16" in section
+    assert "<caption>Réponses aux expériences des usagers, par organisme, en France entière</caption>" in section
+    assert "46,2" in section and "3 jours au plus" in section and "non publié" in section
+    exported = client.http.get(f"/territoire/rapport.csv?trimestre={QUARTER}", headers=coordinator).body.decode()
+    assert '"experiences_territoire";"publiees";"16";' in exported
+    assert '"experiences_organismes";"CAF";"13";"46,2";"46,2";"3 jours au plus"' in exported
+    assert '"experiences_organismes";"Finances publiques";"";"";"";""' in exported       # 2: below k
+    assert not any(secret in report + exported for secret in SECRETS)
     # With the cache (prod): the first view stores the quarter's document, the next reads no cell.
     from chalicelib import bootstrap
 
