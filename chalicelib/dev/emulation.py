@@ -98,6 +98,22 @@ def reset() -> None:
             _prepare(_settings)
 
 
+def queue_is_empty(region: str, queue: str) -> bool:
+    """True only when the in-process SQS holds no message at all in the queue (visible, in
+    flight or delayed): a drain would receive nothing. False when it cannot tell (no emulation,
+    an unknown queue), so that the drain asks SQS as it would in AWS."""
+    if _mock is None:
+        return False
+    try:
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.sqs.models import sqs_backends
+
+        found = sqs_backends[DEFAULT_ACCOUNT_ID][region].queues.get(queue)
+        return found is not None and not found._messages
+    except Exception:  # noqa: BLE001 - moto's internals moved: ask SQS instead
+        return False
+
+
 def take_written() -> bool:
     """Whether a Notification (an outbox item) was written since the last call."""
     global table_written
