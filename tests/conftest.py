@@ -17,12 +17,58 @@ from tests.clock import STACK_INSTANT, instant  # noqa: F401  (autouse: the test
 local_gateway.install()
 
 
+class DynamoDBLocal:
+    """The worker's DynamoDB Local. It keeps the stream of every table ever made, deleted ones
+    included (as AWS keeps a stream 24 hours), and each write then costs more: 50 writes took
+    323 ms after 100 streamed tables, 672 ms after 300 (measured here, 2026-12-04). So it
+    is restarted, in memory and on the same port, between two modules once RECYCLE_AFTER streamed
+    tables were made; a module's own tables (a module-scoped world) never see a restart."""
+
+    RECYCLE_AFTER = 60
+
+    def __init__(self) -> None:
+        self.port = stack.free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = stack.start_dynamodb(self.port)
+        self.streamed = 0
+
+    def recycle_if_worn(self) -> None:
+        if self.streamed >= self.RECYCLE_AFTER:
+            stack.stop_process(self.process)
+            self.process = stack.start_dynamodb(self.port)
+            self.streamed = 0
+
+
+_dynamodb_local: list[DynamoDBLocal] = []      # the worker's, once a test asked for it
+
+
+def _counted(make, streamed):
+    def counting(endpoint, table, *args, **kwargs):
+        make(endpoint, table, *args, **kwargs)
+        if streamed(*args, **kwargs):
+            for server in _dynamodb_local:
+                server.streamed += server.endpoint == endpoint
+    return counting
+
+
+stack.create_table = _counted(stack.create_table, lambda stream=True: stream)
+stack.enable_stream = _counted(stack.enable_stream, lambda: True)
+
+
 @pytest.fixture(scope="session")
 def dynamodb_endpoint():
-    port = stack.free_port()
-    process = stack.start_dynamodb(port)
-    yield f"http://127.0.0.1:{port}"
-    stack.stop_process(process)
+    server = DynamoDBLocal()
+    _dynamodb_local.append(server)
+    yield server.endpoint
+    _dynamodb_local.remove(server)
+    stack.stop_process(server.process)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def dynamodb_local_unworn():
+    """Before a module's fixtures: a worn DynamoDB Local is restarted (DynamoDBLocal)."""
+    for server in _dynamodb_local:
+        server.recycle_if_worn()
 
 
 _UNGUARDED_CALL = BaseClient._make_api_call
